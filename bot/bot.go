@@ -1,0 +1,178 @@
+// Package bot is taskbot's core: a request in, a reply out. It knows the
+// store but no transport (no slack-go, no cron, no config): adapters turn
+// lines of a terminal or Slack payloads into Requests and render Replies.
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+
+	"taskbot/storage"
+)
+
+// Bot answers requests from the store. Loc is the zone days are counted in.
+type Bot struct {
+	Store *storage.Store
+	Loc   *time.Location
+	Log   *slog.Logger
+}
+
+// New returns a Bot over store that counts days in loc.
+func New(store *storage.Store, loc *time.Location, log *slog.Logger) *Bot {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Bot{Store: store, Loc: loc, Log: log}
+}
+
+// Request is one command from a user.
+type Request struct {
+	// Text is the command line, e.g. "task 6"; a leading "/" is optional.
+	Text string
+	// User identifies who asks (a Slack user ID, or the console's --as).
+	User string
+	// Now is the moment the request is answered "as of".
+	Now time.Time
+}
+
+// command is one entry of the table that drives parsing, help and usage
+// errors, so the three cannot drift apart.
+type command struct {
+	name    string
+	aliases []string
+	args    string // argument synopsis for the usage line
+	summary string
+	example string
+	run     func(b *Bot, ctx context.Context, req Request, args []string) (Reply, error)
+}
+
+func (c *command) usage() string {
+	u := "/" + c.name
+	if c.args != "" {
+		u += " " + c.args
+	}
+	return u
+}
+
+var commands []*command
+
+func init() {
+	// Assigned in init because help refers to the table itself.
+	commands = []*command{
+		{name: "task", aliases: []string{"任务", "t"}, args: "编号", summary: "查看任务卡片：问题、目标、措施、责任单位、时限和各节点状态",
+			example: "/task 6、/task 个性1、/task p1", run: (*Bot).taskCmd},
+		{name: "help", aliases: []string{"帮助", "h", "?", "？"}, summary: "列出全部命令",
+			example: "/help", run: (*Bot).helpCmd},
+	}
+}
+
+func lookup(name string) *command {
+	name = strings.ToLower(name)
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+		for _, a := range c.aliases {
+			if a == name {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// Handle answers one request. It never panics on user input and always
+// returns a reply: bad input gets a Chinese message with the usage.
+func (b *Bot) Handle(ctx context.Context, req Request) (reply Reply) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.Log.Error("panic handling request", "text", req.Text, "panic", p)
+			reply = b.errorReply(storage.Internal(fmt.Errorf("panic: %v", p)), nil)
+		}
+	}()
+	fields := splitArgs(req.Text)
+	if len(fields) == 0 {
+		return b.errorReply(storage.Errorf(storage.EINVALID, "请输入命令。"), nil)
+	}
+	name := fields[0]
+	cmd := lookup(name)
+	args := fields[1:]
+	if cmd == nil {
+		if _, err := ParseTaskRef(name); err == nil {
+			// "@taskbot 6" asks for task 6.
+			cmd, args = lookup("task"), fields
+		} else {
+			return b.errorReply(storage.Errorf(storage.EINVALID, "不认识的命令“%s”。", clip(name, 20)), nil)
+		}
+	}
+	r, err := cmd.run(b, ctx, req, args)
+	if err != nil {
+		return b.errorReply(err, cmd)
+	}
+	return r
+}
+
+// splitArgs splits a command line on spaces (full-width ones included) after
+// dropping a leading "/" or "／".
+func splitArgs(s string) []string {
+	s = strings.TrimFunc(s, unicode.IsSpace)
+	s = strings.TrimLeft(s, "/／")
+	return strings.FieldsFunc(s, unicode.IsSpace)
+}
+
+// errorReply is the one place an error becomes what the user reads. Internal
+// errors show a generic message; their detail goes to the log only.
+func (b *Bot) errorReply(err error, cmd *command) Reply {
+	if storage.ErrorCode(err) == storage.EINTERNAL {
+		b.Log.Error("request failed", "err", err)
+	}
+	r := Reply{Title: "⚠️ " + storage.ErrorMessage(err), Error: true}
+	switch {
+	case storage.ErrorCode(err) == storage.EINTERNAL:
+	case cmd != nil:
+		r.Footnotes = append(r.Footnotes, "用法："+cmd.usage()+"  例如："+cmd.example)
+	default:
+		r.Footnotes = append(r.Footnotes, "可用命令："+commandNames()+"。输入 /help 查看说明。")
+	}
+	return r
+}
+
+func commandNames() string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = "/" + c.name
+	}
+	return strings.Join(names, " ")
+}
+
+func (b *Bot) helpCmd(ctx context.Context, req Request, args []string) (Reply, error) {
+	r := Reply{Title: "taskbot 命令一览（督察整改任务清单）"}
+	s := Section{}
+	for _, c := range commands {
+		line := fmt.Sprintf("%s — %s", c.usage(), c.summary)
+		if len(c.aliases) > 0 {
+			line += "（也可用：" + strings.Join(c.aliases, "、") + "）"
+		}
+		line += "\n    例：" + c.example
+		s.Items = append(s.Items, Item{Text: line})
+	}
+	r.Sections = append(r.Sections, s)
+	r.Footnotes = []string{"命令前的“/”可省略；数字可用全角。"}
+	return r, nil
+}
+
+// today is the calendar day of now in the bot's zone.
+func (b *Bot) today(now time.Time) storage.Date {
+	return storage.DateOf(now.In(b.Loc))
+}
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,106 @@
+// Package console is the terminal adapter: lines from a reader go to the
+// bot, replies go to a writer. It is the default when Slack is not set up.
+package console
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"taskbot/bot"
+)
+
+// MaxLine is the longest input line the console accepts, in bytes.
+const MaxLine = 16 << 10
+
+// Console runs the bot over a terminal or a pipe.
+type Console struct {
+	Bot *bot.Bot
+	In  io.Reader
+	Out io.Writer
+	// Now is the clock; --at pins it.
+	Now func() time.Time
+	// User is who the console acts as (--as).
+	User string
+	// Interactive greets the user and prints a prompt before each line.
+	Interactive bool
+}
+
+const prompt = "taskbot> "
+
+// Run answers lines until EOF (or "exit" when interactive) or until ctx is
+// done. Blank lines are skipped. It returns nil at EOF.
+func (c *Console) Run(ctx context.Context) error {
+	r := bufio.NewReaderSize(c.In, 4096)
+	if c.Interactive {
+		fmt.Fprint(c.Out, greeting)
+	}
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if c.Interactive {
+			fmt.Fprint(c.Out, prompt)
+		}
+		line, tooLong, err := readLine(r)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("console: read: %w", err)
+		}
+		text := strings.TrimSpace(line)
+		switch {
+		case tooLong:
+			fmt.Fprintf(c.Out, "⚠️ 输入过长（超过 %d 字节），已忽略。\n\n", MaxLine)
+		case text == "":
+		case c.Interactive && isQuit(text):
+			return nil
+		default:
+			reply := c.Bot.Handle(ctx, bot.Request{Text: text, User: c.User, Now: c.Now()})
+			fmt.Fprintln(c.Out, strings.TrimRight(reply.Text(), "\n"))
+			fmt.Fprintln(c.Out)
+		}
+		if errors.Is(err, io.EOF) {
+			if c.Interactive {
+				fmt.Fprintln(c.Out)
+			}
+			return nil
+		}
+	}
+}
+
+// readLine reads one line of at most MaxLine bytes; a longer line is read
+// to its end and reported as too long.
+func readLine(r *bufio.Reader) (line string, tooLong bool, err error) {
+	var b strings.Builder
+	for {
+		chunk, isPrefix, err := r.ReadLine()
+		if b.Len()+len(chunk) > MaxLine {
+			tooLong = true
+		} else {
+			b.Write(chunk)
+		}
+		if err != nil || !isPrefix {
+			return b.String(), tooLong, err
+		}
+	}
+}
+
+func isQuit(s string) bool {
+	switch strings.ToLower(strings.TrimLeft(s, "/")) {
+	case "exit", "quit", "q", "退出":
+		return true
+	}
+	return false
+}
+
+const greeting = `taskbot · 许昌市中央生态环境保护督察整改任务清单
+试试这些命令（“/”可省略）：
+  task 6          查看共性任务6的任务卡片
+  task 个性1      查看个性任务1
+  help            全部命令
+输入 exit 退出。
+
+`

@@ -1,0 +1,119 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+
+	"taskbot/storage"
+)
+
+// Status is the traffic-light state of a milestone or task as of a date.
+type Status int
+
+// Statuses, in the order a reader cares about them.
+const (
+	StatusNone    Status = iota
+	StatusRed            // overdue
+	StatusYellow         // due within 7 days (today included)
+	StatusGreen          // due later
+	StatusDone           // done or closed
+	StatusFlagged        // immediate / ongoing / long-term, no date
+)
+
+// Marker is the symbol shown before an item with the status.
+func (s Status) Marker() string {
+	switch s {
+	case StatusRed:
+		return "🔴"
+	case StatusYellow:
+		return "🟡"
+	case StatusGreen:
+		return "🟢"
+	case StatusDone:
+		return "✅"
+	case StatusFlagged:
+		return "🔵"
+	}
+	return "•"
+}
+
+// Reply is what the core answers: structured, so that the console renders
+// text and the Slack adapter renders Block Kit from the same value.
+type Reply struct {
+	Title string
+	// AsOf is the date the answer depends on ("截至 …"); zero when it does
+	// not depend on today.
+	AsOf      storage.Date
+	Sections  []Section
+	Footnotes []string
+	// Error marks a reply to bad input or a refusal.
+	Error bool
+}
+
+// Section is a titled block of a reply.
+type Section struct {
+	Heading string
+	Text    string
+	Fields  []Field
+	Items   []Item
+	// More is how many items were left out to keep the reply readable.
+	More int
+}
+
+// Field is a label and its value, e.g. 责任单位：市城管局.
+type Field struct {
+	Label string
+	Value string
+}
+
+// Item is one line of a list, with an optional status marker.
+type Item struct {
+	Status Status
+	Text   string
+}
+
+// Text renders the reply as plain text: the console's output and the Slack
+// fallback.
+func (r Reply) Text() string {
+	var b strings.Builder
+	if r.Title != "" {
+		b.WriteString(r.Title)
+		b.WriteByte('\n')
+	}
+	if !r.AsOf.IsZero() {
+		fmt.Fprintf(&b, "截至 %s\n", r.AsOf)
+	}
+	for _, s := range r.Sections {
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		if s.Heading != "" {
+			fmt.Fprintf(&b, "【%s】\n", s.Heading)
+		}
+		if s.Text != "" {
+			b.WriteString(s.Text)
+			b.WriteByte('\n')
+		}
+		for _, f := range s.Fields {
+			fmt.Fprintf(&b, "%s：%s\n", f.Label, f.Value)
+		}
+		for _, it := range s.Items {
+			if it.Status != StatusNone {
+				fmt.Fprintf(&b, "%s %s\n", it.Status.Marker(), it.Text)
+			} else {
+				fmt.Fprintf(&b, "  %s\n", it.Text)
+			}
+		}
+		if s.More > 0 {
+			fmt.Fprintf(&b, "  …另有 %d 项未列出\n", s.More)
+		}
+	}
+	if len(r.Footnotes) > 0 {
+		b.WriteByte('\n')
+		for _, f := range r.Footnotes {
+			b.WriteString(f)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,167 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"taskbot/storage"
+)
+
+// TaskRef names a task: its section (1 common, 2 individual) and number.
+type TaskRef struct {
+	Section int
+	Number  int
+}
+
+// Section prefixes as written in codes, with ASCII aliases for typing.
+var sectionPrefixes = []struct {
+	prefix  string
+	section int
+}{
+	{"共性", 1}, {"个性", 2}, {"c", 1}, {"g", 1}, {"p", 2}, {"i", 2}, {"x", 2},
+}
+
+// ParseTaskRef reads a task reference: "6", "６", "#6", "第6项", "共性6",
+// "c6" (common), "个性1" or "p1" (individual). It returns EINVALID for
+// anything else.
+func ParseTaskRef(s string) (TaskRef, error) {
+	t := strings.ToLower(strings.TrimSpace(foldWidth(s)))
+	t = strings.TrimPrefix(t, "#")
+	if strings.HasPrefix(t, "第") {
+		t = strings.TrimPrefix(t, "第")
+		for _, suf := range []string{"项", "条", "号"} {
+			t = strings.TrimSuffix(t, suf)
+		}
+	}
+	ref := TaskRef{Section: 1}
+	for _, p := range sectionPrefixes {
+		if strings.HasPrefix(t, p.prefix) {
+			ref.Section = p.section
+			t = strings.TrimSpace(strings.TrimPrefix(t, p.prefix))
+			break
+		}
+	}
+	if t == "" || len(t) > 4 {
+		return TaskRef{}, storage.Errorf(storage.EINVALID, "“%s”不是任务编号。", clip(s, 20))
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil || n <= 0 {
+		return TaskRef{}, storage.Errorf(storage.EINVALID, "“%s”不是任务编号。", clip(s, 20))
+	}
+	ref.Number = n
+	return ref, nil
+}
+
+// foldWidth turns full-width ASCII (digits, letters, ＃) into half-width.
+func foldWidth(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '！' && r <= '～' {
+			return r - '！' + '!'
+		}
+		return r
+	}, s)
+}
+
+func (b *Bot) taskCmd(ctx context.Context, req Request, args []string) (Reply, error) {
+	if len(args) == 0 {
+		return Reply{}, storage.Errorf(storage.EINVALID, "请给出任务编号。")
+	}
+	if len(args) > 1 {
+		return Reply{}, storage.Errorf(storage.EINVALID, "多余的参数“%s”。", clip(strings.Join(args[1:], " "), 20))
+	}
+	ref, err := ParseTaskRef(args[0])
+	if err != nil {
+		return Reply{}, err
+	}
+	t, err := b.Store.FindTask(ctx, ref.Section, ref.Number)
+	if storage.ErrorCode(err) == storage.ENOTFOUND {
+		return Reply{}, b.noSuchTask(ctx, ref)
+	}
+	if err != nil {
+		return Reply{}, err
+	}
+	return b.taskCard(t, b.today(req.Now)), nil
+}
+
+// noSuchTask says which numbers exist, so the user can correct the request.
+func (b *Bot) noSuchTask(ctx context.Context, ref TaskRef) error {
+	counts, err := b.Store.SectionCounts(ctx)
+	if err != nil {
+		return err
+	}
+	name := map[int]string{1: "共性", 2: "个性"}[ref.Section]
+	if counts[ref.Section] == 0 {
+		return storage.Errorf(storage.ENOTFOUND, "没有%s任务。", name)
+	}
+	return storage.Errorf(storage.ENOTFOUND, "没有%s任务 %d：%s任务编号为 1–%d。", name, ref.Number, name, counts[ref.Section])
+}
+
+// taskCard renders everything about a task as of today.
+func (b *Bot) taskCard(t *storage.Task, today storage.Date) Reply {
+	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Code, t.Title), AsOf: today}
+	if t.Closed() {
+		r.Title += "（已销号）"
+	}
+	r.Sections = append(r.Sections, Section{Heading: "问题", Text: t.Problem})
+	if t.Goal != "" {
+		r.Sections = append(r.Sections, Section{Heading: "整改目标", Text: t.Goal})
+	}
+	if len(t.Measures) > 0 {
+		s := Section{Heading: "整改措施"}
+		for _, m := range t.Measures {
+			s.Items = append(s.Items, Item{Text: fmt.Sprintf("%d. %s", m.Seq, m.Text)})
+		}
+		r.Sections = append(r.Sections, s)
+	}
+	resp := Section{Heading: "责任"}
+	addField := func(label string, vals []string) {
+		if len(vals) > 0 {
+			resp.Fields = append(resp.Fields, Field{label, strings.Join(vals, "、")})
+		}
+	}
+	addField("责任领导", t.LeaderPosts())
+	addField("牵头单位", t.UnitsWithRole(storage.RoleLead))
+	addField("责任单位", t.UnitsWithRole(storage.RoleResponsible))
+	if t.Persons != "" {
+		resp.Fields = append(resp.Fields, Field{"责任人", t.Persons})
+	}
+	r.Sections = append(r.Sections, resp)
+
+	dl := Section{Heading: "整改时限", Text: t.Deadline}
+	for _, m := range t.Milestones {
+		if m.Retired {
+			continue
+		}
+		st, label := MilestoneStatus(&m, today, b.Loc)
+		if t.Closed() && st != StatusDone {
+			st, label = StatusDone, "随任务销号"
+		}
+		text := fmt.Sprintf("节点%d  %s  %s — %s", m.Seq, m.Due, label, m.Text)
+		if m.ExtendedAt != nil && m.PlannedDue != m.Due {
+			text += fmt.Sprintf("（原定 %s，经批准延期至 %s）", m.PlannedDue, m.Due)
+		}
+		dl.Items = append(dl.Items, Item{Status: st, Text: text})
+	}
+	if flags := Flags(t); flags != "" {
+		dl.Items = append(dl.Items, Item{Status: StatusFlagged, Text: flags})
+	}
+	r.Sections = append(r.Sections, dl)
+	return r
+}
+
+// Flags describes a task's undated deadline keywords, e.g. "立行立改".
+func Flags(t *storage.Task) string {
+	var f []string
+	if t.Immediate {
+		f = append(f, "立行立改")
+	}
+	if t.Ongoing {
+		f = append(f, "持续推进")
+	}
+	if t.LongTerm {
+		f = append(f, "长期坚持")
+	}
+	return strings.Join(f, "、")
+}

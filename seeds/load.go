@@ -1,0 +1,58 @@
+package seeds
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"taskbot/storage"
+)
+
+// Records converts the parsed tasks into storage tasks for Store.Seed.
+func (d *Document) Records() []storage.Task {
+	out := make([]storage.Task, len(d.Tasks))
+	for i, t := range d.Tasks {
+		r := storage.Task{
+			Section: t.Section, Number: t.Number, Code: t.Code, Title: t.Title, Problem: t.Problem,
+			Goal: t.Goal, Persons: t.Persons, Deadline: t.Deadline,
+			Immediate: t.Immediate, Ongoing: t.Ongoing, LongTerm: t.LongTerm,
+		}
+		for _, m := range t.Measures {
+			r.Measures = append(r.Measures, storage.Measure{Text: m})
+		}
+		for _, l := range t.Leaders {
+			r.Leaders = append(r.Leaders, storage.Leader{Post: l})
+		}
+		for _, m := range t.Milestones {
+			r.Milestones = append(r.Milestones, storage.Milestone{Due: m.Due, PlannedDue: m.Due, Text: m.Text})
+		}
+		for _, u := range t.LeadUnits {
+			r.Units = append(r.Units, storage.TaskUnit{Role: storage.RoleLead, Unit: storage.Unit{Name: u}})
+		}
+		for _, u := range t.Units {
+			r.Units = append(r.Units, storage.TaskUnit{Role: storage.RoleResponsible, Unit: storage.Unit{Name: u}})
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// Version identifies the parsed content: a hash of the tasks as parsed, so
+// that a changed document or a parser fix both lead to a re-seed.
+func (d *Document) Version() string {
+	b, _ := json.Marshal(d.Tasks) // plain structs: cannot fail
+	sum := sha256.Sum256(b)
+	return "tasks-" + hex.EncodeToString(sum[:12])
+}
+
+// Load parses doc and seeds it into store. A store already seeded from the
+// same content is left as it is.
+func Load(ctx context.Context, store *storage.Store, doc []byte) (*Document, storage.SeedResult, error) {
+	d, err := Parse(doc)
+	if err != nil {
+		return nil, storage.SeedResult{}, err
+	}
+	res, err := store.Seed(ctx, d.Records(), d.Version())
+	return d, res, err
+}

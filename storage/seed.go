@@ -1,0 +1,199 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// SeedResult says what a Seed call changed.
+type SeedResult struct {
+	Created int  // tasks new to the database
+	Updated int  // existing tasks whose document fields were rewritten
+	Skipped bool // the database was already seeded from this version
+}
+
+const metaSeedVersion = "seed_version"
+
+// Seed upserts tasks keyed by (section, number) in one transaction. Document
+// fields, measures, leaders and unit links are rewritten; milestones are
+// updated in place by position so that done marks and approved extensions
+// survive, and a milestone the document no longer has is retired, not
+// deleted. Nothing users created is ever removed. When version is not empty
+// and equals the version of the last seed, Seed does nothing.
+func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedResult, error) {
+	var res SeedResult
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if version != "" {
+			var m Meta
+			err := tx.Where("name = ?", metaSeedVersion).Take(&m).Error
+			if err == nil && m.Value == version {
+				res.Skipped = true
+				return nil
+			}
+			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+		}
+		units := map[string]uint{}
+		for i := range tasks {
+			created, err := seedTask(tx, &tasks[i], units)
+			if err != nil {
+				return err
+			}
+			if created {
+				res.Created++
+			} else {
+				res.Updated++
+			}
+		}
+		if version == "" {
+			return nil
+		}
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "name"}},
+			DoUpdates: clause.AssignmentColumns([]string{"value"}),
+		}).Create(&Meta{Name: metaSeedVersion, Value: version}).Error
+	})
+	if err != nil {
+		return SeedResult{}, Internal(err)
+	}
+	return res, nil
+}
+
+func searchText(t *Task) string {
+	parts := []string{t.Title, t.Goal}
+	for _, m := range t.Measures {
+		parts = append(parts, m.Text)
+	}
+	return strings.Join(append(parts, t.Problem), "\n")
+}
+
+func seedTask(tx *gorm.DB, in *Task, units map[string]uint) (created bool, err error) {
+	in.SearchText = searchText(in)
+	var cur Task
+	err = tx.Where("section = ? AND number = ?", in.Section, in.Number).Take(&cur).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		cur = Task{
+			Section: in.Section, Number: in.Number, Code: in.Code, Title: in.Title, Problem: in.Problem,
+			Goal: in.Goal, Persons: in.Persons, Deadline: in.Deadline, Immediate: in.Immediate,
+			Ongoing: in.Ongoing, LongTerm: in.LongTerm, SearchText: in.SearchText,
+		}
+		if err := tx.Omit(clause.Associations).Create(&cur).Error; err != nil {
+			return false, err
+		}
+		created = true
+	case err != nil:
+		return false, err
+	default:
+		err = tx.Model(&cur).Select("code", "title", "problem", "goal", "persons", "deadline",
+			"immediate", "ongoing", "long_term", "search_text").Updates(Task{
+			Code: in.Code, Title: in.Title, Problem: in.Problem, Goal: in.Goal, Persons: in.Persons,
+			Deadline: in.Deadline, Immediate: in.Immediate, Ongoing: in.Ongoing, LongTerm: in.LongTerm,
+			SearchText: in.SearchText,
+		}).Error
+		if err != nil {
+			return false, err
+		}
+	}
+
+	// Measures, leaders and unit links are document content only.
+	for _, model := range []any{&Measure{}, &Leader{}, &TaskUnit{}} {
+		if err := tx.Where("task_id = ?", cur.ID).Delete(model).Error; err != nil {
+			return false, err
+		}
+	}
+	if len(in.Measures) > 0 {
+		ms := make([]Measure, len(in.Measures))
+		for i, m := range in.Measures {
+			ms[i] = Measure{TaskID: cur.ID, Seq: i + 1, Text: m.Text}
+		}
+		if err := tx.Create(&ms).Error; err != nil {
+			return false, err
+		}
+	}
+	if len(in.Leaders) > 0 {
+		ls := make([]Leader, len(in.Leaders))
+		for i, l := range in.Leaders {
+			ls[i] = Leader{TaskID: cur.ID, Seq: i + 1, Post: l.Post}
+		}
+		if err := tx.Create(&ls).Error; err != nil {
+			return false, err
+		}
+	}
+	if len(in.Units) > 0 {
+		links := make([]TaskUnit, 0, len(in.Units))
+		seen := map[[2]any]bool{}
+		for i, tu := range in.Units {
+			id, err := unitID(tx, tu.Unit.Name, units)
+			if err != nil {
+				return false, err
+			}
+			if key := [2]any{id, tu.Role}; !seen[key] {
+				seen[key] = true
+				links = append(links, TaskUnit{TaskID: cur.ID, UnitID: id, Role: tu.Role, Seq: i + 1})
+			}
+		}
+		if err := tx.Omit("Unit").Create(&links).Error; err != nil {
+			return false, err
+		}
+	}
+	return created, seedMilestones(tx, cur.ID, in.Milestones)
+}
+
+func unitID(tx *gorm.DB, name string, cache map[string]uint) (uint, error) {
+	if id, ok := cache[name]; ok {
+		return id, nil
+	}
+	u := Unit{Name: name}
+	if err := tx.Where("name = ?", name).FirstOrCreate(&u).Error; err != nil {
+		return 0, err
+	}
+	cache[name] = u.ID
+	return u.ID, nil
+}
+
+// seedMilestones updates milestones by position, keeping users' state.
+func seedMilestones(tx *gorm.DB, taskID uint, in []Milestone) error {
+	var cur []Milestone
+	if err := tx.Where("task_id = ?", taskID).Order("seq").Find(&cur).Error; err != nil {
+		return err
+	}
+	bySeq := map[int]*Milestone{}
+	for i := range cur {
+		bySeq[cur[i].Seq] = &cur[i]
+	}
+	for i, m := range in {
+		seq := i + 1
+		old, ok := bySeq[seq]
+		if !ok {
+			nm := Milestone{TaskID: taskID, Seq: seq, Due: m.Due, PlannedDue: m.Due, Text: m.Text, Open: true}
+			if err := tx.Omit(clause.Associations).Create(&nm).Error; err != nil {
+				return err
+			}
+			continue
+		}
+		due := m.Due
+		if old.ExtendedAt != nil {
+			due = old.Due // an approved extension outranks the document
+		}
+		err := tx.Model(old).Select("due", "planned_due", "text", "retired", "open").Updates(map[string]any{
+			"due": due, "planned_due": m.Due, "text": m.Text, "retired": false, "open": old.DoneAt == nil,
+		}).Error
+		if err != nil {
+			return err
+		}
+	}
+	for _, old := range cur {
+		if old.Seq > len(in) && !old.Retired {
+			if err := tx.Model(&old).Select("retired", "open").Updates(map[string]any{"retired": true, "open": false}).Error; err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

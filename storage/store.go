@@ -1,0 +1,152 @@
+// Package storage holds taskbot's domain types beside their gorm store.
+// SQL stays portable (no SQLite-only syntax in queries) so that a PostgreSQL
+// backend can follow; SQLite specifics live in Open.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Store is the database. Now is the clock used to stamp writes; tests pin it.
+type Store struct {
+	db  *gorm.DB
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the SQLite database at path and migrates
+// its schema. The path ":memory:" opens a private in-memory database. SQLite
+// runs in WAL mode with a busy timeout and foreign keys on.
+func Open(path string) (*Store, error) {
+	if path == "" {
+		return nil, Errorf(EINVALID, "数据库路径为空")
+	}
+	memory := path == ":memory:"
+	dsn := path
+	if !memory {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		// IMMEDIATE transactions take the write lock up front, so two
+		// writers wait on busy_timeout instead of failing on lock upgrade.
+		dsn += sep + "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
+	} else {
+		dsn = "file::memory:?_foreign_keys=on"
+	}
+	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
+		Logger:                 logger.Discard,
+		PrepareStmt:            true,
+		SkipDefaultTransaction: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	if memory {
+		sqlDB.SetMaxOpenConns(1) // each connection would be a new empty database
+	}
+	s := &Store{db: db, Now: time.Now}
+	if err := s.migrate(); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("storage: migrate %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) migrate() error {
+	return s.db.AutoMigrate(&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &Meta{})
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// DB returns the underlying gorm handle, for tests and tools that inspect the
+// schema. Application code uses the Store's methods.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+func (s *Store) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+// preloadTask loads everything a task card shows.
+func preloadTask(db *gorm.DB) *gorm.DB {
+	return db.
+		Preload("Measures", func(db *gorm.DB) *gorm.DB { return db.Order("seq") }).
+		Preload("Milestones", func(db *gorm.DB) *gorm.DB { return db.Order("seq") }).
+		Preload("Leaders", func(db *gorm.DB) *gorm.DB { return db.Order("seq") }).
+		Preload("Units", func(db *gorm.DB) *gorm.DB { return db.Order("role, seq") }).
+		Preload("Units.Unit")
+}
+
+// FindTask returns the task with the given section and number, with its
+// measures, milestones, leaders and units. It returns ENOTFOUND when there is
+// no such task.
+func (s *Store) FindTask(ctx context.Context, section, number int) (*Task, error) {
+	var t Task
+	err := preloadTask(s.db.WithContext(ctx)).
+		Where("section = ? AND number = ?", section, number).
+		Take(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, Errorf(ENOTFOUND, "没有找到该任务")
+	}
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return &t, nil
+}
+
+// TaskFilter selects tasks. Zero fields select everything.
+type TaskFilter struct {
+	Section int
+	Codes   []string
+}
+
+// FindTasks returns the tasks that match f, fully loaded, ordered by section
+// and number.
+func (s *Store) FindTasks(ctx context.Context, f TaskFilter) ([]*Task, error) {
+	q := preloadTask(s.db.WithContext(ctx)).Order("section, number")
+	if f.Section != 0 {
+		q = q.Where("section = ?", f.Section)
+	}
+	if len(f.Codes) > 0 {
+		q = q.Where("code IN ?", f.Codes)
+	}
+	var out []*Task
+	if err := q.Find(&out).Error; err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
+}
+
+// SectionCounts returns how many tasks each section has, by section number.
+func (s *Store) SectionCounts(ctx context.Context) (map[int]int, error) {
+	var rows []struct{ Section, N int }
+	if err := s.db.WithContext(ctx).Model(&Task{}).Select("section, count(*) AS n").Group("section").Scan(&rows).Error; err != nil {
+		return nil, Internal(err)
+	}
+	out := map[int]int{}
+	for _, r := range rows {
+		out[r.Section] = r.N
+	}
+	return out, nil
+}

@@ -1,0 +1,130 @@
+package storage
+
+import (
+	"time"
+)
+
+// Roles of a unit in a task.
+const (
+	RoleLead        = "lead"        // 牵头单位
+	RoleResponsible = "responsible" // 责任单位
+)
+
+// Task is one rectification task. The document fields come from the task
+// list and are rewritten by seeding; ClosedAt and everything hanging off the
+// task that users create (progress, audit) is never touched by seeding.
+type Task struct {
+	ID        uint   `gorm:"primaryKey"`
+	Section   int    `gorm:"not null;uniqueIndex:idx_tasks_section_number,priority:1"`
+	Number    int    `gorm:"not null;uniqueIndex:idx_tasks_section_number,priority:2"`
+	Code      string `gorm:"size:32;not null;uniqueIndex"`
+	Title     string `gorm:"type:text;not null"`
+	Problem   string `gorm:"type:text;not null"`
+	Goal      string `gorm:"type:text;not null"`
+	Persons   string `gorm:"type:text;not null"`
+	Deadline  string `gorm:"type:text;not null"`
+	Immediate bool   `gorm:"not null"`
+	Ongoing   bool   `gorm:"not null"`
+	LongTerm  bool   `gorm:"not null"`
+	// SearchText is title, problem, goal and measures joined, so a search is
+	// one scan of one column.
+	SearchText string `gorm:"type:text;not null"`
+
+	ClosedAt  *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+
+	Measures   []Measure   `gorm:"constraint:OnDelete:CASCADE"`
+	Milestones []Milestone `gorm:"constraint:OnDelete:CASCADE"`
+	Leaders    []Leader    `gorm:"constraint:OnDelete:CASCADE"`
+	Units      []TaskUnit  `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// Closed reports whether the task was closed out (销号).
+func (t *Task) Closed() bool { return t.ClosedAt != nil }
+
+// UnitsWithRole returns the names of the task's units with the given role,
+// in document order.
+func (t *Task) UnitsWithRole(role string) []string {
+	var out []string
+	for _, u := range t.Units {
+		if u.Role == role {
+			out = append(out, u.Unit.Name)
+		}
+	}
+	return out
+}
+
+// LeaderPosts returns the task's leader posts in document order.
+func (t *Task) LeaderPosts() []string {
+	out := make([]string, len(t.Leaders))
+	for i, l := range t.Leaders {
+		out[i] = l.Post
+	}
+	return out
+}
+
+// Measure is one numbered 整改措施 of a task.
+type Measure struct {
+	ID     uint   `gorm:"primaryKey"`
+	TaskID uint   `gorm:"not null;uniqueIndex:idx_measures_task_seq,priority:1"`
+	Seq    int    `gorm:"not null;uniqueIndex:idx_measures_task_seq,priority:2"`
+	Text   string `gorm:"type:text;not null"`
+}
+
+// Milestone is one dated clause of a task's deadline. Due is the date in
+// force; PlannedDue is the document's date, which differs after an approved
+// extension. Seeding updates PlannedDue and Text, and Due only when no
+// extension was granted; DoneAt is the users' and is never reset by seeding.
+type Milestone struct {
+	ID         uint   `gorm:"primaryKey"`
+	TaskID     uint   `gorm:"not null;uniqueIndex:idx_milestones_task_seq,priority:1"`
+	Seq        int    `gorm:"not null;uniqueIndex:idx_milestones_task_seq,priority:2"`
+	Due        Date   `gorm:"type:varchar(10);not null;index:idx_milestones_open_due,priority:2"`
+	PlannedDue Date   `gorm:"type:varchar(10);not null"`
+	Text       string `gorm:"type:text;not null"`
+	// Open is false once the milestone is done or retired; it leads the
+	// index that due/overdue queries use.
+	Open       bool `gorm:"not null;default:true;index:idx_milestones_open_due,priority:1"`
+	DoneAt     *time.Time
+	ExtendedAt *time.Time
+	// Retired marks a milestone that a newer document no longer has. It is
+	// kept (users may have reported on it) but leaves the open lists.
+	Retired bool `gorm:"not null;default:false"`
+
+	Task *Task `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// Done reports whether the milestone was marked done.
+func (m *Milestone) Done() bool { return m.DoneAt != nil }
+
+// Leader is one responsible leader post (责任领导) of a task.
+type Leader struct {
+	ID     uint   `gorm:"primaryKey"`
+	TaskID uint   `gorm:"not null;uniqueIndex:idx_leaders_task_seq,priority:1"`
+	Seq    int    `gorm:"not null;uniqueIndex:idx_leaders_task_seq,priority:2"`
+	Post   string `gorm:"size:128;not null;index"`
+}
+
+// Unit is an organisation named in the list: a city bureau, a county, or a
+// collective such as 各县（市、区）.
+type Unit struct {
+	ID   uint   `gorm:"primaryKey"`
+	Name string `gorm:"size:128;not null;uniqueIndex"`
+}
+
+// TaskUnit links a unit to a task with its role, in document order.
+type TaskUnit struct {
+	TaskID uint   `gorm:"primaryKey"`
+	UnitID uint   `gorm:"primaryKey;index"`
+	Role   string `gorm:"primaryKey;size:16"`
+	Seq    int    `gorm:"not null"`
+	Unit   Unit   `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// Meta holds small key/value facts about the database, such as the hash of
+// the document it was last seeded from.
+type Meta struct {
+	Name  string `gorm:"primaryKey;size:64"`
+	Value string `gorm:"type:text;not null"`
+}
