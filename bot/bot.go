@@ -70,6 +70,10 @@ func init() {
 	}
 }
 
+// IsCommand reports whether name (case-insensitive) is a command or alias,
+// so adapters can tell "/task due 30" (a command) from "/task 6" (a task).
+func IsCommand(name string) bool { return lookup(name) != nil }
+
 func lookup(name string) *command {
 	name = strings.ToLower(name)
 	for _, c := range commands {
