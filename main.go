@@ -145,10 +145,36 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*stora
 		store.Close()
 		return nil, fmt.Errorf("seed: %w", err)
 	}
+	org, err := config.LoadFile(cfg.File)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := store.ApplyUnits(ctx, unitSpecs(org)); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("TASKBOT_CONFIG: %w", err)
+	}
 	if !res.Skipped {
 		log.Info("seeded task list", "created", res.Created, "updated", res.Updated)
 	}
 	return store, nil
+}
+
+// unitSpecs turns the organisation file into storage specs, with names
+// normalised as the document writes them.
+func unitSpecs(f *config.File) []storage.UnitSpec {
+	specs := make([]storage.UnitSpec, len(f.Units))
+	for i, u := range f.Units {
+		sp := storage.UnitSpec{Name: storage.NormalizeName(u.Name)}
+		for _, a := range u.Aliases {
+			sp.Aliases = append(sp.Aliases, storage.NormalizeName(a))
+		}
+		for _, m := range u.MemberUnits {
+			sp.Members = append(sp.Members, storage.NormalizeName(m))
+		}
+		specs[i] = sp
+	}
+	return specs
 }
 
 func runConsole(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -65,6 +65,18 @@ func init() {
 	commands = []*command{
 		{name: "task", aliases: []string{"任务", "t"}, args: "编号", summary: "查看任务卡片：问题、目标、措施、责任单位、时限和各节点状态",
 			example: "/task 6、/task 个性1、/task p1", run: (*Bot).taskCmd},
+		{name: "unit", aliases: []string{"单位", "u"}, args: "单位名称", summary: "某单位牵头和负责的任务，各附下一节点及状态（可用简称，如“环境局”“城管”）",
+			example: "/unit 市生态环境局、/unit 长葛市", run: (*Bot).unitCmd},
+		{name: "units", aliases: []string{"单位列表"}, summary: "全部单位：牵头任务数、责任任务数、逾期节点数",
+			example: "/units", run: (*Bot).unitsCmd},
+		{name: "due", aliases: []string{"到期", "临期"}, args: "[天数]", summary: "未来若干天（默认 30 天）内到期的未完成节点，最近的在前",
+			example: "/due、/due 7", run: (*Bot).dueCmd},
+		{name: "overdue", aliases: []string{"逾期"}, summary: "已逾期未完成的节点，逾期最久的在前",
+			example: "/overdue", run: (*Bot).overdueCmd},
+		{name: "search", aliases: []string{"搜索", "查找", "s"}, args: "关键词…", summary: "在标题、问题、目标和措施中搜索（多个词须同时出现），最多列 10 项",
+			example: "/search 污泥、/search 垃圾 渗滤液", run: (*Bot).searchCmd},
+		{name: "leader", aliases: []string{"领导"}, args: "职务", summary: "责任领导包含该职务的任务",
+			example: "/leader 常务副市长", run: (*Bot).leaderCmd},
 		{name: "help", aliases: []string{"帮助", "h", "?", "？"}, summary: "列出全部命令",
 			example: "/help", run: (*Bot).helpCmd},
 	}

@@ -21,6 +21,7 @@ type Config struct {
 	TZ       string         // TASKBOT_TZ: IANA zone days are counted in
 	Location *time.Location // TZ, loaded
 	Seed     string         // TASKBOT_SEED: task-list file; "" = the embedded list
+	File     string         // TASKBOT_CONFIG: organisation file; "" = the embedded example
 
 	SlackBotToken      string // SLACK_BOT_TOKEN (xoxb-…)
 	SlackAppToken      string // SLACK_APP_TOKEN (xapp-…)
@@ -34,6 +35,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DB:                 or(getenv("TASKBOT_DB"), DefaultDB),
 		TZ:                 or(getenv("TASKBOT_TZ"), DefaultTZ),
 		Seed:               getenv("TASKBOT_SEED"),
+		File:               getenv("TASKBOT_CONFIG"),
 		SlackBotToken:      getenv("SLACK_BOT_TOKEN"),
 		SlackAppToken:      getenv("SLACK_APP_TOKEN"),
 		SlackSigningSecret: getenv("SLACK_SIGNING_SECRET"),

@@ -413,25 +413,9 @@ func splitTop(s string, seps string) []string {
 func splitUnits(s string) []string {
 	parts := splitTop(s, "、，；,;")
 	for i, u := range parts {
-		parts[i] = NormalizeName(u)
+		parts[i] = storage.NormalizeName(u)
 	}
 	return parts
-}
-
-// NormalizeName canonicalises a unit or post name: half-width brackets become
-// full-width and spaces go, as the document writes them.
-func NormalizeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '(':
-			return '（'
-		case r == ')':
-			return '）'
-		case isSpace(r):
-			return -1
-		}
-		return r
-	}, s)
 }
 
 // splitLeaders splits the 责任领导 field into posts. "市政府分管工业、生态环境副市长"
@@ -440,7 +424,7 @@ func NormalizeName(s string) string {
 func splitLeaders(s string) []string {
 	out := []string{}
 	for _, clause := range splitTop(s, "，；,;") {
-		clause = NormalizeName(clause)
+		clause = storage.NormalizeName(clause)
 		i := strings.Index(clause, "分管")
 		if i >= 0 && strings.Contains(clause[i:], "、") {
 			for _, suffix := range []string{"副市长", "副书记", "副主任", "市长"} {

@@ -142,7 +142,18 @@ func seedTask(tx *gorm.DB, in *Task, units map[string]uint) (created bool, err e
 			return false, err
 		}
 	}
-	return created, seedMilestones(tx, cur.ID, in.Milestones)
+	if err := seedMilestones(tx, cur.ID, in.Milestones); err != nil {
+		return false, err
+	}
+	return created, refreshNextDue(tx, cur.ID)
+}
+
+// refreshNextDue recomputes tasks.next_due for the given tasks. Every write
+// that opens, closes or moves a milestone calls it in the same transaction.
+func refreshNextDue(tx *gorm.DB, taskIDs ...uint) error {
+	return tx.Exec(`UPDATE tasks SET next_due = (
+		SELECT MIN(m.due) FROM milestones m WHERE m.task_id = tasks.id AND m.open
+	) WHERE id IN ?`, taskIDs).Error
 }
 
 func unitID(tx *gorm.DB, name string, cache map[string]uint) (uint, error) {

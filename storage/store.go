@@ -65,7 +65,7 @@ func Open(path string) (*Store, error) {
 }
 
 func (s *Store) migrate() error {
-	return s.db.AutoMigrate(&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &Meta{})
+	return s.db.AutoMigrate(&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &UnitAlias{}, &UnitMember{}, &Meta{})
 }
 
 // Close closes the database.

@@ -30,6 +30,11 @@ type Task struct {
 	// one scan of one column.
 	SearchText string `gorm:"type:text;not null"`
 
+	// NextDue is the earliest due date among the task's open milestones
+	// (NULL when none is open), kept up to date by every write that changes
+	// a milestone, so listings sort and page in SQL.
+	NextDue Date `gorm:"type:varchar(10);index"`
+
 	ClosedAt  *time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -120,6 +125,23 @@ type TaskUnit struct {
 	Role   string `gorm:"primaryKey;size:16"`
 	Seq    int    `gorm:"not null"`
 	Unit   Unit   `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// UnitAlias is another name people type for a unit (环境局 → 市生态环境局).
+type UnitAlias struct {
+	Alias  string `gorm:"primaryKey;size:128"`
+	UnitID uint   `gorm:"not null;index"`
+	Unit   Unit   `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// UnitMember says that Member belongs to the collective unit Collective
+// (长葛市 belongs to 各县（市、区）).
+type UnitMember struct {
+	CollectiveID uint `gorm:"primaryKey"`
+	MemberID     uint `gorm:"primaryKey;index"`
+	Seq          int  `gorm:"not null"`
+	Collective   Unit `gorm:"constraint:OnDelete:CASCADE"`
+	Member       Unit `gorm:"constraint:OnDelete:CASCADE"`
 }
 
 // Meta holds small key/value facts about the database, such as the hash of

@@ -1,0 +1,179 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"taskbot/storage"
+)
+
+// DefaultDueDays is the window of `due` without an argument.
+const DefaultDueDays = 30
+
+// MaxDueDays bounds `due DAYS` to something a person means.
+const MaxDueDays = 3660
+
+// ParseDays reads a day count such as "30", "３０" or "30天".
+func ParseDays(s string) (int, error) {
+	t := strings.TrimSuffix(strings.TrimSpace(foldWidth(s)), "天")
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 0 || n > MaxDueDays {
+		return 0, storage.Errorf(storage.EINVALID, "“%s”不是有效的天数，请给出 0 到 %d 之间的整数。", clip(s, 20), MaxDueDays)
+	}
+	return n, nil
+}
+
+func (b *Bot) dueCmd(ctx context.Context, req Request, args []string) (Reply, error) {
+	days := DefaultDueDays
+	switch len(args) {
+	case 0:
+	case 1:
+		n, err := ParseDays(args[0])
+		if err != nil {
+			return Reply{}, err
+		}
+		days = n
+	default:
+		return Reply{}, storage.Errorf(storage.EINVALID, "due 只接受一个参数（天数）。")
+	}
+	today := b.today(req.Now)
+	items, total, err := b.Store.OpenMilestones(ctx, storage.MilestoneFilter{DueFrom: today, DueTo: today.AddDays(days), Limit: MaxItems})
+	if err != nil {
+		return Reply{}, err
+	}
+	r := Reply{Title: fmt.Sprintf("未来 %d 天内到期的节点（共 %d 个）", days, total), AsOf: today}
+	if total == 0 {
+		r.Sections = []Section{{Text: fmt.Sprintf("%s 至 %s 之间没有未完成的到期节点。", today, today.AddDays(days))}}
+		return r, nil
+	}
+	s, err := b.milestoneSection(ctx, items, total, today)
+	if err != nil {
+		return Reply{}, err
+	}
+	r.Sections = []Section{s}
+	return r, nil
+}
+
+func (b *Bot) overdueCmd(ctx context.Context, req Request, args []string) (Reply, error) {
+	if len(args) > 0 {
+		return Reply{}, storage.Errorf(storage.EINVALID, "overdue 不带参数。")
+	}
+	today := b.today(req.Now)
+	items, total, err := b.Store.OpenMilestones(ctx, storage.MilestoneFilter{DueTo: today.AddDays(-1), Limit: MaxItems})
+	if err != nil {
+		return Reply{}, err
+	}
+	r := Reply{Title: fmt.Sprintf("已逾期未完成的节点（共 %d 个）", total), AsOf: today}
+	if total == 0 {
+		r.Sections = []Section{{Text: "没有逾期节点。"}}
+		return r, nil
+	}
+	s, err := b.milestoneSection(ctx, items, total, today)
+	if err != nil {
+		return Reply{}, err
+	}
+	r.Sections = []Section{s}
+	return r, nil
+}
+
+// milestoneSection lists milestones with their task, status and units.
+func (b *Bot) milestoneSection(ctx context.Context, items []storage.MilestoneItem, total int, today storage.Date) (Section, error) {
+	ids := make([]uint, len(items))
+	for i, it := range items {
+		ids[i] = it.TaskID
+	}
+	units, err := b.Store.TaskUnitNames(ctx, ids)
+	if err != nil {
+		return Section{}, err
+	}
+	s := Section{More: total - len(items)}
+	for _, it := range items {
+		text := fmt.Sprintf("%s %s · %s %s 节点%d：%s", it.Due, DaysLabel(it.Due, today), it.Code, clip(it.Title, 20), it.Seq, clip(it.Text, 40))
+		if u := unitsLine(units[it.TaskID]); u != "" {
+			text += " — " + u
+		}
+		s.Items = append(s.Items, Item{Status: DueStatus(it.Due, today), Text: text})
+	}
+	return s, nil
+}
+
+func unitsLine(byRole map[string][]string) string {
+	var parts []string
+	if l := byRole[storage.RoleLead]; len(l) > 0 {
+		parts = append(parts, "牵头："+strings.Join(l, "、"))
+	}
+	if r := byRole[storage.RoleResponsible]; len(r) > 0 {
+		parts = append(parts, "责任："+strings.Join(r, "、"))
+	}
+	return strings.Join(parts, "；")
+}
+
+// MaxSearchResults is how many tasks a search lists.
+const MaxSearchResults = 10
+
+func (b *Bot) searchCmd(ctx context.Context, req Request, args []string) (Reply, error) {
+	if len(args) == 0 {
+		return Reply{}, storage.Errorf(storage.EINVALID, "请给出要搜索的词。")
+	}
+	words := uniqueWords(args)
+	hits, total, err := b.Store.SearchTasks(ctx, words, MaxSearchResults)
+	if err != nil {
+		return Reply{}, err
+	}
+	q := strings.Join(words, " ")
+	r := Reply{Title: fmt.Sprintf("搜索“%s”：共 %d 项任务", clip(q, 30), total)}
+	if total == 0 {
+		r.Sections = []Section{{Text: "没有任务同时包含这些词。可以减少关键词，或换一个说法。"}}
+		return r, nil
+	}
+	s := Section{More: total - len(hits)}
+	for _, h := range hits {
+		text := fmt.Sprintf("%s %s", h.Code, clip(h.Title, 30))
+		if h.Snippet != "" && !strings.Contains(h.Title, words[0]) {
+			text += " — " + h.Snippet
+		}
+		s.Items = append(s.Items, Item{Text: text})
+	}
+	r.Sections = []Section{s}
+	if s.More > 0 {
+		r.Footnotes = []string{"结果较多，可增加关键词缩小范围。"}
+	}
+	r.Footnotes = append(r.Footnotes, "查看任务：/task 编号")
+	return r, nil
+}
+
+func uniqueWords(args []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range args {
+		if a = foldWidth(a); !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (b *Bot) leaderCmd(ctx context.Context, req Request, args []string) (Reply, error) {
+	if len(args) == 0 {
+		return Reply{}, storage.Errorf(storage.EINVALID, "请给出领导职务，例如“常务副市长”。")
+	}
+	post := storage.NormalizeName(strings.Join(args, ""))
+	today := b.today(req.Now)
+	ts, total, err := b.Store.LeaderTasks(ctx, post, MaxItems)
+	if err != nil {
+		return Reply{}, err
+	}
+	if total == 0 {
+		return Reply{}, storage.Errorf(storage.ENOTFOUND, "没有责任领导包含“%s”的任务。", clip(post, 20))
+	}
+	r := Reply{Title: fmt.Sprintf("责任领导含“%s”的任务（%d 项）", clip(post, 20), total), AsOf: today}
+	s := Section{More: total - len(ts)}
+	for i := range ts {
+		s.Items = append(s.Items, summaryItem(&ts[i], today))
+	}
+	r.Sections = []Section{s}
+	return r, nil
+}
