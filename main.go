@@ -48,8 +48,11 @@ func (e usageError) Error() string { return e.msg }
 const usage = `usage: taskbot [command] [flags]
 
 Commands:
+  serve     connect to Slack: Socket Mode and/or HTTP (default when Slack tokens are set)
   console   answer commands typed on stdin (default when no Slack tokens are set)
   check     parse a task-list document and report every task and warning
+  remind    run one reminder pass (--at DATE, --dry-run to only print)
+  digest    print the daily deadline digest (--at DATE; --post to send it)
   help      show this help
 
 Run "taskbot COMMAND -h" for the flags of a command.
@@ -68,11 +71,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	switch cmd {
 	case "":
+		if cfg.SlackConfigured() {
+			return runServe(ctx, cfg, args, stderr)
+		}
 		return runConsole(ctx, cfg, log, args, stdin, stdout, stderr)
+	case "serve":
+		return runServe(ctx, cfg, args, stderr)
 	case "console":
 		return runConsole(ctx, cfg, log, args, stdin, stdout, stderr)
 	case "check":
 		return runCheck(args, stdout, stderr)
+	case "remind":
+		return runRemind(ctx, cfg, log, args, stdout, stderr)
+	case "digest":
+		return runDigest(ctx, cfg, log, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -150,31 +162,24 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*stora
 		store.Close()
 		return nil, err
 	}
-	if err := store.ApplyUnits(ctx, unitSpecs(org)); err != nil {
+	if err := store.ApplyUnits(ctx, org.UnitSpecs()); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("TASKBOT_CONFIG: %w", err)
+	}
+	if err := store.ApplyPeople(ctx, org.PeopleSpec()); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("TASKBOT_CONFIG: %w", err)
 	}
 	if !res.Skipped {
 		log.Info("seeded task list", "created", res.Created, "updated", res.Updated)
 	}
-	return store, nil
-}
-
-// unitSpecs turns the organisation file into storage specs, with names
-// normalised as the document writes them.
-func unitSpecs(f *config.File) []storage.UnitSpec {
-	specs := make([]storage.UnitSpec, len(f.Units))
-	for i, u := range f.Units {
-		sp := storage.UnitSpec{Name: storage.NormalizeName(u.Name)}
-		for _, a := range u.Aliases {
-			sp.Aliases = append(sp.Aliases, storage.NormalizeName(a))
-		}
-		for _, m := range u.MemberUnits {
-			sp.Members = append(sp.Members, storage.NormalizeName(m))
-		}
-		specs[i] = sp
+	// Build the search index now (milliseconds for the real list) so the
+	// first search does not pay for it.
+	if err := store.WarmSearch(ctx); err != nil {
+		store.Close()
+		return nil, err
 	}
-	return specs
+	return store, nil
 }
 
 func runConsole(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -198,6 +203,7 @@ func runConsole(ctx context.Context, cfg config.Config, log *slog.Logger, args [
 		return err
 	}
 	defer store.Close()
+	store.Now = now // --at stamps entries too
 	c := &console.Console{
 		Bot:         bot.New(store, cfg.Location, log),
 		In:          stdin,
@@ -206,6 +212,7 @@ func runConsole(ctx context.Context, cfg config.Config, log *slog.Logger, args [
 		User:        *as,
 		Interactive: isTerminal(stdin),
 	}
+	c.Deliver = consoleSlack(ctx, cfg, store, log)
 	return c.Run(ctx)
 }
 

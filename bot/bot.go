@@ -63,10 +63,10 @@ var commands []*command
 func init() {
 	// Assigned in init because help refers to the table itself.
 	commands = []*command{
-		{name: "task", aliases: []string{"任务", "t"}, args: "编号", summary: "查看任务卡片：问题、目标、措施、责任单位、时限和各节点状态",
-			example: "/task 6、/task 个性1、/task p1", run: (*Bot).taskCmd},
-		{name: "unit", aliases: []string{"单位", "u"}, args: "单位名称", summary: "某单位牵头和负责的任务，各附下一节点及状态（可用简称，如“环境局”“城管”）",
-			example: "/unit 市生态环境局、/unit 长葛市", run: (*Bot).unitCmd},
+		{name: "task", aliases: []string{"任务", "t"}, args: "编号 [history|销号 [节点]|退回 理由|批准延期 节点|驳回延期 节点 理由]", summary: "查看任务卡片：问题、目标、措施、责任单位、时限、各节点状态和最新进展；history 列出全部记录；销号、退回、批准延期、驳回延期仅限督查室",
+			example: "/task 6、/task 个性1、/task 6 history、/task 6 销号、/task 6 退回 佐证不足、/task 5 批准延期 2", run: (*Bot).taskCmd},
+		{name: "unit", aliases: []string{"单位", "u"}, args: "单位名称 | bind 单位 @用户 | unbind 单位 @用户 | members 单位", summary: "某单位牵头和负责的任务，各附下一节点及状态（可用简称，如“环境局”“城管”）；bind/unbind/members 管理单位成员（仅限督查室）",
+			example: "/unit 市生态环境局、/unit 长葛市、/unit bind 市城管局 @张三、/unit members 城管", run: (*Bot).unitCmd},
 		{name: "units", aliases: []string{"单位列表"}, summary: "全部单位：牵头任务数、责任任务数、逾期节点数",
 			example: "/units", run: (*Bot).unitsCmd},
 		{name: "due", aliases: []string{"到期", "临期"}, args: "[天数]", summary: "未来若干天（默认 30 天）内到期的未完成节点，最近的在前",
@@ -77,6 +77,9 @@ func init() {
 			example: "/search 污泥、/search 垃圾 渗滤液", run: (*Bot).searchCmd},
 		{name: "leader", aliases: []string{"领导"}, args: "职务", summary: "责任领导包含该职务的任务",
 			example: "/leader 常务副市长", run: (*Bot).leaderCmd},
+		{name: "progress", aliases: []string{"进展", "报送"}, args: "编号 [@单位] [完成 节点|申请销号 [节点]|申请延期 节点 日期] [百分比] 内容",
+			summary: "责任单位成员、责任领导或督查室报送进展：可标记节点完成、申请销号或延期；链接作为佐证保存",
+			example: "/progress 6 已完成调查核查 https://…、/progress 5 完成 1 台账已建立、/progress 6 @长葛市 60% 改造中、/progress 5 申请延期 2 2021-12-31 理由", run: (*Bot).progressCmd},
 		{name: "help", aliases: []string{"帮助", "h", "?", "？"}, summary: "列出全部命令",
 			example: "/help", run: (*Bot).helpCmd},
 	}

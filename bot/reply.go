@@ -48,6 +48,8 @@ type Reply struct {
 	Footnotes []string
 	// Error marks a reply to bad input or a refusal.
 	Error bool
+	// Notices are for other people; adapters deliver them (see Notice).
+	Notices []Notice
 }
 
 // Section is a titled block of a reply.

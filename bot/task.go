@@ -69,7 +69,7 @@ func (b *Bot) taskCmd(ctx context.Context, req Request, args []string) (Reply, e
 		return Reply{}, storage.Errorf(storage.EINVALID, "请给出任务编号。")
 	}
 	if len(args) > 1 {
-		return Reply{}, storage.Errorf(storage.EINVALID, "多余的参数“%s”。", clip(strings.Join(args[1:], " "), 20))
+		return b.taskAction(ctx, req, args)
 	}
 	ref, err := ParseTaskRef(args[0])
 	if err != nil {
@@ -82,7 +82,7 @@ func (b *Bot) taskCmd(ctx context.Context, req Request, args []string) (Reply, e
 	if err != nil {
 		return Reply{}, err
 	}
-	return b.taskCard(t, b.today(req.Now)), nil
+	return b.withProgress(ctx, b.taskCard(t, b.today(req.Now)), t)
 }
 
 // noSuchTask says which numbers exist, so the user can correct the request.

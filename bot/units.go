@@ -144,6 +144,9 @@ func (b *Bot) unitCmd(ctx context.Context, req Request, args []string) (Reply, e
 	if len(args) == 0 {
 		return Reply{}, storage.Errorf(storage.EINVALID, "请给出单位名称。")
 	}
+	if sub := unitSubcommand(args[0]); sub != "" {
+		return b.unitAdminCmd(ctx, req, sub, args[1:])
+	}
 	u, err := b.findUnit(ctx, strings.Join(args, ""))
 	if err != nil {
 		return Reply{}, err

@@ -4,6 +4,8 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"time"
 	_ "time/tzdata" // the zone must load in a bare container
 )
@@ -22,10 +24,15 @@ type Config struct {
 	Location *time.Location // TZ, loaded
 	Seed     string         // TASKBOT_SEED: task-list file; "" = the embedded list
 	File     string         // TASKBOT_CONFIG: organisation file; "" = the embedded example
+	Channel  string         // TASKBOT_CHANNEL: Slack channel ID holding each task's progress thread
+
+	Schedule Schedule // reminders and digest (config/schedule.go)
 
 	SlackBotToken      string // SLACK_BOT_TOKEN (xoxb-…)
 	SlackAppToken      string // SLACK_APP_TOKEN (xapp-…)
 	SlackSigningSecret string // SLACK_SIGNING_SECRET
+	SlackAPIURL        string // SLACK_API_URL: Web API base URL, ending in "/"; "" = slack.com
+	HTTPAddr           string // TASKBOT_HTTP_ADDR: serve Slack's HTTP endpoints on this address
 }
 
 // Load reads the configuration from getenv. It returns an error naming the
@@ -36,14 +43,48 @@ func Load(getenv func(string) string) (Config, error) {
 		TZ:                 or(getenv("TASKBOT_TZ"), DefaultTZ),
 		Seed:               getenv("TASKBOT_SEED"),
 		File:               getenv("TASKBOT_CONFIG"),
+		Channel:            getenv("TASKBOT_CHANNEL"),
 		SlackBotToken:      getenv("SLACK_BOT_TOKEN"),
 		SlackAppToken:      getenv("SLACK_APP_TOKEN"),
 		SlackSigningSecret: getenv("SLACK_SIGNING_SECRET"),
+		SlackAPIURL:        getenv("SLACK_API_URL"),
+		HTTPAddr:           getenv("TASKBOT_HTTP_ADDR"),
 	}
 	if err := c.SetTZ(c.TZ); err != nil {
 		return c, fmt.Errorf("TASKBOT_TZ: %w", err)
 	}
+	var err error
+	if c.Schedule, err = loadSchedule(getenv); err != nil {
+		return c, err
+	}
+	if err := c.checkSlack(); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// checkSlack rejects Slack settings of the wrong kind, naming the variable
+// and never the value.
+func (c Config) checkSlack() error {
+	if c.SlackBotToken != "" && !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
+		return fmt.Errorf("SLACK_BOT_TOKEN: not a bot token (must start with xoxb-)")
+	}
+	if c.SlackAppToken != "" && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
+		return fmt.Errorf("SLACK_APP_TOKEN: not an app-level token (must start with xapp-)")
+	}
+	if strings.TrimSpace(c.SlackSigningSecret) != c.SlackSigningSecret {
+		return fmt.Errorf("SLACK_SIGNING_SECRET: has leading or trailing spaces")
+	}
+	if c.SlackAPIURL != "" {
+		u, err := url.Parse(c.SlackAPIURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("SLACK_API_URL: not an http(s) URL")
+		}
+		if !strings.HasSuffix(c.SlackAPIURL, "/") {
+			return fmt.Errorf("SLACK_API_URL: must end with a slash, e.g. https://slack.com/api/")
+		}
+	}
+	return nil
 }
 
 // SetTZ sets the zone by IANA name.
@@ -70,6 +111,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("slack_bot_token_set", c.SlackBotToken != ""),
 		slog.Bool("slack_app_token_set", c.SlackAppToken != ""),
 		slog.Bool("slack_signing_secret_set", c.SlackSigningSecret != ""),
+		slog.String("slack_api_url", c.SlackAPIURL),
+		slog.String("http_addr", c.HTTPAddr),
 	)
 }
 

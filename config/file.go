@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"gopkg.in/yaml.v3"
+
+	"taskbot/storage"
 )
 
 // Xuchang is the example organisation file shipped with taskbot, used when
@@ -20,6 +22,12 @@ var Xuchang []byte
 // File is the organisation file named by TASKBOT_CONFIG.
 type File struct {
 	Units []UnitConfig `yaml:"units"`
+	// Leaders maps a leader post (as the list writes it) to the people
+	// holding it; Supervisors are the inspection office (督查室). People are
+	// Slack user IDs (U0123ABC) or emails, optionally after a name:
+	// "张三 U0123ABC".
+	Leaders     map[string][]string `yaml:"leaders"`
+	Supervisors []string            `yaml:"supervisors"`
 }
 
 // UnitConfig is what the file says about one unit.
@@ -27,6 +35,8 @@ type UnitConfig struct {
 	Name        string   `yaml:"name"`
 	Aliases     []string `yaml:"aliases"`
 	MemberUnits []string `yaml:"member_units"`
+	Channel     string   `yaml:"channel"` // Slack channel ID of the unit
+	Members     []string `yaml:"members"` // people who report for the unit
 }
 
 // LoadFile reads the organisation file at path, or the embedded example when
@@ -73,10 +83,30 @@ func ParseFile(data []byte) (*File, error) {
 			aliasOf[a] = u.Name
 		}
 	}
+	if err := f.validatePeople(); err != nil {
+		return nil, err
+	}
 	for a, owner := range aliasOf {
 		if seenUnit[a] && a != owner {
 			return nil, fmt.Errorf("alias %q of %q is itself a unit", a, owner)
 		}
 	}
 	return &f, nil
+}
+
+// UnitSpecs turns the file into storage specs, with names normalised as the
+// task list writes them.
+func (f *File) UnitSpecs() []storage.UnitSpec {
+	specs := make([]storage.UnitSpec, len(f.Units))
+	for i, u := range f.Units {
+		sp := storage.UnitSpec{Name: storage.NormalizeName(u.Name)}
+		for _, a := range u.Aliases {
+			sp.Aliases = append(sp.Aliases, storage.NormalizeName(a))
+		}
+		for _, m := range u.MemberUnits {
+			sp.Members = append(sp.Members, storage.NormalizeName(m))
+		}
+		specs[i] = sp
+	}
+	return specs
 }

@@ -175,8 +175,16 @@ func (p *parser) line(n int, raw string) error {
 		}
 		num := chineseNumber(m[1])
 		title := strings.TrimFunc(m[2], isSpace)
-		p.section = &Section{Number: num, Title: title, Kind: sectionKind(num, title)}
-		p.doc.Sections = append(p.doc.Sections, *p.section)
+		sec := Section{Number: num, Title: title, Kind: sectionKind(num, title)}
+		// Tasks are keyed by (section, number) and by code: a repeated
+		// section would give two tasks the same key.
+		for _, prev := range p.doc.Sections {
+			if prev.Number == sec.Number || prev.Kind == sec.Kind {
+				return &ParseError{Line: n, Msg: fmt.Sprintf("section %q repeats section %d %q; expected a new section such as \"二、个性整改任务\"", clip(s), prev.Number, prev.Title)}
+			}
+		}
+		p.section = &sec
+		p.doc.Sections = append(p.doc.Sections, sec)
 		return nil
 	}
 	if num, rest, ok := taskStart(s); ok {

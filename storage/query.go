@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // TaskSummary is a task as it appears in a list: no long texts, but what a
@@ -39,8 +41,7 @@ func (t *TaskSummary) Next() *Milestone {
 
 // urgency orders tasks: dated open work by next due date (most overdue
 // first), then immediate/ongoing/long-term, then done, then closed.
-const urgency = `CASE WHEN t.closed_at IS NOT NULL THEN 3 WHEN t.next_due IS NOT NULL THEN 0
-	WHEN t.immediate OR t.ongoing OR t.long_term THEN 1 ELSE 2 END, t.next_due, t.section, t.number`
+const urgency = `t.rank, t.next_due, t.section, t.number`
 
 const summaryCols = `t.id, t.section, t.number, t.code, t.title, t.immediate, t.ongoing, t.long_term,
 	t.closed_at, t.next_due`
@@ -91,32 +92,52 @@ func (s *Store) fillMilestones(ctx context.Context, ts []TaskSummary) error {
 // through a collective it belongs to (direct wins), most urgent first. It
 // returns at most limit tasks and the total.
 func (s *Store) UnitTasks(ctx context.Context, unitID uint, role string, limit int) ([]TaskSummary, int, error) {
-	return s.summaries(ctx, `
-		SELECT `+summaryCols+`, v.name AS via, COUNT(*) OVER () AS total
-		FROM (
-			SELECT task_id, MIN(via_id) AS via_id FROM (
-				SELECT task_id, 0 AS via_id FROM task_units WHERE unit_id = @unit AND role = @role
-				UNION ALL
-				SELECT tu.task_id, tu.unit_id FROM task_units tu
-				JOIN unit_members um ON um.collective_id = tu.unit_id
-				WHERE um.member_id = @unit AND tu.role = @role
-			) x GROUP BY task_id
-		) l
-		JOIN tasks t ON t.id = l.task_id
-		LEFT JOIN units v ON v.id = l.via_id
-		ORDER BY `+urgency+` LIMIT @limit`,
+	var total int64
+	err := s.db.WithContext(ctx).Model(&UnitTask{}).Where("unit_id = ? AND role = ?", unitID, role).Count(&total).Error
+	if err != nil {
+		return nil, 0, Internal(err)
+	}
+	ts, _, err := s.summaries(ctx, `
+		SELECT `+summaryCols+`, v.name AS via, 0 AS total
+		FROM unit_tasks ut
+		JOIN tasks t ON t.id = ut.task_id
+		LEFT JOIN units v ON v.id = ut.via_id
+		WHERE ut.unit_id = @unit AND ut.role = @role
+		ORDER BY ut.rank, ut.next_due, ut.section, ut.number LIMIT @limit`,
 		map[string]any{"unit": unitID, "role": role, "limit": limit})
+	return ts, int(total), err
 }
 
 // LeaderTasks returns the tasks one of whose leader posts contains post,
 // most urgent first: at most limit tasks and the total.
 func (s *Store) LeaderTasks(ctx context.Context, post string, limit int) ([]TaskSummary, int, error) {
-	return s.summaries(ctx, `
-		SELECT `+summaryCols+`, '' AS via, COUNT(*) OVER () AS total
+	// Posts are few and indexed: match them first, then walk tasks in
+	// urgency order (idx_tasks_urgency) and stop at limit.
+	var all []string
+	if err := s.db.WithContext(ctx).Model(&Leader{}).Distinct("post").Pluck("post", &all).Error; err != nil {
+		return nil, 0, Internal(err)
+	}
+	var posts []string
+	for _, p := range all {
+		if strings.Contains(p, post) {
+			posts = append(posts, p)
+		}
+	}
+	if len(posts) == 0 {
+		return nil, 0, nil
+	}
+	var total int64
+	err := s.db.WithContext(ctx).Model(&Leader{}).Where("post IN ?", posts).Distinct("task_id").Count(&total).Error
+	if err != nil {
+		return nil, 0, Internal(err)
+	}
+	ts, _, err := s.summaries(ctx, `
+		SELECT `+summaryCols+`, '' AS via, 0 AS total
 		FROM tasks t
-		WHERE EXISTS (SELECT 1 FROM leaders l WHERE l.task_id = t.id AND l.post LIKE @post ESCAPE '\')
+		WHERE t.id IN (SELECT task_id FROM leaders WHERE post IN @posts)
 		ORDER BY `+urgency+` LIMIT @limit`,
-		map[string]any{"post": likePattern(post), "limit": limit})
+		map[string]any{"posts": posts, "limit": limit})
+	return ts, int(total), err
 }
 
 // UnitStat counts a unit's tasks and overdue milestones; the Via counts are
@@ -138,25 +159,17 @@ type UnitStat struct {
 func (s *Store) UnitStats(ctx context.Context, today Date) ([]UnitStat, error) {
 	var out []UnitStat
 	err := s.db.WithContext(ctx).Raw(`
-		WITH links AS (
-			SELECT task_id, unit_id, role, 0 AS via FROM task_units
-			UNION
-			SELECT tu.task_id, um.member_id, tu.role, 1 FROM task_units tu
-			JOIN unit_members um ON um.collective_id = tu.unit_id
-			WHERE NOT EXISTS (SELECT 1 FROM task_units d
-				WHERE d.task_id = tu.task_id AND d.unit_id = um.member_id AND d.role = tu.role)
-		)
 		SELECT u.id AS unit_id, u.name,
-			(SELECT COUNT(*) FROM links WHERE unit_id = u.id AND role = 'lead') AS lead,
-			(SELECT COUNT(*) FROM links WHERE unit_id = u.id AND role = 'responsible') AS responsible,
-			(SELECT COUNT(*) FROM links WHERE unit_id = u.id AND role = 'lead' AND via = 1) AS via_lead,
-			(SELECT COUNT(*) FROM links WHERE unit_id = u.id AND role = 'responsible' AND via = 1) AS via_resp,
-			(SELECT COUNT(DISTINCT m.id) FROM milestones m JOIN links l ON l.task_id = m.task_id
-				WHERE l.unit_id = u.id AND m.open AND m.due < @today) AS overdue,
+			(SELECT COUNT(*) FROM unit_tasks WHERE unit_id = u.id AND role = 'lead') AS lead,
+			(SELECT COUNT(*) FROM unit_tasks WHERE unit_id = u.id AND role = 'responsible') AS responsible,
+			(SELECT COUNT(*) FROM unit_tasks WHERE unit_id = u.id AND role = 'lead' AND via_id <> 0) AS via_lead,
+			(SELECT COUNT(*) FROM unit_tasks WHERE unit_id = u.id AND role = 'responsible' AND via_id <> 0) AS via_resp,
+			(SELECT COUNT(DISTINCT m.id) FROM unit_tasks ut JOIN milestones m ON m.task_id = ut.task_id
+				WHERE ut.unit_id = u.id AND m.open = @open AND m.due < @today) AS overdue,
 			EXISTS (SELECT 1 FROM unit_members WHERE collective_id = u.id) AS collective
 		FROM units u
 		ORDER BY overdue DESC, lead DESC, responsible DESC, u.name`,
-		map[string]any{"today": today}).Scan(&out).Error
+		map[string]any{"today": today, "open": true}).Scan(&out).Error
 	if err != nil {
 		return nil, Internal(err)
 	}
@@ -170,7 +183,6 @@ type MilestoneItem struct {
 	Title   string
 	Section int
 	Number  int
-	Total   int `gorm:"->"`
 }
 
 // MilestoneFilter selects open milestones by due date, both ends inclusive;
@@ -182,28 +194,32 @@ type MilestoneFilter struct {
 }
 
 // OpenMilestones returns open milestones in the filter's range, soonest
-// (most overdue) first, at most f.Limit of them, and the total.
+// (most overdue) first, at most f.Limit of them, and the total. Ties are in
+// task order; the (open, due, task_id, seq) index serves both queries.
 func (s *Store) OpenMilestones(ctx context.Context, f MilestoneFilter) ([]MilestoneItem, int, error) {
-	q := s.db.WithContext(ctx).Table("milestones m").
-		Select("m.*, t.code, t.title, t.section, t.number, COUNT(*) OVER () AS total").
-		Joins("JOIN tasks t ON t.id = m.task_id").
-		Where("m.open")
-	if !f.DueFrom.IsZero() {
-		q = q.Where("m.due >= ?", f.DueFrom)
+	where := func(q *gorm.DB) *gorm.DB {
+		q = q.Where("m.open = ?", true) // an equality, so the index prefix applies
+		if !f.DueFrom.IsZero() {
+			q = q.Where("m.due >= ?", f.DueFrom)
+		}
+		if !f.DueTo.IsZero() {
+			q = q.Where("m.due <= ?", f.DueTo)
+		}
+		return q
 	}
-	if !f.DueTo.IsZero() {
-		q = q.Where("m.due <= ?", f.DueTo)
+	var total int64
+	if err := where(s.db.WithContext(ctx).Table("milestones m")).Count(&total).Error; err != nil {
+		return nil, 0, Internal(err)
 	}
 	var out []MilestoneItem
-	err := q.Order("m.due, t.section, t.number, m.seq").Limit(f.Limit).Scan(&out).Error
+	err := where(s.db.WithContext(ctx).Table("milestones m")).
+		Select("m.*, t.code, t.title, t.section, t.number").
+		Joins("JOIN tasks t ON t.id = m.task_id").
+		Order("m.due, m.task_id, m.seq").Limit(f.Limit).Scan(&out).Error
 	if err != nil {
 		return nil, 0, Internal(err)
 	}
-	total := 0
-	if len(out) > 0 {
-		total = out[0].Total
-	}
-	return out, total, nil
+	return out, int(total), nil
 }
 
 // TaskUnitNames returns, for each task, its lead and responsible unit names
@@ -232,51 +248,6 @@ func (s *Store) TaskUnitNames(ctx context.Context, taskIDs []uint) (map[uint]map
 	return out, nil
 }
 
-// SearchHit is a task that matched a search, with where it matched.
-type SearchHit struct {
-	ID      uint
-	Section int
-	Number  int
-	Code    string
-	Title   string
-	Score   int
-	Total   int
-	// Snippet is the text around the first word's first match.
-	Snippet string `gorm:"-"`
-	Text    string `gorm:"column:search_text"`
-}
-
-// SearchTasks returns the tasks whose title, problem, goal or measures
-// contain every word, best first (a match in the title counts most, then
-// the goal), at most limit of them, and the total.
-func (s *Store) SearchTasks(ctx context.Context, words []string, limit int) ([]SearchHit, int, error) {
-	if len(words) == 0 {
-		return nil, 0, nil
-	}
-	q := s.db.WithContext(ctx).Table("tasks")
-	score := make([]string, 0, len(words))
-	var scoreArgs []any
-	for _, w := range words {
-		p := likePattern(w)
-		q = q.Where(`search_text LIKE ? ESCAPE '\'`, p)
-		score = append(score, `(CASE WHEN title LIKE ? ESCAPE '\' THEN 4 ELSE 0 END + CASE WHEN goal LIKE ? ESCAPE '\' THEN 2 ELSE 0 END)`)
-		scoreArgs = append(scoreArgs, p, p)
-	}
-	var out []SearchHit
-	err := q.Select("id, section, number, code, title, search_text, "+strings.Join(score, " + ")+" AS score, COUNT(*) OVER () AS total", scoreArgs...).
-		Order("score DESC, section, number").Limit(limit).Scan(&out).Error
-	if err != nil {
-		return nil, 0, Internal(err)
-	}
-	total := 0
-	for i := range out {
-		total = out[i].Total
-		out[i].Snippet = snippet(out[i].Text, words[0], 24)
-		out[i].Text = ""
-	}
-	return out, total, nil
-}
-
 // snippet returns about n runes of text on each side of the first match.
 func snippet(text, word string, n int) string {
 	i := strings.Index(text, word)
@@ -294,10 +265,4 @@ func snippet(text, word string, n int) string {
 	}
 	s := pre + string(before) + word + string(after) + post
 	return strings.ReplaceAll(s, "\n", " ")
-}
-
-// likePattern makes a LIKE pattern matching s anywhere, escaping % and _.
-func likePattern(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(s) + "%"
 }

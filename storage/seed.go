@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"gorm.io/gorm"
@@ -16,7 +17,17 @@ type SeedResult struct {
 	Skipped bool // the database was already seeded from this version
 }
 
-const metaSeedVersion = "seed_version"
+const (
+	metaSeedVersion    = "seed_version"
+	metaContentVersion = "content_version"
+)
+
+func setMeta(tx *gorm.DB, name, value string) error {
+	return tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "name"}},
+		DoUpdates: clause.AssignmentColumns([]string{"value"}),
+	}).Create(&Meta{Name: name, Value: value}).Error
+}
 
 // Seed upserts tasks keyed by (section, number) in one transaction. Document
 // fields, measures, leaders and unit links are rewritten; milestones are
@@ -50,13 +61,14 @@ func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedRes
 				res.Updated++
 			}
 		}
+		// The search index reloads when this changes, in any process.
+		if err := setMeta(tx, metaContentVersion, fmt.Sprintf("%s@%d", version, s.now().UnixNano())); err != nil {
+			return err
+		}
 		if version == "" {
 			return nil
 		}
-		return tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "name"}},
-			DoUpdates: clause.AssignmentColumns([]string{"value"}),
-		}).Create(&Meta{Name: metaSeedVersion, Value: version}).Error
+		return setMeta(tx, metaSeedVersion, version)
 	})
 	if err != nil {
 		return SeedResult{}, Internal(err)
@@ -101,18 +113,24 @@ func seedTask(tx *gorm.DB, in *Task, units map[string]uint) (created bool, err e
 		}
 	}
 
-	// Measures, leaders and unit links are document content only.
-	for _, model := range []any{&Measure{}, &Leader{}, &TaskUnit{}} {
-		if err := tx.Where("task_id = ?", cur.ID).Delete(model).Error; err != nil {
-			return false, err
-		}
+	// Measures, leaders and unit links are document content only. Measures
+	// and leaders are upserted by position so that their IDs stay stable
+	// across re-seeds; only positions the document no longer has go.
+	if err := tx.Where("task_id = ? AND seq > ?", cur.ID, len(in.Measures)).Delete(&Measure{}).Error; err != nil {
+		return false, err
+	}
+	if err := tx.Where("task_id = ? AND seq > ?", cur.ID, len(in.Leaders)).Delete(&Leader{}).Error; err != nil {
+		return false, err
+	}
+	if err := tx.Where("task_id = ?", cur.ID).Delete(&TaskUnit{}).Error; err != nil {
+		return false, err
 	}
 	if len(in.Measures) > 0 {
 		ms := make([]Measure, len(in.Measures))
 		for i, m := range in.Measures {
 			ms[i] = Measure{TaskID: cur.ID, Seq: i + 1, Text: m.Text}
 		}
-		if err := tx.Create(&ms).Error; err != nil {
+		if err := tx.Clauses(upsertBySeq("text")).Create(&ms).Error; err != nil {
 			return false, err
 		}
 	}
@@ -121,7 +139,7 @@ func seedTask(tx *gorm.DB, in *Task, units map[string]uint) (created bool, err e
 		for i, l := range in.Leaders {
 			ls[i] = Leader{TaskID: cur.ID, Seq: i + 1, Post: l.Post}
 		}
-		if err := tx.Create(&ls).Error; err != nil {
+		if err := tx.Clauses(upsertBySeq("post")).Create(&ls).Error; err != nil {
 			return false, err
 		}
 	}
@@ -145,15 +163,76 @@ func seedTask(tx *gorm.DB, in *Task, units map[string]uint) (created bool, err e
 	if err := seedMilestones(tx, cur.ID, in.Milestones); err != nil {
 		return false, err
 	}
+	if cur.ClosedAt != nil { // a closed task's milestones stay out of the open lists
+		if err := tx.Model(&Milestone{}).Where("task_id = ?", cur.ID).Update("open", false).Error; err != nil {
+			return false, err
+		}
+	}
+	if err := rebuildUnitTasks(tx, cur.ID); err != nil {
+		return false, err
+	}
 	return created, refreshNextDue(tx, cur.ID)
 }
 
-// refreshNextDue recomputes tasks.next_due for the given tasks. Every write
-// that opens, closes or moves a milestone calls it in the same transaction.
+// refreshNextDue recomputes the sort keys (next_due, rank) of the given
+// tasks and of their unit_tasks rows. Every write that opens, closes or
+// moves a milestone, or closes a task, calls it in the same transaction.
 func refreshNextDue(tx *gorm.DB, taskIDs ...uint) error {
-	return tx.Exec(`UPDATE tasks SET next_due = (
-		SELECT MIN(m.due) FROM milestones m WHERE m.task_id = tasks.id AND m.open
+	err := tx.Exec(`UPDATE tasks SET next_due = (
+		SELECT MIN(m.due) FROM milestones m WHERE m.task_id = tasks.id AND m.open = TRUE
 	) WHERE id IN ?`, taskIDs).Error
+	if err != nil {
+		return err
+	}
+	err = tx.Exec(`UPDATE tasks SET rank = CASE
+		WHEN closed_at IS NOT NULL THEN 3
+		WHEN next_due IS NOT NULL THEN 0
+		WHEN immediate OR ongoing OR long_term THEN 1
+		ELSE 2 END
+	WHERE id IN ?`, taskIDs).Error
+	if err != nil {
+		return err
+	}
+	return tx.Exec(`UPDATE unit_tasks SET
+		rank = (SELECT t.rank FROM tasks t WHERE t.id = unit_tasks.task_id),
+		next_due = (SELECT t.next_due FROM tasks t WHERE t.id = unit_tasks.task_id)
+	WHERE task_id IN ?`, taskIDs).Error
+}
+
+// rebuildUnitTasks re-derives unit_tasks for the given tasks, or for all
+// tasks when none is given. A unit named directly wins over the same unit
+// reached through a collective.
+func rebuildUnitTasks(tx *gorm.DB, taskIDs ...uint) error {
+	del, direct, via := tx.Where("1 = 1"), "", ""
+	args := []any{}
+	if len(taskIDs) > 0 {
+		del = tx.Where("task_id IN ?", taskIDs)
+		direct, via = " WHERE task_id IN @ids", " WHERE tu.task_id IN @ids"
+	}
+	if err := del.Delete(&UnitTask{}).Error; err != nil {
+		return err
+	}
+	if len(taskIDs) > 0 {
+		args = append(args, map[string]any{"ids": taskIDs})
+	}
+	return tx.Exec(`INSERT INTO unit_tasks (unit_id, role, task_id, via_id, rank, next_due, section, number)
+		SELECT x.unit_id, x.role, x.task_id, MIN(x.via_id), t.rank, t.next_due, t.section, t.number
+		FROM (
+			SELECT unit_id, role, task_id, 0 AS via_id FROM task_units`+direct+`
+			UNION ALL
+			SELECT um.member_id, tu.role, tu.task_id, tu.unit_id FROM task_units tu
+			JOIN unit_members um ON um.collective_id = tu.unit_id`+via+`
+		) x JOIN tasks t ON t.id = x.task_id
+		GROUP BY x.unit_id, x.role, x.task_id, t.rank, t.next_due, t.section, t.number`, args...).Error
+}
+
+// upsertBySeq updates the given column of a row that already holds the
+// same (task_id, seq), keeping its ID.
+func upsertBySeq(column string) clause.OnConflict {
+	return clause.OnConflict{
+		Columns:   []clause.Column{{Name: "task_id"}, {Name: "seq"}},
+		DoUpdates: clause.AssignmentColumns([]string{column}),
+	}
 }
 
 func unitID(tx *gorm.DB, name string, cache map[string]uint) (uint, error) {

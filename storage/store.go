@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/driver/sqlite"
@@ -19,6 +20,9 @@ import (
 type Store struct {
 	db  *gorm.DB
 	Now func() time.Time
+
+	searchMu sync.Mutex
+	search   *searchIndex // loaded lazily, replaced when the tasks change
 }
 
 // Open opens (creating if needed) the SQLite database at path and migrates
@@ -65,7 +69,8 @@ func Open(path string) (*Store, error) {
 }
 
 func (s *Store) migrate() error {
-	return s.db.AutoMigrate(&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &UnitAlias{}, &UnitMember{}, &Meta{})
+	return s.db.AutoMigrate(&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &UnitAlias{}, &UnitMember{}, &UnitTask{}, &ReminderStep{}, &Outbox{}, &Meta{},
+		&Person{}, &Membership{}, &UnitChannel{}, &LeaderHolder{}, &Supervisor{}, &Progress{}, &Thread{}, &Audit{})
 }
 
 // Close closes the database.

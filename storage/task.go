@@ -15,8 +15,8 @@ const (
 // task that users create (progress, audit) is never touched by seeding.
 type Task struct {
 	ID        uint   `gorm:"primaryKey"`
-	Section   int    `gorm:"not null;uniqueIndex:idx_tasks_section_number,priority:1"`
-	Number    int    `gorm:"not null;uniqueIndex:idx_tasks_section_number,priority:2"`
+	Section   int    `gorm:"not null;uniqueIndex:idx_tasks_section_number,priority:1;index:idx_tasks_urgency,priority:3"`
+	Number    int    `gorm:"not null;uniqueIndex:idx_tasks_section_number,priority:2;index:idx_tasks_urgency,priority:4"`
 	Code      string `gorm:"size:32;not null;uniqueIndex"`
 	Title     string `gorm:"type:text;not null"`
 	Problem   string `gorm:"type:text;not null"`
@@ -33,7 +33,10 @@ type Task struct {
 	// NextDue is the earliest due date among the task's open milestones
 	// (NULL when none is open), kept up to date by every write that changes
 	// a milestone, so listings sort and page in SQL.
-	NextDue Date `gorm:"type:varchar(10);index"`
+	NextDue Date `gorm:"type:varchar(10);index:idx_tasks_urgency,priority:2"`
+	// Rank orders tasks by urgency: 0 open dated work, 1 immediate/ongoing/
+	// long-term without an open date, 2 all milestones done, 3 closed.
+	Rank int `gorm:"not null;default:0;index:idx_tasks_urgency,priority:1"`
 
 	ClosedAt  *time.Time
 	CreatedAt time.Time
@@ -83,8 +86,8 @@ type Measure struct {
 // extension was granted; DoneAt is the users' and is never reset by seeding.
 type Milestone struct {
 	ID         uint   `gorm:"primaryKey"`
-	TaskID     uint   `gorm:"not null;uniqueIndex:idx_milestones_task_seq,priority:1"`
-	Seq        int    `gorm:"not null;uniqueIndex:idx_milestones_task_seq,priority:2"`
+	TaskID     uint   `gorm:"not null;uniqueIndex:idx_milestones_task_seq,priority:1;index:idx_milestones_open_due,priority:3"`
+	Seq        int    `gorm:"not null;uniqueIndex:idx_milestones_task_seq,priority:2;index:idx_milestones_open_due,priority:4"`
 	Due        Date   `gorm:"type:varchar(10);not null;index:idx_milestones_open_due,priority:2"`
 	PlannedDue Date   `gorm:"type:varchar(10);not null"`
 	Text       string `gorm:"type:text;not null"`
@@ -142,6 +145,22 @@ type UnitMember struct {
 	Seq          int  `gorm:"not null"`
 	Collective   Unit `gorm:"constraint:OnDelete:CASCADE"`
 	Member       Unit `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// UnitTask is a unit's task with collectives expanded (长葛市 holds every task
+// given to 各县（市、区）, ViaID naming the collective; 0 when named directly)
+// and the task's sort keys copied in, so that a unit's most urgent tasks are
+// one index range scan. It is derived data: rebuilt from task_units and
+// unit_members, and its keys refreshed with the task's.
+type UnitTask struct {
+	UnitID  uint   `gorm:"primaryKey;index:idx_unit_tasks_order,priority:1"`
+	Role    string `gorm:"primaryKey;size:16;index:idx_unit_tasks_order,priority:2"`
+	TaskID  uint   `gorm:"primaryKey;index"`
+	ViaID   uint   `gorm:"not null"`
+	Rank    int    `gorm:"not null;index:idx_unit_tasks_order,priority:3"`
+	NextDue Date   `gorm:"type:varchar(10);index:idx_unit_tasks_order,priority:4"`
+	Section int    `gorm:"not null;index:idx_unit_tasks_order,priority:5"`
+	Number  int    `gorm:"not null;index:idx_unit_tasks_order,priority:6"`
 }
 
 // Meta holds small key/value facts about the database, such as the hash of

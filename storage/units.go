@@ -54,7 +54,7 @@ func (s *Store) ApplyUnits(ctx context.Context, specs []UnitSpec) error {
 				}
 			}
 		}
-		return nil
+		return rebuildUnitTasks(tx)
 	})
 	if err != nil {
 		return Internal(err)

@@ -28,6 +28,9 @@ type Console struct {
 	User string
 	// Interactive greets the user and prints a prompt before each line.
 	Interactive bool
+	// Deliver, when set, sends the reply's notices on (to Slack); the
+	// console prints them either way.
+	Deliver func(ctx context.Context, notices []bot.Notice) error
 }
 
 const prompt = "taskbot> "
@@ -60,6 +63,7 @@ func (c *Console) Run(ctx context.Context) error {
 		default:
 			reply := c.Bot.Handle(ctx, bot.Request{Text: text, User: c.User, Now: c.Now()})
 			fmt.Fprintln(c.Out, strings.TrimRight(reply.Text(), "\n"))
+			c.notices(ctx, reply.Notices)
 			fmt.Fprintln(c.Out)
 		}
 		if errors.Is(err, io.EOF) {

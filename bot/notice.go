@@ -1,0 +1,59 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+
+	"taskbot/storage"
+)
+
+// Notice is something the core wants other people to read: the supervisors
+// told of a close-out request, reporters told of a send-back, a progress
+// entry for the task's thread. The core never sends it; adapters deliver
+// notices (the console prints them, the Slack adapter posts them).
+type Notice struct {
+	// To names the recipients for people reading along ("督查室（张三）").
+	To string
+	// UserIDs are Slack users to message directly.
+	UserIDs []string
+	// Channel is a Slack channel to post in, e.g. a unit's channel.
+	Channel string
+	// Thread, when set, posts Reply in the task's tracking thread.
+	Thread *ThreadRef
+	Reply  Reply
+}
+
+// ThreadRef names a task's tracking thread in TASKBOT_CHANNEL. Parent is
+// the parent message, posted the first time the thread is needed.
+type ThreadRef struct {
+	TaskID   uint
+	TaskCode string
+	Parent   Reply
+}
+
+// Summary is the notice's first line, for logs and the console.
+func (n Notice) Summary() string {
+	to := n.To
+	if n.Thread != nil && to == "" {
+		to = "任务 " + n.Thread.TaskCode + " 跟踪线程"
+	}
+	return fmt.Sprintf("→ 通知 %s：%s", to, strings.TrimSpace(n.Reply.Title))
+}
+
+// threadParent is the parent message of a task's tracking thread.
+func threadParent(t *storage.Task) Reply {
+	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Code, clip(t.Title, 60))}
+	s := Section{}
+	if v := t.UnitsWithRole(storage.RoleLead); len(v) > 0 {
+		s.Fields = append(s.Fields, Field{"牵头单位", strings.Join(v, "、")})
+	}
+	if v := t.UnitsWithRole(storage.RoleResponsible); len(v) > 0 {
+		s.Fields = append(s.Fields, Field{"责任单位", strings.Join(v, "、")})
+	}
+	if t.Deadline != "" {
+		s.Fields = append(s.Fields, Field{"整改时限", clip(t.Deadline, 200)})
+	}
+	r.Sections = []Section{s}
+	r.Footnotes = []string{"本线程记录该任务的全部进展。责任单位成员在此回复即报送进展；也可用 /progress " + t.Code + " 内容。"}
+	return r
+}

@@ -1,0 +1,426 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"taskbot/storage"
+)
+
+// RemindPolicy configures reminders. All numbers are days.
+type RemindPolicy struct {
+	// Offsets are the days before a due date on which to remind.
+	Offsets []int
+	// OverdueEvery is the interval of overdue reminders.
+	OverdueEvery int
+	// EscalateAfter is how long overdue a milestone must be before its
+	// reminder also goes to the holders of the task's leader posts.
+	EscalateAfter int
+	// NudgeAfter is how long an ongoing or long-term task may go without
+	// progress before its units get the monthly "report progress" nudge.
+	NudgeAfter int
+	// Calendar moves a reminder due on a day off to the working day before.
+	Calendar Calendar
+	// Fallback is the channel for units with neither a channel nor members
+	// with a Slack ID, so that their reminders are not dropped.
+	Fallback string
+}
+
+// DefaultRemindPolicy is 30, 7, 3, 1 and 0 days ahead, every 7 days when
+// overdue, escalation after 14 days overdue, nudges after 30 days of
+// silence, on China's working days.
+func DefaultRemindPolicy() RemindPolicy {
+	return RemindPolicy{Offsets: []int{30, 7, 3, 1, 0}, OverdueEvery: 7, EscalateAfter: 14, NudgeAfter: 30, Calendar: ChinaCalendar{}}
+}
+
+// Message kinds in the outbox.
+const (
+	KindReminder   = "reminder"
+	KindEscalation = "escalation"
+	KindNudge      = "nudge"
+	KindDigest     = "digest"
+)
+
+// Planned is one message a reminder pass wants to send.
+type Planned struct {
+	Key    string
+	Kind   string
+	Notice Notice
+}
+
+// ReminderPlan is what a pass would do: the steps it claims and the
+// messages it sends.
+type ReminderPlan struct {
+	Steps    []storage.ReminderStep
+	Messages []Planned
+}
+
+// step is one reminder moment of a milestone.
+type step struct {
+	name     string // d30 … d0, o1, o2 …
+	fire     storage.Date
+	overdue  int // days overdue at the nominal moment
+	escalate bool
+}
+
+// latestStep returns the last reminder step of a milestone due on due whose
+// (working-day adjusted) moment is on or before today. Earlier steps that
+// were missed are superseded: a catch-up sends the current state once,
+// not a burst of stale countdowns.
+func (p RemindPolicy) latestStep(due, today storage.Date) (step, bool) {
+	cal := p.Calendar
+	if cal == nil {
+		cal = EveryDay{}
+	}
+	var best step
+	found := false
+	consider := func(s step) {
+		if s.fire.DaysUntil(today) >= 0 && (!found || !s.fire.Before(best.fire)) {
+			best, found = s, true
+		}
+	}
+	offs := append([]int(nil), p.Offsets...)
+	sort.Sort(sort.Reverse(sort.IntSlice(offs)))
+	for _, off := range offs {
+		consider(step{name: fmt.Sprintf("d%d", off), fire: OnOrBeforeWorking(cal, due.AddDays(-off))})
+	}
+	if p.OverdueEvery > 0 {
+		// Adjustment moves a moment by less than 30 days.
+		maxK := (due.DaysUntil(today) + 30) / p.OverdueEvery
+		for k := 1; k <= maxK; k++ {
+			days := k * p.OverdueEvery
+			fire := OnOrBeforeWorking(cal, due.AddDays(days))
+			if !due.Before(fire) {
+				// Moving back would say "overdue" on or before the due
+				// date: send on the next working day instead.
+				fire = OnOrAfterWorking(cal, due.AddDays(days))
+			}
+			consider(step{name: fmt.Sprintf("o%d", k), fire: fire,
+				overdue: days, escalate: p.EscalateAfter > 0 && days >= p.EscalateAfter})
+		}
+	}
+	return best, found
+}
+
+// PlanReminders works out, as of now, which reminder steps are due and not
+// yet claimed, and the messages they make: one per unit per pass listing
+// all its milestones, escalations per leader, monthly nudges.
+func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) (ReminderPlan, error) {
+	today := b.today(now)
+	maxOff := 0
+	for _, o := range p.Offsets {
+		maxOff = max(maxOff, o)
+	}
+	items, _, err := b.Store.OpenMilestones(ctx, storage.MilestoneFilter{DueTo: today.AddDays(maxOff + 30), Limit: -1})
+	if err != nil {
+		return ReminderPlan{}, err
+	}
+	var taskIDs []uint
+	seen := map[uint]bool{}
+	for _, it := range items {
+		if !seen[it.TaskID] {
+			seen[it.TaskID] = true
+			taskIDs = append(taskIDs, it.TaskID)
+		}
+	}
+	nudgeTasks, err := b.nudgeCandidates(ctx, now, p)
+	if err != nil {
+		return ReminderPlan{}, err
+	}
+	for _, t := range nudgeTasks {
+		if !seen[t.ID] {
+			seen[t.ID] = true
+			taskIDs = append(taskIDs, t.ID)
+		}
+	}
+	claimed, err := b.Store.ClaimedSteps(ctx, taskIDs)
+	if err != nil {
+		return ReminderPlan{}, err
+	}
+
+	var plan ReminderPlan
+	perTask := map[uint][]remLine{} // reminder lines by task
+	escalated := map[uint][]remLine{}
+	for _, it := range items {
+		st, ok := p.latestStep(it.Due, today)
+		if !ok {
+			continue
+		}
+		key := fmt.Sprintf("m%d:%s:%s", it.ID, it.Due, st.name)
+		if claimed[key] {
+			continue
+		}
+		id := it.ID
+		plan.Steps = append(plan.Steps, storage.ReminderStep{Key: key, MilestoneID: &id, TaskID: it.TaskID, Step: st.name, FireOn: st.fire})
+		text := fmt.Sprintf("%s 节点%d %s %s：%s", it.Code, it.Seq, it.Due, DaysLabel(it.Due, today), clip(it.Text, 40))
+		l := remLine{Item{Status: DueStatus(it.Due, today), Text: text}, it.TaskID, key}
+		perTask[it.TaskID] = append(perTask[it.TaskID], l)
+		if st.escalate {
+			escalated[it.TaskID] = append(escalated[it.TaskID], l)
+		}
+	}
+	month := fmt.Sprintf("%04d-%02d", today.Year, today.Month)
+	for _, t := range nudgeTasks {
+		key := fmt.Sprintf("t%d:nudge:%s", t.ID, month)
+		if claimed[key] {
+			continue
+		}
+		plan.Steps = append(plan.Steps, storage.ReminderStep{Key: key, TaskID: t.ID, Step: "nudge:" + month, FireOn: today})
+		st, label := TaskStatus(&t, today)
+		text := fmt.Sprintf("%s %s（%s）：已超过 %d 天未报送进展，请报送", t.Code, clip(t.Title, 30), label, p.NudgeAfter)
+		perTask[t.ID] = append(perTask[t.ID], remLine{Item{Status: st, Text: text}, t.ID, key})
+	}
+	if len(plan.Steps) == 0 {
+		return plan, nil
+	}
+
+	ids := make([]uint, 0, len(perTask))
+	for id := range perTask {
+		ids = append(ids, id)
+	}
+	links, err := b.Store.UnitLinks(ctx, ids)
+	if err != nil {
+		return ReminderPlan{}, err
+	}
+	threads, err := b.Store.Threads(ctx, ids)
+	if err != nil {
+		return ReminderPlan{}, err
+	}
+	channels, members, err := b.Store.Recipients(ctx)
+	if err != nil {
+		return ReminderPlan{}, err
+	}
+	pointer := func(l remLine) Item {
+		it := l.item
+		if th, ok := threads[l.task]; ok {
+			it.Text += " — 线程：" + ThreadLink(th.Channel, th.TS)
+		}
+		return it
+	}
+
+	// One message per unit. A collective with no recipients of its own is
+	// reached through its members, which hold the same tasks in unit_tasks.
+	type unitMsg struct {
+		name  string
+		lines []remLine
+	}
+	byUnit := map[uint]*unitMsg{}
+	for _, id := range ids {
+		for _, u := range links[id] {
+			if u.Collective && channels[u.UnitID] == "" && len(members[u.UnitID]) == 0 {
+				continue
+			}
+			m := byUnit[u.UnitID]
+			if m == nil {
+				m = &unitMsg{name: u.Unit}
+				byUnit[u.UnitID] = m
+			}
+			for _, l := range perTask[id] {
+				if !containsKey(m.lines, l.key) {
+					m.lines = append(m.lines, l)
+				}
+			}
+		}
+	}
+	unitIDs := make([]uint, 0, len(byUnit))
+	for id := range byUnit {
+		unitIDs = append(unitIDs, id)
+	}
+	sort.Slice(unitIDs, func(i, j int) bool { return unitIDs[i] < unitIDs[j] })
+	for _, uid := range unitIDs {
+		m := byUnit[uid]
+		sort.SliceStable(m.lines, func(i, j int) bool { return m.lines[i].item.Text < m.lines[j].item.Text })
+		// The unit's channel, or DMs to its members when it has none.
+		n := Notice{To: m.name, Channel: channels[uid]}
+		if n.Channel == "" {
+			n.UserIDs = members[uid]
+		}
+		r := Reply{Title: fmt.Sprintf("【整改提醒】%s：%d 项需关注", m.name, len(m.lines)), AsOf: today}
+		if n.Channel == "" && len(n.UserIDs) == 0 {
+			n.Channel = p.Fallback
+			r.Footnotes = append(r.Footnotes, fmt.Sprintf("（%s 未配置频道或成员，提醒发到此处，请督查室转达。）", m.name))
+		}
+		s := Section{}
+		keys := make([]string, len(m.lines))
+		for i, l := range m.lines {
+			keys[i] = l.key
+			if i < MaxItems {
+				s.Items = append(s.Items, pointer(l))
+			}
+		}
+		s.More = len(m.lines) - len(s.Items)
+		r.Sections = []Section{s}
+		r.Footnotes = append(r.Footnotes, "完成后请报送：/progress 编号 完成 节点 佐证；查看任务：/task 编号")
+		n.Reply = r
+		plan.Messages = append(plan.Messages, Planned{Key: fmt.Sprintf("rem:u%d:%s", uid, digestKeys(keys)), Kind: KindReminder, Notice: n})
+	}
+
+	// Escalations go to the holders of the task's leader posts.
+	if len(escalated) > 0 {
+		esc, err := b.escalations(ctx, escalated, today, p.Fallback, pointer)
+		if err != nil {
+			return ReminderPlan{}, err
+		}
+		plan.Messages = append(plan.Messages, esc...)
+	}
+	return plan, nil
+}
+
+// remLine is one line of a reminder: a milestone step or a nudge.
+type remLine struct {
+	item Item
+	task uint
+	key  string // the step it claims
+}
+
+func containsKey(ls []remLine, key string) bool {
+	for _, l := range ls {
+		if l.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// escalations builds one message per leader-post holder listing the
+// escalated lines of the tasks whose posts they hold. Holders without a
+// Slack ID are reached through the fallback channel, named.
+func (b *Bot) escalations(ctx context.Context, lines map[uint][]remLine, today storage.Date, fallback string, pointer func(remLine) Item) ([]Planned, error) {
+	ids := make([]uint, 0, len(lines))
+	for id := range lines {
+		ids = append(ids, id)
+	}
+	posts, err := b.Store.TaskLeaderPosts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	holders, err := b.Store.LeaderHolders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type target struct {
+		to      string
+		userIDs []string
+		channel string
+		lines   []remLine
+	}
+	targets := map[string]*target{}
+	var order []string
+	add := func(key string, t target, ls []remLine) {
+		cur := targets[key]
+		if cur == nil {
+			cur = &t
+			targets[key] = cur
+			order = append(order, key)
+		}
+		for _, l := range ls {
+			if !containsKey(cur.lines, l.key) {
+				cur.lines = append(cur.lines, l)
+			}
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		for _, post := range posts[id] {
+			hs := holders[post]
+			if len(hs) == 0 {
+				add("post:"+post, target{to: post + "（未配置）", channel: fallback}, lines[id])
+			}
+			for _, h := range hs {
+				if h.SlackID == "" {
+					add("post:"+post, target{to: post + "（" + h.Label() + "）", channel: fallback}, lines[id])
+					continue
+				}
+				add("user:"+h.SlackID, target{to: post + "（" + h.Label() + "）", userIDs: []string{h.SlackID}}, lines[id])
+			}
+		}
+	}
+	var out []Planned
+	for _, k := range order {
+		t := targets[k]
+		r := Reply{Title: fmt.Sprintf("【逾期督办】%s：%d 个节点逾期 14 天以上", t.to, len(t.lines)), AsOf: today}
+		s := Section{}
+		keys := make([]string, len(t.lines))
+		for i, l := range t.lines {
+			keys[i] = l.key
+			if i < MaxItems {
+				s.Items = append(s.Items, pointer(l))
+			}
+		}
+		s.More = len(t.lines) - len(s.Items)
+		r.Sections = []Section{s}
+		r.Footnotes = []string{"按责任领导职务推送。查看任务：/task 编号"}
+		out = append(out, Planned{Key: "esc:" + k + ":" + digestKeys(keys), Kind: KindEscalation,
+			Notice: Notice{To: t.to, UserIDs: t.userIDs, Channel: t.channel, Reply: r}})
+	}
+	return out, nil
+}
+
+// digestKeys is a short stable hash naming a set of step keys.
+func digestKeys(keys []string) string {
+	k := append([]string(nil), keys...)
+	sort.Strings(k)
+	sum := sha256.Sum256([]byte(strings.Join(k, "\n")))
+	return hex.EncodeToString(sum[:8])
+}
+
+// ThreadLink is a link to a message in Slack; Slack redirects it to the
+// workspace for signed-in users.
+func ThreadLink(channel, ts string) string {
+	return fmt.Sprintf("https://slack.com/archives/%s/p%s", channel, strings.ReplaceAll(ts, ".", ""))
+}
+
+// nudgeCandidates returns the ongoing and long-term tasks, not closed and
+// without a dated open milestone, whose last progress is older than
+// NudgeAfter days (or that never had any).
+func (b *Bot) nudgeCandidates(ctx context.Context, now time.Time, p RemindPolicy) ([]storage.TaskSummary, error) {
+	if p.NudgeAfter <= 0 {
+		return nil, nil
+	}
+	tasks, _, err := b.Store.StaleTasks(ctx, now.AddDate(0, 0, -p.NudgeAfter), -1)
+	if err != nil {
+		return nil, err
+	}
+	var out []storage.TaskSummary
+	for _, t := range tasks {
+		// A task with an open dated milestone gets countdowns instead.
+		if (t.Ongoing || t.LongTerm) && t.ClosedAt == nil && t.Next() == nil {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// RunReminders plans and claims one reminder pass as of now: the steps are
+// recorded and their messages queued in one transaction, so each reminder
+// is sent once even with two processes. It returns the queued messages.
+func (b *Bot) RunReminders(ctx context.Context, now time.Time, p RemindPolicy) ([]Planned, error) {
+	for attempt := 0; ; attempt++ {
+		plan, err := b.PlanReminders(ctx, now, p)
+		if err != nil || len(plan.Steps) == 0 {
+			return nil, err
+		}
+		msgs := make([]storage.Outbox, len(plan.Messages))
+		for i, m := range plan.Messages {
+			payload, err := json.Marshal(m.Notice)
+			if err != nil {
+				return nil, storage.Internal(err)
+			}
+			msgs[i] = storage.Outbox{Key: m.Key, Kind: m.Kind, Payload: string(payload), NextAttemptAt: now}
+		}
+		_, err = b.Store.Claim(ctx, plan.Steps, msgs)
+		if storage.ErrorCode(err) == storage.ECONFLICT && attempt < 3 {
+			continue // another process claimed some steps: plan again
+		}
+		if err != nil {
+			return nil, err
+		}
+		return plan.Messages, nil
+	}
+}

@@ -1,0 +1,333 @@
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"taskbot/bot"
+)
+
+// Defaults of the Adapter's settings.
+const (
+	// DefaultAckWithin is how long a request waits for the core's reply
+	// before it is acknowledged without one; Slack allows 3 seconds.
+	DefaultAckWithin = 2 * time.Second
+	// DefaultMaxBody caps request bodies; Slack's are a few kilobytes.
+	DefaultMaxBody = 256 << 10
+	// jobTimeout bounds work that continues after the acknowledgement,
+	// rate-limit waits included.
+	jobTimeout = 3 * time.Minute
+)
+
+// Share words: in a slash command's text they post the answer to the
+// channel instead of only to the user.
+var shareWords = []string{"公开", "share"}
+
+// Adapter connects the core to Slack. Create it with New; HTTPHandler and
+// RunSocketMode take requests to the same logic.
+type Adapter struct {
+	Bot    *bot.Bot
+	Poster *Poster
+	Log    *slog.Logger
+	// SigningSecret verifies HTTP requests (SLACK_SIGNING_SECRET).
+	SigningSecret string
+	// Now is the clock for signatures and for "as of" in answers.
+	Now func() time.Time
+	// AckWithin is how long to wait for a reply before acknowledging
+	// without it and delivering it later.
+	AckWithin time.Duration
+	// MaxBody caps the size of an HTTP request body.
+	MaxBody int64
+	// Notifier delivers the core's notices and records replies in task
+	// threads as progress; nil: neither.
+	Notifier *Notifier
+
+	dedupe dedupe
+	jobs   sync.WaitGroup
+	ctx    context.Context // parent of background work; canceled by Shutdown
+	cancel context.CancelFunc
+}
+
+// New returns an Adapter answering with b and posting through p.
+func New(b *bot.Bot, p *Poster, log *slog.Logger) *Adapter {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if p == nil {
+		p = newPoster(nil, log)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Adapter{
+		Bot: b, Poster: p, Log: log,
+		Now: time.Now, AckWithin: DefaultAckWithin, MaxBody: DefaultMaxBody,
+		ctx: ctx, cancel: cancel,
+	}
+}
+
+// Shutdown waits for replies still being delivered after their
+// acknowledgement, until ctx ends; then it cancels them. It returns ctx's
+// error when it had to cancel.
+func (a *Adapter) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { a.jobs.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		a.cancel()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// wait blocks until background work is done (tests).
+func (a *Adapter) wait() { a.jobs.Wait() }
+
+// goJob runs f in the background with its own deadline, outliving the
+// request that started it.
+func (a *Adapter) goJob(f func(ctx context.Context)) {
+	a.jobs.Add(1)
+	go func() {
+		defer a.jobs.Done()
+		ctx, cancel := context.WithTimeout(a.ctx, jobTimeout)
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				a.Log.Error("panic in slack job", "panic", p)
+			}
+		}()
+		f(ctx)
+	}()
+}
+
+// commandText turns a slash command into the core's command line and
+// whether to post the answer in the channel: "/task 6" → "task 6",
+// "/task due 30" → "due 30" (due is a core command), "/task 6 公开" →
+// "task 6", shared.
+func commandText(slash, text string) (string, bool) {
+	words, share := stripShare(text)
+	name := strings.TrimLeft(strings.TrimSpace(slash), "/")
+	if len(words) > 0 && bot.IsCommand(words[0]) || name == "" {
+		return strings.Join(words, " "), share
+	}
+	return strings.TrimSpace(name + " " + strings.Join(words, " ")), share
+}
+
+// stripShare splits text into words and removes the share words.
+func stripShare(text string) ([]string, bool) {
+	words := strings.FieldsFunc(text, unicode.IsSpace)
+	share := false
+	out := words[:0]
+	for _, w := range words {
+		if isShareWord(w) {
+			share = true
+			continue
+		}
+		out = append(out, w)
+	}
+	return out, share
+}
+
+func isShareWord(w string) bool {
+	for _, s := range shareWords {
+		if strings.EqualFold(w, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// response is a reply to a slash command or a response_url post.
+type response struct {
+	ResponseType string        `json:"response_type,omitempty"`
+	Text         string        `json:"text"`
+	Blocks       []slack.Block `json:"blocks,omitempty"`
+}
+
+// pending is shown when the answer is not ready within AckWithin.
+var pending = &response{ResponseType: slack.ResponseTypeEphemeral, Text: "⏳ 正在查询，请稍候…"}
+
+// slash answers a slash command and returns what to acknowledge it with:
+// the answer when it is ready within AckWithin and fits one message, else a
+// short note (late) or nothing (nil, several messages) while the answer goes
+// to response_url in the background. fits reports whether a response can
+// ride on the acknowledgement (Socket Mode caps its size).
+func (a *Adapter) slash(cmd slack.SlashCommand, fits func(*response) bool) *response {
+	text, share := commandText(cmd.Command, cmd.Text)
+	req := bot.Request{Text: text, User: cmd.UserID, Now: a.Now()}
+	log := a.Log.With("command", cmd.Command, "user", cmd.UserID, "channel", cmd.ChannelID)
+	opt := renderOptions{}
+	if !share {
+		opt.Share = text
+	}
+
+	ready := make(chan []Message)
+	late := make(chan struct{})
+	a.goJob(func(ctx context.Context) {
+		reply := a.Bot.Handle(ctx, req)
+		a.deliver(reply.Notices)
+		msgs := render(reply, opt)
+		select {
+		case ready <- msgs:
+		case <-late:
+			a.deliverSlash(ctx, log, cmd.ResponseURL, share, msgs)
+		}
+	})
+	t := time.NewTimer(a.AckWithin)
+	defer t.Stop()
+	select {
+	case msgs := <-ready:
+		if len(msgs) == 1 {
+			resp := &response{ResponseType: slack.ResponseTypeEphemeral, Text: msgs[0].Text, Blocks: msgs[0].Blocks}
+			if share {
+				resp.ResponseType = slack.ResponseTypeInChannel
+			}
+			if fits == nil || fits(resp) {
+				return resp
+			}
+		}
+		// Several messages go out in order through response_url.
+		a.goJob(func(ctx context.Context) { a.deliverSlash(ctx, log, cmd.ResponseURL, share, msgs) })
+		return nil
+	case <-t.C:
+		close(late)
+		log.Warn("answer not ready in time; delivering through response_url", "after", a.AckWithin)
+		return pending
+	}
+}
+
+func (a *Adapter) deliverSlash(ctx context.Context, log *slog.Logger, responseURL string, share bool, msgs []Message) {
+	if err := a.Poster.respond(ctx, responseURL, share, msgs); err != nil {
+		log.Error("slash command answer not delivered", "err", err)
+	}
+}
+
+// event handles one Events API callback. It reports whether the event is
+// done: nil when it was processed, ignored, or a duplicate; the error when
+// processing failed (the event is then released for Slack's retry). The
+// work runs in the background; done receives its outcome.
+func (a *Adapter) event(ev slackevents.EventsAPIEvent, retry int) (done <-chan error) {
+	ch := make(chan error, 1)
+	cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	id := ""
+	if cb != nil {
+		id = cb.EventID
+	}
+	log := a.Log.With("event_id", id, "event", ev.InnerEvent.Type)
+	if !a.dedupe.claim(id, a.Now()) {
+		log.Info("duplicate event ignored", "retry", retry)
+		ch <- nil
+		return ch
+	}
+	if retry > 0 {
+		log.Info("processing retried event", "retry", retry)
+	}
+	a.goJob(func(ctx context.Context) {
+		err := a.processEvent(ctx, ev.InnerEvent)
+		a.dedupe.finish(id, err == nil, a.Now())
+		if err != nil {
+			log.Error("event not processed; a retry will be", "err", err)
+		}
+		ch <- err
+	})
+	return ch
+}
+
+// processEvent answers mentions and direct messages in a thread of the
+// message. Bots' messages and edits, joins and other subtypes are ignored,
+// so that taskbot never answers itself.
+func (a *Adapter) processEvent(ctx context.Context, inner slackevents.EventsAPIInnerEvent) error {
+	switch e := inner.Data.(type) {
+	case *slackevents.AppMentionEvent:
+		if e.BotID != "" || e.User == "" || e.Edited != nil {
+			return nil
+		}
+		return a.answerInThread(ctx, e.Channel, e.User, threadOf(e.TimeStamp, e.ThreadTimeStamp), e.Text)
+	case *slackevents.MessageEvent:
+		if handled, err := a.threadReply(ctx, e); handled {
+			return err
+		}
+		// Channel messages that mention the bot arrive as app_mention too.
+		if e.ChannelType != "im" || e.SubType != "" || e.BotID != "" || e.User == "" {
+			return nil
+		}
+		return a.answerInThread(ctx, e.Channel, e.User, threadOf(e.TimeStamp, e.ThreadTimeStamp), e.Text)
+	}
+	return nil
+}
+
+func threadOf(ts, threadTS string) string {
+	if threadTS != "" {
+		return threadTS
+	}
+	return ts
+}
+
+func (a *Adapter) answerInThread(ctx context.Context, channel, user, threadTS, text string) error {
+	words, _ := stripShare(messageText(text))
+	reply := a.Bot.Handle(ctx, bot.Request{Text: strings.Join(words, " "), User: user, Now: a.Now()})
+	a.deliver(reply.Notices)
+	_, err := a.Poster.Post(ctx, channel, threadTS, reply)
+	if err != nil && !errors.Is(err, ctx.Err()) {
+		// Tell the user, if Slack lets us; a failure here is logged by
+		// the Poster.
+		_ = a.Poster.PostEphemeral(ctx, channel, user, threadTS, errorNote(err))
+	}
+	return err
+}
+
+// messageText turns a Slack message's text into a command line: mentions
+// ("<@U123>") dropped and Slack's HTML escapes undone.
+func messageText(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "<@")
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			break
+		}
+		b.WriteString(s[:i])
+		b.WriteByte(' ')
+		s = s[i+j+1:]
+	}
+	b.WriteString(s)
+	return unescaper.Replace(b.String())
+}
+
+var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+// interaction handles a click on a "公开到频道" button: the command runs
+// again and its answer goes to the channel through the response_url. It
+// runs in the background; the click is acknowledged at once.
+func (a *Adapter) interaction(cb slack.InteractionCallback) {
+	if cb.Type != slack.InteractionTypeBlockActions {
+		return
+	}
+	for _, act := range cb.ActionCallback.BlockActions {
+		if act == nil || act.ActionID != ShareActionID {
+			continue
+		}
+		text, user := act.Value, cb.User.ID
+		log := a.Log.With("action", act.ActionID, "user", user, "channel", cb.Channel.ID)
+		a.goJob(func(ctx context.Context) {
+			reply := a.Bot.Handle(ctx, bot.Request{Text: text, User: user, Now: a.Now()})
+			msgs := render(reply, renderOptions{Note: "由 <@" + user + "> 公开"})
+			if err := a.Poster.respond(ctx, cb.ResponseURL, true, msgs); err != nil {
+				log.Error("shared answer not delivered", "err", err)
+				note := render(errorNote(err), renderOptions{})
+				_ = a.Poster.respond(ctx, cb.ResponseURL, false, note)
+			}
+		})
+	}
+}

@@ -1,0 +1,444 @@
+package slackbot
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
+)
+
+// Slack's documented signing example (SLACK.md).
+const (
+	exampleSecret = "8f742231b10e8888abcd99yyyzzz85a5"
+	exampleTS     = "1531420618"
+	exampleBody   = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+	exampleSig    = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+)
+
+func TestVerifySlackExample(t *testing.T) {
+	at := time.Unix(1531420618, 0).Add(30 * time.Second)
+	header := func(ts, sig string) http.Header {
+		h := http.Header{}
+		h.Set("X-Slack-Request-Timestamp", ts)
+		h.Set("X-Slack-Signature", sig)
+		return h
+	}
+	oneByte := []byte(exampleBody)
+	oneByte[len(oneByte)-1] ^= 1
+	tests := []struct {
+		name   string
+		h      http.Header
+		body   []byte
+		secret string
+		now    time.Time
+		want   error
+	}{
+		{"documented example", header(exampleTS, exampleSig), []byte(exampleBody), exampleSecret, at, nil},
+		{"one byte changed", header(exampleTS, exampleSig), oneByte, exampleSecret, at, errBadSignature},
+		{"wrong secret", header(exampleTS, exampleSig), []byte(exampleBody), exampleSecret + "x", at, errBadSignature},
+		{"stale timestamp", header(exampleTS, exampleSig), []byte(exampleBody), exampleSecret, at.Add(5 * time.Minute), errStale},
+		{"from the future", header(exampleTS, exampleSig), []byte(exampleBody), exampleSecret, at.Add(-6 * time.Minute), errStale},
+		{"other timestamp", header("1531420619", exampleSig), []byte(exampleBody), exampleSecret, at, errBadSignature},
+		{"no v0 prefix", header(exampleTS, strings.TrimPrefix(exampleSig, "v0=")), []byte(exampleBody), exampleSecret, at, errBadSignature},
+		{"short signature", header(exampleTS, exampleSig[:20]), []byte(exampleBody), exampleSecret, at, errBadSignature},
+		{"not hex", header(exampleTS, "v0="+strings.Repeat("zz", 32)), []byte(exampleBody), exampleSecret, at, errBadSignature},
+		{"no headers", http.Header{}, []byte(exampleBody), exampleSecret, at, errNoSignature},
+		{"bad timestamp", header("soon", exampleSig), []byte(exampleBody), exampleSecret, at, errBadTimestamp},
+		{"no secret configured", header(exampleTS, exampleSig), []byte(exampleBody), "", at, errNoSignature},
+	}
+	for _, tt := range tests {
+		if got := verify(tt.h, tt.body, tt.secret, tt.now); got != tt.want {
+			t.Errorf("%s: verify = %v; want %v", tt.name, got, tt.want)
+		}
+	}
+	if got := Sign(exampleSecret, exampleTS, []byte(exampleBody)); got != exampleSig {
+		t.Errorf("Sign(example) = %q; want %q", got, exampleSig)
+	}
+}
+
+// TestVerifyAgreesWithSlackGo checks our clock-injectable verifier against
+// slack-go's for a fresh request.
+func TestVerifyAgreesWithSlackGo(t *testing.T) {
+	now := time.Now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	for _, body := range []string{exampleBody, "", "payload=%7B%7D"} {
+		for _, sig := range []string{Sign(testSecret, ts, []byte(body)), Sign("other", ts, []byte(body))} {
+			h := http.Header{}
+			h.Set("X-Slack-Request-Timestamp", ts)
+			h.Set("X-Slack-Signature", sig)
+			sv, err := slack.NewSecretsVerifier(h, testSecret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sv.Write([]byte(body))
+			theirs := sv.Ensure() == nil
+			ours := verify(h, []byte(body), testSecret, now) == nil
+			if ours != theirs {
+				t.Errorf("body %q sig %s: ours %v, slack-go %v", body, sig, ours, theirs)
+			}
+		}
+	}
+}
+
+func TestCommandText(t *testing.T) {
+	tests := []struct {
+		slash, text string
+		want        string
+		share       bool
+	}{
+		{"/task", "6", "task 6", false},
+		{"/task", "  ６ ", "task ６", false},
+		{"/task", "help", "help", false},
+		{"/task", "", "task", false},
+		{"/task", "6 公开", "task 6", true},
+		{"/task", "share 6", "task 6", true},
+		{"/task", "6 SHARE", "task 6", true},
+		{"/unit", "长葛市", "unit 长葛市", false},
+		{"/progress", "6 已完成 节点1", "progress 6 已完成 节点1", false},
+		{"/task", "task 6", "task 6", false},
+		{"/帮助", "", "帮助", false},
+	}
+	for _, tt := range tests {
+		got, share := commandText(tt.slash, tt.text)
+		if got != tt.want || share != tt.share {
+			t.Errorf("commandText(%q, %q) = %q, %v; want %q, %v", tt.slash, tt.text, got, share, tt.want, tt.share)
+		}
+	}
+}
+
+func TestSlashCommands(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name, command, text string
+		wantType            string
+		contains            []string
+		button              bool
+	}{
+		{"task card", "/task", "6", "ephemeral",
+			[]string{"【共性6】", "整改措施", "市城管局", "截至 2026-03-02", "节点1"}, true},
+		{"full-width and share", "/task", "６ 公开", "in_channel", []string{"【共性6】"}, false},
+		{"individual task", "/task", "个性1", "ephemeral", []string{"【个性1】"}, true},
+		{"not a number", "/task", "abc", "ephemeral", []string{"⚠️", "“abc”不是任务编号", "用法：/task 编号"}, false},
+		{"no number", "/task", "", "ephemeral", []string{"请给出任务编号", "用法"}, false},
+		{"no such task", "/task", "999", "ephemeral", []string{"没有共性任务 999"}, false},
+		{"help", "/task", "help", "ephemeral", []string{"taskbot 命令一览"}, true},
+	}
+	for _, tt := range tests {
+		w := e.serve(signed("/slack/commands", "application/x-www-form-urlencoded", commandForm(tt.command, tt.text, e.hooks.url(tt.name))))
+		if w.Code != http.StatusOK {
+			t.Errorf("%s: status %d; want 200", tt.name, w.Code)
+			continue
+		}
+		var resp struct {
+			ResponseType string       `json:"response_type"`
+			Text         string       `json:"text"`
+			Blocks       slack.Blocks `json:"blocks"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+			t.Errorf("%s: body %q: %v", tt.name, w.Body, err)
+			continue
+		}
+		if resp.ResponseType != tt.wantType {
+			t.Errorf("%s: response_type %q; want %q", tt.name, resp.ResponseType, tt.wantType)
+		}
+		text := blocksText(resp.Blocks.BlockSet)
+		for _, c := range tt.contains {
+			if !strings.Contains(text, c) {
+				t.Errorf("%s: blocks lack %q:\n%s", tt.name, c, text)
+			}
+			if !strings.Contains(resp.Text, c) {
+				t.Errorf("%s: fallback text lacks %q:\n%s", tt.name, c, resp.Text)
+			}
+		}
+		hasButton := strings.Contains(w.Body.String(), ShareActionID)
+		if hasButton != tt.button {
+			t.Errorf("%s: share button %v; want %v", tt.name, hasButton, tt.button)
+		}
+	}
+	e.a.wait()
+	if got := e.hooks.recorded(); len(got) != 0 {
+		t.Errorf("response_url got %d messages; want none (answers fit the acknowledgement)", len(got))
+	}
+}
+
+func TestSlashLateGoesToResponseURL(t *testing.T) {
+	e := newEnv(t)
+	e.a.AckWithin = time.Nanosecond // the core cannot answer that fast
+	w := e.serve(signed("/slack/commands", "application/x-www-form-urlencoded", commandForm("/task", "6 公开", e.hooks.url("late"))))
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d; want 200", w.Code)
+	}
+	e.a.wait()
+	// Exactly one answer, wherever it went.
+	inAck := strings.Contains(w.Body.String(), "【共性6】")
+	hooks := e.hooks.recorded()
+	if inAck {
+		t.Logf("answer beat a 1ns deadline; checking the ack only")
+		if len(hooks) != 0 {
+			t.Errorf("answer delivered twice: in the ack and %d times to response_url", len(hooks))
+		}
+		return
+	}
+	if !strings.Contains(w.Body.String(), "正在查询") {
+		t.Errorf("late ack = %s; want the pending note", w.Body)
+	}
+	if len(hooks) != 1 {
+		t.Fatalf("response_url got %d messages; want 1", len(hooks))
+	}
+	m := hooks[0]
+	if m.Path != "/commands/T1/late" || m.Msg.ResponseType != "in_channel" || !strings.Contains(blocksText(m.Msg.Blocks.BlockSet), "【共性6】") {
+		t.Errorf("response_url got %+v; want the in_channel card at /commands/T1/late", m)
+	}
+}
+
+func TestHTTPRefusals(t *testing.T) {
+	e := newEnv(t)
+	e.a.MaxBody = 4 << 10
+	body := commandForm("/task", "6", e.hooks.url("x"))
+	unsigned := httptest.NewRequest(http.MethodPost, "/slack/commands", bytes.NewReader(body))
+	badSig := signed("/slack/commands", "application/x-www-form-urlencoded", body)
+	badSig.Header.Set("X-Slack-Signature", Sign("wrong", badSig.Header.Get("X-Slack-Request-Timestamp"), body))
+	stale := signed("/slack/commands", "application/x-www-form-urlencoded", body)
+	oldTS := strconv.FormatInt(testNow.Add(-6*time.Minute).Unix(), 10)
+	stale.Header.Set("X-Slack-Request-Timestamp", oldTS)
+	stale.Header.Set("X-Slack-Signature", Sign(testSecret, oldTS, body))
+	big := append(body, "&pad="+strings.Repeat("x", 8<<10)...)
+
+	tests := []struct {
+		name string
+		r    *http.Request
+		want int
+	}{
+		{"unsigned", unsigned, http.StatusUnauthorized},
+		{"wrong signature", badSig, http.StatusUnauthorized},
+		{"stale", stale, http.StatusUnauthorized},
+		{"unsigned event", httptest.NewRequest(http.MethodPost, "/slack/events", strings.NewReader(`{"type":"url_verification","challenge":"x"}`)), http.StatusUnauthorized},
+		{"malformed form", signed("/slack/commands", "application/x-www-form-urlencoded", []byte("%zz=1")), http.StatusBadRequest},
+		{"no command", signed("/slack/commands", "application/x-www-form-urlencoded", []byte("text=6")), http.StatusBadRequest},
+		{"malformed event", signed("/slack/events", "application/json", []byte(`{"type":`)), http.StatusBadRequest},
+		{"event not an object", signed("/slack/events", "application/json", []byte(`[1,2]`)), http.StatusBadRequest},
+		{"malformed interaction", signed("/slack/interactivity", "application/x-www-form-urlencoded", []byte("payload=%7Bnope")), http.StatusBadRequest},
+		{"oversized", signed("/slack/commands", "application/x-www-form-urlencoded", big), http.StatusRequestEntityTooLarge},
+		{"wrong method", httptest.NewRequest(http.MethodGet, "/slack/commands", nil), http.StatusMethodNotAllowed},
+		{"healthz", httptest.NewRequest(http.MethodGet, "/healthz", nil), http.StatusOK},
+	}
+	for _, tt := range tests {
+		w := e.serve(tt.r)
+		if w.Code != tt.want {
+			t.Errorf("%s: status %d; want %d (body %q)", tt.name, w.Code, tt.want, w.Body)
+		}
+		if w.Code == http.StatusUnauthorized && strings.TrimSpace(w.Body.String()) != "Unauthorized" {
+			t.Errorf("%s: 401 body %q gives detail", tt.name, w.Body)
+		}
+	}
+	if strings.Contains(e.logText(), testSecret) {
+		t.Errorf("log contains the signing secret:\n%s", e.logText())
+	}
+}
+
+func eventBody(id, inner string) []byte {
+	return []byte(`{"token":"legacy","team_id":"T1","api_app_id":"A1","type":"event_callback","event_id":"` + id +
+		`","event_time":1772413200,"event":` + inner + `}`)
+}
+
+func mention(text, ts, threadTS string) string {
+	m := map[string]string{"type": "app_mention", "user": "U1", "text": text, "ts": ts, "channel": "C1", "event_ts": ts}
+	if threadTS != "" {
+		m["thread_ts"] = threadTS
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func TestURLVerification(t *testing.T) {
+	e := newEnv(t)
+	w := e.serve(signed("/slack/events", "application/json", []byte(`{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`)))
+	if w.Code != http.StatusOK || w.Body.String() != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" {
+		t.Errorf("challenge = %d %q; want 200 and the challenge", w.Code, w.Body)
+	}
+}
+
+func TestEventsAnsweredInThread(t *testing.T) {
+	tests := []struct {
+		name  string
+		inner string
+		want  []posted // Blocks not compared
+	}{
+		{"mention", mention("<@UBOT> 6", "1772413100.000100", ""),
+			[]posted{{Method: "chat.postMessage", Channel: "C1", ThreadTS: "1772413100.000100"}}},
+		{"mention inside a thread", mention("<@UBOT>  ６", "1772413100.000300", "1772413000.000100"),
+			[]posted{{Method: "chat.postMessage", Channel: "C1", ThreadTS: "1772413000.000100"}}},
+		{"mention with share word", mention("<@UBOT> 6 公开", "1772413100.000400", ""),
+			[]posted{{Method: "chat.postMessage", Channel: "C1", ThreadTS: "1772413100.000400"}}},
+		{"direct message", `{"type":"message","channel_type":"im","user":"U1","text":"task 6","ts":"1772413100.000500","channel":"D1"}`,
+			[]posted{{Method: "chat.postMessage", Channel: "D1", ThreadTS: "1772413100.000500"}}},
+		{"bot's own DM", `{"type":"message","channel_type":"im","user":"UBOT","bot_id":"B1","text":"【共性6】","ts":"1.2","channel":"D1"}`, nil},
+		{"edited DM", `{"type":"message","subtype":"message_changed","channel_type":"im","ts":"1.3","channel":"D1","message":{"type":"message","user":"U1","text":"6","ts":"1.1"}}`, nil},
+		{"channel message", `{"type":"message","channel_type":"channel","user":"U1","text":"<@UBOT> 6","ts":"1.4","channel":"C1"}`, nil},
+		{"bot mention", `{"type":"app_mention","user":"U2","bot_id":"B2","text":"<@UBOT> 6","ts":"1.5","channel":"C1"}`, nil},
+	}
+	for i, tt := range tests {
+		e := newEnv(t)
+		w := e.serve(signed("/slack/events", "application/json", eventBody("Ev"+strconv.Itoa(i), tt.inner)))
+		if w.Code != http.StatusOK {
+			t.Errorf("%s: status %d; want 200", tt.name, w.Code)
+		}
+		e.a.wait()
+		got := e.slack.recorded()
+		var blocks []slack.Block
+		if len(got) > 0 {
+			blocks = got[0].Blocks.BlockSet
+		}
+		for j := range got {
+			got[j].Blocks, got[j].Text = slack.Blocks{}, ""
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: posts (-want +got):\n%s", tt.name, diff)
+		}
+		if tt.want != nil {
+			if text := blocksText(blocks); !strings.Contains(text, "【共性6】") || strings.Contains(text, "⚠️") {
+				t.Errorf("%s: posted blocks:\n%s\nwant the card of task 6", tt.name, text)
+			}
+			if types := blockTypes(blocks); types[0] != "header" || strings.Contains(strings.Join(types, ","), "actions") {
+				t.Errorf("%s: block types %v; want a header first and no share button", tt.name, types)
+			}
+		}
+	}
+}
+
+func TestEventRetries(t *testing.T) {
+	post := func(e *testEnv, id string, retry int) int {
+		r := signed("/slack/events", "application/json", eventBody(id, mention("<@UBOT> 6", "1772413100.000100", "")))
+		if retry > 0 {
+			r.Header.Set("X-Slack-Retry-Num", strconv.Itoa(retry))
+			r.Header.Set("X-Slack-Retry-Reason", "http_timeout")
+		}
+		return e.serve(r).Code
+	}
+
+	t.Run("processed once", func(t *testing.T) {
+		e := newEnv(t)
+		for retry := range 3 {
+			if code := post(e, "EvOnce", retry); code != http.StatusOK {
+				t.Errorf("delivery %d: status %d; want 200", retry, code)
+			}
+			e.a.wait()
+		}
+		if got := e.slack.recorded(); len(got) != 1 {
+			t.Errorf("posted %d messages for one event delivered 3 times; want 1", len(got))
+		}
+	})
+
+	t.Run("first delivery failed", func(t *testing.T) {
+		e := newEnv(t)
+		e.slack.failNext(func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
+		if code := post(e, "EvFail", 0); code != http.StatusInternalServerError {
+			t.Errorf("failed delivery: status %d; want 500 so Slack retries", code)
+		}
+		e.a.wait()
+		if code := post(e, "EvFail", 1); code != http.StatusOK {
+			t.Errorf("retry: status %d; want 200", code)
+		}
+		e.a.wait()
+		if code := post(e, "EvFail", 2); code != http.StatusOK {
+			t.Errorf("second retry: status %d; want 200", code)
+		}
+		e.a.wait()
+		var msgs int
+		for _, p := range e.slack.recorded() {
+			if p.Method == "chat.postMessage" {
+				msgs++
+			}
+		}
+		if msgs != 1 {
+			t.Errorf("posted %d answers; want 1 (the retry's)", msgs)
+		}
+	})
+
+	t.Run("retry while first in flight", func(t *testing.T) {
+		e := newEnv(t)
+		e.a.AckWithin = 20 * time.Millisecond
+		hold := make(chan struct{})
+		e.slack.mu.Lock()
+		e.slack.hold = hold
+		e.slack.mu.Unlock()
+		if code := post(e, "EvSlow", 0); code != http.StatusOK {
+			t.Errorf("slow delivery: status %d; want 200 (acknowledged in time)", code)
+		}
+		if code := post(e, "EvSlow", 1); code != http.StatusOK {
+			t.Errorf("retry in flight: status %d; want 200", code)
+		}
+		e.slack.mu.Lock()
+		e.slack.hold = nil
+		e.slack.mu.Unlock()
+		close(hold)
+		e.a.wait()
+		if code := post(e, "EvSlow", 2); code != http.StatusOK {
+			t.Errorf("retry after success: status %d; want 200", code)
+		}
+		e.a.wait()
+		if got := e.slack.recorded(); len(got) != 1 {
+			t.Errorf("posted %d messages; want 1", len(got))
+		}
+	})
+}
+
+func TestShareButton(t *testing.T) {
+	e := newEnv(t)
+	payload, _ := json.Marshal(map[string]any{
+		"type":         "block_actions",
+		"user":         map[string]string{"id": "U1", "username": "zhang"},
+		"channel":      map[string]string{"id": "C1", "name": "rectify"},
+		"response_url": e.hooks.url("share"),
+		"trigger_id":   "1.2.3",
+		"container":    map[string]any{"type": "message", "is_ephemeral": true},
+		"actions": []map[string]any{{
+			"action_id": ShareActionID, "block_id": "b1", "type": "button", "value": "task 6",
+			"text": map[string]string{"type": "plain_text", "text": "公开到频道"}, "action_ts": "1772413200.1",
+		}},
+	})
+	w := e.serve(signed("/slack/interactivity", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(payload)}}.Encode())))
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d; want 200", w.Code)
+	}
+	e.a.wait()
+	got := e.hooks.recorded()
+	if len(got) != 1 {
+		t.Fatalf("response_url got %d messages; want 1", len(got))
+	}
+	text := blocksText(got[0].Msg.Blocks.BlockSet)
+	if got[0].Msg.ResponseType != "in_channel" || !strings.Contains(text, "【共性6】") || !strings.Contains(text, "由 <@U1> 公开") {
+		t.Errorf("shared message: type %q, blocks\n%s\nwant in_channel card noting who shared it", got[0].Msg.ResponseType, text)
+	}
+	if strings.Contains(text, "公开到频道") {
+		t.Errorf("shared message still has the share button")
+	}
+}
+
+// TestSlackTokenNotLogged checks that a failing post logs the channel and
+// Slack's error, and never the token.
+func TestPostErrorsLogged(t *testing.T) {
+	e := newEnv(t)
+	e.slack.failNext(slackErr("not_in_channel"))
+	_, err := e.a.Poster.Post(t.Context(), "C9", "", e.a.Bot.Handle(t.Context(), botReq("task 6")))
+	if slackError(err) != "not_in_channel" {
+		t.Fatalf("Post error = %v; want not_in_channel", err)
+	}
+	log := e.logText()
+	for _, want := range []string{"channel=C9", "not_in_channel"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "xoxb-test-token") {
+		t.Errorf("log contains the bot token:\n%s", log)
+	}
+}

@@ -1,0 +1,228 @@
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"taskbot/bot"
+)
+
+// webAPI is the part of slack-go's client taskbot calls: tests point a real
+// client at slacktest.
+type webAPI interface {
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
+}
+
+// Poster sends replies through Slack's Web API and response URLs. On HTTP
+// 429 it waits Retry-After and tries again (a bounded number of times, and
+// never past ctx); other errors are logged with the channel and returned.
+// It is safe for concurrent use; scheduled notices and progress replies in
+// task threads go through it too.
+type Poster struct {
+	api  webAPI       // nil: no bot token, Web API calls fail with ErrNoToken
+	hc   *http.Client // for response_url
+	log  *slog.Logger
+	wait func(ctx context.Context, d time.Duration) error
+
+	// MaxAttempts bounds tries per message, the first included.
+	MaxAttempts int
+	// MaxWait caps a single Retry-After wait.
+	MaxWait time.Duration
+}
+
+// ErrNoToken is returned by Post when no bot token was configured.
+var ErrNoToken = errors.New("slackbot: SLACK_BOT_TOKEN is not set; cannot call the Web API")
+
+// NewPoster returns a Poster over api (a slack-go client built with the bot
+// token; nil when there is none: then only response URLs work).
+func NewPoster(api *slack.Client, log *slog.Logger) *Poster {
+	p := newPoster(nil, log)
+	if api != nil {
+		p.api = api
+	}
+	return p
+}
+
+func newPoster(api webAPI, log *slog.Logger) *Poster {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Poster{
+		api:         api,
+		hc:          &http.Client{Timeout: 15 * time.Second},
+		log:         log,
+		wait:        sleep,
+		MaxAttempts: 4,
+		MaxWait:     2 * time.Minute,
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Post posts r to channel (in the thread of threadTS when not empty) and
+// returns the ts of its first message, which later replies can thread on.
+// A long reply continues in further messages. It returns ErrNoToken without
+// a bot token, the Slack error (e.g. not_in_channel) when Slack refuses, or
+// ctx's error when it ends during a rate-limit wait.
+func (p *Poster) Post(ctx context.Context, channel, threadTS string, r bot.Reply) (string, error) {
+	return p.post(ctx, channel, threadTS, render(r, renderOptions{}))
+}
+
+func (p *Poster) post(ctx context.Context, channel, threadTS string, msgs []Message) (string, error) {
+	if p.api == nil {
+		return "", ErrNoToken
+	}
+	first := ""
+	for _, m := range msgs {
+		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+		if threadTS != "" {
+			opts = append(opts, slack.MsgOptionTS(threadTS))
+		}
+		var ts string
+		err := p.retry(ctx, "chat.postMessage", channel, func() error {
+			var err error
+			_, ts, err = p.api.PostMessageContext(ctx, channel, opts...)
+			return err
+		})
+		if err != nil {
+			return first, err
+		}
+		if first == "" {
+			first = ts
+		}
+	}
+	return first, nil
+}
+
+// PostEphemeral shows r to user only, in channel (and threadTS). Errors are
+// as for Post.
+func (p *Poster) PostEphemeral(ctx context.Context, channel, user, threadTS string, r bot.Reply) error {
+	if p.api == nil {
+		return ErrNoToken
+	}
+	for _, m := range render(r, renderOptions{}) {
+		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+		if threadTS != "" {
+			opts = append(opts, slack.MsgOptionTS(threadTS))
+		}
+		err := p.retry(ctx, "chat.postEphemeral", channel, func() error {
+			_, err := p.api.PostEphemeralContext(ctx, channel, user, opts...)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// respond posts msgs to a response_url (at most five, Slack's limit per URL)
+// as ephemeral or in_channel messages.
+func (p *Poster) respond(ctx context.Context, responseURL string, inChannel bool, msgs []Message) error {
+	if responseURL == "" {
+		return errors.New("slackbot: no response_url")
+	}
+	if len(msgs) > maxResponseURL {
+		msgs = msgs[:maxResponseURL]
+	}
+	for _, m := range msgs {
+		wm := webhookMessage(m, inChannel)
+		err := p.retry(ctx, "response_url", "", func() error {
+			return redactURL(slack.PostWebhookCustomHTTPContext(ctx, responseURL, p.hc, wm))
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func webhookMessage(m Message, inChannel bool) *slack.WebhookMessage {
+	wm := &slack.WebhookMessage{Text: m.Text, Blocks: &slack.Blocks{BlockSet: m.Blocks}, ResponseType: slack.ResponseTypeEphemeral}
+	if inChannel {
+		wm.ResponseType = slack.ResponseTypeInChannel
+	}
+	return wm
+}
+
+// redactURL drops the URL from a transport error: a response_url is a
+// capability to post, not something for the log.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s response_url: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// retry runs call, waiting out 429s. Failures are logged with the channel.
+func (p *Poster) retry(ctx context.Context, op, channel string, call func() error) error {
+	attempts := max(p.MaxAttempts, 1)
+	for i := 1; ; i++ {
+		err := call()
+		if err == nil {
+			return nil
+		}
+		var rl *slack.RateLimitedError
+		if errors.As(err, &rl) && i < attempts {
+			d := max(rl.RetryAfter, time.Second)
+			if p.MaxWait > 0 {
+				d = min(d, p.MaxWait)
+			}
+			p.log.Warn("slack rate limited; waiting", "op", op, "channel", channel, "retry_after", d, "attempt", i)
+			if werr := p.wait(ctx, d); werr != nil {
+				p.log.Error("slack call abandoned during rate-limit wait", "op", op, "channel", channel, "err", werr)
+				return werr
+			}
+			continue
+		}
+		p.log.Error("slack call failed", "op", op, "channel", channel, "err", err, "slack_error", slackError(err))
+		return err
+	}
+}
+
+// slackError is Slack's error code (e.g. not_in_channel), or "".
+func slackError(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return "ratelimited"
+	}
+	return ""
+}
+
+// errorNote is what the user reads when an answer could not be delivered.
+func errorNote(err error) bot.Reply {
+	msg := "⚠️ 回复发送失败，请稍后重试。"
+	switch slackError(err) {
+	case "not_in_channel":
+		msg = "⚠️ taskbot 不在此频道，无法在此回复：请先邀请它（/invite @taskbot）。"
+	case "channel_not_found":
+		msg = "⚠️ taskbot 无法访问此频道（私有频道需先邀请 taskbot）。"
+	case "is_archived":
+		msg = "⚠️ 此频道已归档，无法回复。"
+	case "ratelimited":
+		msg = "⚠️ Slack 限流，回复未能发出，请稍后重试。"
+	}
+	return bot.Reply{Title: msg, Error: true}
+}

@@ -1,0 +1,69 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Schedule configures reminders and the digest.
+type Schedule struct {
+	RemindCron    string // TASKBOT_REMIND_CRON
+	DigestCron    string // TASKBOT_DIGEST_CRON
+	DigestChannel string // TASKBOT_DIGEST_CHANNEL
+	Offsets       []int  // TASKBOT_REMIND_OFFSETS: days before a due date
+	OverdueEvery  int    // TASKBOT_OVERDUE_EVERY: days between overdue reminders
+	EscalateAfter int    // TASKBOT_ESCALATE_AFTER: days overdue before leaders are told
+	NudgeAfter    int    // TASKBOT_NUDGE_AFTER: days without progress before a nudge
+	Workdays      bool   // TASKBOT_WORKDAYS: move reminders off weekends and holidays
+}
+
+// Schedule defaults; the cron specs are validated where the scheduler is
+// built.
+const (
+	DefaultRemindCron = "0 9 * * *"
+	DefaultDigestCron = "0 9 * * *"
+)
+
+func loadSchedule(getenv func(string) string) (Schedule, error) {
+	s := Schedule{
+		RemindCron:    or(getenv("TASKBOT_REMIND_CRON"), DefaultRemindCron),
+		DigestCron:    or(getenv("TASKBOT_DIGEST_CRON"), DefaultDigestCron),
+		DigestChannel: getenv("TASKBOT_DIGEST_CHANNEL"),
+		Offsets:       []int{30, 7, 3, 1, 0},
+		OverdueEvery:  7,
+		EscalateAfter: 14,
+		NudgeAfter:    30,
+		Workdays:      true,
+	}
+	if v := getenv("TASKBOT_REMIND_OFFSETS"); v != "" {
+		s.Offsets = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 0 || n > 366 {
+				return s, fmt.Errorf("TASKBOT_REMIND_OFFSETS: %q is not a day count from 0 to 366 (e.g. \"30,7,3,1,0\")", f)
+			}
+			s.Offsets = append(s.Offsets, n)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		dst  *int
+	}{{"TASKBOT_OVERDUE_EVERY", &s.OverdueEvery}, {"TASKBOT_ESCALATE_AFTER", &s.EscalateAfter}, {"TASKBOT_NUDGE_AFTER", &s.NudgeAfter}} {
+		if v := getenv(d.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 366 {
+				return s, fmt.Errorf("%s: %q is not a day count from 0 (off) to 366", d.name, v)
+			}
+			*d.dst = n
+		}
+	}
+	if v := getenv("TASKBOT_WORKDAYS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return s, fmt.Errorf("TASKBOT_WORKDAYS: %q is not true or false", v)
+		}
+		s.Workdays = b
+	}
+	return s, nil
+}

@@ -1,0 +1,210 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// ReminderStep records that one step of one milestone's reminders (d30 …
+// d0 before the due date, o1, o2 … every interval after it, or a monthly
+// nudge) was claimed. Its unique key is the exactly-once guarantee: a step
+// is planned, and its messages enqueued, by exactly one pass of one process.
+type ReminderStep struct {
+	ID          uint   `gorm:"primaryKey"`
+	Key         string `gorm:"size:96;not null;uniqueIndex"`
+	MilestoneID *uint  `gorm:"index"`
+	TaskID      uint   `gorm:"not null;index"`
+	Step        string `gorm:"size:32;not null"`
+	FireOn      Date   `gorm:"type:varchar(10);not null"`
+	CreatedAt   time.Time
+}
+
+// Outbox is one message to deliver: a reminder to one unit, an escalation,
+// a digest. It is written in the same transaction as the claim that caused
+// it, then delivered at least once by whichever process leases it; SentAt
+// is set only after the chat platform accepted it.
+type Outbox struct {
+	ID uint `gorm:"primaryKey"`
+	// Key identifies the message for dedupe (e.g. "digest:2021-09-23").
+	Key  string `gorm:"size:128;not null;uniqueIndex"`
+	Kind string `gorm:"size:16;not null"`
+	// Payload is the message, encoded by the core (opaque here).
+	Payload       string `gorm:"type:text;not null"`
+	CreatedAt     time.Time
+	NextAttemptAt time.Time `gorm:"not null;index:idx_outbox_pending,priority:2"`
+	Attempts      int       `gorm:"not null;default:0"`
+	LastError     string    `gorm:"type:text;not null;default:''"`
+	LeasedBy      string    `gorm:"size:64;not null;default:''"`
+	LeasedUntil   *time.Time
+	SentAt        *time.Time `gorm:"index:idx_outbox_pending,priority:1"`
+}
+
+// ClaimedSteps returns the keys of the reminder steps already claimed for
+// the given tasks.
+func (s *Store) ClaimedSteps(ctx context.Context, taskIDs []uint) (map[string]bool, error) {
+	out := map[string]bool{}
+	for start := 0; start < len(taskIDs); start += 5000 {
+		var keys []string
+		end := min(start+5000, len(taskIDs))
+		if err := s.db.WithContext(ctx).Model(&ReminderStep{}).Where("task_id IN ?", taskIDs[start:end]).Pluck("key", &keys).Error; err != nil {
+			return nil, Internal(err)
+		}
+		for _, k := range keys {
+			out[k] = true
+		}
+	}
+	return out, nil
+}
+
+// Claim records steps and enqueues msgs in one transaction, all or nothing:
+// when another pass claimed any of the steps first it returns ECONFLICT and
+// writes nothing, and the caller plans again. A message whose key exists
+// already is skipped. It returns the messages enqueued.
+func (s *Store) Claim(ctx context.Context, steps []ReminderStep, msgs []Outbox) ([]Outbox, error) {
+	var queued []Outbox
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		queued = nil
+		// The transaction holds the write lock (IMMEDIATE), so what is not
+		// claimed now cannot be claimed by another process before commit;
+		// the unique index is the backstop for other backends.
+		keys := make([]string, len(steps))
+		for i, st := range steps {
+			keys[i] = st.Key
+		}
+		taken := map[string]bool{}
+		for start := 0; start < len(keys); start += 5000 {
+			var got []string
+			if err := tx.Model(&ReminderStep{}).Where("key IN ?", keys[start:min(start+5000, len(keys))]).Pluck("key", &got).Error; err != nil {
+				return err
+			}
+			for _, k := range got {
+				taken[k] = true
+			}
+		}
+		if len(taken) > 0 {
+			return errClaimed
+		}
+		if len(steps) > 0 {
+			fresh := make([]ReminderStep, len(steps))
+			for i, st := range steps {
+				st.CreatedAt = s.now()
+				fresh[i] = st
+			}
+			if err := tx.CreateInBatches(&fresh, 500).Error; err != nil {
+				return err
+			}
+		}
+		for _, m := range msgs {
+			var n int64
+			if err := tx.Model(&Outbox{}).Where("key = ?", m.Key).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			m.CreatedAt = s.now()
+			if m.NextAttemptAt.IsZero() {
+				m.NextAttemptAt = m.CreatedAt
+			}
+			if err := tx.Create(&m).Error; err != nil {
+				return err
+			}
+			queued = append(queued, m)
+		}
+		return nil
+	})
+	if errors.Is(err, errClaimed) {
+		return nil, Errorf(ECONFLICT, "提醒已由其他进程处理")
+	}
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return queued, nil
+}
+
+var errClaimed = errors.New("storage: reminder step claimed by another pass")
+
+// Enqueue adds one message unless a message with its key exists. It
+// reports whether it was added.
+func (s *Store) Enqueue(ctx context.Context, m Outbox) (bool, error) {
+	q, err := s.Claim(ctx, nil, []Outbox{m})
+	return len(q) == 1, err
+}
+
+// Lease takes up to limit unsent messages whose next attempt is due at now
+// and that no live lease holds, for holder, until now+ttl. A message is
+// leased by one holder at a time, so two processes never send it together.
+func (s *Store) Lease(ctx context.Context, holder string, now time.Time, ttl time.Duration, limit int) ([]Outbox, error) {
+	var ids []uint
+	err := s.db.WithContext(ctx).Model(&Outbox{}).
+		Where("sent_at IS NULL AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until < ?)", now, now).
+		Order("next_attempt_at, id").Limit(limit).Pluck("id", &ids).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	until := now.Add(ttl)
+	var out []Outbox
+	for _, id := range ids {
+		res := s.db.WithContext(ctx).Model(&Outbox{}).
+			Where("id = ? AND sent_at IS NULL AND (leased_until IS NULL OR leased_until < ?)", id, now).
+			Updates(map[string]any{"leased_by": holder, "leased_until": until})
+		if res.Error != nil {
+			return nil, Internal(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			continue // another process took it in between
+		}
+		var m Outbox
+		if err := s.db.WithContext(ctx).Take(&m, id).Error; err != nil {
+			return nil, Internal(err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// MarkSent records that the message was accepted by the chat platform.
+func (s *Store) MarkSent(ctx context.Context, id uint, holder string, at time.Time) error {
+	err := s.db.WithContext(ctx).Model(&Outbox{}).Where("id = ? AND leased_by = ?", id, holder).
+		Updates(map[string]any{"sent_at": at, "leased_until": nil, "attempts": gorm.Expr("attempts + 1")}).Error
+	if err != nil {
+		return Internal(err)
+	}
+	return nil
+}
+
+// MarkFailed records a failed attempt and when to try again.
+func (s *Store) MarkFailed(ctx context.Context, id uint, holder string, cause string, retryAt time.Time) error {
+	err := s.db.WithContext(ctx).Model(&Outbox{}).Where("id = ? AND leased_by = ?", id, holder).
+		Updates(map[string]any{"last_error": cause, "next_attempt_at": retryAt, "leased_until": nil,
+			"attempts": gorm.Expr("attempts + 1")}).Error
+	if err != nil {
+		return Internal(err)
+	}
+	return nil
+}
+
+// FindOutbox returns a message by key; ENOTFOUND when there is none.
+func (s *Store) FindOutbox(ctx context.Context, key string) (*Outbox, error) {
+	var m Outbox
+	err := s.db.WithContext(ctx).Where("key = ?", key).Take(&m).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, Errorf(ENOTFOUND, "没有该消息")
+	}
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return &m, nil
+}
+
+// PendingOutbox counts messages not yet sent.
+func (s *Store) PendingOutbox(ctx context.Context) (int, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Outbox{}).Where("sent_at IS NULL").Count(&n).Error; err != nil {
+		return 0, Internal(err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,459 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Kinds of progress entries.
+const (
+	KindReport           = "report"            // 进展
+	KindDone             = "done"              // 完成节点
+	KindCloseRequest     = "close_request"     // 申请销号
+	KindExtensionRequest = "extension_request" // 申请延期
+)
+
+// Progress is one append-only entry reported on a task: never updated or
+// deleted; a correction is a new entry.
+type Progress struct {
+	ID     uint `gorm:"primaryKey"`
+	TaskID uint `gorm:"not null;index:idx_progress_task,priority:1"`
+	// MilestoneID and MilestoneSeq name the milestone the entry is about
+	// (nil and 0 for the task as a whole).
+	MilestoneID  *uint
+	MilestoneSeq int    `gorm:"not null;default:0"`
+	Kind         string `gorm:"size:24;not null"`
+	Author       string `gorm:"size:64;not null"` // Slack ID or the console's --as
+	AuthorName   string `gorm:"size:128;not null;default:''"`
+	UnitID       *uint
+	UnitName     string `gorm:"size:128;not null;default:''"` // the unit reported for
+	Text         string `gorm:"type:text;not null"`
+	Percent      *int
+	Evidence     string `gorm:"type:text;not null;default:''"` // links, one per line
+	// ExtendTo is the date an extension request asks for.
+	ExtendTo Date   `gorm:"type:varchar(10)"`
+	Source   string `gorm:"size:16;not null;default:''"` // console, slack, thread
+	// Channel and SlackTS identify the Slack message a thread reply came
+	// from, so that a redelivered event is not recorded twice.
+	Channel   string    `gorm:"size:64;not null;default:''"`
+	SlackTS   string    `gorm:"size:32;not null;default:'';index"`
+	CreatedAt time.Time `gorm:"index:idx_progress_task,priority:2"`
+
+	Task *Task `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// EvidenceLinks returns the entry's evidence links.
+func (p *Progress) EvidenceLinks() []string {
+	if p.Evidence == "" {
+		return nil
+	}
+	return strings.Split(p.Evidence, "\n")
+}
+
+var kindAction = map[string]string{
+	KindReport:           ActionProgress,
+	KindDone:             ActionMilestoneDone,
+	KindCloseRequest:     ActionCloseRequested,
+	KindExtensionRequest: ActionExtensionAsked,
+}
+
+// CreateProgress appends p (TaskID, Kind, Author, Text set; MilestoneSeq
+// when the entry is about a milestone) with its audit record, in one
+// transaction. A KindDone entry marks the milestone done. It returns
+// ENOTFOUND for an unknown task or milestone, ECONFLICT when the task is
+// closed (for anything but a report), the milestone is already done, or
+// the same Slack message was recorded before (p then holds that entry),
+// and EINVALID for an extension to a date not after the current one.
+func (s *Store) CreateProgress(ctx context.Context, p *Progress) error {
+	if kindAction[p.Kind] == "" {
+		return Errorf(EINVALID, "未知的进展类型 %q", p.Kind)
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if p.SlackTS != "" {
+			var prev Progress
+			err := tx.Where("channel = ? AND slack_ts = ?", p.Channel, p.SlackTS).Take(&prev).Error
+			if err == nil {
+				*p = prev
+				return Errorf(ECONFLICT, "该消息已记录为进展")
+			}
+			if !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+		}
+		var t Task
+		if err := tx.Take(&t, p.TaskID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return Errorf(ENOTFOUND, "没有找到该任务")
+		} else if err != nil {
+			return err
+		}
+		if t.Closed() && p.Kind != KindReport {
+			return Errorf(ECONFLICT, "任务 %s 已销号", t.Code)
+		}
+		var m *Milestone
+		if p.MilestoneSeq > 0 {
+			var err error
+			if m, err = findMilestone(tx, &t, p.MilestoneSeq); err != nil {
+				return err
+			}
+			p.MilestoneID = &m.ID
+		}
+		now := s.now()
+		p.CreatedAt = now
+		switch p.Kind {
+		case KindDone, KindExtensionRequest:
+			if m == nil {
+				return Errorf(EINVALID, "请指明节点")
+			}
+			if m.Done() {
+				return Errorf(ECONFLICT, "节点%d 已完成", m.Seq)
+			}
+		}
+		if p.Kind == KindExtensionRequest && !m.Due.Before(p.ExtendTo) {
+			return Errorf(EINVALID, "延期日期 %s 须晚于节点%d 现在的时限 %s", p.ExtendTo, m.Seq, m.Due)
+		}
+		if p.Kind == KindCloseRequest && m != nil && m.Done() {
+			return Errorf(ECONFLICT, "节点%d 已完成", m.Seq)
+		}
+		if err := tx.Omit(clause.Associations).Create(p).Error; err != nil {
+			return err
+		}
+		if p.Kind == KindDone {
+			if err := tx.Model(m).Updates(map[string]any{"done_at": now, "open": false}).Error; err != nil {
+				return err
+			}
+			if err := refreshNextDue(tx, t.ID); err != nil {
+				return err
+			}
+		}
+		return s.audit(tx, Audit{Actor: p.Author, ActorName: p.AuthorName, Action: kindAction[p.Kind],
+			TaskID: &t.ID, MilestoneID: p.MilestoneID, ProgressID: &p.ID, UnitID: p.UnitID, Details: auditText(p)})
+	})
+	if err != nil {
+		return txError(err)
+	}
+	return nil
+}
+
+func auditText(p *Progress) string {
+	var b strings.Builder
+	if p.UnitName != "" {
+		fmt.Fprintf(&b, "[%s] ", p.UnitName)
+	}
+	if p.MilestoneSeq > 0 {
+		fmt.Fprintf(&b, "节点%d ", p.MilestoneSeq)
+	}
+	if !p.ExtendTo.IsZero() {
+		fmt.Fprintf(&b, "延期至 %s ", p.ExtendTo)
+	}
+	if p.Percent != nil {
+		fmt.Fprintf(&b, "%d%% ", *p.Percent)
+	}
+	b.WriteString(p.Text)
+	return b.String()
+}
+
+func findMilestone(tx *gorm.DB, t *Task, seq int) (*Milestone, error) {
+	var m Milestone
+	err := tx.Where("task_id = ? AND seq = ? AND NOT retired", t.ID, seq).Take(&m).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		var n int64
+		tx.Model(&Milestone{}).Where("task_id = ? AND NOT retired", t.ID).Count(&n)
+		if n == 0 {
+			return nil, Errorf(ENOTFOUND, "任务 %s 没有带日期的节点", t.Code)
+		}
+		return nil, Errorf(ENOTFOUND, "任务 %s 没有节点%d（共 %d 个节点）", t.Code, seq, n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// pending returns the latest request of kind on the task (on the milestone
+// when milestoneID is not nil) that no decision has settled, or nil.
+func pending(tx *gorm.DB, taskID uint, kind string, milestoneID *uint) (*Progress, error) {
+	q := tx.Where("task_id = ? AND kind = ?", taskID, kind).
+		Where("NOT EXISTS (SELECT 1 FROM audits a WHERE a.progress_id = progresses.id AND a.action IN ?)", decisions)
+	if milestoneID != nil {
+		q = q.Where("milestone_id = ?", *milestoneID)
+	}
+	var p Progress
+	err := q.Order("id DESC").Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// PendingRequests returns the task's unsettled close-out and extension
+// requests, newest first.
+func (s *Store) PendingRequests(ctx context.Context, taskID uint) ([]Progress, error) {
+	var out []Progress
+	err := s.db.WithContext(ctx).Where("task_id = ? AND kind IN ?", taskID, []string{KindCloseRequest, KindExtensionRequest}).
+		Where("NOT EXISTS (SELECT 1 FROM audits a WHERE a.progress_id = progresses.id AND a.action IN ?)", decisions).
+		Order("id DESC").Find(&out).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
+}
+
+// Decision is the outcome of a supervisor's decision: the request it
+// settled (nil when there was none) and the milestone it changed.
+type Decision struct {
+	Request   *Progress
+	Milestone *Milestone
+}
+
+// CloseTask closes the task out (销号): ClosedAt is set and every milestone
+// leaves the open lists, with the audit record, in one transaction. A
+// pending task close-out request is settled by it. It returns ENOTFOUND for
+// an unknown task and ECONFLICT when it is already closed.
+func (s *Store) CloseTask(ctx context.Context, taskID uint, actor Actor, note string) (Decision, error) {
+	var d Decision
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var t Task
+		if err := tx.Take(&t, taskID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return Errorf(ENOTFOUND, "没有找到该任务")
+		} else if err != nil {
+			return err
+		}
+		if t.Closed() {
+			return Errorf(ECONFLICT, "任务 %s 已于 %s 销号", t.Code, t.ClosedAt.Format("2006-01-02"))
+		}
+		req, err := pending(tx, t.ID, KindCloseRequest, nil)
+		if err != nil {
+			return err
+		}
+		if req != nil && req.MilestoneID != nil {
+			req = nil // a milestone's request is not the task's
+		}
+		d.Request = req
+		now := s.now()
+		if err := tx.Model(&t).Update("closed_at", now).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&Milestone{}).Where("task_id = ? AND open", t.ID).Update("open", false).Error; err != nil {
+			return err
+		}
+		if err := refreshNextDue(tx, t.ID); err != nil {
+			return err
+		}
+		a := Audit{Actor: actor.ID, ActorName: actor.Name, Action: ActionClosed, TaskID: &t.ID, Details: note}
+		if req != nil {
+			a.ProgressID = &req.ID
+		}
+		return s.audit(tx, a)
+	})
+	if err != nil {
+		return Decision{}, txError(err)
+	}
+	return d, nil
+}
+
+// ApproveMilestone marks milestone seq of the task done on a supervisor's
+// decision, settling its pending close-out request if any. It returns
+// ENOTFOUND, or ECONFLICT when the task is closed or the milestone done.
+func (s *Store) ApproveMilestone(ctx context.Context, taskID uint, seq int, actor Actor) (Decision, error) {
+	var d Decision
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		t, m, err := openMilestone(tx, taskID, seq)
+		if err != nil {
+			return err
+		}
+		req, err := pending(tx, t.ID, KindCloseRequest, &m.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.Model(m).Updates(map[string]any{"done_at": now, "open": false}).Error; err != nil {
+			return err
+		}
+		m.DoneAt, m.Open = &now, false
+		if err := refreshNextDue(tx, t.ID); err != nil {
+			return err
+		}
+		d = Decision{Request: req, Milestone: m}
+		a := Audit{Actor: actor.ID, ActorName: actor.Name, Action: ActionMilestoneApproved, TaskID: &t.ID, MilestoneID: &m.ID,
+			Details: fmt.Sprintf("节点%d 销号", m.Seq)}
+		if req != nil {
+			a.ProgressID = &req.ID
+		}
+		return s.audit(tx, a)
+	})
+	if err != nil {
+		return Decision{}, txError(err)
+	}
+	return d, nil
+}
+
+func openMilestone(tx *gorm.DB, taskID uint, seq int) (*Task, *Milestone, error) {
+	var t Task
+	if err := tx.Take(&t, taskID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, Errorf(ENOTFOUND, "没有找到该任务")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if t.Closed() {
+		return nil, nil, Errorf(ECONFLICT, "任务 %s 已销号", t.Code)
+	}
+	m, err := findMilestone(tx, &t, seq)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.Done() {
+		return nil, nil, Errorf(ECONFLICT, "节点%d 已完成", m.Seq)
+	}
+	return &t, m, nil
+}
+
+// SendBack returns the latest pending close-out request of the task (task
+// or milestone) to its reporters with a reason. It returns EINVALID when
+// there is none.
+func (s *Store) SendBack(ctx context.Context, taskID uint, actor Actor, reason string) (Decision, error) {
+	var d Decision
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		req, err := pending(tx, taskID, KindCloseRequest, nil)
+		if err != nil {
+			return err
+		}
+		if req == nil {
+			return Errorf(EINVALID, "该任务没有待审核的销号申请")
+		}
+		d.Request = req
+		return s.audit(tx, Audit{Actor: actor.ID, ActorName: actor.Name, Action: ActionSentBack, TaskID: &taskID,
+			MilestoneID: req.MilestoneID, ProgressID: &req.ID, Details: reason})
+	})
+	if err != nil {
+		return Decision{}, txError(err)
+	}
+	return d, nil
+}
+
+// DecideExtension settles the pending extension request on milestone seq.
+// Approved, the milestone's Due becomes the requested date and ExtendedAt
+// is set (PlannedDue keeps the document's date); rejected, nothing but the
+// audit record changes. It returns EINVALID when no request is pending,
+// ENOTFOUND for an unknown task or milestone, ECONFLICT when the task is
+// closed or the milestone done.
+func (s *Store) DecideExtension(ctx context.Context, taskID uint, seq int, approve bool, actor Actor, reason string) (Decision, error) {
+	var d Decision
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		t, m, err := openMilestone(tx, taskID, seq)
+		if err != nil {
+			return err
+		}
+		req, err := pending(tx, t.ID, KindExtensionRequest, &m.ID)
+		if err != nil {
+			return err
+		}
+		if req == nil {
+			return Errorf(EINVALID, "节点%d 没有待审批的延期申请", seq)
+		}
+		a := Audit{Actor: actor.ID, ActorName: actor.Name, Action: ActionExtensionRejected, TaskID: &t.ID,
+			MilestoneID: &m.ID, ProgressID: &req.ID, Details: reason}
+		if approve {
+			now := s.now()
+			if err := tx.Model(m).Updates(map[string]any{"due": req.ExtendTo, "extended_at": now}).Error; err != nil {
+				return err
+			}
+			m.Due, m.ExtendedAt = req.ExtendTo, &now
+			if err := refreshNextDue(tx, t.ID); err != nil {
+				return err
+			}
+			a.Action = ActionExtensionApproved
+			a.Details = fmt.Sprintf("节点%d 延期至 %s（原定 %s）", m.Seq, req.ExtendTo, m.PlannedDue)
+		}
+		d = Decision{Request: req, Milestone: m}
+		return s.audit(tx, a)
+	})
+	if err != nil {
+		return Decision{}, txError(err)
+	}
+	return d, nil
+}
+
+// TaskProgress returns the task's entries, newest first; limit <= 0 means
+// all of them.
+func (s *Store) TaskProgress(ctx context.Context, taskID uint, limit int) ([]Progress, error) {
+	q := s.db.WithContext(ctx).Where("task_id = ?", taskID).Order("created_at DESC, id DESC")
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	var out []Progress
+	if err := q.Find(&out).Error; err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
+}
+
+// Thread is a task's parent message in the tracking channel: every entry
+// on the task is posted as a reply to it. One per task.
+type Thread struct {
+	TaskID    uint   `gorm:"primaryKey"`
+	Channel   string `gorm:"size:64;not null;uniqueIndex:idx_threads_channel_ts,priority:1"`
+	TS        string `gorm:"size:32;not null;uniqueIndex:idx_threads_channel_ts,priority:2"`
+	CreatedAt time.Time
+	Task      *Task `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// FindThread returns the task's thread, or ENOTFOUND.
+func (s *Store) FindThread(ctx context.Context, taskID uint) (*Thread, error) {
+	var th Thread
+	err := s.db.WithContext(ctx).Where("task_id = ?", taskID).Take(&th).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, Errorf(ENOTFOUND, "该任务还没有跟踪线程")
+	}
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return &th, nil
+}
+
+// FindThreadByTS returns the thread whose parent message is ts in channel,
+// or ENOTFOUND.
+func (s *Store) FindThreadByTS(ctx context.Context, channel, ts string) (*Thread, error) {
+	var th Thread
+	err := s.db.WithContext(ctx).Where("channel = ? AND ts = ?", channel, ts).Take(&th).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, Errorf(ENOTFOUND, "不是任务跟踪线程")
+	}
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return &th, nil
+}
+
+// CreateThread remembers a task's parent message. When the task already has
+// one (another process created it first), that one is kept and returned.
+func (s *Store) CreateThread(ctx context.Context, th Thread) (*Thread, error) {
+	th.CreatedAt = s.now()
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Omit(clause.Associations).Create(&th).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return s.FindThread(ctx, th.TaskID)
+}
+
+// FindTaskByID returns the task with the given ID, fully loaded, or
+// ENOTFOUND.
+func (s *Store) FindTaskByID(ctx context.Context, id uint) (*Task, error) {
+	var t Task
+	err := preloadTask(s.db.WithContext(ctx)).Take(&t, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, Errorf(ENOTFOUND, "没有找到该任务")
+	}
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return &t, nil
+}

@@ -1,0 +1,207 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// searchIndex holds every task's searchable text in memory. Searching
+// Chinese substrings with strings.Index over it is many times faster than
+// LIKE in SQL, and the text changes only when the list is seeded: the
+// index is reloaded when the content version in the meta table changes,
+// whichever process seeded.
+type searchIndex struct {
+	version string
+	docs    []searchDoc
+	// postings maps each pair of adjacent characters to the ascending
+	// indexes of the docs containing it. A word of two or more characters
+	// can only occur in docs holding all its pairs, so a search verifies
+	// that intersection instead of every doc.
+	postings map[uint64][]uint32
+}
+
+func bigram(a, b rune) uint64 { return uint64(a)<<32 | uint64(uint32(b)) }
+
+func newSearchIndex(version string, docs []searchDoc) *searchIndex {
+	ix := &searchIndex{version: version, docs: docs, postings: map[uint64][]uint32{}}
+	for i := range docs {
+		prev := rune(-1)
+		for _, r := range docs[i].text {
+			if prev >= 0 {
+				k := bigram(prev, r)
+				l := ix.postings[k]
+				// Docs are visited in order, so a repeat is always last.
+				if len(l) == 0 || l[len(l)-1] != uint32(i) {
+					ix.postings[k] = append(l, uint32(i))
+				}
+			}
+			prev = r
+		}
+	}
+	return ix
+}
+
+// candidates returns the ascending indexes of the docs that may contain
+// every word: those holding all of the words' character pairs (every doc
+// when a word is a single character).
+func (ix *searchIndex) candidates(words []string) []uint32 {
+	var lists [][]uint32
+	for _, w := range words {
+		prev := rune(-1)
+		for _, r := range w {
+			if prev >= 0 {
+				lists = append(lists, ix.postings[bigram(prev, r)])
+			}
+			prev = r
+		}
+	}
+	if len(lists) == 0 {
+		all := make([]uint32, len(ix.docs))
+		for i := range all {
+			all[i] = uint32(i)
+		}
+		return all
+	}
+	sort.Slice(lists, func(i, j int) bool { return len(lists[i]) < len(lists[j]) })
+	out := append([]uint32(nil), lists[0]...)
+	for _, l := range lists[1:] {
+		if len(out) == 0 {
+			break
+		}
+		out = intersect(out, l)
+	}
+	return out
+}
+
+func intersect(a, b []uint32) []uint32 {
+	out := a[:0]
+	j := 0
+	for _, x := range a {
+		for j < len(b) && b[j] < x {
+			j++
+		}
+		if j == len(b) {
+			break
+		}
+		if b[j] == x {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+type searchDoc struct {
+	id              uint
+	section, number int
+	code, title     string
+	goal, text      string
+}
+
+func (s *Store) searchIndex(ctx context.Context) (*searchIndex, error) {
+	var m Meta
+	err := s.db.WithContext(ctx).Where("name = ?", metaContentVersion).Take(&m).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, Internal(err)
+	}
+	s.searchMu.Lock()
+	defer s.searchMu.Unlock()
+	if s.search != nil && s.search.version == m.Value {
+		return s.search, nil
+	}
+	var rows []struct {
+		ID              uint
+		Section, Number int
+		Code, Title     string
+		Goal            string
+		SearchText      string
+	}
+	err = s.db.WithContext(ctx).Model(&Task{}).
+		Select("id, section, number, code, title, goal, search_text").
+		Order("section, number").Scan(&rows).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	docs := make([]searchDoc, len(rows))
+	for i, r := range rows {
+		docs[i] = searchDoc{r.ID, r.Section, r.Number, r.Code, r.Title, r.Goal, r.SearchText}
+	}
+	s.search = newSearchIndex(m.Value, docs)
+	return s.search, nil
+}
+
+// WarmSearch loads the search index now, so that the first search after
+// start does not pay for it.
+func (s *Store) WarmSearch(ctx context.Context) error {
+	_, err := s.searchIndex(ctx)
+	return err
+}
+
+// SearchHit is a task that matched a search.
+type SearchHit struct {
+	ID      uint
+	Section int
+	Number  int
+	Code    string
+	Title   string
+	Score   int
+	// Snippet is the text around the first word's first match.
+	Snippet string
+}
+
+// SearchTasks returns the tasks whose title, problem, goal or measures
+// contain every word, best first (a match in the title counts most, then
+// the goal), at most limit of them, and the total.
+func (s *Store) SearchTasks(ctx context.Context, words []string, limit int) ([]SearchHit, int, error) {
+	if len(words) == 0 {
+		return nil, 0, nil
+	}
+	for _, w := range words {
+		if w == "" {
+			return nil, 0, Errorf(EINVALID, "搜索词不能为空")
+		}
+	}
+	ix, err := s.searchIndex(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var hits []SearchHit
+	var texts []string
+next:
+	for _, i := range ix.candidates(words) {
+		d := &ix.docs[i]
+		score := 0
+		for _, w := range words {
+			// A two-character word is exactly its pair: no need to look.
+			if utf8.RuneCountInString(w) != 2 && !strings.Contains(d.text, w) {
+				continue next
+			}
+			if strings.Contains(d.title, w) {
+				score += 4
+			}
+			if strings.Contains(d.goal, w) {
+				score += 2
+			}
+		}
+		hits = append(hits, SearchHit{ID: d.id, Section: d.section, Number: d.number, Code: d.code, Title: d.title, Score: score})
+		texts = append(texts, d.text)
+	}
+	order := make([]int, len(hits))
+	for i := range order {
+		order[i] = i
+	}
+	// docs are in (section, number) order already; keep it for equal scores.
+	sort.SliceStable(order, func(a, b int) bool { return hits[order[a]].Score > hits[order[b]].Score })
+	total := len(hits)
+	out := make([]SearchHit, 0, min(limit, total))
+	for _, i := range order[:min(limit, total)] {
+		h := hits[i]
+		h.Snippet = snippet(texts[i], words[0], 24)
+		out = append(out, h)
+	}
+	return out, total, nil
+}

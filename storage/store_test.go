@@ -1,0 +1,353 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"taskbot/seeds"
+	"taskbot/storage"
+)
+
+func openStore(t testing.TB) (*storage.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "taskbot.db")
+	s, err := storage.Open(path)
+	if err != nil {
+		t.Fatalf("Open(%q) error: %v", path, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func records(t testing.TB) []storage.Task {
+	t.Helper()
+	d, err := seeds.Parse(seeds.Xuchang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Records()
+}
+
+// tableDump is every row of every table, as text, ordered by primary key.
+type tableDump map[string][][]string
+
+// Columns that record when a row was written, not what it says.
+var stampColumns = []string{"created_at", "updated_at"}
+
+// dump reads every table through store.DB(), ordered by primary key, leaving
+// out the columns named in skip.
+func dump(t *testing.T, s *storage.Store, skip ...string) tableDump {
+	t.Helper()
+	db := s.DB()
+	var tables []string
+	if err := db.Raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).Scan(&tables).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) < 5 {
+		t.Fatalf("only tables %v", tables)
+	}
+	out := tableDump{}
+	for _, table := range tables {
+		var cols []struct {
+			Name string
+			Pk   int
+		}
+		if err := db.Raw(fmt.Sprintf("SELECT name, pk FROM pragma_table_info('%s')", table)).Scan(&cols).Error; err != nil {
+			t.Fatal(err)
+		}
+		var keep, pk []string
+		for _, c := range cols {
+			if !slices.Contains(skip, c.Name) && !slices.Contains(skip, table+"."+c.Name) {
+				keep = append(keep, fmt.Sprintf("%q", c.Name))
+			}
+			if c.Pk > 0 {
+				pk = append(pk, fmt.Sprintf("%q", c.Name))
+			}
+		}
+		if len(pk) == 0 {
+			pk = []string{"rowid"}
+		}
+		q := fmt.Sprintf("SELECT %s FROM %q ORDER BY %s", strings.Join(keep, ", "), table, strings.Join(pk, ", "))
+		rows, err := db.Raw(q).Rows()
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for rows.Next() {
+			vals := make([]any, len(keep))
+			ptrs := make([]any, len(keep))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			row := make([]string, len(vals))
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok {
+					v = string(b)
+				}
+				row[i] = fmt.Sprint(v)
+			}
+			out[table] = append(out[table], row)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func counts(d tableDump) map[string]int {
+	c := map[string]int{}
+	for k, v := range d {
+		c[k] = len(v)
+	}
+	return c
+}
+
+func TestSeedTwiceSameVersion(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openStore(t)
+	_, res, err := seeds.Load(ctx, s, seeds.Xuchang)
+	if err != nil {
+		t.Fatalf("Load error: %v", err)
+	}
+	if res.Created != 24 || res.Updated != 0 || res.Skipped {
+		t.Errorf("first Load = %+v; want 24 created", res)
+	}
+	first := dump(t, s)
+	_, res, err = seeds.Load(ctx, s, seeds.Xuchang)
+	if err != nil {
+		t.Fatalf("second Load error: %v", err)
+	}
+	if !res.Skipped {
+		t.Errorf("second Load = %+v; want skipped", res)
+	}
+	if diff := cmp.Diff(first, dump(t, s)); diff != "" {
+		t.Errorf("rows changed by a second Load (-first +second):\n%s", diff)
+	}
+	want := map[string]int{"tasks": 24, "milestones": 28}
+	for table, n := range want {
+		if got := len(first[table]); got != n {
+			t.Errorf("table %s has %d rows; want %d", table, got, n)
+		}
+	}
+}
+
+// TestSeedForced re-seeds with a different version, which rewrites every
+// task: the rows must come out the same.
+func TestSeedForced(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openStore(t)
+	if _, err := s.Seed(ctx, records(t), "v1"); err != nil {
+		t.Fatal(err)
+	}
+	skip := append([]string{"meta.value"}, stampColumns...)
+	first := dump(t, s, skip...)
+	for _, v := range []string{"v2", "", "v3"} {
+		res, err := s.Seed(ctx, records(t), v)
+		if err != nil {
+			t.Fatalf("Seed(%q) error: %v", v, err)
+		}
+		if res.Skipped || res.Created != 0 || res.Updated != 24 {
+			t.Errorf("Seed(%q) = %+v; want 24 updated", v, res)
+		}
+		again := dump(t, s, skip...)
+		if diff := cmp.Diff(counts(first), counts(again)); diff != "" {
+			t.Errorf("row counts changed by Seed(%q) (-first +now):\n%s", v, diff)
+		}
+		if diff := cmp.Diff(first, again); diff != "" {
+			t.Errorf("rows changed by Seed(%q) (-first +now):\n%s", v, diff)
+		}
+	}
+	var version string
+	if err := s.DB().Raw(`SELECT value FROM meta WHERE name = 'seed_version'`).Scan(&version).Error; err != nil {
+		t.Fatal(err)
+	}
+	if version != "v3" {
+		t.Errorf("seed_version = %q; want v3", version)
+	}
+}
+
+func milestone(t *testing.T, s *storage.Store, code string, seq int) storage.Milestone {
+	t.Helper()
+	var m storage.Milestone
+	err := s.DB().Where("task_id = (SELECT id FROM tasks WHERE code = ?) AND seq = ?", code, seq).Take(&m).Error
+	if err != nil {
+		t.Fatalf("milestone %s/%d: %v", code, seq, err)
+	}
+	return m
+}
+
+// TestSeedKeepsUserState marks a milestone done and extends another, then
+// re-seeds a changed document: the users' state survives, the document's
+// fields are refreshed, and a milestone the document dropped is retired.
+func TestSeedKeepsUserState(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openStore(t)
+	if _, err := s.Seed(ctx, records(t), "v1"); err != nil {
+		t.Fatal(err)
+	}
+	done := time.Date(2021, 12, 20, 10, 0, 0, 0, time.UTC)
+	extended := time.Date(2022, 11, 1, 10, 0, 0, 0, time.UTC)
+	newDue := storage.NewDate(2023, 6, 30)
+
+	m1 := milestone(t, s, "共性6", 1)
+	if err := s.DB().Model(&m1).Updates(map[string]any{"done_at": done, "open": false}).Error; err != nil {
+		t.Fatal(err)
+	}
+	m2 := milestone(t, s, "共性6", 2)
+	if err := s.DB().Model(&m2).Updates(map[string]any{"extended_at": extended, "due": newDue}).Error; err != nil {
+		t.Fatal(err)
+	}
+	before := dump(t, s, "meta.value", "updated_at", "tasks.next_due", "tasks.rank", "unit_tasks.next_due", "unit_tasks.rank")
+
+	// The next document moves both dates of 共性6, rewords them, and drops
+	// the third milestone of 共性5.
+	recs := records(t)
+	for i := range recs {
+		switch recs[i].Code {
+		case "共性6":
+			ms := recs[i].Milestones
+			ms[0].Due, ms[0].PlannedDue, ms[0].Text = storage.NewDate(2022, 1, 31), storage.NewDate(2022, 1, 31), "改：调查核查"
+			ms[1].Due, ms[1].PlannedDue, ms[1].Text = storage.NewDate(2023, 3, 31), storage.NewDate(2023, 3, 31), "改：能力匹配"
+		case "共性5":
+			recs[i].Milestones = recs[i].Milestones[:2]
+		}
+	}
+	if _, err := s.Seed(ctx, recs, "v2"); err != nil {
+		t.Fatal(err)
+	}
+
+	got1 := milestone(t, s, "共性6", 1)
+	if got1.DoneAt == nil || !got1.DoneAt.Equal(done) || got1.Open {
+		t.Errorf("done milestone after re-seed: DoneAt %v, Open %v; want %v, false", got1.DoneAt, got1.Open, done)
+	}
+	if got1.PlannedDue != storage.NewDate(2022, 1, 31) || got1.Text != "改：调查核查" {
+		t.Errorf("done milestone after re-seed: PlannedDue %s, Text %q; want the new document's", got1.PlannedDue, got1.Text)
+	}
+	got2 := milestone(t, s, "共性6", 2)
+	if got2.ExtendedAt == nil || !got2.ExtendedAt.Equal(extended) {
+		t.Errorf("extended milestone after re-seed: ExtendedAt %v; want %v", got2.ExtendedAt, extended)
+	}
+	if got2.Due != newDue {
+		t.Errorf("extended milestone after re-seed: Due %s; want the extension %s", got2.Due, newDue)
+	}
+	if got2.PlannedDue != storage.NewDate(2023, 3, 31) || got2.Text != "改：能力匹配" || !got2.Open {
+		t.Errorf("extended milestone after re-seed: PlannedDue %s, Text %q, Open %v; want 2023-03-31, the new text, open", got2.PlannedDue, got2.Text, got2.Open)
+	}
+	got3 := milestone(t, s, "共性5", 3)
+	if !got3.Retired || got3.Open {
+		t.Errorf("dropped milestone: Retired %v, Open %v; want retired and closed", got3.Retired, got3.Open)
+	}
+	if got3.Due != storage.NewDate(2022, 6, 30) || got3.Text == "" {
+		t.Errorf("dropped milestone lost its content: %+v", got3)
+	}
+	after := dump(t, s, "meta.value", "updated_at", "tasks.next_due", "tasks.rank", "unit_tasks.next_due", "unit_tasks.rank")
+	if diff := cmp.Diff(counts(before), counts(after)); diff != "" {
+		t.Errorf("row counts changed by the re-seed (-before +after):\n%s", diff)
+	}
+
+	// The original document brings the milestone back, with the users' state.
+	if _, err := s.Seed(ctx, records(t), "v3"); err != nil {
+		t.Fatal(err)
+	}
+	if got3 := milestone(t, s, "共性5", 3); got3.Retired || !got3.Open {
+		t.Errorf("restored milestone: Retired %v, Open %v; want back in force", got3.Retired, got3.Open)
+	}
+	if got1 := milestone(t, s, "共性6", 1); got1.DoneAt == nil || got1.Open {
+		t.Errorf("done milestone after the third seed: DoneAt %v, Open %v", got1.DoneAt, got1.Open)
+	}
+
+	// FindTask shows the same.
+	task, err := s.FindTask(ctx, 1, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(task.Milestones) != 2 || task.Milestones[0].DoneAt == nil || task.Milestones[1].Due != newDue {
+		t.Errorf("FindTask(1, 6) milestones = %+v", task.Milestones)
+	}
+}
+
+func TestOpenPragmas(t *testing.T) {
+	s, path := openStore(t)
+	for _, tt := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"},
+		{"foreign_keys", "1"},
+		{"busy_timeout", "5000"},
+	} {
+		var got string
+		if err := s.DB().Raw("PRAGMA " + tt.pragma).Row().Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("PRAGMA %s = %q; want %q", tt.pragma, got, tt.want)
+		}
+	}
+	// The settings hold on every pooled connection, not just the first.
+	db, _ := s.DB().DB()
+	db.SetMaxIdleConns(4)
+	var wg = make(chan error, 4)
+	for range 4 {
+		go func() {
+			var fk int
+			err := s.DB().Raw("PRAGMA foreign_keys").Row().Scan(&fk)
+			if err == nil && fk != 1 {
+				err = fmt.Errorf("foreign_keys = %d", fk)
+			}
+			wg <- err
+		}()
+	}
+	for range 4 {
+		if err := <-wg; err != nil {
+			t.Error(err)
+		}
+	}
+	// Reopening an existing file migrates again without harm.
+	s2, err := storage.Open(path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	s2.Close()
+
+	if _, err := storage.Open(""); storage.ErrorCode(err) != storage.EINVALID {
+		t.Errorf("Open(\"\") error = %v; want EINVALID", err)
+	}
+}
+
+func TestForeignKeysEnforced(t *testing.T) {
+	s, _ := openStore(t)
+	err := s.DB().Create(&storage.Measure{TaskID: 9999, Seq: 1, Text: "orphan"}).Error
+	if err == nil {
+		t.Errorf("creating a measure of a missing task succeeded; want a foreign key error")
+	}
+}
+
+func TestMemoryStore(t *testing.T) {
+	ctx := context.Background()
+	s, err := storage.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang); err != nil {
+		t.Fatalf("Load into :memory: error: %v", err)
+	}
+	task, err := s.FindTask(ctx, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.Code != "个性1" {
+		t.Errorf("FindTask(2, 1).Code = %q; want 个性1", task.Code)
+	}
+	if _, err := s.FindTask(ctx, 1, 99); storage.ErrorCode(err) != storage.ENOTFOUND {
+		t.Errorf("FindTask(1, 99) error = %v; want ENOTFOUND", err)
+	}
+}
