@@ -69,10 +69,7 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stderr io.W
 	}
 
 	if os.Getenv("GOGC") == "" {
-		// The live heap is a few megabytes and each card allocates ~150 KB:
-		// at the default 100% the collector runs hundreds of times a second
-		// under load. Trading some memory for CPU keeps tail latency down.
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(slackbot.GCPercent) // see GCPercent
 	}
 	level := slog.LevelInfo
 	if *verbose {

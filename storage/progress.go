@@ -443,17 +443,3 @@ func (s *Store) CreateThread(ctx context.Context, th Thread) (*Thread, error) {
 	}
 	return s.FindThread(ctx, th.TaskID)
 }
-
-// FindTaskByID returns the task with the given ID, fully loaded, or
-// ENOTFOUND.
-func (s *Store) FindTaskByID(ctx context.Context, id uint) (*Task, error) {
-	var t Task
-	err := preloadTask(s.db.WithContext(ctx)).Take(&t, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, Errorf(ENOTFOUND, "没有找到该任务")
-	}
-	if err != nil {
-		return nil, Internal(err)
-	}
-	return &t, nil
-}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -171,7 +172,68 @@ func seedTask(tx *gorm.DB, in *Task, units map[string]uint) (created bool, err e
 	if err := rebuildUnitTasks(tx, cur.ID); err != nil {
 		return false, err
 	}
+	if err := writeDoc(tx, cur.ID); err != nil {
+		return false, err
+	}
 	return created, refreshNextDue(tx, cur.ID)
+}
+
+// taskDoc is the read copy of a task's document lists kept in tasks.doc, so
+// that a task card loads with two queries. The normalized tables stay the
+// source of truth; seeding, the only writer of both, rewrites it.
+type taskDoc struct {
+	Measures []string     `json:"m"`
+	Leaders  []string     `json:"l"`
+	Units    []taskDocRef `json:"u"`
+}
+
+type taskDocRef struct {
+	ID   uint   `json:"i"`
+	Role string `json:"r"`
+	Seq  int    `json:"s"`
+	Name string `json:"n"`
+}
+
+// writeDoc rebuilds tasks.doc from the normalized tables.
+func writeDoc(tx *gorm.DB, taskID uint) error {
+	var doc taskDoc
+	if err := tx.Model(&Measure{}).Where("task_id = ?", taskID).Order("seq").Pluck("text", &doc.Measures).Error; err != nil {
+		return err
+	}
+	if err := tx.Model(&Leader{}).Where("task_id = ?", taskID).Order("seq").Pluck("post", &doc.Leaders).Error; err != nil {
+		return err
+	}
+	err := tx.Raw(`SELECT tu.unit_id AS id, tu.role, tu.seq, u.name FROM task_units tu
+		JOIN units u ON u.id = tu.unit_id WHERE tu.task_id = ? ORDER BY tu.role, tu.seq`, taskID).Scan(&doc.Units).Error
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	return tx.Model(&Task{}).Where("id = ?", taskID).Update("doc", string(b)).Error
+}
+
+// fill sets the task's measures, leaders and units from its doc column.
+func (t *Task) fill() error {
+	var doc taskDoc
+	if err := json.Unmarshal([]byte(t.Doc), &doc); err != nil {
+		return fmt.Errorf("storage: task %d: bad doc: %w", t.ID, err)
+	}
+	t.Measures = make([]Measure, len(doc.Measures))
+	for i, m := range doc.Measures {
+		t.Measures[i] = Measure{TaskID: t.ID, Seq: i + 1, Text: m}
+	}
+	t.Leaders = make([]Leader, len(doc.Leaders))
+	for i, l := range doc.Leaders {
+		t.Leaders[i] = Leader{TaskID: t.ID, Seq: i + 1, Post: l}
+	}
+	t.Units = make([]TaskUnit, len(doc.Units))
+	for i, u := range doc.Units {
+		t.Units[i] = TaskUnit{TaskID: t.ID, UnitID: u.ID, Role: u.Role, Seq: u.Seq, Unit: Unit{ID: u.ID, Name: u.Name}}
+	}
+	return nil
 }
 
 // refreshNextDue recomputes the sort keys (next_due, rank) of the given

@@ -5,6 +5,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -105,19 +106,64 @@ func preloadTask(db *gorm.DB) *gorm.DB {
 
 // FindTask returns the task with the given section and number, with its
 // measures, milestones, leaders and units. It returns ENOTFOUND when there is
-// no such task.
+// no such task. Two queries: the task row (whose doc column carries the
+// document lists) and its milestones; this is the hot path of /task N.
 func (s *Store) FindTask(ctx context.Context, section, number int) (*Task, error) {
+	return s.loadTask(ctx, "section = ? AND number = ?", section, number)
+}
+
+// FindTaskByID is FindTask by primary key.
+func (s *Store) FindTaskByID(ctx context.Context, id uint) (*Task, error) {
+	return s.loadTask(ctx, "id = ?", id)
+}
+
+func (s *Store) loadTask(ctx context.Context, where string, args ...any) (*Task, error) {
 	var t Task
-	err := preloadTask(s.db.WithContext(ctx)).
-		Where("section = ? AND number = ?", section, number).
-		Take(&t).Error
+	err := s.db.WithContext(ctx).Where(where, args...).Take(&t).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, Errorf(ENOTFOUND, "没有找到该任务")
 	}
 	if err != nil {
 		return nil, Internal(err)
 	}
+	if t.Milestones, err = s.taskMilestones(ctx, t.ID); err != nil {
+		return nil, Internal(err)
+	}
+	if err := t.fill(); err != nil {
+		return nil, Internal(err)
+	}
 	return &t, nil
+}
+
+// taskMilestones reads a task's milestones with database/sql: this is the
+// hot path of every task card, and gorm's reflection cost twice the query.
+func (s *Store) taskMilestones(ctx context.Context, taskID uint) ([]Milestone, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := sqlDB.QueryContext(ctx, `SELECT id, task_id, seq, due, planned_due, text, open, done_at, extended_at, retired
+		FROM milestones WHERE task_id = ? ORDER BY seq`, taskID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Milestone
+	for rows.Next() {
+		var m Milestone
+		var done, ext sql.NullTime
+		if err := rows.Scan(&m.ID, &m.TaskID, &m.Seq, &m.Due, &m.PlannedDue, &m.Text, &m.Open, &done, &ext, &m.Retired); err != nil {
+			return nil, err
+		}
+		if done.Valid {
+			m.DoneAt = &done.Time
+		}
+		if ext.Valid {
+			m.ExtendedAt = &ext.Time
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 // TaskFilter selects tasks. Zero fields select everything.

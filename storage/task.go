@@ -29,6 +29,9 @@ type Task struct {
 	// SearchText is title, problem, goal and measures joined, so a search is
 	// one scan of one column.
 	SearchText string `gorm:"type:text;not null"`
+	// Doc is a JSON read copy of the task's measures, leaders and units
+	// (see taskDoc); the normalized tables are the source of truth.
+	Doc string `gorm:"type:text;not null;default:''" json:"-"`
 
 	// NextDue is the earliest due date among the task's open milestones
 	// (NULL when none is open), kept up to date by every write that changes

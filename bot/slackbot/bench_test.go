@@ -3,6 +3,7 @@ package slackbot
 import (
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
@@ -10,9 +11,11 @@ import (
 
 // BenchmarkHTTPTask6 measures a signed "/task 6" through the real handler
 // and store, and reports the 50th and 99th percentile of single requests.
+// It runs with the collector target `taskbot serve` sets (GCPercent).
 //
 //	go test ./bot/slackbot -run '^$' -bench HTTPTask6 -benchtime 5000x
 func BenchmarkHTTPTask6(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
 	a := New(newBot(b), nil, nil)
 	a.SigningSecret = testSecret
 	a.Now = func() time.Time { return testNow }
