@@ -59,7 +59,12 @@ func sender(cfg config.Config, store *storage.Store, logger *slog.Logger, out io
 	if cfg.SlackAPIURL != "" {
 		opts = append(opts, slack.OptionAPIURL(cfg.SlackAPIURL))
 	}
-	n := slackbot.NewNotifier(slackbot.NewPoster(slack.New(cfg.SlackBotToken, opts...), logger), store, cfg.Channel, logger)
+	return notifierSender(slackbot.NewNotifier(slackbot.NewPoster(slack.New(cfg.SlackBotToken, opts...), logger), store, cfg.Channel, logger))
+}
+
+// notifierSender delivers one notice through Slack. A notice with nowhere
+// to go is an error, so it stays queued and visible rather than dropped.
+func notifierSender(n *slackbot.Notifier) bot.Sender {
 	return func(ctx context.Context, no bot.Notice) error {
 		if no.Channel == "" && len(no.UserIDs) == 0 && no.Thread == nil {
 			return errors.New("no recipient: set TASKBOT_DIGEST_CHANNEL or TASKBOT_CHANNEL, or give the unit a channel or members")
@@ -199,9 +204,9 @@ func runDigest(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	return nil
 }
 
-// startScheduler validates the cron specs and runs the reminder, digest and
-// delivery jobs until ctx is done. Specs are checked before anything runs.
-func startScheduler(ctx context.Context, cfg config.Config, b *bot.Bot, send bot.Sender, logger *slog.Logger) (run func(), err error) {
+// newScheduler validates the cron specs and returns the reminder, digest and
+// delivery jobs, to run until a context is done.
+func newScheduler(cfg config.Config, b *bot.Bot, send bot.Sender, logger *slog.Logger) (*scheduler.Scheduler, error) {
 	who := holder()
 	flush := func(ctx context.Context, now time.Time) error {
 		_, _, err := b.Deliver(ctx, now, who, send)
@@ -233,5 +238,5 @@ func startScheduler(ctx context.Context, cfg config.Config, b *bot.Bot, send bot
 	if err != nil {
 		return nil, err
 	}
-	return func() { s.Run(ctx) }, nil
+	return s, nil
 }

@@ -106,10 +106,28 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stderr io.W
 		}
 	}
 
+	// Reminders and the digest: specs are validated before anything runs.
+	sched, err := newScheduler(cfg, a.Bot, notifierSender(a.Notifier), logger)
+	if err != nil {
+		return err
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	running := 0
+
+	if api != nil {
+		running++
+		go func() {
+			logger.Info("scheduler started", "remind", cfg.Schedule.RemindCron, "digest", cfg.Schedule.DigestCron,
+				"digest_channel", cfg.Schedule.DigestChannel, "tz", cfg.TZ)
+			sched.Run(ctx)
+			errc <- nil
+		}()
+	} else {
+		logger.Warn("SLACK_BOT_TOKEN not set: reminders and the digest are not sent")
+	}
 
 	var srv *http.Server
 	if cfg.HTTPAddr != "" {

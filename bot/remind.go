@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,11 +65,25 @@ type ReminderPlan struct {
 
 // step is one reminder moment of a milestone.
 type step struct {
-	name     string // d30 … d0, o1, o2 …
+	overdueK int          // 0: the d<offset> step before the due date; k: the o<k> step
+	offset   int          // days before the due date, for a d step
+	nominal  storage.Date // before working-day adjustment
 	fire     storage.Date
 	overdue  int // days overdue at the nominal moment
 	escalate bool
 }
+
+// name is the step's part of its claim key: d30 … d0, o1, o2 ….
+func (s step) name() string {
+	if s.overdueK > 0 {
+		return "o" + strconv.Itoa(s.overdueK)
+	}
+	return "d" + strconv.Itoa(s.offset)
+}
+
+// maxShift bounds how far a working-day adjustment moves a reminder: China's
+// longest run of days off is 9 (National Day with its weekend).
+const maxShift = 14
 
 // latestStep returns the last reminder step of a milestone due on due whose
 // (working-day adjusted) moment is on or before today. Earlier steps that
@@ -80,20 +96,26 @@ func (p RemindPolicy) latestStep(due, today storage.Date) (step, bool) {
 	}
 	var best step
 	found := false
+	// The latest by moment; between steps moved to the same working day,
+	// the later one (d0 over d1 when both fall back to a Friday).
 	consider := func(s step) {
-		if s.fire.DaysUntil(today) >= 0 && (!found || !s.fire.Before(best.fire)) {
+		if s.fire.DaysUntil(today) < 0 {
+			return
+		}
+		if !found || best.fire.Before(s.fire) || best.fire == s.fire && best.nominal.Before(s.nominal) {
 			best, found = s, true
 		}
 	}
-	offs := append([]int(nil), p.Offsets...)
-	sort.Sort(sort.Reverse(sort.IntSlice(offs)))
-	for _, off := range offs {
-		consider(step{name: fmt.Sprintf("d%d", off), fire: OnOrBeforeWorking(cal, due.AddDays(-off))})
+	for _, off := range p.Offsets {
+		nominal := due.AddDays(-off)
+		consider(step{offset: off, nominal: nominal, fire: OnOrBeforeWorking(cal, nominal)})
 	}
 	if p.OverdueEvery > 0 {
-		// Adjustment moves a moment by less than 30 days.
-		maxK := (due.DaysUntil(today) + 30) / p.OverdueEvery
-		for k := 1; k <= maxK; k++ {
+		// A working-day adjustment moves a moment by at most maxShift days,
+		// so the latest step is the last one whose nominal day is at least
+		// maxShift days past, or one after it.
+		overdue := due.DaysUntil(today)
+		for k := max(1, (overdue-maxShift)/p.OverdueEvery); k <= (overdue+maxShift)/p.OverdueEvery; k++ {
 			days := k * p.OverdueEvery
 			fire := OnOrBeforeWorking(cal, due.AddDays(days))
 			if !due.Before(fire) {
@@ -101,7 +123,7 @@ func (p RemindPolicy) latestStep(due, today storage.Date) (step, bool) {
 				// date: send on the next working day instead.
 				fire = OnOrAfterWorking(cal, due.AddDays(days))
 			}
-			consider(step{name: fmt.Sprintf("o%d", k), fire: fire,
+			consider(step{overdueK: k, nominal: due.AddDays(days), fire: fire,
 				overdue: days, escalate: p.EscalateAfter > 0 && days >= p.EscalateAfter})
 		}
 	}
@@ -147,26 +169,29 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 	var plan ReminderPlan
 	perTask := map[uint][]remLine{} // reminder lines by task
 	escalated := map[uint][]remLine{}
-	for _, it := range items {
+	for i, it := range items {
 		st, ok := p.latestStep(it.Due, today)
 		if !ok {
 			continue
 		}
-		key := fmt.Sprintf("m%d:%s:%s", it.ID, it.Due, st.name)
+		key := fmt.Sprintf("m%d:%s:%s", it.ID, it.Due, st.name())
 		if claimed[key] {
 			continue
 		}
 		id := it.ID
-		plan.Steps = append(plan.Steps, storage.ReminderStep{Key: key, MilestoneID: &id, TaskID: it.TaskID, Step: st.name, FireOn: st.fire})
-		text := fmt.Sprintf("%s 节点%d %s %s：%s", it.Code, it.Seq, it.Due, DaysLabel(it.Due, today), clip(it.Text, 40))
-		l := remLine{Item{Status: DueStatus(it.Due, today), Text: text}, it.TaskID, key}
+		plan.Steps = append(plan.Steps, storage.ReminderStep{Key: key, MilestoneID: &id, TaskID: it.TaskID, Step: st.name(), FireOn: st.fire})
+		// Formatted only if shown: a message lists at most MaxItems lines.
+		text := func() string {
+			return fmt.Sprintf("%s 节点%d %s %s：%s", it.Code, it.Seq, it.Due, DaysLabel(it.Due, today), clip(it.Text, 40))
+		}
+		l := remLine{Item{Status: DueStatus(it.Due, today)}, it.TaskID, key, i, text}
 		perTask[it.TaskID] = append(perTask[it.TaskID], l)
 		if st.escalate {
 			escalated[it.TaskID] = append(escalated[it.TaskID], l)
 		}
 	}
 	month := fmt.Sprintf("%04d-%02d", today.Year, today.Month)
-	for _, t := range nudgeTasks {
+	for i, t := range nudgeTasks {
 		key := fmt.Sprintf("t%d:nudge:%s", t.ID, month)
 		if claimed[key] {
 			continue
@@ -174,7 +199,7 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 		plan.Steps = append(plan.Steps, storage.ReminderStep{Key: key, TaskID: t.ID, Step: "nudge:" + month, FireOn: today})
 		st, label := TaskStatus(&t, today)
 		text := fmt.Sprintf("%s %s（%s）：已超过 %d 天未报送进展，请报送", t.Code, clip(t.Title, 30), label, p.NudgeAfter)
-		perTask[t.ID] = append(perTask[t.ID], remLine{Item{Status: st, Text: text}, t.ID, key})
+		perTask[t.ID] = append(perTask[t.ID], remLine{Item{Status: st}, t.ID, key, len(items) + i, func() string { return text }})
 	}
 	if len(plan.Steps) == 0 {
 		return plan, nil
@@ -198,6 +223,7 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 	}
 	pointer := func(l remLine) Item {
 		it := l.item
+		it.Text = l.text()
 		if th, ok := threads[l.task]; ok {
 			it.Text += " — 线程：" + ThreadLink(th.Channel, th.TS)
 		}
@@ -207,8 +233,9 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 	// One message per unit. A collective with no recipients of its own is
 	// reached through its members, which hold the same tasks in unit_tasks.
 	type unitMsg struct {
-		name  string
-		lines []remLine
+		name     string
+		lines    []remLine
+		lastTask uint // a unit linked twice to one task (two roles) gets its lines once
 	}
 	byUnit := map[uint]*unitMsg{}
 	for _, id := range ids {
@@ -221,11 +248,11 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 				m = &unitMsg{name: u.Unit}
 				byUnit[u.UnitID] = m
 			}
-			for _, l := range perTask[id] {
-				if !containsKey(m.lines, l.key) {
-					m.lines = append(m.lines, l)
-				}
+			if m.lastTask == id {
+				continue
 			}
+			m.lastTask = id
+			m.lines = append(m.lines, perTask[id]...)
 		}
 	}
 	unitIDs := make([]uint, 0, len(byUnit))
@@ -235,7 +262,7 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 	sort.Slice(unitIDs, func(i, j int) bool { return unitIDs[i] < unitIDs[j] })
 	for _, uid := range unitIDs {
 		m := byUnit[uid]
-		sort.SliceStable(m.lines, func(i, j int) bool { return m.lines[i].item.Text < m.lines[j].item.Text })
+		slices.SortFunc(m.lines, func(a, b remLine) int { return a.order - b.order })
 		// The unit's channel, or DMs to its members when it has none.
 		n := Notice{To: m.name, Channel: channels[uid]}
 		if n.Channel == "" {
@@ -274,18 +301,11 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 
 // remLine is one line of a reminder: a milestone step or a nudge.
 type remLine struct {
-	item Item
-	task uint
-	key  string // the step it claims
-}
-
-func containsKey(ls []remLine, key string) bool {
-	for _, l := range ls {
-		if l.key == key {
-			return true
-		}
-	}
-	return false
+	item  Item // Text is empty until shown: see the text func
+	task  uint
+	key   string // the step it claims
+	order int    // position in due order (most urgent first)
+	text  func() string
 }
 
 // escalations builds one message per leader-post holder listing the
@@ -309,18 +329,21 @@ func (b *Bot) escalations(ctx context.Context, lines map[uint][]remLine, today s
 		userIDs []string
 		channel string
 		lines   []remLine
+		seen    map[string]bool
 	}
 	targets := map[string]*target{}
 	var order []string
 	add := func(key string, t target, ls []remLine) {
 		cur := targets[key]
 		if cur == nil {
+			t.seen = map[string]bool{}
 			cur = &t
 			targets[key] = cur
 			order = append(order, key)
 		}
 		for _, l := range ls {
-			if !containsKey(cur.lines, l.key) {
+			if !cur.seen[l.key] {
+				cur.seen[l.key] = true
 				cur.lines = append(cur.lines, l)
 			}
 		}
@@ -362,12 +385,15 @@ func (b *Bot) escalations(ctx context.Context, lines map[uint][]remLine, today s
 	return out, nil
 }
 
-// digestKeys is a short stable hash naming a set of step keys.
+// digestKeys is a short hash naming a list of step keys; callers pass them
+// in a deterministic order (due order).
 func digestKeys(keys []string) string {
-	k := append([]string(nil), keys...)
-	sort.Strings(k)
-	sum := sha256.Sum256([]byte(strings.Join(k, "\n")))
-	return hex.EncodeToString(sum[:8])
+	h := sha256.New()
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // ThreadLink is a link to a message in Slack; Slack redirects it to the
@@ -383,18 +409,7 @@ func (b *Bot) nudgeCandidates(ctx context.Context, now time.Time, p RemindPolicy
 	if p.NudgeAfter <= 0 {
 		return nil, nil
 	}
-	tasks, _, err := b.Store.StaleTasks(ctx, now.AddDate(0, 0, -p.NudgeAfter), -1)
-	if err != nil {
-		return nil, err
-	}
-	var out []storage.TaskSummary
-	for _, t := range tasks {
-		// A task with an open dated milestone gets countdowns instead.
-		if (t.Ongoing || t.LongTerm) && t.ClosedAt == nil && t.Next() == nil {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return b.Store.NudgeCandidates(ctx, now.AddDate(0, 0, -p.NudgeAfter))
 }
 
 // RunReminders plans and claims one reminder pass as of now: the steps are

@@ -2,6 +2,9 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -58,21 +61,97 @@ func (s *Store) Threads(ctx context.Context, taskIDs []uint) (map[uint]Thread, e
 	return out, nil
 }
 
-// UnitLinks returns, for each task, the units that hold it (collectives
-// expanded; see UnitTask), with the units' names.
+// UnitLinks returns, for each task, the units that hold it: those named
+// directly, and the members of a collective named (with ViaID set, unless
+// also named directly), as unit_tasks has them. It reads the direct links
+// and expands collectives here: a collective's tasks would otherwise come
+// back once per member, ten rows instead of one for 各县（市、区）.
 func (s *Store) UnitLinks(ctx context.Context, taskIDs []uint) (map[uint][]UnitLink, error) {
-	out := map[uint][]UnitLink{}
-	err := chunks(taskIDs, func(ids []uint) error {
-		var rows []UnitLink
-		err := s.db.WithContext(ctx).Raw(`SELECT ut.task_id, ut.unit_id, u.name AS unit, ut.role, ut.via_id,
-			EXISTS (SELECT 1 FROM unit_members um WHERE um.collective_id = ut.unit_id) AS collective
-			FROM unit_tasks ut JOIN units u ON u.id = ut.unit_id
-			WHERE ut.task_id IN ? ORDER BY ut.task_id, ut.role, ut.unit_id`, ids).Scan(&rows).Error
-		for _, r := range rows {
-			out[r.TaskID] = append(out[r.TaskID], r)
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, Internal(err)
+	}
+	type ref struct {
+		id   uint
+		name string
+	}
+	members := map[uint][]ref{}
+	rows, err := sqlDB.QueryContext(ctx, `SELECT um.collective_id, u.id, u.name FROM unit_members um
+		JOIN units u ON u.id = um.member_id ORDER BY um.collective_id, um.seq`)
+	if err != nil {
+		return nil, Internal(err)
+	}
+	for rows.Next() {
+		var c uint
+		var r ref
+		if err := rows.Scan(&c, &r.id, &r.name); err != nil {
+			rows.Close()
+			return nil, Internal(err)
 		}
+		members[c] = append(members[c], r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, Internal(err)
+	}
+	out := map[uint][]UnitLink{}
+	// Names from the (small) units table: joining them into every link
+	// row costs more than the links themselves.
+	names := map[uint]string{}
+	err = s.scanAll(ctx, `SELECT id, name FROM units`, func(rows *sql.Rows) error {
+		var id uint
+		var name string
+		err := rows.Scan(&id, &name)
+		names[id] = name
 		return err
 	})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	var direct []UnitLink
+	scan := func(rows *sql.Rows) error {
+		var l UnitLink
+		if err := rows.Scan(&l.TaskID, &l.UnitID, &l.Role); err != nil {
+			return err
+		}
+		l.Unit = names[l.UnitID]
+		l.Collective = len(members[l.UnitID]) > 0
+		direct = append(direct, l)
+		return nil
+	}
+	const cols = `SELECT tu.task_id, tu.unit_id, tu.role FROM task_units tu`
+	if len(taskIDs) > 1000 {
+		// Most of the list: one scan beats thousands of parameters.
+		want := make(map[uint]bool, len(taskIDs))
+		for _, id := range taskIDs {
+			want[id] = true
+		}
+		all := scan
+		scan = func(rows *sql.Rows) error {
+			if err := all(rows); err != nil {
+				return err
+			}
+			if l := direct[len(direct)-1]; !want[l.TaskID] {
+				direct = direct[:len(direct)-1]
+			}
+			return nil
+		}
+		err = s.scanAll(ctx, cols+` ORDER BY tu.task_id, tu.role, tu.seq`, scan)
+	} else {
+		err = s.scanByTask(ctx, cols+` WHERE tu.task_id IN (%s) ORDER BY tu.task_id, tu.role, tu.seq`, taskIDs, scan)
+	}
+	named := map[[2]uint]bool{} // (task, unit) named directly, any role
+	for _, l := range direct {
+		named[[2]uint{l.TaskID, l.UnitID}] = true
+	}
+	for _, l := range direct {
+		out[l.TaskID] = append(out[l.TaskID], l)
+		for _, m := range members[l.UnitID] {
+			if !named[[2]uint{l.TaskID, m.id}] {
+				out[l.TaskID] = append(out[l.TaskID], UnitLink{TaskID: l.TaskID, UnitID: m.id, Unit: m.name, Role: l.Role, ViaID: l.UnitID})
+			}
+		}
+	}
 	if err != nil {
 		return nil, Internal(err)
 	}
@@ -138,9 +217,6 @@ type ProgressItem struct {
 // StaleTasks returns open (not closed) tasks with no progress since since,
 // most urgent first, at most limit, and the total.
 func (s *Store) StaleTasks(ctx context.Context, since time.Time, limit int) ([]TaskSummary, int, error) {
-	if limit < 0 {
-		limit = 1 << 30 // all; a negative LIMIT is not portable
-	}
 	var total int64
 	err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM tasks t WHERE t.closed_at IS NULL
 		AND NOT EXISTS (SELECT 1 FROM progresses p WHERE p.task_id = t.id AND p.created_at >= ?)`, since).Scan(&total).Error
@@ -180,16 +256,75 @@ func (s *Store) CountMilestones(ctx context.Context, today Date, soon int) (Mile
 // TaskLeaderPosts returns each task's leader posts in document order.
 func (s *Store) TaskLeaderPosts(ctx context.Context, taskIDs []uint) (map[uint][]string, error) {
 	out := map[uint][]string{}
-	err := chunks(taskIDs, func(ids []uint) error {
-		var rows []Leader
-		err := s.db.WithContext(ctx).Where("task_id IN ?", ids).Order("task_id, seq").Find(&rows).Error
-		for _, l := range rows {
-			out[l.TaskID] = append(out[l.TaskID], l.Post)
-		}
-		return err
-	})
+	err := s.scanByTask(ctx, `SELECT task_id, post FROM leaders WHERE task_id IN (%s) ORDER BY task_id, seq`, taskIDs,
+		func(rows *sql.Rows) error {
+			var id uint
+			var post string
+			if err := rows.Scan(&id, &post); err != nil {
+				return err
+			}
+			out[id] = append(out[id], post)
+			return nil
+		})
 	if err != nil {
 		return nil, Internal(err)
 	}
 	return out, nil
+}
+
+// scanAll runs query through database/sql, calling row for each row.
+func (s *Store) scanAll(ctx context.Context, query string, row func(*sql.Rows) error) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	rows, err := sqlDB.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// scanByTask runs query (with %s for the task IDs' placeholders) in chunks
+// of taskIDs through database/sql, calling row for each row.
+func (s *Store) scanByTask(ctx context.Context, query string, taskIDs []uint, row func(*sql.Rows) error) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return chunks(taskIDs, func(ids []uint) error {
+		args := make([]any, len(ids))
+		marks := make([]string, len(ids))
+		for i, id := range ids {
+			args[i], marks[i] = id, "?"
+		}
+		rows, err := sqlDB.QueryContext(ctx, fmt.Sprintf(query, strings.Join(marks, ",")), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// NudgeCandidates returns the ongoing and long-term tasks, not closed and
+// with no open dated milestone (those get countdowns instead), that have
+// had no progress since since.
+func (s *Store) NudgeCandidates(ctx context.Context, since time.Time) ([]TaskSummary, error) {
+	ts, _, err := s.summaries(ctx, `SELECT `+summaryCols+`, '' AS via, 0 AS total FROM tasks t
+		WHERE t.closed_at IS NULL AND (t.ongoing OR t.long_term) AND t.next_due IS NULL
+		AND NOT EXISTS (SELECT 1 FROM progresses p WHERE p.task_id = t.id AND p.created_at >= @since)
+		ORDER BY t.section, t.number`, map[string]any{"since": since})
+	return ts, err
 }

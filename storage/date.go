@@ -46,7 +46,16 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	if d.Year < 0 || d.Year > 9999 {
+		return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	}
+	// By hand: dates are formatted for every key and query parameter.
+	b := [10]byte{'0', '0', '0', '0', '-', '0', '0', '-', '0', '0'}
+	y, m, dd := d.Year, int(d.Month), d.Day
+	b[0], b[1], b[2], b[3] = byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10)
+	b[5], b[6] = byte('0'+m/10), byte('0'+m%10)
+	b[8], b[9] = byte('0'+dd/10), byte('0'+dd%10)
+	return string(b[:])
 }
 
 // IsZero reports whether d is the zero Date (no date).
@@ -61,14 +70,36 @@ func (d Date) In(loc *time.Location) time.Time {
 func (d Date) AddDays(n int) Date { return NewDate(d.Year, d.Month, d.Day+n) }
 
 // DaysUntil returns the number of days from d to o: positive when o is later.
-func (d Date) DaysUntil(o Date) int {
-	a := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
-	b := time.Date(o.Year, o.Month, o.Day, 0, 0, 0, 0, time.UTC)
-	return int(b.Sub(a).Hours() / 24)
+func (d Date) DaysUntil(o Date) int { return o.dayNumber() - d.dayNumber() }
+
+// dayNumber counts days from 1970-01-01 in the proleptic Gregorian calendar
+// (H. Hinnant's days_from_civil), without going through time.Time.
+func (d Date) dayNumber() int {
+	y, m := d.Year, int(d.Month)
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d.Day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 // Before reports whether d is earlier than o.
-func (d Date) Before(o Date) bool { return d.String() < o.String() }
+func (d Date) Before(o Date) bool {
+	if d.Year != o.Year {
+		return d.Year < o.Year
+	}
+	if d.Month != o.Month {
+		return d.Month < o.Month
+	}
+	return d.Day < o.Day
+}
 
 // Weekday returns the day of the week of d.
 func (d Date) Weekday() time.Weekday { return d.In(time.UTC).Weekday() }
@@ -103,6 +134,10 @@ func (d *Date) scanString(s string) error {
 	if len(s) > 10 {
 		s = s[:10]
 	}
+	if p, ok := fastParse(s); ok {
+		*d = p
+		return nil
+	}
 	p, err := ParseDate(s)
 	if err != nil {
 		return fmt.Errorf("storage: bad stored date %q", s)
@@ -126,4 +161,29 @@ func (d *Date) UnmarshalText(b []byte) error {
 	}
 	*d = p
 	return nil
+}
+
+// fastParse reads a well-formed "YYYY-MM-DD" of a real day without
+// time.Parse; anything else is left to ParseDate.
+func fastParse(s string) (Date, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return Date{}, false
+	}
+	n := func(b string) (int, bool) {
+		v := 0
+		for i := 0; i < len(b); i++ {
+			if b[i] < '0' || b[i] > '9' {
+				return 0, false
+			}
+			v = v*10 + int(b[i]-'0')
+		}
+		return v, true
+	}
+	y, ok1 := n(s[:4])
+	m, ok2 := n(s[5:7])
+	d, ok3 := n(s[8:])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > MonthEnd(y, time.Month(m)).Day {
+		return Date{}, false
+	}
+	return Date{y, time.Month(m), d}, true
 }

@@ -168,3 +168,34 @@ func TestDateRoundTripSQLite(t *testing.T) {
 		}
 	}
 }
+
+// TestDateArithmeticAgreesWithTime checks the hand-written day arithmetic
+// and formatting against package time over a long span.
+func TestDateArithmeticAgreesWithTime(t *testing.T) {
+	base := time.Date(1999, 12, 25, 0, 0, 0, 0, time.UTC)
+	prev := storage.DateOf(base)
+	for i := 1; i < 40*366; i += 7 {
+		tm := base.AddDate(0, 0, i)
+		d := storage.DateOf(tm)
+		if got, want := d.String(), tm.Format(time.DateOnly); got != want {
+			t.Fatalf("String() = %s; want %s", got, want)
+		}
+		if got := prev.DaysUntil(d); got != int(tm.Sub(prev.In(time.UTC)).Hours()/24) {
+			t.Fatalf("%s.DaysUntil(%s) = %d", prev, d, got)
+		}
+		if !prev.Before(d) || d.Before(prev) || d.Before(d) {
+			t.Fatalf("Before(%s, %s) wrong", prev, d)
+		}
+		var back storage.Date
+		if err := back.Scan(d.String()); err != nil || back != d {
+			t.Fatalf("Scan(%s) = %v, %v", d, back, err)
+		}
+		prev = d
+	}
+	for _, bad := range []string{"2023-02-29", "2021-13-01", "2021-00-10", "20x1-01-01", "2021-1-1"} {
+		var d storage.Date
+		if err := d.Scan(bad); err == nil {
+			t.Errorf("Scan(%q) = %v; want an error", bad, d)
+		}
+	}
+}

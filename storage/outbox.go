@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -67,33 +68,25 @@ func (s *Store) Claim(ctx context.Context, steps []ReminderStep, msgs []Outbox) 
 	var queued []Outbox
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		queued = nil
-		// The transaction holds the write lock (IMMEDIATE), so what is not
-		// claimed now cannot be claimed by another process before commit;
-		// the unique index is the backstop for other backends.
-		keys := make([]string, len(steps))
-		for i, st := range steps {
-			keys[i] = st.Key
-		}
-		taken := map[string]bool{}
-		for start := 0; start < len(keys); start += 5000 {
-			var got []string
-			if err := tx.Model(&ReminderStep{}).Where("key IN ?", keys[start:min(start+5000, len(keys))]).Pluck("key", &got).Error; err != nil {
-				return err
+		// The unique key decides: a step another pass claimed first makes
+		// the insert fail and the whole claim roll back.
+		// Plain multi-row INSERTs: a first pass over a large list claims
+		// thousands of steps, and gorm's per-row reflection would dominate.
+		now := s.now()
+		for start := 0; start < len(steps); start += 150 {
+			batch := steps[start:min(start+150, len(steps))]
+			marks := make([]string, len(batch))
+			args := make([]any, 0, len(batch)*6)
+			for i, st := range batch {
+				marks[i] = "(?, ?, ?, ?, ?, ?)"
+				args = append(args, st.Key, st.MilestoneID, st.TaskID, st.Step, st.FireOn, now)
 			}
-			for _, k := range got {
-				taken[k] = true
+			err := tx.Exec("INSERT INTO reminder_steps (key, milestone_id, task_id, step, fire_on, created_at) VALUES "+
+				strings.Join(marks, ", "), args...).Error
+			if isUniqueViolation(err) {
+				return errClaimed
 			}
-		}
-		if len(taken) > 0 {
-			return errClaimed
-		}
-		if len(steps) > 0 {
-			fresh := make([]ReminderStep, len(steps))
-			for i, st := range steps {
-				st.CreatedAt = s.now()
-				fresh[i] = st
-			}
-			if err := tx.CreateInBatches(&fresh, 500).Error; err != nil {
+			if err != nil {
 				return err
 			}
 		}
@@ -126,6 +119,17 @@ func (s *Store) Claim(ctx context.Context, steps []ReminderStep, msgs []Outbox) 
 }
 
 var errClaimed = errors.New("storage: reminder step claimed by another pass")
+
+// isUniqueViolation reports a unique-constraint failure (SQLite and
+// PostgreSQL word it differently; gorm translates neither by default).
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return errors.Is(err, gorm.ErrDuplicatedKey) || strings.Contains(msg, "UNIQUE constraint failed") ||
+		strings.Contains(msg, "duplicate key value")
+}
 
 // Enqueue adds one message unless a message with its key exists. It
 // reports whether it was added.

@@ -194,7 +194,8 @@ type MilestoneFilter struct {
 }
 
 // OpenMilestones returns open milestones in the filter's range, soonest
-// (most overdue) first, at most f.Limit of them, and the total. Ties are in
+// (most overdue) first, at most f.Limit of them (all when negative), and
+// the total. Ties are in
 // task order; the (open, due, task_id, seq) index serves both queries.
 func (s *Store) OpenMilestones(ctx context.Context, f MilestoneFilter) ([]MilestoneItem, int, error) {
 	where := func(q *gorm.DB) *gorm.DB {
@@ -211,6 +212,10 @@ func (s *Store) OpenMilestones(ctx context.Context, f MilestoneFilter) ([]Milest
 	if err := where(s.db.WithContext(ctx).Table("milestones m")).Count(&total).Error; err != nil {
 		return nil, 0, Internal(err)
 	}
+	if f.Limit < 0 {
+		out, err := s.allOpenMilestones(ctx, f)
+		return out, len(out), err
+	}
 	var out []MilestoneItem
 	err := where(s.db.WithContext(ctx).Table("milestones m")).
 		Select("m.*, t.code, t.title, t.section, t.number").
@@ -220,6 +225,46 @@ func (s *Store) OpenMilestones(ctx context.Context, f MilestoneFilter) ([]Milest
 		return nil, 0, Internal(err)
 	}
 	return out, int(total), nil
+}
+
+// allOpenMilestones is OpenMilestones without a limit and without titles,
+// for a reminder pass over every open milestone: read with database/sql,
+// since gorm's reflection costs more than the query on thousands of rows.
+func (s *Store) allOpenMilestones(ctx context.Context, f MilestoneFilter) ([]MilestoneItem, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, Internal(err)
+	}
+	from, to := f.DueFrom.String(), f.DueTo.String()
+	if f.DueFrom.IsZero() {
+		from = "0000-00-00"
+	}
+	if f.DueTo.IsZero() {
+		to = "9999-99-99"
+	}
+	// Without the title: a reminder line does not show it.
+	rows, err := sqlDB.QueryContext(ctx, `SELECT m.id, m.task_id, m.seq, m.due, m.planned_due, m.text,
+		t.code, t.section, t.number
+		FROM milestones m JOIN tasks t ON t.id = m.task_id
+		WHERE m.open = ? AND m.due >= ? AND m.due <= ? ORDER BY m.due, m.task_id, m.seq`, true, from, to)
+	if err != nil {
+		return nil, Internal(err)
+	}
+	defer rows.Close()
+	var out []MilestoneItem
+	for rows.Next() {
+		var it MilestoneItem
+		if err := rows.Scan(&it.ID, &it.TaskID, &it.Seq, &it.Due, &it.PlannedDue, &it.Text,
+			&it.Code, &it.Section, &it.Number); err != nil {
+			return nil, Internal(err)
+		}
+		it.Open = true
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
 }
 
 // TaskUnitNames returns, for each task, its lead and responsible unit names
