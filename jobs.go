@@ -104,6 +104,10 @@ func holder() string {
 func runRemind(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("remind", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: taskbot remind [--at YYYY-MM-DD] [--dry-run] [--db PATH] [--tz ZONE] [--seed FILE]")
+		fs.PrintDefaults()
+	}
 	var cf commonFlags
 	cf.register(fs, cfg)
 	dry := fs.Bool("dry-run", false, "print each message and its recipient; write and send nothing")
@@ -156,6 +160,10 @@ func runRemind(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 func runDigest(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("digest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: taskbot digest [--at YYYY-MM-DD] [--post] [--db PATH] [--tz ZONE] [--seed FILE]")
+		fs.PrintDefaults()
+	}
 	var cf commonFlags
 	cf.register(fs, cfg)
 	post := fs.Bool("post", false, "also post it (once per day) to TASKBOT_DIGEST_CHANNEL")

@@ -185,6 +185,10 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*stora
 func runConsole(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("console", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: taskbot console [--at YYYY-MM-DD] [--as USER] [--db PATH] [--tz ZONE] [--seed FILE]")
+		fs.PrintDefaults()
+	}
 	var cf commonFlags
 	cf.register(fs, cfg)
 	as := fs.String("as", "console", "act as this `user`")

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -40,7 +39,7 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stderr io.W
 	seed := fs.String("seed", cfg.Seed, "task-list `file` to seed from instead of the embedded list (env TASKBOT_SEED)")
 	verbose := fs.Bool("v", false, "log every request outcome (debug level)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: taskbot serve [--http ADDR] [--db PATH] [--tz ZONE] [--seed FILE]")
+		fmt.Fprintln(stderr, "usage: taskbot serve [--http ADDR] [--db PATH] [--tz ZONE] [--seed FILE] [-v]")
 		fmt.Fprintln(stderr, "Socket Mode runs when SLACK_APP_TOKEN (xapp-) and SLACK_BOT_TOKEN (xoxb-) are set;")
 		fmt.Fprintln(stderr, "HTTP runs with --http and SLACK_SIGNING_SECRET (SLACK_BOT_TOKEN to answer mentions and DMs).")
 		fs.PrintDefaults()
@@ -68,7 +67,7 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stderr io.W
 			"or --http ADDR (TASKBOT_HTTP_ADDR) and SLACK_SIGNING_SECRET for HTTP")
 	}
 
-	if os.Getenv("GOGC") == "" {
+	if cfg.GOGC == "" {
 		debug.SetGCPercent(slackbot.GCPercent) // see GCPercent
 	}
 	level := slog.LevelInfo

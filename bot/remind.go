@@ -290,7 +290,7 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 
 	// Escalations go to the holders of the task's leader posts.
 	if len(escalated) > 0 {
-		esc, err := b.escalations(ctx, escalated, today, p.Fallback, pointer)
+		esc, err := b.escalations(ctx, escalated, today, p, pointer)
 		if err != nil {
 			return ReminderPlan{}, err
 		}
@@ -311,7 +311,7 @@ type remLine struct {
 // escalations builds one message per leader-post holder listing the
 // escalated lines of the tasks whose posts they hold. Holders without a
 // Slack ID are reached through the fallback channel, named.
-func (b *Bot) escalations(ctx context.Context, lines map[uint][]remLine, today storage.Date, fallback string, pointer func(remLine) Item) ([]Planned, error) {
+func (b *Bot) escalations(ctx context.Context, lines map[uint][]remLine, today storage.Date, p RemindPolicy, pointer func(remLine) Item) ([]Planned, error) {
 	ids := make([]uint, 0, len(lines))
 	for id := range lines {
 		ids = append(ids, id)
@@ -353,11 +353,11 @@ func (b *Bot) escalations(ctx context.Context, lines map[uint][]remLine, today s
 		for _, post := range posts[id] {
 			hs := holders[post]
 			if len(hs) == 0 {
-				add("post:"+post, target{to: post + "（未配置）", channel: fallback}, lines[id])
+				add("post:"+post, target{to: post + "（未配置）", channel: p.Fallback}, lines[id])
 			}
 			for _, h := range hs {
 				if h.SlackID == "" {
-					add("post:"+post, target{to: post + "（" + h.Label() + "）", channel: fallback}, lines[id])
+					add("post:"+post, target{to: post + "（" + h.Label() + "）", channel: p.Fallback}, lines[id])
 					continue
 				}
 				add("user:"+h.SlackID, target{to: post + "（" + h.Label() + "）", userIDs: []string{h.SlackID}}, lines[id])
@@ -367,7 +367,7 @@ func (b *Bot) escalations(ctx context.Context, lines map[uint][]remLine, today s
 	var out []Planned
 	for _, k := range order {
 		t := targets[k]
-		r := Reply{Title: fmt.Sprintf("【逾期督办】%s：%d 个节点逾期 14 天以上", t.to, len(t.lines)), AsOf: today}
+		r := Reply{Title: fmt.Sprintf("【逾期督办】%s：%d 个节点逾期 %d 天以上", t.to, len(t.lines), p.EscalateAfter), AsOf: today}
 		s := Section{}
 		keys := make([]string, len(t.lines))
 		for i, l := range t.lines {

@@ -24,6 +24,7 @@ type Config struct {
 	Location *time.Location // TZ, loaded
 	Seed     string         // TASKBOT_SEED: task-list file; "" = the embedded list
 	File     string         // TASKBOT_CONFIG: organisation file; "" = the embedded example
+	GOGC     string         // GOGC as set; serve picks its own collector target when empty
 	Channel  string         // TASKBOT_CHANNEL: Slack channel ID holding each task's progress thread
 
 	Schedule Schedule // reminders and digest (config/schedule.go)
@@ -43,6 +44,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TZ:                 or(getenv("TASKBOT_TZ"), DefaultTZ),
 		Seed:               getenv("TASKBOT_SEED"),
 		File:               getenv("TASKBOT_CONFIG"),
+		GOGC:               getenv("GOGC"),
 		Channel:            getenv("TASKBOT_CHANNEL"),
 		SlackBotToken:      getenv("SLACK_BOT_TOKEN"),
 		SlackAppToken:      getenv("SLACK_APP_TOKEN"),

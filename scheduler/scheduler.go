@@ -47,13 +47,14 @@ type Scheduler struct {
 	cron *cron.Cron
 	loc  *time.Location
 	log  *slog.Logger
+	ctx  context.Context // Run's: stopping the scheduler cancels running jobs
 }
 
 // New validates every entry's spec and returns a scheduler that has not
 // started. A job never overlaps itself: a run still going when the next is
 // due makes that one skip.
 func New(loc *time.Location, log *slog.Logger, entries ...Entry) (*Scheduler, error) {
-	s := &Scheduler{loc: loc, log: log}
+	s := &Scheduler{loc: loc, log: log, ctx: context.Background()}
 	s.cron = cron.New(cron.WithLocation(loc), cron.WithParser(parser),
 		cron.WithChain(cron.Recover(cronLogger{log}), cron.SkipIfStillRunning(cronLogger{log})))
 	for _, e := range entries {
@@ -64,7 +65,7 @@ func New(loc *time.Location, log *slog.Logger, entries ...Entry) (*Scheduler, er
 		e := e
 		s.cron.Schedule(sched, cron.FuncJob(func() {
 			now := time.Now().In(loc)
-			if err := e.Job(context.Background(), now); err != nil {
+			if err := e.Job(s.ctx, now); err != nil {
 				log.Error("scheduled job failed", "job", e.Name, "err", err)
 			}
 		}))
@@ -73,8 +74,10 @@ func New(loc *time.Location, log *slog.Logger, entries ...Entry) (*Scheduler, er
 }
 
 // Run starts the scheduler and blocks until ctx is done, then waits for
-// running jobs to finish.
+// running jobs, which see ctx cancelled (a cancelled pass claims nothing;
+// a cancelled send is retried by the next process). Call it once.
 func (s *Scheduler) Run(ctx context.Context) {
+	s.ctx = ctx
 	s.cron.Start()
 	<-ctx.Done()
 	<-s.cron.Stop().Done()

@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,24 +157,81 @@ type UnitStat struct {
 
 // UnitStats returns every unit with its counts as of today: tasks led,
 // tasks responsible (each including those through collectives) and open
-// milestones overdue on those tasks.
+// milestones overdue on those tasks. Two grouped scans, whatever the
+// number of units.
 func (s *Store) UnitStats(ctx context.Context, today Date) ([]UnitStat, error) {
-	var out []UnitStat
-	err := s.db.WithContext(ctx).Raw(`
-		SELECT u.id AS unit_id, u.name,
-			(SELECT COUNT(*) FROM unit_tasks WHERE unit_id = u.id AND role = 'lead') AS lead,
-			(SELECT COUNT(*) FROM unit_tasks WHERE unit_id = u.id AND role = 'responsible') AS responsible,
-			(SELECT COUNT(*) FROM unit_tasks WHERE unit_id = u.id AND role = 'lead' AND via_id <> 0) AS via_lead,
-			(SELECT COUNT(*) FROM unit_tasks WHERE unit_id = u.id AND role = 'responsible' AND via_id <> 0) AS via_resp,
-			(SELECT COUNT(DISTINCT m.id) FROM unit_tasks ut JOIN milestones m ON m.task_id = ut.task_id
-				WHERE ut.unit_id = u.id AND m.open = @open AND m.due < @today) AS overdue,
-			EXISTS (SELECT 1 FROM unit_members WHERE collective_id = u.id) AS collective
-		FROM units u
-		ORDER BY overdue DESC, lead DESC, responsible DESC, u.name`,
-		map[string]any{"today": today, "open": true}).Scan(&out).Error
+	var units []struct {
+		ID         uint
+		Name       string
+		Collective bool
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT u.id, u.name,
+		EXISTS (SELECT 1 FROM unit_members WHERE collective_id = u.id) AS collective FROM units u`).Scan(&units).Error
 	if err != nil {
 		return nil, Internal(err)
 	}
+	var links []struct {
+		UnitID uint
+		Role   string
+		Via    bool
+		N      int
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT unit_id, role, via_id <> 0 AS via, COUNT(*) AS n
+		FROM unit_tasks GROUP BY unit_id, role, via_id <> 0`).Scan(&links).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	var overdue []struct {
+		UnitID uint
+		N      int
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT ut.unit_id, COUNT(DISTINCT m.id) AS n
+		FROM milestones m JOIN unit_tasks ut ON ut.task_id = m.task_id
+		WHERE m.open = ? AND m.due < ? GROUP BY ut.unit_id`, true, today).Scan(&overdue).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	byID := map[uint]*UnitStat{}
+	out := make([]UnitStat, len(units))
+	for i, u := range units {
+		out[i] = UnitStat{UnitID: u.ID, Name: u.Name, Collective: u.Collective}
+		byID[u.ID] = &out[i]
+	}
+	for _, l := range links {
+		st := byID[l.UnitID]
+		if st == nil {
+			continue
+		}
+		switch l.Role {
+		case RoleLead:
+			st.Lead += l.N
+			if l.Via {
+				st.ViaLead += l.N
+			}
+		case RoleResponsible:
+			st.Responsible += l.N
+			if l.Via {
+				st.ViaResp += l.N
+			}
+		}
+	}
+	for _, o := range overdue {
+		if st := byID[o.UnitID]; st != nil {
+			st.Overdue = o.N
+		}
+	}
+	slices.SortFunc(out, func(a, b UnitStat) int {
+		if c := cmp.Compare(b.Overdue, a.Overdue); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Lead, a.Lead); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Responsible, a.Responsible); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 	return out, nil
 }
 

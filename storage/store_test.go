@@ -351,3 +351,49 @@ func TestMemoryStore(t *testing.T) {
 		t.Errorf("FindTask(1, 99) error = %v; want ENOTFOUND", err)
 	}
 }
+
+// TestBulkAndIncrementalSeedAgree seeds a document with an empty list into
+// an empty database (bulk path) and, task by task, into one that already
+// has a task (incremental path): the task rows must be the same.
+func TestBulkAndIncrementalSeedAgree(t *testing.T) {
+	ctx := context.Background()
+	doc := []storage.Task{
+		{Section: 1, Number: 1, Code: "共性1", Title: "甲", Units: []storage.TaskUnit{
+			{Role: storage.RoleResponsible, Unit: storage.Unit{Name: "乙"}}, {Role: storage.RoleLead, Unit: storage.Unit{Name: "甲"}},
+			{Role: storage.RoleLead, Unit: storage.Unit{Name: "甲"}}}},
+		{Section: 1, Number: 2, Code: "共性2", Title: "乙", Measures: []storage.Measure{{Text: "措施"}},
+			Milestones: []storage.Milestone{{Due: storage.NewDate(2022, 2, 28), Text: "节点"}}},
+	}
+	rowsOf := func(s *storage.Store) []map[string]any {
+		var rows []map[string]any
+		if err := s.DB().Raw("SELECT section, number, doc, next_due, rank FROM tasks ORDER BY section, number").Scan(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	bulk, err := storage.Open(filepath.Join(t.TempDir(), "bulk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bulk.Close()
+	if _, err := bulk.Seed(ctx, doc, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	inc, err := storage.Open(filepath.Join(t.TempDir(), "inc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inc.Close()
+	if _, err := inc.Seed(ctx, doc[:1], "v0"); err != nil { // bulk for one task…
+		t.Fatal(err)
+	}
+	if _, err := inc.Seed(ctx, doc, "v1"); err != nil { // …then task by task
+		t.Fatal(err)
+	}
+	if _, err := inc.Seed(ctx, doc, "v2"); err != nil { // and again, both incremental
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(rowsOf(bulk), rowsOf(inc)); diff != "" {
+		t.Errorf("bulk and incremental seeding differ (-bulk +incremental):\n%s", diff)
+	}
+}
