@@ -101,33 +101,51 @@ func holder() string {
 	return fmt.Sprintf("%s/%d", host, os.Getpid())
 }
 
-func runRemind(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("remind", flag.ContinueOnError)
+// openJob parses the flags of a command that runs one job as of a date
+// (remind, digest): the common flags and those extra registers. It opens
+// the store and returns the bot, the configuration with the flags applied,
+// the moment to run as of, and a func that closes the store.
+func openJob(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stderr io.Writer,
+	name, usage string, extra func(*flag.FlagSet)) (*bot.Bot, config.Config, time.Time, func(), error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: taskbot remind [--at YYYY-MM-DD] [--dry-run] [--db PATH] [--tz ZONE] [--seed FILE]")
+		fmt.Fprintln(stderr, usage)
 		fs.PrintDefaults()
 	}
 	var cf commonFlags
 	cf.register(fs, cfg)
-	dry := fs.Bool("dry-run", false, "print each message and its recipient; write and send nothing")
+	extra(fs)
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, cfg, time.Time{}, nil, err
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("remind: unexpected argument %q", fs.Arg(0))}
+		return nil, cfg, time.Time{}, nil, usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
 	}
 	clock, err := cf.apply(&cfg)
 	if err != nil {
-		return err
+		return nil, cfg, time.Time{}, nil, err
 	}
 	store, err := openStore(ctx, cfg, logger)
 	if err != nil {
+		return nil, cfg, time.Time{}, nil, err
+	}
+	return bot.New(store, cfg.Location, logger), cfg, clock(), func() { store.Close() }, nil
+}
+
+func runRemind(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	var dry *bool
+	b, cfg, now, closeStore, err := openJob(ctx, cfg, logger, args, stderr, "remind",
+		"usage: taskbot remind [--at YYYY-MM-DD] [--dry-run] [--db PATH] [--tz ZONE] [--seed FILE]",
+		func(fs *flag.FlagSet) {
+			dry = fs.Bool("dry-run", false, "print each message and its recipient; write and send nothing")
+		})
+	if err != nil {
 		return err
 	}
-	defer store.Close()
-	b := bot.New(store, cfg.Location, logger)
-	now, p := clock(), remindPolicy(cfg)
+	defer closeStore()
+	store := b.Store
+	p := remindPolicy(cfg)
 	if *dry {
 		plan, err := b.PlanReminders(ctx, now, p)
 		if err != nil {
@@ -158,32 +176,18 @@ func runRemind(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 }
 
 func runDigest(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("digest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: taskbot digest [--at YYYY-MM-DD] [--post] [--db PATH] [--tz ZONE] [--seed FILE]")
-		fs.PrintDefaults()
-	}
-	var cf commonFlags
-	cf.register(fs, cfg)
-	post := fs.Bool("post", false, "also post it (once per day) to TASKBOT_DIGEST_CHANNEL")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("digest: unexpected argument %q", fs.Arg(0))}
-	}
-	clock, err := cf.apply(&cfg)
+	var post *bool
+	b, cfg, now, closeStore, err := openJob(ctx, cfg, logger, args, stderr, "digest",
+		"usage: taskbot digest [--at YYYY-MM-DD] [--post] [--db PATH] [--tz ZONE] [--seed FILE]",
+		func(fs *flag.FlagSet) {
+			post = fs.Bool("post", false, "also post it (once per day) to TASKBOT_DIGEST_CHANNEL")
+		})
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	b := bot.New(store, cfg.Location, logger)
-	now, p := clock(), digestPolicy(cfg)
+	defer closeStore()
+	store := b.Store
+	p := digestPolicy(cfg)
 	if !*post {
 		r, err := b.Digest(ctx, now, p)
 		if err != nil {

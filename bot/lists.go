@@ -43,17 +43,8 @@ func (b *Bot) dueCmd(ctx context.Context, req Request, args []string) (Reply, er
 	if err != nil {
 		return Reply{}, err
 	}
-	r := Reply{Title: fmt.Sprintf("未来 %d 天内到期的节点（共 %d 个）", days, total), AsOf: today}
-	if total == 0 {
-		r.Sections = []Section{{Text: fmt.Sprintf("%s 至 %s 之间没有未完成的到期节点。", today, today.AddDays(days))}}
-		return r, nil
-	}
-	s, err := b.milestoneSection(ctx, items, total, today)
-	if err != nil {
-		return Reply{}, err
-	}
-	r.Sections = []Section{s}
-	return r, nil
+	return b.milestoneReply(ctx, fmt.Sprintf("未来 %d 天内到期的节点（共 %d 个）", days, total),
+		fmt.Sprintf("%s 至 %s 之间没有未完成的到期节点。", today, today.AddDays(days)), items, total, today)
 }
 
 func (b *Bot) overdueCmd(ctx context.Context, req Request, args []string) (Reply, error) {
@@ -65,9 +56,15 @@ func (b *Bot) overdueCmd(ctx context.Context, req Request, args []string) (Reply
 	if err != nil {
 		return Reply{}, err
 	}
-	r := Reply{Title: fmt.Sprintf("已逾期未完成的节点（共 %d 个）", total), AsOf: today}
+	return b.milestoneReply(ctx, fmt.Sprintf("已逾期未完成的节点（共 %d 个）", total), "没有逾期节点。", items, total, today)
+}
+
+// milestoneReply lists milestones under title, or says empty when there
+// are none.
+func (b *Bot) milestoneReply(ctx context.Context, title, empty string, items []storage.MilestoneItem, total int, today storage.Date) (Reply, error) {
+	r := Reply{Title: title, AsOf: today}
 	if total == 0 {
-		r.Sections = []Section{{Text: "没有逾期节点。"}}
+		r.Sections = []Section{{Text: empty}}
 		return r, nil
 	}
 	s, err := b.milestoneSection(ctx, items, total, today)

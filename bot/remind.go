@@ -273,19 +273,11 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 			n.Channel = p.Fallback
 			r.Footnotes = append(r.Footnotes, fmt.Sprintf("（%s 未配置频道或成员，提醒发到此处，请督查室转达。）", m.name))
 		}
-		s := Section{}
-		keys := make([]string, len(m.lines))
-		for i, l := range m.lines {
-			keys[i] = l.key
-			if i < MaxItems {
-				s.Items = append(s.Items, pointer(l))
-			}
-		}
-		s.More = len(m.lines) - len(s.Items)
+		s, hash := lineSection(m.lines, pointer)
 		r.Sections = []Section{s}
 		r.Footnotes = append(r.Footnotes, "完成后请报送：/progress 编号 完成 节点 佐证；查看任务：/task 编号")
 		n.Reply = r
-		plan.Messages = append(plan.Messages, Planned{Key: fmt.Sprintf("rem:u%d:%s", uid, digestKeys(keys)), Kind: KindReminder, Notice: n})
+		plan.Messages = append(plan.Messages, Planned{Key: fmt.Sprintf("rem:u%d:%s", uid, hash), Kind: KindReminder, Notice: n})
 	}
 
 	// Escalations go to the holders of the task's leader posts.
@@ -368,21 +360,28 @@ func (b *Bot) escalations(ctx context.Context, lines map[uint][]remLine, today s
 	for _, k := range order {
 		t := targets[k]
 		r := Reply{Title: fmt.Sprintf("【逾期督办】%s：%d 个节点逾期 %d 天以上", t.to, len(t.lines), p.EscalateAfter), AsOf: today}
-		s := Section{}
-		keys := make([]string, len(t.lines))
-		for i, l := range t.lines {
-			keys[i] = l.key
-			if i < MaxItems {
-				s.Items = append(s.Items, pointer(l))
-			}
-		}
-		s.More = len(t.lines) - len(s.Items)
+		s, hash := lineSection(t.lines, pointer)
 		r.Sections = []Section{s}
 		r.Footnotes = []string{"按责任领导职务推送。查看任务：/task 编号"}
-		out = append(out, Planned{Key: "esc:" + k + ":" + digestKeys(keys), Kind: KindEscalation,
+		out = append(out, Planned{Key: "esc:" + k + ":" + hash, Kind: KindEscalation,
 			Notice: Notice{To: t.to, UserIDs: t.userIDs, Channel: t.channel, Reply: r}})
 	}
 	return out, nil
+}
+
+// lineSection shows the first MaxItems lines, counts the rest, and returns
+// a hash of all the lines' step keys to name the message.
+func lineSection(lines []remLine, show func(remLine) Item) (Section, string) {
+	s := Section{}
+	keys := make([]string, len(lines))
+	for i, l := range lines {
+		keys[i] = l.key
+		if i < MaxItems {
+			s.Items = append(s.Items, show(l))
+		}
+	}
+	s.More = len(lines) - len(s.Items)
+	return s, digestKeys(keys)
 }
 
 // digestKeys is a short hash naming a list of step keys; callers pass them

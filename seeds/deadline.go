@@ -119,16 +119,10 @@ type clause struct {
 // "各县（市、区）" never splits.
 func clauses(s []rune) []clause {
 	var out []clause
-	depth, start := 0, 0
+	var br brackets
+	start := 0
 	for i, r := range s {
-		switch {
-		case isOpen(r):
-			depth++
-		case isClose(r):
-			if depth > 0 {
-				depth--
-			}
-		case depth == 0 && strings.ContainsRune("，,；;。", r):
+		if br.top(r) && strings.ContainsRune("，,；;。", r) {
 			out = append(out, clause{start, i, !strings.ContainsRune("，,", r)})
 			start = i + 1
 		}

@@ -372,42 +372,48 @@ func chineseNumber(s string) int {
 // firstSentence returns the problem paragraph's first sentence without its
 // final full stop: the task's title.
 func firstSentence(s string) string {
-	depth := 0
+	var br brackets
 	for i, r := range s {
-		switch {
-		case isOpen(r):
-			depth++
-		case isClose(r):
-			if depth > 0 {
-				depth--
-			}
-		case depth == 0 && (r == '。' || r == '！' || r == '？'):
+		if br.top(r) && (r == '。' || r == '！' || r == '？') {
 			return s[:i]
 		}
 	}
 	return strings.TrimRight(s, ".")
 }
 
+// brackets tracks nesting in （）《》“” and their kin while scanning text.
+type brackets struct{ depth int }
+
+// top reports whether r stands outside every bracket (a bracket itself
+// never does), updating the depth.
+func (b *brackets) top(r rune) bool {
+	switch {
+	case isOpen(r):
+		b.depth++
+		return false
+	case isClose(r):
+		if b.depth > 0 {
+			b.depth--
+		}
+		return false
+	}
+	return b.depth == 0
+}
+
 // splitTop splits s on any of seps, never inside brackets or quotes, and
 // drops empty parts and trailing full stops.
 func splitTop(s string, seps string) []string {
 	out := []string{}
-	depth, start := 0, 0
+	start := 0
 	emit := func(end int) {
 		part := strings.TrimFunc(s[start:end], func(r rune) bool { return isSpace(r) || r == '。' || r == '.' })
 		if part != "" {
 			out = append(out, part)
 		}
 	}
+	var br brackets
 	for i, r := range s {
-		switch {
-		case isOpen(r):
-			depth++
-		case isClose(r):
-			if depth > 0 {
-				depth--
-			}
-		case depth == 0 && strings.ContainsRune(seps, r):
+		if br.top(r) && strings.ContainsRune(seps, r) {
 			emit(i)
 			start = i + utf8.RuneLen(r)
 		}

@@ -67,31 +67,20 @@ func (s *Store) Threads(ctx context.Context, taskIDs []uint) (map[uint]Thread, e
 // and expands collectives here: a collective's tasks would otherwise come
 // back once per member, ten rows instead of one for 各县（市、区）.
 func (s *Store) UnitLinks(ctx context.Context, taskIDs []uint) (map[uint][]UnitLink, error) {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return nil, Internal(err)
-	}
 	type ref struct {
 		id   uint
 		name string
 	}
 	members := map[uint][]ref{}
-	rows, err := sqlDB.QueryContext(ctx, `SELECT um.collective_id, u.id, u.name FROM unit_members um
-		JOIN units u ON u.id = um.member_id ORDER BY um.collective_id, um.seq`)
-	if err != nil {
-		return nil, Internal(err)
-	}
-	for rows.Next() {
+	err := s.scanAll(ctx, `SELECT um.collective_id, u.id, u.name FROM unit_members um
+		JOIN units u ON u.id = um.member_id ORDER BY um.collective_id, um.seq`, func(rows *sql.Rows) error {
 		var c uint
 		var r ref
-		if err := rows.Scan(&c, &r.id, &r.name); err != nil {
-			rows.Close()
-			return nil, Internal(err)
-		}
+		err := rows.Scan(&c, &r.id, &r.name)
 		members[c] = append(members[c], r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, Internal(err)
 	}
 	out := map[uint][]UnitLink{}
@@ -278,17 +267,7 @@ func (s *Store) scanAll(ctx context.Context, query string, row func(*sql.Rows) e
 	if err != nil {
 		return err
 	}
-	rows, err := sqlDB.QueryContext(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := row(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return scanRows(ctx, sqlDB, query, nil, row)
 }
 
 // scanByTask runs query (with %s for the task IDs' placeholders) in chunks
@@ -304,18 +283,22 @@ func (s *Store) scanByTask(ctx context.Context, query string, taskIDs []uint, ro
 		for i, id := range ids {
 			args[i], marks[i] = id, "?"
 		}
-		rows, err := sqlDB.QueryContext(ctx, fmt.Sprintf(query, strings.Join(marks, ",")), args...)
-		if err != nil {
+		return scanRows(ctx, sqlDB, fmt.Sprintf(query, strings.Join(marks, ",")), args, row)
+	})
+}
+
+func scanRows(ctx context.Context, db *sql.DB, query string, args []any, row func(*sql.Rows) error) error {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := row(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	})
+	}
+	return rows.Err()
 }
 
 // NudgeCandidates returns the ongoing and long-term tasks, not closed and
