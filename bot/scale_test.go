@@ -83,12 +83,11 @@ var scaleQueries = []string{
 	"overdue",
 	"search 污水",     // a common word
 	"search 垃圾 渗滤液", // two words
-	"leader 常务副市长",
 }
 
-// scaleOverview has no floor in the issue; it is benchmarked so that it
-// stays in the tens of milliseconds.
-var scaleOverview = []string{"units"}
+// scaleOverview has no floor in the issue; benchmarked so that it stays
+// in the milliseconds (leader) and tens of milliseconds (units).
+var scaleOverview = []string{"leader 常务副市长", "units"}
 
 // BenchmarkScale measures each query on 10,000 tasks:
 //
