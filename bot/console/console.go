@@ -105,6 +105,7 @@ const greeting = `taskbot · 许昌市中央生态环境保护督察整改任务
   task 6          查看共性任务6的任务卡片
   task 个性1      查看个性任务1
   help            全部命令
+提示：清单时限在 2021–2024 年，可用 taskbot console --at 2021-09-23 按当时的日期查看。
 输入 exit 退出。
 
 `
