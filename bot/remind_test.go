@@ -512,3 +512,47 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestTimesAcrossZones: a progress entry made at 10:00 Beijing time by a
+// process whose clock is in UTC appears in the next morning's digest, and
+// an outbox lease taken by a UTC clock holds against a Shanghai clock.
+func TestTimesAcrossZones(t *testing.T) {
+	ctx := context.Background()
+	b := remindBot(t)
+	loc := shanghai(t)
+	t6, err := b.Store.FindTask(ctx, 1, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Store.Now = func() time.Time { return time.Date(2021, 9, 22, 10, 0, 0, 0, loc).UTC() }
+	if err := b.Store.CreateProgress(ctx, &storage.Progress{TaskID: t6.ID, Kind: storage.KindReport, Author: "U_SUP", Text: "上午的进展"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := b.Digest(ctx, time.Date(2021, 9, 23, 9, 0, 0, 0, loc), bot.DefaultDigestPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Text(), "上午的进展") {
+		t.Errorf("the 09-23 digest lacks progress made 09-22 10:00 Beijing time:\n%s", r.Text())
+	}
+	r, err = b.Digest(ctx, time.Date(2021, 9, 22, 9, 0, 0, 0, loc), bot.DefaultDigestPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(r.Text(), "上午的进展") {
+		t.Errorf("the 09-22 09:00 digest shows progress made an hour later")
+	}
+
+	if _, err := b.Store.Enqueue(ctx, storage.Outbox{Key: "k1", Kind: "test", Payload: "{}"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2021, 9, 23, 9, 0, 0, 0, loc)
+	got, err := b.Store.Lease(ctx, "cli", now.UTC().Add(time.Hour), 5*time.Minute, 10)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Lease by the UTC clock = %d, %v", len(got), err)
+	}
+	again, err := b.Store.Lease(ctx, "serve", now.Add(time.Hour+30*time.Second), 5*time.Minute, 10)
+	if err != nil || len(again) != 0 {
+		t.Errorf("a Shanghai clock leased a message leased 30 s earlier by a UTC clock: %d, %v", len(again), err)
+	}
+}

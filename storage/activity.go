@@ -184,7 +184,7 @@ func (s *Store) Recipients(ctx context.Context) (channels map[uint]string, membe
 // first, at most limit, and the total.
 func (s *Store) ProgressBetween(ctx context.Context, from, to time.Time, limit int) ([]ProgressItem, int, error) {
 	var total int64
-	q := s.db.WithContext(ctx).Table("progresses p").Where("p.created_at >= ? AND p.created_at < ?", from, to)
+	q := s.db.WithContext(ctx).Table("progresses p").Where("p.created_at >= ? AND p.created_at < ?", from.UTC(), to.UTC())
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, Internal(err)
 	}
@@ -208,14 +208,14 @@ type ProgressItem struct {
 func (s *Store) StaleTasks(ctx context.Context, since time.Time, limit int) ([]TaskSummary, int, error) {
 	var total int64
 	err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM tasks t WHERE t.closed_at IS NULL
-		AND NOT EXISTS (SELECT 1 FROM progresses p WHERE p.task_id = t.id AND p.created_at >= ?)`, since).Scan(&total).Error
+		AND NOT EXISTS (SELECT 1 FROM progresses p WHERE p.task_id = t.id AND p.created_at >= ?)`, since.UTC()).Scan(&total).Error
 	if err != nil {
 		return nil, 0, Internal(err)
 	}
 	ts, _, err := s.summaries(ctx, `SELECT `+summaryCols+`, '' AS via, 0 AS total FROM tasks t
 		WHERE t.closed_at IS NULL
 		AND NOT EXISTS (SELECT 1 FROM progresses p WHERE p.task_id = t.id AND p.created_at >= @since)
-		ORDER BY `+urgency+` LIMIT @limit`, map[string]any{"since": since, "limit": limit})
+		ORDER BY `+urgency+` LIMIT @limit`, map[string]any{"since": since.UTC(), "limit": limit})
 	return ts, int(total), err
 }
 
@@ -308,6 +308,6 @@ func (s *Store) NudgeCandidates(ctx context.Context, since time.Time) ([]TaskSum
 	ts, _, err := s.summaries(ctx, `SELECT `+summaryCols+`, '' AS via, 0 AS total FROM tasks t
 		WHERE t.closed_at IS NULL AND (t.ongoing OR t.long_term) AND t.next_due IS NULL
 		AND NOT EXISTS (SELECT 1 FROM progresses p WHERE p.task_id = t.id AND p.created_at >= @since)
-		ORDER BY t.section, t.number`, map[string]any{"since": since})
+		ORDER BY t.section, t.number`, map[string]any{"since": since.UTC()})
 	return ts, err
 }

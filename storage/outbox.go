@@ -102,6 +102,7 @@ func (s *Store) Claim(ctx context.Context, steps []ReminderStep, msgs []Outbox) 
 			if m.NextAttemptAt.IsZero() {
 				m.NextAttemptAt = m.CreatedAt
 			}
+			m.NextAttemptAt = m.NextAttemptAt.UTC()
 			if err := tx.Create(&m).Error; err != nil {
 				return err
 			}
@@ -142,6 +143,7 @@ func (s *Store) Enqueue(ctx context.Context, m Outbox) (bool, error) {
 // and that no live lease holds, for holder, until now+ttl. A message is
 // leased by one holder at a time, so two processes never send it together.
 func (s *Store) Lease(ctx context.Context, holder string, now time.Time, ttl time.Duration, limit int) ([]Outbox, error) {
+	now = now.UTC()
 	var ids []uint
 	err := s.db.WithContext(ctx).Model(&Outbox{}).
 		Where("sent_at IS NULL AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until < ?)", now, now).
@@ -172,6 +174,7 @@ func (s *Store) Lease(ctx context.Context, holder string, now time.Time, ttl tim
 
 // MarkSent records that the message was accepted by the chat platform.
 func (s *Store) MarkSent(ctx context.Context, id uint, holder string, at time.Time) error {
+	at = at.UTC()
 	err := s.db.WithContext(ctx).Model(&Outbox{}).Where("id = ? AND leased_by = ?", id, holder).
 		Updates(map[string]any{"sent_at": at, "leased_until": nil, "attempts": gorm.Expr("attempts + 1")}).Error
 	if err != nil {
@@ -182,6 +185,7 @@ func (s *Store) MarkSent(ctx context.Context, id uint, holder string, at time.Ti
 
 // MarkFailed records a failed attempt and when to try again.
 func (s *Store) MarkFailed(ctx context.Context, id uint, holder string, cause string, retryAt time.Time) error {
+	retryAt = retryAt.UTC()
 	err := s.db.WithContext(ctx).Model(&Outbox{}).Where("id = ? AND leased_by = ?", id, holder).
 		Updates(map[string]any{"last_error": cause, "next_attempt_at": retryAt, "leased_until": nil,
 			"attempts": gorm.Expr("attempts + 1")}).Error

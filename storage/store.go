@@ -46,7 +46,9 @@ func Open(path string) (*Store, error) {
 	} else {
 		dsn = "file::memory:?_foreign_keys=on"
 	}
+	s := &Store{Now: time.Now}
 	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
+		NowFunc:                func() time.Time { return s.now() }, // created_at & co. in UTC
 		Logger:                 logger.Discard,
 		PrepareStmt:            true,
 		SkipDefaultTransaction: true,
@@ -61,7 +63,7 @@ func Open(path string) (*Store, error) {
 	if memory {
 		sqlDB.SetMaxOpenConns(1) // each connection would be a new empty database
 	}
-	s := &Store{db: db, Now: time.Now}
+	s.db = db
 	if err := s.migrate(); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("storage: migrate %s: %w", path, err)
@@ -87,11 +89,14 @@ func (s *Store) Close() error {
 // schema. Application code uses the Store's methods.
 func (s *Store) DB() *gorm.DB { return s.db }
 
+// now is the store's clock in UTC. Every time is stored and compared in
+// UTC: the SQLite driver writes a time as text with its own offset, and
+// text from different zones does not compare in time order.
 func (s *Store) now() time.Time {
 	if s.Now == nil {
-		return time.Now()
+		return time.Now().UTC()
 	}
-	return s.Now()
+	return s.Now().UTC()
 }
 
 // preloadTask loads everything a task card shows.
