@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"taskbot/storage"
 )
 
 // Sender delivers one notice; an error means it was not accepted and will
@@ -12,9 +14,16 @@ type Sender func(ctx context.Context, n Notice) error
 
 // Lease and retry settings of outbox delivery.
 const (
-	leaseTTL     = 5 * time.Minute
+	// leaseTTL outlasts one send, 429 waits included (Poster waits out at
+	// most a few Retry-After periods); messages are leased one at a time,
+	// so a slow send never holds others past their lease.
+	leaseTTL     = 10 * time.Minute
 	deliverBatch = 100
 	maxBackoff   = 30 * time.Minute
+	// MaxAttempts is how often a message is tried before it is given up
+	// (about a day at the 30-minute cap): a recipient that does not exist
+	// (user_not_found, channel_not_found) is not retried forever.
+	MaxAttempts = 60
 )
 
 // Backoff is the wait before attempt n+1 after n failed attempts: one
@@ -29,38 +38,84 @@ func Backoff(attempts int) time.Duration {
 }
 
 // Deliver sends the queued messages that are due at now, as holder (a name
-// unique to this process). Each message is leased before it is sent, so
-// two processes never send it together, and marked sent only after send
-// returns nil; a failure is retried later with Backoff. It returns how many
-// were sent and how many failed.
+// unique to this process), at most deliverBatch of them. Each is leased
+// just before it is sent, so two processes never send it together, and
+// marked sent only after send returns nil; a failure is retried later with
+// Backoff, and given up after MaxAttempts. It returns how many were sent
+// and how many failed.
 func (b *Bot) Deliver(ctx context.Context, now time.Time, holder string, send Sender) (sent, failed int, err error) {
-	msgs, err := b.Store.Lease(ctx, holder, now, leaseTTL, deliverBatch)
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, m := range msgs {
-		var n Notice
-		if err := json.Unmarshal([]byte(m.Payload), &n); err != nil {
-			// Cannot happen for what we wrote; keep it visible, not lost.
-			b.Log.Error("undecodable outbox message", "key", m.Key, "err", err)
-			if err := b.Store.MarkFailed(ctx, m.ID, holder, err.Error(), now.Add(maxBackoff)); err != nil {
-				return sent, failed, err
-			}
-			failed++
-			continue
-		}
-		if err := send(ctx, n); err != nil {
-			failed++
-			b.Log.Warn("delivery failed; will retry", "key", m.Key, "attempt", m.Attempts+1, "err", err)
-			if err := b.Store.MarkFailed(ctx, m.ID, holder, err.Error(), now.Add(Backoff(m.Attempts+1))); err != nil {
-				return sent, failed, err
-			}
-			continue
-		}
-		if err := b.Store.MarkSent(ctx, m.ID, holder, now); err != nil {
+	for range deliverBatch {
+		msgs, err := b.Store.Lease(ctx, holder, now, leaseTTL, 1)
+		if err != nil || len(msgs) == 0 {
 			return sent, failed, err
 		}
-		sent++
+		m := msgs[0]
+		var n Notice
+		err = json.Unmarshal([]byte(m.Payload), &n)
+		if err == nil {
+			err = send(ctx, n)
+		}
+		switch {
+		case err == nil:
+			if err := b.Store.MarkSent(ctx, m.ID, holder, now); err != nil {
+				return sent, failed, err
+			}
+			sent++
+			continue
+		case m.Attempts+1 >= MaxAttempts:
+			b.Log.Error("delivery given up", "key", m.Key, "attempts", m.Attempts+1, "err", err)
+			err = b.Store.MarkDead(ctx, m.ID, holder, err.Error())
+		default:
+			b.Log.Warn("delivery failed; will retry", "key", m.Key, "attempt", m.Attempts+1, "err", err)
+			err = b.Store.MarkFailed(ctx, m.ID, holder, err.Error(), now.Add(Backoff(m.Attempts+1)))
+		}
+		if err != nil {
+			return sent, failed, err
+		}
+		failed++
 	}
 	return sent, failed, nil
+}
+
+// perRecipient splits a notice into one per recipient — its channel, each
+// user, its thread — each with its own outbox key, so that one recipient
+// that fails is retried alone and the others are not sent it again.
+func perRecipient(key string, n Notice) []Planned {
+	var out []Planned
+	if n.Thread != nil {
+		one := n
+		one.Channel, one.UserIDs = "", nil
+		out = append(out, Planned{Key: key + ":thread", Notice: one})
+	}
+	if n.Channel != "" {
+		one := n
+		one.Thread, one.UserIDs = nil, nil
+		out = append(out, Planned{Key: key + ":c:" + n.Channel, Notice: one})
+	}
+	for _, u := range n.UserIDs {
+		one := n
+		one.Thread, one.Channel, one.UserIDs = nil, "", []string{u}
+		out = append(out, Planned{Key: key + ":u:" + u, Notice: one})
+	}
+	if len(out) == 0 {
+		// Nowhere to go: queued all the same, so the failure is visible.
+		out = append(out, Planned{Key: key, Notice: n})
+	}
+	return out
+}
+
+// Enqueue queues a notice for delivery under key (once: a key already
+// queued is not queued again), one outbox message per recipient. It reports
+// whether anything was queued.
+func (b *Bot) Enqueue(ctx context.Context, now time.Time, key, kind string, n Notice) (bool, error) {
+	var msgs []storage.Outbox
+	for _, one := range perRecipient(key, n) {
+		payload, err := json.Marshal(one.Notice)
+		if err != nil {
+			return false, storage.Internal(err)
+		}
+		msgs = append(msgs, storage.Outbox{Key: one.Key, Kind: kind, Payload: string(payload), NextAttemptAt: now})
+	}
+	queued, err := b.Store.Claim(ctx, nil, msgs)
+	return len(queued) > 0, err
 }

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -130,11 +129,6 @@ func (b *Bot) QueueDigest(ctx context.Context, now time.Time, p DigestPolicy) (R
 	if err != nil {
 		return r, false, err
 	}
-	payload, err := json.Marshal(Notice{To: "日报频道", Channel: p.Channel, Reply: r})
-	if err != nil {
-		return r, false, storage.Internal(err)
-	}
-	ok, err := b.Store.Enqueue(ctx, storage.Outbox{Key: "digest:" + b.today(now).String(), Kind: KindDigest,
-		Payload: string(payload), NextAttemptAt: now})
+	ok, err := b.Enqueue(ctx, now, "digest:"+b.today(now).String(), KindDigest, Notice{To: "日报频道", Channel: p.Channel, Reply: r})
 	return r, ok, err
 }

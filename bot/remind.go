@@ -420,13 +420,15 @@ func (b *Bot) RunReminders(ctx context.Context, now time.Time, p RemindPolicy) (
 		if err != nil || len(plan.Steps) == 0 {
 			return nil, err
 		}
-		msgs := make([]storage.Outbox, len(plan.Messages))
-		for i, m := range plan.Messages {
-			payload, err := json.Marshal(m.Notice)
-			if err != nil {
-				return nil, storage.Internal(err)
+		var msgs []storage.Outbox
+		for _, m := range plan.Messages {
+			for _, one := range perRecipient(m.Key, m.Notice) {
+				payload, err := json.Marshal(one.Notice)
+				if err != nil {
+					return nil, storage.Internal(err)
+				}
+				msgs = append(msgs, storage.Outbox{Key: one.Key, Kind: m.Kind, Payload: string(payload), NextAttemptAt: now})
 			}
-			msgs[i] = storage.Outbox{Key: m.Key, Kind: m.Kind, Payload: string(payload), NextAttemptAt: now}
 		}
 		_, err = b.Store.Claim(ctx, plan.Steps, msgs)
 		if storage.ErrorCode(err) == storage.ECONFLICT && attempt < 3 {

@@ -556,3 +556,50 @@ func TestTimesAcrossZones(t *testing.T) {
 		t.Errorf("a Shanghai clock leased a message leased 30 s earlier by a UTC clock: %d, %v", len(again), err)
 	}
 }
+
+// TestBadRecipientAlone: one member of a unit does not exist in Slack. The
+// other member gets the reminder once; the bad one is retried alone, then
+// given up after MaxAttempts.
+func TestBadRecipientAlone(t *testing.T) {
+	ctx := context.Background()
+	b := remindBot(t)
+	err := b.Store.ApplyPeople(ctx, storage.PeopleSpec{Units: []storage.UnitPeople{
+		{Unit: "禹州市", Members: []storage.PersonRef{{SlackID: "U_YUZHOU"}, {SlackID: "U_GONE"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := at(t, "2021-09-23")
+	if _, err := b.RunReminders(ctx, start, policy()); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{fail: func(n bot.Notice) error {
+		if slices.Contains(n.UserIDs, "U_GONE") {
+			return errors.New("user_not_found")
+		}
+		return nil
+	}}
+	for clock := start; clock.Before(start.Add(3 * 24 * time.Hour)); clock = clock.Add(10 * time.Minute) {
+		if _, _, err := b.Deliver(ctx, clock, "p1", rec.send); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := 0
+	for _, n := range rec.got {
+		if slices.Equal(n.UserIDs, []string{"U_YUZHOU"}) {
+			good++
+		}
+		if len(n.UserIDs) > 1 {
+			t.Errorf("a notice to several users at once: %v", n.UserIDs)
+		}
+	}
+	if good != 1 {
+		t.Errorf("the existing member got the reminder %d times; want once", good)
+	}
+	if dead, _ := b.Store.DeadOutbox(ctx); dead != 1 {
+		t.Errorf("%d messages given up; want 1 (to U_GONE)", dead)
+	}
+	if pending, _ := b.Store.PendingOutbox(ctx); pending != 0 {
+		t.Errorf("%d messages still pending after three days", pending)
+	}
+}

@@ -41,6 +41,9 @@ type Outbox struct {
 	LeasedBy      string    `gorm:"size:64;not null;default:''"`
 	LeasedUntil   *time.Time
 	SentAt        *time.Time `gorm:"index:idx_outbox_pending,priority:1"`
+	// DeadAt is set when delivery was given up (see MarkDead); the message
+	// and its last error stay for the record.
+	DeadAt *time.Time
 }
 
 // ClaimedSteps returns the keys of the reminder steps already claimed for
@@ -146,7 +149,7 @@ func (s *Store) Lease(ctx context.Context, holder string, now time.Time, ttl tim
 	now = now.UTC()
 	var ids []uint
 	err := s.db.WithContext(ctx).Model(&Outbox{}).
-		Where("sent_at IS NULL AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until < ?)", now, now).
+		Where("sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until < ?)", now, now).
 		Order("next_attempt_at, id").Limit(limit).Pluck("id", &ids).Error
 	if err != nil {
 		return nil, Internal(err)
@@ -195,6 +198,27 @@ func (s *Store) MarkFailed(ctx context.Context, id uint, holder string, cause st
 	return nil
 }
 
+// MarkDead gives up on a message that failed too often; it stays in the
+// outbox with its last error and is counted by DeadOutbox.
+func (s *Store) MarkDead(ctx context.Context, id uint, holder string, cause string) error {
+	err := s.db.WithContext(ctx).Model(&Outbox{}).Where("id = ? AND leased_by = ?", id, holder).
+		Updates(map[string]any{"last_error": cause, "dead_at": s.now(), "leased_until": nil,
+			"attempts": gorm.Expr("attempts + 1")}).Error
+	if err != nil {
+		return Internal(err)
+	}
+	return nil
+}
+
+// DeadOutbox counts messages given up on.
+func (s *Store) DeadOutbox(ctx context.Context) (int, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Outbox{}).Where("dead_at IS NOT NULL").Count(&n).Error; err != nil {
+		return 0, Internal(err)
+	}
+	return int(n), nil
+}
+
 // FindOutbox returns a message by key; ENOTFOUND when there is none.
 func (s *Store) FindOutbox(ctx context.Context, key string) (*Outbox, error) {
 	var m Outbox
@@ -208,10 +232,10 @@ func (s *Store) FindOutbox(ctx context.Context, key string) (*Outbox, error) {
 	return &m, nil
 }
 
-// PendingOutbox counts messages not yet sent.
+// PendingOutbox counts messages not yet sent and not given up on.
 func (s *Store) PendingOutbox(ctx context.Context) (int, error) {
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&Outbox{}).Where("sent_at IS NULL").Count(&n).Error; err != nil {
+	if err := s.db.WithContext(ctx).Model(&Outbox{}).Where("sent_at IS NULL AND dead_at IS NULL").Count(&n).Error; err != nil {
 		return 0, Internal(err)
 	}
 	return int(n), nil
