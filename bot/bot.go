@@ -85,6 +85,36 @@ func init() {
 	}
 }
 
+// ReadOnly reports whether a command line only looks things up, so that
+// its answer may be posted to a channel or the command run again: false
+// for progress, the task decisions (销号, 退回, 延期) and unit bind/unbind.
+func ReadOnly(text string) bool {
+	fields := splitArgs(text)
+	if len(fields) == 0 {
+		return false
+	}
+	cmd, args := lookup(fields[0]), fields[1:]
+	if cmd == nil {
+		if _, err := ParseTaskRef(fields[0]); err != nil {
+			return true // an unknown command changes nothing
+		}
+		cmd, args = lookup("task"), fields
+	}
+	switch cmd.name {
+	case "progress":
+		return false
+	case "task":
+		return len(args) <= 1 || strings.EqualFold(args[1], "history") || args[1] == "历史"
+	case "unit":
+		sub := ""
+		if len(args) > 0 {
+			sub = unitSubcommand(args[0])
+		}
+		return sub == "" || sub == "members"
+	}
+	return true
+}
+
 // IsCommand reports whether name (case-insensitive) is a command or alias,
 // so adapters can tell "/task due 30" (a command) from "/task 6" (a task).
 func IsCommand(name string) bool { return lookup(name) != nil }

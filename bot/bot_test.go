@@ -287,3 +287,21 @@ func BenchmarkTask6(b *testing.B) {
 		}
 	}
 }
+
+func TestReadOnly(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want bool
+	}{
+		{"task 6", true}, {"6", true}, {"task 6 history", true}, {"task 6 历史", true},
+		{"unit 长葛市", true}, {"unit members 城管", true}, {"due 7", true}, {"overdue", true},
+		{"search 污泥", true}, {"help", true}, {"nonsense", true},
+		{"progress 6 已完成", false}, {"进展 6 已完成", false}, {"task 6 销号", false}, {"task 6 退回 理由", false},
+		{"task 6 批准延期 1", false}, {"task 6 驳回延期 1 x", false}, {"unit bind 城管 U1", false},
+		{"unit unbind 城管 U1", false}, {"", false},
+	} {
+		if got := bot.ReadOnly(tt.text); got != tt.want {
+			t.Errorf("ReadOnly(%q) = %v; want %v", tt.text, got, tt.want)
+		}
+	}
+}

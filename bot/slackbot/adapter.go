@@ -117,14 +117,21 @@ func (a *Adapter) goJob(f func(ctx context.Context)) {
 // commandText turns a slash command into the core's command line and
 // whether to post the answer in the channel: "/task 6" → "task 6",
 // "/task due 30" → "due 30" (due is a core command), "/task 6 公开" →
-// "task 6", shared.
+// "task 6", shared. Only a read-only command can be shared: in
+// "/progress 6 信息公开 …" every word is the reporter's.
 func commandText(slash, text string) (string, bool) {
-	words, share := stripShare(text)
 	name := strings.TrimLeft(strings.TrimSpace(slash), "/")
-	if len(words) > 0 && bot.IsCommand(words[0]) || name == "" {
-		return strings.Join(words, " "), share
+	line := func(words []string) string {
+		if len(words) > 0 && bot.IsCommand(words[0]) || name == "" {
+			return strings.Join(words, " ")
+		}
+		return strings.TrimSpace(name + " " + strings.Join(words, " "))
 	}
-	return strings.TrimSpace(name + " " + strings.Join(words, " ")), share
+	words, share := stripShare(text)
+	if stripped := line(words); bot.ReadOnly(stripped) {
+		return stripped, share
+	}
+	return line(strings.FieldsFunc(text, unicode.IsSpace)), false
 }
 
 // stripShare splits text into words and removes the share words.
@@ -171,8 +178,8 @@ func (a *Adapter) slash(cmd slack.SlashCommand, fits func(*response) bool) *resp
 	req := bot.Request{Text: text, User: cmd.UserID, Now: a.Now()}
 	log := a.Log.With("command", cmd.Command, "user", cmd.UserID, "channel", cmd.ChannelID)
 	opt := renderOptions{}
-	if !share {
-		opt.Share = text
+	if !share && bot.ReadOnly(text) {
+		opt.Share = text // the button re-runs it: never for a command that writes
 	}
 
 	ready := make(chan []Message)
@@ -326,6 +333,12 @@ func (a *Adapter) interaction(cb slack.InteractionCallback) {
 		}
 		text, user := act.Value, cb.User.ID
 		log := a.Log.With("action", act.ActionID, "user", user, "channel", cb.Channel.ID)
+		if !bot.ReadOnly(text) {
+			// Only read-only answers carry the button; a forged or old
+			// payload must not record anything twice.
+			log.Warn("share of a command that writes refused", "text", text)
+			continue
+		}
 		a.goJob(func(ctx context.Context) {
 			reply := a.Bot.Handle(ctx, bot.Request{Text: text, User: user, Now: a.Now()})
 			msgs := render(reply, renderOptions{Note: "由 <@" + user + "> 公开"})

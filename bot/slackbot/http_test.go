@@ -105,6 +105,12 @@ func TestCommandText(t *testing.T) {
 		{"/progress", "6 已完成 节点1", "progress 6 已完成 节点1", false},
 		{"/task", "task 6", "task 6", false},
 		{"/帮助", "", "帮助", false},
+		// Progress is never shared and keeps every word the reporter wrote.
+		{"/progress", "6 信息 公开 完成", "progress 6 信息 公开 完成", false},
+		{"/progress", "6 share", "progress 6 share", false},
+		{"/task", "6 销号 公开", "task 6 销号 公开", false},
+		{"/unit", "bind 市城管局 <@U1|a> 公开", "unit bind 市城管局 <@U1|a> 公开", false},
+		{"/unit", "members 城管 公开", "unit members 城管", true},
 	}
 	for _, tt := range tests {
 		got, share := commandText(tt.slash, tt.text)
@@ -420,6 +426,30 @@ func TestShareButton(t *testing.T) {
 	}
 	if strings.Contains(text, "公开到频道") {
 		t.Errorf("shared message still has the share button")
+	}
+}
+
+// TestShareButtonNeverRerunsWrites: a share payload naming a command that
+// writes (forged, or from an old message) runs nothing.
+func TestShareButtonNeverRerunsWrites(t *testing.T) {
+	e := newEnv(t)
+	for _, value := range []string{"progress 6 已完成调查", "task 6 销号", "unit bind 市城管局 U2"} {
+		payload, _ := json.Marshal(map[string]any{
+			"type": "block_actions", "user": map[string]string{"id": "U1"}, "channel": map[string]string{"id": "C1"},
+			"response_url": e.hooks.url("share"), "trigger_id": "1.2.3",
+			"actions": []map[string]any{{"action_id": ShareActionID, "block_id": "b1", "type": "button", "value": value}},
+		})
+		w := e.serve(signed("/slack/interactivity", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(payload)}}.Encode())))
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d; want 200", w.Code)
+		}
+	}
+	e.a.wait()
+	if got := e.hooks.recorded(); len(got) != 0 {
+		t.Errorf("share of a writing command answered %d times; want it refused", len(got))
+	}
+	if !strings.Contains(e.logText(), "share of a command that writes refused") {
+		t.Errorf("refusal not logged:\n%s", e.logText())
 	}
 }
 
