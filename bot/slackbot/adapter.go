@@ -284,9 +284,16 @@ func threadOf(ts, threadTS string) string {
 	return ts
 }
 
+// answerInThread runs the message's command and answers in its thread. A
+// failed answer to a read-only command is returned, so Slack's retry asks
+// again; once a command that writes has run, the event is done whatever
+// happens to the answer, or the retry would record it twice.
 func (a *Adapter) answerInThread(ctx context.Context, channel, user, threadTS, text string) error {
-	words, _ := stripShare(messageText(text))
-	reply := a.Bot.Handle(ctx, bot.Request{Text: strings.Join(words, " "), User: user, Now: a.Now()})
+	line := messageText(text)
+	if words, _ := stripShare(line); bot.ReadOnly(strings.Join(words, " ")) {
+		line = strings.Join(words, " ") // in a thread every answer is public already
+	}
+	reply := a.Bot.Handle(ctx, bot.Request{Text: line, User: user, Now: a.Now()})
 	a.deliver(reply.Notices)
 	_, err := a.Poster.Post(ctx, channel, threadTS, reply)
 	if err != nil && !errors.Is(err, ctx.Err()) {
@@ -294,28 +301,27 @@ func (a *Adapter) answerInThread(ctx context.Context, channel, user, threadTS, t
 		// the Poster.
 		_ = a.Poster.PostEphemeral(ctx, channel, user, threadTS, errorNote(err))
 	}
+	if err != nil && !bot.ReadOnly(line) {
+		a.Log.Warn("answer not posted; the command ran and is not run again", "channel", channel, "err", err)
+		return nil
+	}
 	return err
 }
 
-// messageText turns a Slack message's text into a command line: mentions
-// ("<@U123>") dropped and Slack's HTML escapes undone.
+// messageText turns a Slack message's text into a command line: the
+// mentions of the bot that start it ("<@U123> 6") dropped and Slack's HTML
+// escapes undone. Mentions later in the text stay: "unit bind 市城管局
+// <@U456>" names a person.
 func messageText(s string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "<@")
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(s[i:], '>')
+	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	for strings.HasPrefix(s, "<@") {
+		j := strings.IndexByte(s, '>')
 		if j < 0 {
 			break
 		}
-		b.WriteString(s[:i])
-		b.WriteByte(' ')
-		s = s[i+j+1:]
+		s = strings.TrimLeftFunc(s[j+1:], unicode.IsSpace)
 	}
-	b.WriteString(s)
-	return unescaper.Replace(b.String())
+	return unescaper.Replace(s)
 }
 
 var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
+
+	"taskbot/storage"
 )
 
 // Slack's documented signing example (SLACK.md).
@@ -470,5 +472,52 @@ func TestPostErrorsLogged(t *testing.T) {
 	}
 	if strings.Contains(log, "xoxb-test-token") {
 		t.Errorf("log contains the bot token:\n%s", log)
+	}
+}
+
+// TestMentionProgressNotRecordedTwice: the answer to "@taskbot progress …"
+// fails to post, Slack retries the event: the entry is recorded once.
+func TestMentionProgressNotRecordedTwice(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	st := e.a.Bot.Store
+	if err := st.ApplyPeople(ctx, storage.PeopleSpec{Supervisors: []storage.PersonRef{storage.ParsePerson("U1")}}); err != nil {
+		t.Fatal(err)
+	}
+	e.slack.failNext(slackErr("internal_error"))
+	body := eventBody("EvP", mention("<@UBOT> progress 6 已完成排查", "1772413100.000100", ""))
+	e.serve(signed("/slack/events", "application/json", body))
+	e.a.wait()
+	r := signed("/slack/events", "application/json", body)
+	r.Header.Set("X-Slack-Retry-Num", "1")
+	r.Header.Set("X-Slack-Retry-Reason", "http_error")
+	if w := e.serve(r); w.Code != http.StatusOK {
+		t.Errorf("retry status %d; want 200", w.Code)
+	}
+	e.a.wait()
+	t6, err := st.FindTask(ctx, 1, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := st.TaskProgress(ctx, t6.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 {
+		t.Errorf("%d progress entries after one mention and a retry; want 1", len(ps))
+	}
+}
+
+func TestMessageText(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"<@UBOT> 6", "6"},
+		{"  <@UBOT>   <@UBOT2> task 6", "task 6"},
+		{"<@UBOT> unit bind 市城管局 <@U456|zhang>", "unit bind 市城管局 <@U456|zhang>"},
+		{"<@UBOT> search a &amp; b", "search a & b"},
+		{"task 6", "task 6"},
+	} {
+		if got := messageText(tt.in); got != tt.want {
+			t.Errorf("messageText(%q) = %q; want %q", tt.in, got, tt.want)
+		}
 	}
 }
