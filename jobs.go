@@ -6,13 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
-
-	"github.com/slack-go/slack"
 
 	"taskbot/bot"
 	"taskbot/bot/slackbot"
@@ -55,22 +52,7 @@ func sender(cfg config.Config, store *storage.Store, logger *slog.Logger, out io
 	if cfg.SlackBotToken == "" {
 		return printSender(out)
 	}
-	opts := []slack.Option{slack.OptionLog(log.New(io.Discard, "", 0))}
-	if cfg.SlackAPIURL != "" {
-		opts = append(opts, slack.OptionAPIURL(cfg.SlackAPIURL))
-	}
-	return notifierSender(slackbot.NewNotifier(slackbot.NewPoster(slack.New(cfg.SlackBotToken, opts...), logger), store, cfg.Channel, logger))
-}
-
-// notifierSender delivers one notice through Slack. A notice with nowhere
-// to go is an error, so it stays queued and visible rather than dropped.
-func notifierSender(n *slackbot.Notifier) bot.Sender {
-	return func(ctx context.Context, no bot.Notice) error {
-		if no.Channel == "" && len(no.UserIDs) == 0 && no.Thread == nil {
-			return errors.New("no recipient: set TASKBOT_DIGEST_CHANNEL or TASKBOT_CHANNEL, or give the unit a channel or members")
-		}
-		return n.Deliver(ctx, []bot.Notice{no})
-	}
+	return slackbot.NewNotifier(slackbot.NewPoster(slackAPI(cfg), logger), store, cfg.Channel, logger).Send
 }
 
 // printSender writes each notice with its recipient.

@@ -2,31 +2,43 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
+	"time"
 
 	"github.com/slack-go/slack"
 
 	"taskbot/bot"
 	"taskbot/bot/slackbot"
 	"taskbot/config"
-	"taskbot/storage"
 )
 
 // consoleSlack returns how the console sends notices on to Slack (progress
 // posted from the terminal reaches the task's thread too), or nil when
 // SLACK_BOT_TOKEN is not set. Emails in the directory are resolved first.
-func consoleSlack(ctx context.Context, cfg config.Config, store *storage.Store, logger *slog.Logger) func(context.Context, []bot.Notice) error {
+// Notices go through the outbox: what fails to post now stays queued and a
+// running `taskbot serve` retries it.
+func consoleSlack(ctx context.Context, cfg config.Config, b *bot.Bot, now func() time.Time, logger *slog.Logger) func(context.Context, []bot.Notice) error {
 	if cfg.SlackBotToken == "" {
 		return nil
 	}
 	api := slackAPI(cfg)
-	if err := slackbot.ResolveEmails(ctx, store, api, logger); err != nil {
+	if err := slackbot.ResolveEmails(ctx, b.Store, api, logger); err != nil {
 		logger.Warn("emails not resolved", "err", err)
 	}
-	n := slackbot.NewNotifier(slackbot.NewPoster(api, logger), store, cfg.Channel, logger)
-	return n.Deliver
+	n := slackbot.NewNotifier(slackbot.NewPoster(api, logger), b.Store, cfg.Channel, logger)
+	return func(ctx context.Context, notices []bot.Notice) error {
+		if err := b.Notify(ctx, now(), notices); err != nil {
+			return err
+		}
+		_, failed, err := b.Deliver(ctx, now(), holder(), n.Send)
+		if err == nil && failed > 0 {
+			err = fmt.Errorf("%d 条未送达，已排队，taskbot serve 会重试", failed)
+		}
+		return err
+	}
 }
 
 // slackAPI is a Web API client with the bot token (and SLACK_API_URL).

@@ -106,7 +106,8 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stderr io.W
 	}
 
 	// Reminders and the digest: specs are validated before anything runs.
-	sched, err := newScheduler(cfg, a.Bot, notifierSender(a.Notifier), logger)
+	a.Holder = holder()
+	sched, err := newScheduler(cfg, a.Bot, a.Notifier.Send, logger)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"time"
 
@@ -118,4 +120,24 @@ func (b *Bot) Enqueue(ctx context.Context, now time.Time, key, kind string, n No
 	}
 	queued, err := b.Store.Claim(ctx, nil, msgs)
 	return len(queued) > 0, err
+}
+
+// KindNotice marks notices from commands (thread posts, supervisors told of
+// a request, reporters told of a decision) in the outbox.
+const KindNotice = "notice"
+
+// Notify queues a command's notices for delivery, one outbox message per
+// recipient, so that a failed post is retried instead of lost. The caller
+// delivers them (Deliver) right after, and the scheduler's flush retries.
+func (b *Bot) Notify(ctx context.Context, now time.Time, notices []Notice) error {
+	for _, n := range notices {
+		var id [8]byte
+		if _, err := rand.Read(id[:]); err != nil {
+			return storage.Internal(err)
+		}
+		if _, err := b.Enqueue(ctx, now, "notice:"+hex.EncodeToString(id[:]), KindNotice, n); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -40,6 +40,8 @@ const GCPercent = 400
 // Adapter connects the core to Slack. Create it with New; HTTPHandler and
 // RunSocketMode take requests to the same logic.
 type Adapter struct {
+	// Holder names this process in outbox leases (default "slackbot").
+	Holder string
 	Bot    *bot.Bot
 	Poster *Poster
 	Log    *slog.Logger
@@ -72,7 +74,7 @@ func New(b *bot.Bot, p *Poster, log *slog.Logger) *Adapter {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Adapter{
-		Bot: b, Poster: p, Log: log,
+		Bot: b, Poster: p, Log: log, Holder: "slackbot",
 		Now: time.Now, AckWithin: DefaultAckWithin, MaxBody: DefaultMaxBody,
 		ctx: ctx, cancel: cancel,
 	}

@@ -89,15 +89,30 @@ func (n *Notifier) thread(ctx context.Context, ref *bot.ThreadRef) (string, erro
 }
 
 // deliver sends notices in the background, after the user has the reply.
+// deliver queues the notices in the outbox and sends them at once; what
+// fails is retried by the scheduler's flush, so nothing is lost.
 func (a *Adapter) deliver(notices []bot.Notice) {
 	if a.Notifier == nil || len(notices) == 0 {
 		return
 	}
+	if err := a.Bot.Notify(context.Background(), a.Now(), notices); err != nil {
+		a.Log.Error("notices not queued", "err", err)
+		return
+	}
 	a.goJob(func(ctx context.Context) {
-		if err := a.Notifier.Deliver(ctx, notices); err != nil {
-			a.Log.Error("notices not all delivered", "err", err)
+		if _, failed, err := a.Bot.Deliver(ctx, a.Now(), a.Holder, a.Notifier.Send); err != nil || failed > 0 {
+			a.Log.Warn("notices not all delivered; queued for retry", "failed", failed, "err", err)
 		}
 	})
+}
+
+// Send delivers one notice (a bot.Sender). A notice with nowhere to go is
+// an error, so it stays queued and visible rather than dropped.
+func (n *Notifier) Send(ctx context.Context, no bot.Notice) error {
+	if no.Channel == "" && len(no.UserIDs) == 0 && no.Thread == nil {
+		return errors.New("no recipient: set TASKBOT_DIGEST_CHANNEL or TASKBOT_CHANNEL, or give the unit a channel or members")
+	}
+	return n.Deliver(ctx, []bot.Notice{no})
 }
 
 // threadReply records a reply in a task's tracking thread as progress. It

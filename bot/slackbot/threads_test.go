@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"taskbot/bot"
 	"taskbot/storage"
@@ -116,5 +118,45 @@ func TestThreadReplies(t *testing.T) {
 	}
 	if len(eph) != 1 || eph[0].User != "U0000XXX1" || eph[0].ThreadTS != th.TS {
 		t.Errorf("ephemeral notes = %+v; want one to U0000XXX1 in the thread", eph)
+	}
+}
+
+// TestThreadPostRetried: Slack fails the thread post of a /progress; the
+// entry is saved, the post stays queued, and the next flush delivers it
+// in the task's thread.
+func TestThreadPostRetried(t *testing.T) {
+	e := threadEnv(t)
+	ctx := context.Background()
+	// U1, who sends test slash commands, reports for 市城管局.
+	if err := e.a.Bot.Store.ApplyPeople(ctx, storage.PeopleSpec{Units: []storage.UnitPeople{
+		{Unit: "市城管局", Members: []storage.PersonRef{{SlackID: "U1", Name: "赵六"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.slack.failNext(slackErr("internal_error"))
+	w := e.serve(signed("/slack/commands", "application/x-www-form-urlencoded", commandForm("/progress", "6 调查已启动", e.hooks.url("p"))))
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "已保存") {
+		t.Fatalf("status %d body %.200s; want the entry saved", w.Code, w.Body.String())
+	}
+	e.a.wait()
+	if n, _ := e.a.Bot.Store.PendingOutbox(ctx); n == 0 {
+		t.Fatalf("nothing queued after the failed thread post; it would be lost")
+	}
+	sent, failed, err := e.a.Bot.Deliver(ctx, testNow.Add(10*time.Minute), "test", e.a.Notifier.Send)
+	if err != nil || sent == 0 || failed != 0 {
+		t.Fatalf("flush = %d sent, %d failed, %v", sent, failed, err)
+	}
+	task, _ := e.a.Bot.Store.FindTask(ctx, 1, 6)
+	th, err := e.a.Bot.Store.FindThread(ctx, task.ID)
+	if err != nil {
+		t.Fatalf("no thread after the retry: %v", err)
+	}
+	var inThread int
+	for _, p := range e.slack.recorded() {
+		if p.Channel == "CTRACK" && p.ThreadTS == th.TS && strings.Contains(p.Text, "调查已启动") {
+			inThread++
+		}
+	}
+	if inThread != 1 {
+		t.Errorf("entry posted %d times in the thread; want once", inThread)
 	}
 }
