@@ -60,6 +60,10 @@ Run "taskbot COMMAND -h" for the flags of a command.
 
 // run is the whole program; main only supplies the process's environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprint(stdout, usage) // even when the environment is wrong
+		return nil
+	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err

@@ -230,19 +230,28 @@ func (s *Store) CloseTask(ctx context.Context, taskID uint, actor Actor, note st
 		if t.Closed() {
 			return Errorf(ECONFLICT, "任务 %s 已于 %s 销号", t.Code, t.ClosedAt.Format("2006-01-02"))
 		}
-		req, err := pending(tx, t.ID, KindCloseRequest, nil)
+		// Closing settles every request still pending on the task: the
+		// task's own close-out request is the one decided; the others
+		// (a milestone's close-out, extensions) are moot.
+		var open []Progress
+		err := tx.Where("task_id = ? AND kind IN ?", t.ID, []string{KindCloseRequest, KindExtensionRequest}).
+			Where("NOT EXISTS (SELECT 1 FROM audits a WHERE a.progress_id = progresses.id AND a.action IN ?)", decisions).
+			Order("id DESC").Find(&open).Error
 		if err != nil {
 			return err
 		}
-		if req != nil && req.MilestoneID != nil {
-			req = nil // a milestone's request is not the task's
+		var req *Progress
+		for i := range open {
+			if open[i].Kind == KindCloseRequest && open[i].MilestoneID == nil && req == nil {
+				req = &open[i]
+			}
 		}
 		d.Request = req
 		now := s.now()
 		if err := tx.Model(&t).Update("closed_at", now).Error; err != nil {
 			return err
 		}
-		if err := tx.Model(&Milestone{}).Where("task_id = ? AND open", t.ID).Update("open", false).Error; err != nil {
+		if err := tx.Model(&Milestone{}).Where("task_id = ? AND open = ?", t.ID, true).Update("open", false).Error; err != nil {
 			return err
 		}
 		if err := refreshNextDue(tx, t.ID); err != nil {
@@ -252,7 +261,20 @@ func (s *Store) CloseTask(ctx context.Context, taskID uint, actor Actor, note st
 		if req != nil {
 			a.ProgressID = &req.ID
 		}
-		return s.audit(tx, a)
+		if err := s.audit(tx, a); err != nil {
+			return err
+		}
+		for i := range open {
+			if &open[i] == req {
+				continue
+			}
+			err := s.audit(tx, Audit{Actor: actor.ID, ActorName: actor.Name, Action: ActionClosed, TaskID: &t.ID,
+				MilestoneID: open[i].MilestoneID, ProgressID: &open[i].ID, Details: "随任务销号"})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Decision{}, txError(err)

@@ -397,3 +397,39 @@ func TestBulkAndIncrementalSeedAgree(t *testing.T) {
 		t.Errorf("bulk and incremental seeding differ (-bulk +incremental):\n%s", diff)
 	}
 }
+
+// TestCloseSettlesEveryRequest: a close-out request for the task, then one
+// for a milestone; closing the task decides the first and settles both.
+func TestCloseSettlesEveryRequest(t *testing.T) {
+	ctx := context.Background()
+	store, err := storage.Open(filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang); err != nil {
+		t.Fatal(err)
+	}
+	t5, err := store.FindTask(ctx, 1, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := &storage.Progress{TaskID: t5.ID, Kind: storage.KindCloseRequest, Author: "U1", Text: "全部完成"}
+	if err := store.CreateProgress(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	ms := &storage.Progress{TaskID: t5.ID, Kind: storage.KindCloseRequest, MilestoneSeq: 3, Author: "U1", Text: "节点3完成"}
+	if err := store.CreateProgress(ctx, ms); err != nil {
+		t.Fatal(err)
+	}
+	d, err := store.CloseTask(ctx, t5.ID, storage.Actor{ID: "U_SUP"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Request == nil || d.Request.ID != task.ID {
+		t.Errorf("CloseTask decided %+v; want the task's own request %d", d.Request, task.ID)
+	}
+	if left, err := store.PendingRequests(ctx, t5.ID); err != nil || len(left) != 0 {
+		t.Errorf("after closing, %d requests still pending (%v)", len(left), err)
+	}
+}

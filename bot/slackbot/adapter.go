@@ -122,6 +122,7 @@ func (a *Adapter) goJob(f func(ctx context.Context)) {
 // "task 6", shared. Only a read-only command can be shared: in
 // "/progress 6 信息公开 …" every word is the reporter's.
 func commandText(slash, text string) (string, bool) {
+	text = unescaper.Replace(text) // Slack sends & < > as entities
 	name := strings.TrimLeft(strings.TrimSpace(slash), "/")
 	line := func(words []string) string {
 		if len(words) > 0 && bot.IsCommand(words[0]) || name == "" {

@@ -113,6 +113,7 @@ func TestCommandText(t *testing.T) {
 		{"/task", "6 销号 公开", "task 6 销号 公开", false},
 		{"/unit", "bind 市城管局 <@U1|a> 公开", "unit bind 市城管局 <@U1|a> 公开", false},
 		{"/unit", "members 城管 公开", "unit members 城管", true},
+		{"/progress", "6 A&amp;B &lt;已完成&gt;", "progress 6 A&B <已完成>", false},
 	}
 	for _, tt := range tests {
 		got, share := commandText(tt.slash, tt.text)
