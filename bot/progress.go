@@ -108,7 +108,9 @@ func ParseProgressBody(words []string) (ProgressArgs, error) {
 				i++
 			case storage.KindCloseRequest:
 				if i < len(words) {
-					if m, err := ParseMilestone(words[i]); err == nil && i+1 < len(words) {
+					// A number here names the milestone, even alone: "申请销号 2"
+					// must not become a request to close the whole task.
+					if m, err := ParseMilestone(words[i]); err == nil {
 						pa.Milestone = m
 						i++
 					}

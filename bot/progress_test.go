@@ -232,4 +232,9 @@ func TestParseProgress(t *testing.T) {
 			t.Errorf("ParseProgress(%q) = %+v", c.in, pa)
 		}
 	}
+	// A bare milestone number is the milestone, asking for the evidence,
+	// never a request to close the whole task with the text "2".
+	if pa, err := ParseProgress(splitArgs("5 申请销号 2")); err == nil || pa.Milestone != 2 {
+		t.Errorf("ParseProgress(%q) = %+v, %v; want milestone 2 and an error asking for evidence", "5 申请销号 2", pa, err)
+	}
 }
