@@ -41,8 +41,8 @@ type Progress struct {
 	Source   string `gorm:"size:16;not null;default:''"` // console, slack, thread
 	// Channel and SlackTS identify the Slack message a thread reply came
 	// from, so that a redelivered event is not recorded twice.
-	Channel   string    `gorm:"size:64;not null;default:''"`
-	SlackTS   string    `gorm:"size:32;not null;default:'';index"`
+	Channel   string    `gorm:"size:64;not null;default:'';uniqueIndex:idx_progress_slack_msg,priority:1,where:slack_ts <> ''"`
+	SlackTS   string    `gorm:"size:32;not null;default:'';uniqueIndex:idx_progress_slack_msg,priority:2,where:slack_ts <> ''"`
 	CreatedAt time.Time `gorm:"index:idx_progress_task,priority:2"`
 
 	Task *Task `gorm:"constraint:OnDelete:CASCADE"`
@@ -121,6 +121,9 @@ func (s *Store) CreateProgress(ctx context.Context, p *Progress) error {
 			return Errorf(ECONFLICT, "节点%d 已完成", m.Seq)
 		}
 		if err := tx.Omit(clause.Associations).Create(p).Error; err != nil {
+			if isUniqueViolation(err) { // the same Slack message, delivered twice at once
+				return Errorf(ECONFLICT, "该消息已记录为进展")
+			}
 			return err
 		}
 		if p.Kind == KindDone {
