@@ -275,18 +275,76 @@ func (s *Store) UnresolvedEmails(ctx context.Context) ([]Person, error) {
 	return ps, nil
 }
 
-// SetSlackID records the Slack ID found for a person known by email. It
-// returns ECONFLICT when another person already has that ID.
+// SetSlackID records the Slack user ID found for a person known by email.
+// When another person already has that ID (bound in chat by ID, listed in
+// the file by email), the two are one: the email-only record is merged
+// into the other — memberships, leader posts and the supervisor role move
+// over, the email is kept — in one transaction.
 func (s *Store) SetSlackID(ctx context.Context, personID uint, slackID string) error {
-	var n int64
-	db := s.db.WithContext(ctx)
-	if err := db.Model(&Person{}).Where("slack_id = ? AND id <> ?", slackID, personID).Count(&n).Error; err != nil {
-		return Internal(err)
-	}
-	if n > 0 {
-		return Errorf(ECONFLICT, "Slack 用户 %s 已对应另一人", slackID)
-	}
-	if err := db.Model(&Person{}).Where("id = ?", personID).Update("slack_id", slackID).Error; err != nil {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var other Person
+		err := tx.Where("slack_id = ? AND id <> ?", slackID, personID).Take(&other).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return tx.Model(&Person{}).Where("id = ?", personID).Update("slack_id", slackID).Error
+		}
+		if err != nil {
+			return err
+		}
+		var p Person
+		if err := tx.Take(&p, personID).Error; err != nil {
+			return err
+		}
+		var ms []Membership
+		if err := tx.Where("person_id = ?", p.ID).Find(&ms).Error; err != nil {
+			return err
+		}
+		for _, m := range ms {
+			m.PersonID = other.ID
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Omit(clause.Associations).Create(&m).Error; err != nil {
+				return err
+			}
+		}
+		var ls []LeaderHolder
+		if err := tx.Where("person_id = ?", p.ID).Find(&ls).Error; err != nil {
+			return err
+		}
+		for _, l := range ls {
+			l.PersonID = other.ID
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Omit(clause.Associations).Create(&l).Error; err != nil {
+				return err
+			}
+		}
+		var sv []Supervisor
+		if err := tx.Where("person_id = ?", p.ID).Find(&sv).Error; err != nil {
+			return err
+		}
+		for _, v := range sv {
+			v.PersonID = other.ID
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Omit(clause.Associations).Create(&v).Error; err != nil {
+				return err
+			}
+		}
+		for _, model := range []any{&Membership{}, &LeaderHolder{}, &Supervisor{}} {
+			if err := tx.Where("person_id = ?", p.ID).Delete(model).Error; err != nil {
+				return err
+			}
+		}
+		if err := tx.Delete(&Person{}, p.ID).Error; err != nil {
+			return err
+		}
+		updates := map[string]any{}
+		if other.Email == "" {
+			updates["email"] = p.Email
+		}
+		if other.Name == "" {
+			updates["name"] = p.Name
+		}
+		if len(updates) == 0 {
+			return nil
+		}
+		return tx.Model(&other).Updates(updates).Error
+	})
+	if err != nil {
 		return Internal(err)
 	}
 	return nil

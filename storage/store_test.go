@@ -433,3 +433,62 @@ func TestCloseSettlesEveryRequest(t *testing.T) {
 		t.Errorf("after closing, %d requests still pending (%v)", len(left), err)
 	}
 }
+
+// TestSlackIDMergesPeople: 张三 was bound in chat by Slack ID; the file
+// lists him by email as a supervisor. Resolving the email finds the same
+// Slack user: one person with both roles, at every start.
+func TestSlackIDMergesPeople(t *testing.T) {
+	ctx := context.Background()
+	store, err := storage.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang); err != nil {
+		t.Fatal(err)
+	}
+	names, err := store.UnitNames(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cg uint
+	for _, n := range names {
+		if n.Unit == "市城管局" {
+			cg = n.UnitID
+		}
+	}
+	if _, err := store.Bind(ctx, cg, storage.PersonRef{SlackID: "U0ZHANG", Name: "张三"}, storage.Actor{ID: "U_SUP"}); err != nil {
+		t.Fatal(err)
+	}
+	spec := storage.PeopleSpec{Supervisors: []storage.PersonRef{{Email: "zhang@example.gov.cn"}}}
+	for start := 0; start < 2; start++ {
+		if err := store.ApplyPeople(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+		emails, err := store.UnresolvedEmails(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range emails {
+			if err := store.SetSlackID(ctx, p.ID, "U0ZHANG"); err != nil {
+				t.Fatalf("start %d: SetSlackID = %v", start, err)
+			}
+		}
+	}
+	p, err := store.FindPerson(ctx, "U0ZHANG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles, err := store.PersonRoles(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !roles.Supervisor || roles.Units[cg] == "" || p.Email != "zhang@example.gov.cn" {
+		t.Errorf("merged person %+v roles %+v; want supervisor, member of 市城管局, with the email", p, roles)
+	}
+	var people int64
+	store.DB().Model(&storage.Person{}).Count(&people)
+	if people != 1 {
+		t.Errorf("%d people; want 1", people)
+	}
+}
