@@ -119,6 +119,9 @@ func TestScaleFloor(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a 10,000-task database")
 	}
+	if raceEnabled {
+		t.Skip("timings mean nothing under the race detector")
+	}
 	bt := scaleBot(t)
 	now := time.Date(2022, 6, 15, 9, 0, 0, 0, shanghai(t))
 	ctx := context.Background()
