@@ -66,7 +66,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
-		return err
+		if !wantsHelp(args) {
+			return err
+		}
+		// "taskbot console -h" with a broken environment: show the flags
+		// with the built-in defaults rather than only the error.
+		fmt.Fprintf(stderr, "taskbot: %v (defaults shown below)\n", err)
+		cfg, _ = config.Load(func(string) string { return "" })
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cmd := ""
@@ -95,6 +101,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			return true
+		}
+	}
+	return false
 }
 
 // commonFlags registers the flags every database-backed command takes, with

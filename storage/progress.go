@@ -134,8 +134,12 @@ func (s *Store) CreateProgress(ctx context.Context, p *Progress) error {
 				return err
 			}
 		}
-		return s.audit(tx, Audit{Actor: p.Author, ActorName: p.AuthorName, Action: kindAction[p.Kind],
+		err := s.audit(tx, Audit{Actor: p.Author, ActorName: p.AuthorName, Action: kindAction[p.Kind],
 			TaskID: &t.ID, MilestoneID: p.MilestoneID, ProgressID: &p.ID, UnitID: p.UnitID, Details: auditText(p)})
+		if err != nil || p.Kind != KindDone {
+			return err
+		}
+		return s.settleMilestone(tx, t.ID, m.ID, nil, Actor{ID: p.Author, Name: p.AuthorName})
 	})
 	if err != nil {
 		return txError(err)
@@ -210,6 +214,30 @@ func (s *Store) PendingRequests(ctx context.Context, taskID uint) ([]Progress, e
 	return out, nil
 }
 
+// settleMilestone settles the requests still pending on a milestone that
+// was just marked done (except decided, the one the decision answered):
+// a close-out or an extension of a done milestone is moot.
+func (s *Store) settleMilestone(tx *gorm.DB, taskID, milestoneID uint, decided *Progress, actor Actor) error {
+	var open []Progress
+	err := tx.Where("task_id = ? AND milestone_id = ? AND kind IN ?", taskID, milestoneID, []string{KindCloseRequest, KindExtensionRequest}).
+		Where("NOT EXISTS (SELECT 1 FROM audits a WHERE a.progress_id = progresses.id AND a.action IN ?)", decisions).
+		Find(&open).Error
+	if err != nil {
+		return err
+	}
+	for i := range open {
+		if decided != nil && open[i].ID == decided.ID {
+			continue
+		}
+		err := s.audit(tx, Audit{Actor: actor.ID, ActorName: actor.Name, Action: ActionMilestoneApproved, TaskID: &taskID,
+			MilestoneID: &milestoneID, ProgressID: &open[i].ID, Details: "随节点完成"})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Decision is the outcome of a supervisor's decision: the request it
 // settled (nil when there was none) and the milestone it changed.
 type Decision struct {
@@ -231,7 +259,7 @@ func (s *Store) CloseTask(ctx context.Context, taskID uint, actor Actor, note st
 			return err
 		}
 		if t.Closed() {
-			return Errorf(ECONFLICT, "任务 %s 已于 %s 销号", t.Code, t.ClosedAt.Format("2006-01-02"))
+			return Errorf(ECONFLICT, "任务 %s 已销号", t.Code) // no date: storage keeps UTC, users read their zone
 		}
 		// Closing settles every request still pending on the task: the
 		// task's own close-out request is the one decided; the others
@@ -313,7 +341,10 @@ func (s *Store) ApproveMilestone(ctx context.Context, taskID uint, seq int, acto
 		if req != nil {
 			a.ProgressID = &req.ID
 		}
-		return s.audit(tx, a)
+		if err := s.audit(tx, a); err != nil {
+			return err
+		}
+		return s.settleMilestone(tx, t.ID, m.ID, req, actor)
 	})
 	if err != nil {
 		return Decision{}, txError(err)

@@ -290,10 +290,6 @@ func (s *Store) OpenMilestones(ctx context.Context, f MilestoneFilter) ([]Milest
 // for a reminder pass over every open milestone: read with database/sql,
 // since gorm's reflection costs more than the query on thousands of rows.
 func (s *Store) allOpenMilestones(ctx context.Context, f MilestoneFilter) ([]MilestoneItem, error) {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return nil, Internal(err)
-	}
 	from, to := f.DueFrom.String(), f.DueTo.String()
 	if f.DueFrom.IsZero() {
 		from = "0000-00-00"
@@ -302,10 +298,10 @@ func (s *Store) allOpenMilestones(ctx context.Context, f MilestoneFilter) ([]Mil
 		to = "9999-99-99"
 	}
 	// Without the title: a reminder line does not show it.
-	rows, err := sqlDB.QueryContext(ctx, `SELECT m.id, m.task_id, m.seq, m.due, m.planned_due, m.text,
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT m.id, m.task_id, m.seq, m.due, m.planned_due, m.text,
 		t.code, t.section, t.number
 		FROM milestones m JOIN tasks t ON t.id = m.task_id
-		WHERE m.open = ? AND m.due >= ? AND m.due <= ? ORDER BY m.due, m.task_id, m.seq`, true, from, to)
+		WHERE m.open = ? AND m.due >= ? AND m.due <= ? ORDER BY m.due, m.task_id, m.seq`, true, from, to).Rows()
 	if err != nil {
 		return nil, Internal(err)
 	}

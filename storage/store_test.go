@@ -492,3 +492,45 @@ func TestSlackIDMergesPeople(t *testing.T) {
 		t.Errorf("%d people; want 1", people)
 	}
 }
+
+// TestDoneSettlesMilestoneRequests: an extension asked for milestone 1,
+// then the milestone is marked done: nothing stays pending.
+func TestDoneSettlesMilestoneRequests(t *testing.T) {
+	ctx := context.Background()
+	store, err := storage.Open(filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang); err != nil {
+		t.Fatal(err)
+	}
+	for _, approve := range []bool{false, true} {
+		number := 5
+		if approve {
+			number = 7
+		}
+		tk, err := store.FindTask(ctx, 1, number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ext := &storage.Progress{TaskID: tk.ID, Kind: storage.KindExtensionRequest, MilestoneSeq: 1, Author: "U1",
+			Text: "需要更多时间", ExtendTo: storage.NewDate(2021, 12, 31)}
+		if err := store.CreateProgress(ctx, ext); err != nil {
+			t.Fatal(err)
+		}
+		if approve {
+			if err := store.CreateProgress(ctx, &storage.Progress{TaskID: tk.ID, Kind: storage.KindCloseRequest, MilestoneSeq: 1, Author: "U1", Text: "已完成"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := store.ApproveMilestone(ctx, tk.ID, 1, storage.Actor{ID: "U_SUP"}); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := store.CreateProgress(ctx, &storage.Progress{TaskID: tk.ID, Kind: storage.KindDone, MilestoneSeq: 1, Author: "U1", Text: "已完成"}); err != nil {
+			t.Fatal(err)
+		}
+		if left, err := store.PendingRequests(ctx, tk.ID); err != nil || len(left) != 0 {
+			t.Errorf("approve=%v: %d requests still pending after the milestone was done (%v)", approve, len(left), err)
+		}
+	}
+}
