@@ -146,7 +146,16 @@ func runRemind(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	if err != nil {
 		return err
 	}
-	sent, failed, err := b.Deliver(ctx, now, holder(), sender(cfg, store, logger, stdout))
+	// Only what this pass queued: a reminder, notice or digest another
+	// process queued is that process's to send.
+	keys := make([]string, len(queued))
+	for i, q := range queued {
+		keys[i] = q.Key
+	}
+	sent, failed := 0, 0
+	if len(keys) > 0 {
+		sent, failed, err = b.Deliver(ctx, holder(), sender(cfg, store, logger, stdout), keys...)
+	}
 	if err != nil {
 		return err
 	}
@@ -188,7 +197,7 @@ func runDigest(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	if !queued {
 		fmt.Fprintf(stdout, "%s 的日报已排入过，不再重复发送。\n", storage.DateOf(now.In(cfg.Location)))
 	}
-	_, failed, err := b.Deliver(ctx, now, holder(), sender(cfg, store, logger, stdout))
+	_, failed, err := b.Deliver(ctx, holder(), sender(cfg, store, logger, stdout), bot.DigestKey(storage.DateOf(now.In(cfg.Location))))
 	if err != nil {
 		return err
 	}
@@ -203,7 +212,7 @@ func runDigest(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 func newScheduler(cfg config.Config, b *bot.Bot, send bot.Sender, logger *slog.Logger) (*scheduler.Scheduler, error) {
 	who := holder()
 	flush := func(ctx context.Context, now time.Time) error {
-		_, _, err := b.Deliver(ctx, now, who, send)
+		_, _, err := b.Deliver(ctx, who, send)
 		return err
 	}
 	rp, dp := remindPolicy(cfg), digestPolicy(cfg)

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"taskbot/bot"
+	"taskbot/storage"
 )
 
 // runCLI runs taskbot with args and env on a fresh database in dir.
@@ -79,5 +82,40 @@ func TestServeValidatesAtStart(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "SECRET") {
 			t.Errorf("error leaks a secret: %v", err)
 		}
+	}
+}
+
+// TestRemindLeavesOtherNotices: a thread post queued by serve is still
+// queued after `taskbot remind` runs without Slack (it prints and records
+// only what its own pass queued).
+func TestRemindLeavesOtherNotices(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "n.db")
+	env := map[string]string{"TASKBOT_DB": db}
+	if _, _, err := runCLI(t, env, "remind", "--at", "2021-09-22", "--dry-run"); err != nil { // create and seed
+		t.Fatal(err)
+	}
+	store, err := storage.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bot.New(store, nil, nil)
+	if _, err := b.Notify(context.Background(), []bot.Notice{{Thread: &bot.ThreadRef{TaskID: 6, TaskCode: "共性6"}, Reply: bot.Reply{Title: "进展"}}}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	out, _, err := runCLI(t, env, "remind", "--at", "2021-09-23")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "【共性6】") || strings.Contains(out, "进展\n") && strings.Contains(out, "共性6 跟踪线程") {
+		t.Errorf("remind printed serve's thread post:\n%.500s", out)
+	}
+	store, err = storage.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if n, _ := store.PendingOutbox(context.Background()); n != 1 {
+		t.Errorf("%d messages pending after remind; want 1 (serve's thread post)", n)
 	}
 }

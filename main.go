@@ -235,7 +235,7 @@ func runConsole(ctx context.Context, cfg config.Config, log *slog.Logger, args [
 		User:        *as,
 		Interactive: isTerminal(stdin),
 	}
-	c.Deliver = consoleSlack(ctx, cfg, c.Bot, now, log)
+	c.Deliver = consoleSlack(ctx, cfg, c.Bot, log)
 	return c.Run(ctx)
 }
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"time"
 
 	"github.com/slack-go/slack"
 
@@ -20,7 +19,7 @@ import (
 // SLACK_BOT_TOKEN is not set. Emails in the directory are resolved first.
 // Notices go through the outbox: what fails to post now stays queued and a
 // running `taskbot serve` retries it.
-func consoleSlack(ctx context.Context, cfg config.Config, b *bot.Bot, now func() time.Time, logger *slog.Logger) func(context.Context, []bot.Notice) error {
+func consoleSlack(ctx context.Context, cfg config.Config, b *bot.Bot, logger *slog.Logger) func(context.Context, []bot.Notice) error {
 	if cfg.SlackBotToken == "" {
 		return nil
 	}
@@ -30,10 +29,11 @@ func consoleSlack(ctx context.Context, cfg config.Config, b *bot.Bot, now func()
 	}
 	n := slackbot.NewNotifier(slackbot.NewPoster(api, logger), b.Store, cfg.Channel, logger)
 	return func(ctx context.Context, notices []bot.Notice) error {
-		if err := b.Notify(ctx, now(), notices); err != nil {
+		keys, err := b.Notify(ctx, notices)
+		if err != nil {
 			return err
 		}
-		_, failed, err := b.Deliver(ctx, now(), holder(), n.Send)
+		_, failed, err := b.Deliver(ctx, holder(), n.Send, keys...) // only these: never another process's
 		if err == nil && failed > 0 {
 			err = fmt.Errorf("%d 条未送达，已排队，taskbot serve 会重试", failed)
 		}

@@ -19,6 +19,10 @@ type Bot struct {
 	Store *storage.Store
 	Loc   *time.Location
 	Log   *slog.Logger
+	// Clock is real time for outbox bookkeeping (when a message is due,
+	// leased, retried); a request's or pass's "as of" moment never is.
+	// Tests pin it.
+	Clock func() time.Time
 }
 
 // New returns a Bot over store that counts days in loc.
@@ -26,7 +30,7 @@ func New(store *storage.Store, loc *time.Location, log *slog.Logger) *Bot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bot{Store: store, Loc: loc, Log: log}
+	return &Bot{Store: store, Loc: loc, Log: log, Clock: time.Now}
 }
 
 // Request is one command from a user.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"taskbot/storage"
@@ -39,15 +40,22 @@ func Backoff(attempts int) time.Duration {
 	return min(d, maxBackoff)
 }
 
-// Deliver sends the queued messages that are due at now, as holder (a name
-// unique to this process), at most deliverBatch of them. Each is leased
-// just before it is sent, so two processes never send it together, and
-// marked sent only after send returns nil; a failure is retried later with
+// Deliver sends the queued messages that are due, at most deliverBatch of
+// them: all of them, or only those whose key starts with one of only (a
+// command line tool sends what it queued, never another process's). Each
+// message is leased at Clock time just before it is sent, under a name
+// unique to this call, so a slow send never lets another flush send it
+// too; it is marked sent only after send returns nil, retried later with
 // Backoff, and given up after MaxAttempts. It returns how many were sent
 // and how many failed.
-func (b *Bot) Deliver(ctx context.Context, now time.Time, holder string, send Sender) (sent, failed int, err error) {
+func (b *Bot) Deliver(ctx context.Context, holder string, send Sender, only ...string) (sent, failed int, err error) {
+	var run [4]byte
+	if _, err := rand.Read(run[:]); err != nil {
+		return 0, 0, storage.Internal(err)
+	}
+	holder += "#" + hex.EncodeToString(run[:])
 	for range deliverBatch {
-		msgs, err := b.Store.Lease(ctx, holder, now, leaseTTL, 1)
+		msgs, err := b.Store.Lease(ctx, holder, b.clock(), leaseTTL, 1, only)
 		if err != nil || len(msgs) == 0 {
 			return sent, failed, err
 		}
@@ -59,7 +67,7 @@ func (b *Bot) Deliver(ctx context.Context, now time.Time, holder string, send Se
 		}
 		switch {
 		case err == nil:
-			if err := b.Store.MarkSent(ctx, m.ID, holder, now); err != nil {
+			if err := b.Store.MarkSent(ctx, m.ID, holder, b.clock()); err != nil {
 				return sent, failed, err
 			}
 			sent++
@@ -69,7 +77,7 @@ func (b *Bot) Deliver(ctx context.Context, now time.Time, holder string, send Se
 			err = b.Store.MarkDead(ctx, m.ID, holder, err.Error())
 		default:
 			b.Log.Warn("delivery failed; will retry", "key", m.Key, "attempt", m.Attempts+1, "err", err)
-			err = b.Store.MarkFailed(ctx, m.ID, holder, err.Error(), now.Add(Backoff(m.Attempts+1)))
+			err = b.Store.MarkFailed(ctx, m.ID, holder, err.Error(), b.clock().Add(Backoff(m.Attempts+1)))
 		}
 		if err != nil {
 			return sent, failed, err
@@ -77,6 +85,13 @@ func (b *Bot) Deliver(ctx context.Context, now time.Time, holder string, send Se
 		failed++
 	}
 	return sent, failed, nil
+}
+
+func (b *Bot) clock() time.Time {
+	if b.Clock == nil {
+		return time.Now()
+	}
+	return b.Clock()
 }
 
 // perRecipient splits a notice into one per recipient — its channel, each
@@ -87,7 +102,8 @@ func perRecipient(key string, n Notice) []Planned {
 	if n.Thread != nil {
 		one := n
 		one.Channel, one.UserIDs = "", nil
-		out = append(out, Planned{Key: key + ":thread", Notice: one})
+		// A task's thread posts go out in the order they were queued.
+		out = append(out, Planned{Key: key + ":thread", Notice: one, Group: fmt.Sprintf("thread:%d", n.Thread.TaskID)})
 	}
 	if n.Channel != "" {
 		one := n
@@ -107,16 +123,16 @@ func perRecipient(key string, n Notice) []Planned {
 }
 
 // Enqueue queues a notice for delivery under key (once: a key already
-// queued is not queued again), one outbox message per recipient. It reports
-// whether anything was queued.
-func (b *Bot) Enqueue(ctx context.Context, now time.Time, key, kind string, n Notice) (bool, error) {
+// queued is not queued again), one outbox message per recipient, due now
+// by Clock. It reports whether anything was queued.
+func (b *Bot) Enqueue(ctx context.Context, key, kind string, n Notice) (bool, error) {
 	var msgs []storage.Outbox
 	for _, one := range perRecipient(key, n) {
 		payload, err := json.Marshal(one.Notice)
 		if err != nil {
 			return false, storage.Internal(err)
 		}
-		msgs = append(msgs, storage.Outbox{Key: one.Key, Kind: kind, Payload: string(payload), NextAttemptAt: now})
+		msgs = append(msgs, storage.Outbox{Key: one.Key, Kind: kind, Group: one.Group, Payload: string(payload), NextAttemptAt: b.clock()})
 	}
 	queued, err := b.Store.Claim(ctx, nil, msgs)
 	return len(queued) > 0, err
@@ -127,17 +143,21 @@ func (b *Bot) Enqueue(ctx context.Context, now time.Time, key, kind string, n No
 const KindNotice = "notice"
 
 // Notify queues a command's notices for delivery, one outbox message per
-// recipient, so that a failed post is retried instead of lost. The caller
-// delivers them (Deliver) right after, and the scheduler's flush retries.
-func (b *Bot) Notify(ctx context.Context, now time.Time, notices []Notice) error {
+// recipient, so that a failed post is retried instead of lost. It returns
+// their keys: the caller delivers them (Deliver) right after, and the
+// scheduler's flush retries.
+func (b *Bot) Notify(ctx context.Context, notices []Notice) ([]string, error) {
+	var keys []string
 	for _, n := range notices {
 		var id [8]byte
 		if _, err := rand.Read(id[:]); err != nil {
-			return storage.Internal(err)
+			return nil, storage.Internal(err)
 		}
-		if _, err := b.Enqueue(ctx, now, "notice:"+hex.EncodeToString(id[:]), KindNotice, n); err != nil {
-			return err
+		key := "notice:" + hex.EncodeToString(id[:])
+		if _, err := b.Enqueue(ctx, key, KindNotice, n); err != nil {
+			return nil, err
 		}
+		keys = append(keys, key)
 	}
-	return nil
+	return keys, nil
 }

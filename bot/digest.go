@@ -121,6 +121,9 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 	return r, nil
 }
 
+// DigestKey is the outbox key (prefix) of the digest of day.
+func DigestKey(day storage.Date) string { return "digest:" + day.String() }
+
 // QueueDigest queues the digest as of now for p.Channel, once per day: a
 // second call on the same day, from any process, queues nothing. It
 // returns the digest and whether it was queued.
@@ -129,6 +132,6 @@ func (b *Bot) QueueDigest(ctx context.Context, now time.Time, p DigestPolicy) (R
 	if err != nil {
 		return r, false, err
 	}
-	ok, err := b.Enqueue(ctx, now, "digest:"+b.today(now).String(), KindDigest, Notice{To: "日报频道", Channel: p.Channel, Reply: r})
+	ok, err := b.Enqueue(ctx, DigestKey(b.today(now)), KindDigest, Notice{To: "日报频道", Channel: p.Channel, Reply: r})
 	return r, ok, err
 }

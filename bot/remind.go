@@ -54,6 +54,8 @@ type Planned struct {
 	Key    string
 	Kind   string
 	Notice Notice
+	// Group orders delivery: messages of one group go out in queue order.
+	Group string
 }
 
 // ReminderPlan is what a pass would do: the steps it claims and the
@@ -427,7 +429,7 @@ func (b *Bot) RunReminders(ctx context.Context, now time.Time, p RemindPolicy) (
 				if err != nil {
 					return nil, storage.Internal(err)
 				}
-				msgs = append(msgs, storage.Outbox{Key: one.Key, Kind: m.Kind, Payload: string(payload), NextAttemptAt: now})
+				msgs = append(msgs, storage.Outbox{Key: one.Key, Kind: m.Kind, Group: one.Group, Payload: string(payload), NextAttemptAt: b.clock()})
 			}
 		}
 		_, err = b.Store.Claim(ctx, plan.Steps, msgs)

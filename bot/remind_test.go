@@ -319,11 +319,11 @@ func TestReminderExactlyOnce(t *testing.T) {
 		t.Fatalf("second pass the same day = %d messages, %v; want none", len(again), err)
 	}
 	rec := &recorder{}
-	sent, failed, err := b.Deliver(ctx, now, "p1", rec.send)
+	sent, failed, err := b.Deliver(ctx, "p1", rec.send)
 	if err != nil || sent != len(first) || failed != 0 {
 		t.Fatalf("Deliver = %d sent, %d failed, %v; want %d sent", sent, failed, err, len(first))
 	}
-	if sent, _, _ := b.Deliver(ctx, now.Add(time.Hour), "p1", rec.send); sent != 0 {
+	if sent, _, _ := b.Deliver(ctx, "p1", rec.send); sent != 0 {
 		t.Errorf("Deliver again sent %d; want 0", sent)
 	}
 }
@@ -370,12 +370,13 @@ func TestSlackDownForAnHour(t *testing.T) {
 	ctx := context.Background()
 	b := remindBot(t)
 	start := at(t, "2021-09-23")
+	clock := start
+	b.Clock = func() time.Time { return clock }
 	queued, err := b.RunReminders(ctx, start, policy())
 	if err != nil {
 		t.Fatal(err)
 	}
 	up := start.Add(time.Hour)
-	var clock time.Time
 	rec := &recorder{fail: func(bot.Notice) error {
 		if clock.Before(up) {
 			return errors.New("slack: service unavailable")
@@ -383,7 +384,7 @@ func TestSlackDownForAnHour(t *testing.T) {
 		return nil
 	}}
 	for clock = start; clock.Before(start.Add(3 * time.Hour)); clock = clock.Add(time.Minute) {
-		if _, _, err := b.Deliver(ctx, clock, "p1", rec.send); err != nil {
+		if _, _, err := b.Deliver(ctx, "p1", rec.send); err != nil {
 			t.Fatal(err)
 		}
 		if rec.count() == len(queued) {
@@ -424,7 +425,7 @@ func TestTwoSchedulersOneFile(t *testing.T) {
 					t.Error(err)
 				}
 				queued[i] = len(q)
-				if _, _, err := b.Deliver(ctx, now, fmt.Sprintf("p%d", i), rec.send); err != nil {
+				if _, _, err := b.Deliver(ctx, fmt.Sprintf("p%d", i), rec.send); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -439,7 +440,7 @@ func TestTwoSchedulersOneFile(t *testing.T) {
 		}
 	}
 	for _, b := range []*bot.Bot{b1, b2} {
-		if _, _, err := b.Deliver(ctx, at(t, "2021-10-15"), "late", rec.send); err != nil {
+		if _, _, err := b.Deliver(ctx, "late", rec.send); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -547,11 +548,11 @@ func TestTimesAcrossZones(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2021, 9, 23, 9, 0, 0, 0, loc)
-	got, err := b.Store.Lease(ctx, "cli", now.UTC().Add(time.Hour), 5*time.Minute, 10)
+	got, err := b.Store.Lease(ctx, "cli", now.UTC().Add(time.Hour), 5*time.Minute, 10, nil)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("Lease by the UTC clock = %d, %v", len(got), err)
 	}
-	again, err := b.Store.Lease(ctx, "serve", now.Add(time.Hour+30*time.Second), 5*time.Minute, 10)
+	again, err := b.Store.Lease(ctx, "serve", now.Add(time.Hour+30*time.Second), 5*time.Minute, 10, nil)
 	if err != nil || len(again) != 0 {
 		t.Errorf("a Shanghai clock leased a message leased 30 s earlier by a UTC clock: %d, %v", len(again), err)
 	}
@@ -570,6 +571,8 @@ func TestBadRecipientAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := at(t, "2021-09-23")
+	clock := start
+	b.Clock = func() time.Time { return clock }
 	if _, err := b.RunReminders(ctx, start, policy()); err != nil {
 		t.Fatal(err)
 	}
@@ -579,8 +582,8 @@ func TestBadRecipientAlone(t *testing.T) {
 		}
 		return nil
 	}}
-	for clock := start; clock.Before(start.Add(3 * 24 * time.Hour)); clock = clock.Add(10 * time.Minute) {
-		if _, _, err := b.Deliver(ctx, clock, "p1", rec.send); err != nil {
+	for ; clock.Before(start.Add(3 * 24 * time.Hour)); clock = clock.Add(10 * time.Minute) {
+		if _, _, err := b.Deliver(ctx, "p1", rec.send); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -601,5 +604,71 @@ func TestBadRecipientAlone(t *testing.T) {
 	}
 	if pending, _ := b.Store.PendingOutbox(ctx); pending != 0 {
 		t.Errorf("%d messages still pending after three days", pending)
+	}
+}
+
+// TestThreadPostsInOrder: the first of two posts to a task's thread fails;
+// the second waits for it, so the thread reads in order.
+func TestThreadPostsInOrder(t *testing.T) {
+	ctx := context.Background()
+	b := remindBot(t)
+	clock := at(t, "2021-09-23")
+	b.Clock = func() time.Time { return clock }
+	th := &bot.ThreadRef{TaskID: 6, TaskCode: "共性6"}
+	if _, err := b.Notify(ctx, []bot.Notice{{Thread: th, Reply: bot.Reply{Title: "first"}}, {Thread: th, Reply: bot.Reply{Title: "second"}}}); err != nil {
+		t.Fatal(err)
+	}
+	failed := false
+	rec := &recorder{fail: func(n bot.Notice) error {
+		if n.Reply.Title == "first" && !failed {
+			failed = true
+			return errors.New("slack: internal_error")
+		}
+		return nil
+	}}
+	for i := 0; i < 5; i++ {
+		if _, _, err := b.Deliver(ctx, "p1", rec.send); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Minute)
+	}
+	var order []string
+	for _, n := range rec.got {
+		order = append(order, n.Reply.Title)
+	}
+	if !slices.Equal(order, []string{"first", "second"}) {
+		t.Errorf("thread posts went out as %v; want [first second]", order)
+	}
+}
+
+// TestSlowSendKeepsLease: each send takes 6 minutes (429 waits), less than
+// the 10-minute lease; while the second message is being sent, 12 minutes
+// into the run, another process finds nothing to take (its lease started
+// when it was taken, not when the run began).
+func TestSlowSendKeepsLease(t *testing.T) {
+	ctx := context.Background()
+	b := remindBot(t)
+	clock := at(t, "2021-09-23")
+	b.Clock = func() time.Time { return clock }
+	if _, err := b.Notify(ctx, []bot.Notice{{Channel: "C1", Reply: bot.Reply{Title: "one"}}, {Channel: "C2", Reply: bot.Reply{Title: "two"}}}); err != nil {
+		t.Fatal(err)
+	}
+	stolen := 0
+	send := func(ctx context.Context, n bot.Notice) error {
+		clock = clock.Add(6 * time.Minute)
+		if n.Reply.Title == "two" {
+			got, err := b.Store.Lease(ctx, "other-process", clock, 10*time.Minute, 10, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			stolen += len(got)
+		}
+		return nil
+	}
+	if sent, _, err := b.Deliver(ctx, "p1", send); err != nil || sent != 2 {
+		t.Fatalf("Deliver = %d sent, %v", sent, err)
+	}
+	if stolen != 0 {
+		t.Errorf("another process leased %d message(s) while they were being sent", stolen)
 	}
 }

@@ -32,6 +32,9 @@ type Outbox struct {
 	// Key identifies the message for dedupe (e.g. "digest:2021-09-23").
 	Key  string `gorm:"size:128;not null;uniqueIndex"`
 	Kind string `gorm:"size:16;not null"`
+	// Group orders delivery: a message is not sent while an earlier one
+	// of its group is unsent (a task's thread posts stay in order).
+	Group string `gorm:"column:grp;size:64;not null;default:'';index"`
 	// Payload is the message, encoded by the core (opaque here).
 	Payload       string `gorm:"type:text;not null"`
 	CreatedAt     time.Time
@@ -143,28 +146,43 @@ func (s *Store) Enqueue(ctx context.Context, m Outbox) (bool, error) {
 }
 
 // Lease takes up to limit unsent messages whose next attempt is due at now
-// and that no live lease holds, for holder, until now+ttl. A message is
-// leased by one holder at a time, so two processes never send it together.
-func (s *Store) Lease(ctx context.Context, holder string, now time.Time, ttl time.Duration, limit int) ([]Outbox, error) {
+// and that no live lease holds, for holder, until now+ttl; with prefixes,
+// only messages whose key starts with one of them. A message waits while an
+// earlier message of its group is unsent. A message is leased by one
+// holder at a time, so two processes never send it together.
+func (s *Store) Lease(ctx context.Context, holder string, now time.Time, ttl time.Duration, limit int, prefixes []string) ([]Outbox, error) {
 	now = now.UTC()
+	const due = `sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until < ?)`
+	q := s.db.WithContext(ctx).Model(&Outbox{}).Where(due, now, now).
+		Where(`(grp = '' OR NOT EXISTS (SELECT 1 FROM outboxes e WHERE e.grp = outboxes.grp AND e.id < outboxes.id
+			AND e.sent_at IS NULL AND e.dead_at IS NULL))`)
+	if len(prefixes) > 0 {
+		var or []string
+		var args []any
+		for _, p := range prefixes {
+			or = append(or, `key LIKE ? ESCAPE '\'`)
+			args = append(args, likePrefix(p))
+		}
+		q = q.Where("("+strings.Join(or, " OR ")+")", args...)
+	}
 	var ids []uint
-	err := s.db.WithContext(ctx).Model(&Outbox{}).
-		Where("sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until < ?)", now, now).
-		Order("next_attempt_at, id").Limit(limit).Pluck("id", &ids).Error
-	if err != nil {
+	// A few more candidates than needed: another process may take some.
+	if err := q.Order("next_attempt_at, id").Limit(limit*4+4).Pluck("id", &ids).Error; err != nil {
 		return nil, Internal(err)
 	}
 	until := now.Add(ttl)
 	var out []Outbox
 	for _, id := range ids {
-		res := s.db.WithContext(ctx).Model(&Outbox{}).
-			Where("id = ? AND sent_at IS NULL AND (leased_until IS NULL OR leased_until < ?)", id, now).
+		if len(out) == limit {
+			break
+		}
+		res := s.db.WithContext(ctx).Model(&Outbox{}).Where("id = ? AND "+due, id, now, now).
 			Updates(map[string]any{"leased_by": holder, "leased_until": until})
 		if res.Error != nil {
 			return nil, Internal(res.Error)
 		}
 		if res.RowsAffected == 0 {
-			continue // another process took it in between
+			continue // another process took it, or gave it up, in between
 		}
 		var m Outbox
 		if err := s.db.WithContext(ctx).Take(&m, id).Error; err != nil {
@@ -173,6 +191,11 @@ func (s *Store) Lease(ctx context.Context, holder string, now time.Time, ttl tim
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// likePrefix makes a LIKE pattern matching strings that start with p.
+func likePrefix(p string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(p) + "%"
 }
 
 // MarkSent records that the message was accepted by the chat platform.

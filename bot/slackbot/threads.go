@@ -95,12 +95,12 @@ func (a *Adapter) deliver(notices []bot.Notice) {
 	if a.Notifier == nil || len(notices) == 0 {
 		return
 	}
-	if err := a.Bot.Notify(context.Background(), a.Now(), notices); err != nil {
+	if _, err := a.Bot.Notify(context.Background(), notices); err != nil {
 		a.Log.Error("notices not queued", "err", err)
 		return
 	}
 	a.goJob(func(ctx context.Context) {
-		if _, failed, err := a.Bot.Deliver(ctx, a.Now(), a.Holder, a.Notifier.Send); err != nil || failed > 0 {
+		if _, failed, err := a.Bot.Deliver(ctx, a.Holder, a.Notifier.Send); err != nil || failed > 0 {
 			a.Log.Warn("notices not all delivered; queued for retry", "failed", failed, "err", err)
 		}
 	})

@@ -141,7 +141,8 @@ func TestThreadPostRetried(t *testing.T) {
 	if n, _ := e.a.Bot.Store.PendingOutbox(ctx); n == 0 {
 		t.Fatalf("nothing queued after the failed thread post; it would be lost")
 	}
-	sent, failed, err := e.a.Bot.Deliver(ctx, testNow.Add(10*time.Minute), "test", e.a.Notifier.Send)
+	e.a.Bot.Clock = func() time.Time { return time.Now().Add(10 * time.Minute) } // past the retry backoff
+	sent, failed, err := e.a.Bot.Deliver(ctx, "test", e.a.Notifier.Send)
 	if err != nil || sent == 0 || failed != 0 {
 		t.Fatalf("flush = %d sent, %d failed, %v", sent, failed, err)
 	}
