@@ -98,7 +98,12 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stderr io.W
 	}
 	a := slackbot.New(bot.New(store, cfg.Location, logger), slackbot.NewPoster(api, logger), logger)
 	a.SigningSecret = cfg.SlackSigningSecret
-	a.Notifier = slackbot.NewNotifier(a.Poster, store, cfg.Channel, logger)
+	notifier := slackbot.NewNotifier(a.Poster, store, cfg.Channel, logger)
+	if api != nil {
+		// Without a bot token nothing can be posted: notices are not
+		// queued to fail until they are given up.
+		a.Notifier = notifier
+	}
 	if api != nil {
 		if err := slackbot.ResolveEmails(ctx, store, api, logger); err != nil {
 			logger.Warn("emails not resolved", "err", err)
@@ -107,7 +112,7 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stderr io.W
 
 	// Reminders and the digest: specs are validated before anything runs.
 	a.Holder = holder()
-	sched, err := newScheduler(cfg, a.Bot, a.Notifier.Send, logger)
+	sched, err := newScheduler(cfg, a.Bot, notifier.Send, logger)
 	if err != nil {
 		return err
 	}

@@ -119,6 +119,15 @@ func ReadOnly(text string) bool {
 	return true
 }
 
+// CommandName returns the canonical name of the command a word names
+// ("任务" → "task"), or "".
+func CommandName(word string) string {
+	if c := lookup(word); c != nil {
+		return c.name
+	}
+	return ""
+}
+
 // IsCommand reports whether name (case-insensitive) is a command or alias,
 // so adapters can tell "/task due 30" (a command) from "/task 6" (a task).
 func IsCommand(name string) bool { return lookup(name) != nil }

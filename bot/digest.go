@@ -60,6 +60,12 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 		{Status: StatusGreen, Text: fmt.Sprintf("正常推进 %d 个", c.Later)},
 		{Status: StatusDone, Text: fmt.Sprintf("已完成 %d 个", c.Done)},
 	}})
+	if dead, err := b.Store.DeadOutbox(ctx); err != nil {
+		return Reply{}, err
+	} else if dead > 0 {
+		// Someone did not get a reminder or a notice: the office should know.
+		r.Footnotes = append(r.Footnotes, fmt.Sprintf("⚠️ 有 %d 条提醒或通知多次发送失败已放弃（如用户已离职、频道不可见），请核对单位成员和频道配置。", dead))
+	}
 
 	overdue, total, err := b.Store.OpenMilestones(ctx, storage.MilestoneFilter{DueTo: today.AddDays(-1), Limit: digestListMax})
 	if err != nil {
@@ -117,7 +123,7 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 	}
 	s.More = total - len(news)
 	r.Sections = append(r.Sections, s)
-	r.Footnotes = []string{"查看详情：/overdue、/due 14、/task 编号"}
+	r.Footnotes = append(r.Footnotes, "查看详情：/overdue、/due 14、/task 编号")
 	return r, nil
 }
 

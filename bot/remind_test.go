@@ -602,6 +602,9 @@ func TestBadRecipientAlone(t *testing.T) {
 	if dead, _ := b.Store.DeadOutbox(ctx); dead != 1 {
 		t.Errorf("%d messages given up; want 1 (to U_GONE)", dead)
 	}
+	if r, err := b.Digest(ctx, start.Add(3*24*time.Hour), bot.DefaultDigestPolicy()); err != nil || !strings.Contains(r.Text(), "1 条提醒或通知多次发送失败") {
+		t.Errorf("the digest does not tell the office about the message given up (%v)", err)
+	}
 	if pending, _ := b.Store.PendingOutbox(ctx); pending != 0 {
 		t.Errorf("%d messages still pending after three days", pending)
 	}

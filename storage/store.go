@@ -72,6 +72,16 @@ func Open(path string) (*Store, error) {
 }
 
 func (s *Store) migrate() error {
+	// The unique (channel, slack_ts) index on progresses came after the
+	// table: keep the first of any duplicate pair so it can be created.
+	m := s.db.Migrator()
+	if m.HasTable(&Progress{}) && !m.HasIndex(&Progress{}, "idx_progress_slack_msg") {
+		err := s.db.Exec(`UPDATE progresses SET slack_ts = '' WHERE slack_ts <> '' AND id NOT IN (
+			SELECT MIN(id) FROM progresses WHERE slack_ts <> '' GROUP BY channel, slack_ts)`).Error
+		if err != nil {
+			return err
+		}
+	}
 	return s.db.AutoMigrate(&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &UnitAlias{}, &UnitMember{}, &UnitTask{}, &ReminderStep{}, &Outbox{}, &Meta{},
 		&Person{}, &Membership{}, &UnitChannel{}, &LeaderHolder{}, &Supervisor{}, &Progress{}, &Thread{}, &Audit{})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -122,7 +123,6 @@ func (a *Adapter) goJob(f func(ctx context.Context)) {
 // "task 6", shared. Only a read-only command can be shared: in
 // "/progress 6 信息公开 …" every word is the reporter's.
 func commandText(slash, text string) (string, bool) {
-	text = unescaper.Replace(text) // Slack sends & < > as entities
 	name := strings.TrimLeft(strings.TrimSpace(slash), "/")
 	line := func(words []string) string {
 		if len(words) > 0 && bot.IsCommand(words[0]) || name == "" {
@@ -130,11 +130,37 @@ func commandText(slash, text string) (string, bool) {
 		}
 		return strings.TrimSpace(name + " " + strings.Join(words, " "))
 	}
+	// Markup first (it uses literal < >), then the entities Slack sends
+	// for what the person typed (&amp; &lt; &gt;).
 	words, share := stripShare(text)
 	if stripped := line(words); bot.ReadOnly(stripped) {
-		return stripped, share
+		return unescaper.Replace(readable(stripped)), share
 	}
-	return line(strings.FieldsFunc(text, unicode.IsSpace)), false
+	return unescaper.Replace(readable(line(strings.FieldsFunc(text, unicode.IsSpace)))), false
+}
+
+// slackMarkup is an escaped mention, channel or link: <@U1|zhang>,
+// <#C1|general>, <https://x|label>, <!here>.
+var slackMarkup = regexp.MustCompile(`<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>`)
+
+// readable turns Slack's markup into what the person typed, so saved text
+// reads "@张三" and "https://…": <@U1|张三> → @张三, <#C1|general> →
+// #general, <https://x|x> → https://x. A unit command keeps the markup:
+// "unit bind 市城管局 <@U1|张三>" names the person by ID.
+func readable(line string) string {
+	if f := strings.Fields(line); len(f) > 0 && bot.CommandName(f[0]) == "unit" {
+		return line
+	}
+	return slackMarkup.ReplaceAllStringFunc(line, func(m string) string {
+		p := slackMarkup.FindStringSubmatch(m)
+		switch {
+		case (p[1] == "@" || p[1] == "#") && p[3] != "":
+			return p[1] + p[3]
+		case p[1] == "":
+			return p[2] // a link: its URL
+		}
+		return m
+	})
 }
 
 // stripShare splits text into words and removes the share words.
@@ -324,7 +350,7 @@ func messageText(s string) string {
 		}
 		s = strings.TrimLeftFunc(s[j+1:], unicode.IsSpace)
 	}
-	return unescaper.Replace(s)
+	return unescaper.Replace(readable(s))
 }
 
 var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")

@@ -114,6 +114,8 @@ func TestCommandText(t *testing.T) {
 		{"/unit", "bind 市城管局 <@U1|a> 公开", "unit bind 市城管局 <@U1|a> 公开", false},
 		{"/unit", "members 城管 公开", "unit members 城管", true},
 		{"/progress", "6 A&amp;B &lt;已完成&gt;", "progress 6 A&B <已完成>", false},
+		{"/progress", "6 请 <@U1|张三> 核实 <https://x.cn/a|x.cn/a> <#C9|督查>", "progress 6 请 @张三 核实 https://x.cn/a #督查", false},
+		{"/unit", "bind 市城管局 <@U1|张三>", "unit bind 市城管局 <@U1|张三>", false},
 	}
 	for _, tt := range tests {
 		got, share := commandText(tt.slash, tt.text)
@@ -515,6 +517,7 @@ func TestMessageText(t *testing.T) {
 		{"  <@UBOT>   <@UBOT2> task 6", "task 6"},
 		{"<@UBOT> unit bind 市城管局 <@U456|zhang>", "unit bind 市城管局 <@U456|zhang>"},
 		{"<@UBOT> search a &amp; b", "search a & b"},
+		{"<@UBOT> progress 6 请 <@U9|李四> 看 <https://x.cn|x.cn>", "progress 6 请 @李四 看 https://x.cn"},
 		{"task 6", "task 6"},
 	} {
 		if got := messageText(tt.in); got != tt.want {
