@@ -275,6 +275,22 @@ func (s *Store) UnresolvedEmails(ctx context.Context) ([]Person, error) {
 	return ps, nil
 }
 
+// reassign moves a person's rows of T to another person (move sets the new
+// person on a row), keeping the rows the other person already has.
+func reassign[T any](tx *gorm.DB, from uint, move func(*T)) error {
+	var rows []T
+	if err := tx.Where("person_id = ?", from).Find(&rows).Error; err != nil {
+		return err
+	}
+	for i := range rows {
+		move(&rows[i])
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Omit(clause.Associations).Create(&rows[i]).Error; err != nil {
+			return err
+		}
+	}
+	return tx.Where("person_id = ?", from).Delete(new(T)).Error
+}
+
 // SetSlackID records the Slack user ID found for a person known by email.
 // When another person already has that ID (bound in chat by ID, listed in
 // the file by email), the two are one: the email-only record is merged
@@ -294,40 +310,14 @@ func (s *Store) SetSlackID(ctx context.Context, personID uint, slackID string) e
 		if err := tx.Take(&p, personID).Error; err != nil {
 			return err
 		}
-		var ms []Membership
-		if err := tx.Where("person_id = ?", p.ID).Find(&ms).Error; err != nil {
+		if err := reassign(tx, p.ID, func(m *Membership) { m.PersonID = other.ID }); err != nil {
 			return err
 		}
-		for _, m := range ms {
-			m.PersonID = other.ID
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Omit(clause.Associations).Create(&m).Error; err != nil {
-				return err
-			}
-		}
-		var ls []LeaderHolder
-		if err := tx.Where("person_id = ?", p.ID).Find(&ls).Error; err != nil {
+		if err := reassign(tx, p.ID, func(l *LeaderHolder) { l.PersonID = other.ID }); err != nil {
 			return err
 		}
-		for _, l := range ls {
-			l.PersonID = other.ID
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Omit(clause.Associations).Create(&l).Error; err != nil {
-				return err
-			}
-		}
-		var sv []Supervisor
-		if err := tx.Where("person_id = ?", p.ID).Find(&sv).Error; err != nil {
+		if err := reassign(tx, p.ID, func(v *Supervisor) { v.PersonID = other.ID }); err != nil {
 			return err
-		}
-		for _, v := range sv {
-			v.PersonID = other.ID
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Omit(clause.Associations).Create(&v).Error; err != nil {
-				return err
-			}
-		}
-		for _, model := range []any{&Membership{}, &LeaderHolder{}, &Supervisor{}} {
-			if err := tx.Where("person_id = ?", p.ID).Delete(model).Error; err != nil {
-				return err
-			}
 		}
 		if err := tx.Delete(&Person{}, p.ID).Error; err != nil {
 			return err
