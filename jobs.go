@@ -153,11 +153,16 @@ func runRemind(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 		keys[i] = q.Key
 	}
 	sent, failed := 0, 0
-	if len(keys) > 0 {
-		sent, failed, err = b.Deliver(ctx, holder(), sender(cfg, store, logger, stdout), keys...)
-	}
-	if err != nil {
-		return err
+	send := sender(cfg, store, logger, stdout)
+	for len(keys) > 0 { // Deliver takes a batch at a time
+		s, f, err := b.Deliver(ctx, holder(), send, keys...)
+		if err != nil {
+			return err
+		}
+		sent, failed = sent+s, failed+f
+		if s+f == 0 || f > 0 {
+			break // nothing left, or failures: they wait for their backoff
+		}
 	}
 	fmt.Fprintf(stdout, "截至 %s：新排入 %d 条提醒；本次发送 %d 条，失败 %d 条（失败的稍后重试）。\n", storage.DateOf(now.In(cfg.Location)), len(queued), sent, failed)
 	if failed > 0 {
