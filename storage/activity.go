@@ -19,31 +19,6 @@ func chunks(ids []uint, f func([]uint) error) error {
 	return nil
 }
 
-// LastProgressAt returns, for each of the tasks that has progress, the time
-// of its latest entry.
-func (s *Store) LastProgressAt(ctx context.Context, taskIDs []uint) (map[uint]time.Time, error) {
-	out := map[uint]time.Time{}
-	err := chunks(taskIDs, func(ids []uint) error {
-		var rows []struct {
-			TaskID uint
-			Last   time.Time
-		}
-		// MAX over a DATETIME loses its type in SQLite, so take the newest row.
-		err := s.db.WithContext(ctx).Raw(`SELECT p.task_id, p.created_at AS last FROM progresses p
-			WHERE p.task_id IN ? AND NOT EXISTS (SELECT 1 FROM progresses q
-				WHERE q.task_id = p.task_id AND (q.created_at > p.created_at OR q.created_at = p.created_at AND q.id > p.id))`, ids).
-			Scan(&rows).Error
-		for _, r := range rows {
-			out[r.TaskID] = r.Last
-		}
-		return err
-	})
-	if err != nil {
-		return nil, Internal(err)
-	}
-	return out, nil
-}
-
 // Threads returns the tracking threads of the tasks that have one.
 func (s *Store) Threads(ctx context.Context, taskIDs []uint) (map[uint]Thread, error) {
 	out := map[uint]Thread{}

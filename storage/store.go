@@ -109,16 +109,6 @@ func (s *Store) now() time.Time {
 	return s.Now().UTC()
 }
 
-// preloadTask loads everything a task card shows.
-func preloadTask(db *gorm.DB) *gorm.DB {
-	return db.
-		Preload("Measures", func(db *gorm.DB) *gorm.DB { return db.Order("seq") }).
-		Preload("Milestones", func(db *gorm.DB) *gorm.DB { return db.Order("seq") }).
-		Preload("Leaders", func(db *gorm.DB) *gorm.DB { return db.Order("seq") }).
-		Preload("Units", func(db *gorm.DB) *gorm.DB { return db.Order("role, seq") }).
-		Preload("Units.Unit")
-}
-
 // FindTask returns the task with the given section and number, with its
 // measures, milestones, leaders and units. It returns ENOTFOUND when there is
 // no such task. Two queries: the task row (whose doc column carries the
@@ -177,29 +167,6 @@ func (s *Store) taskMilestones(ctx context.Context, taskID uint) ([]Milestone, e
 		out = append(out, m)
 	}
 	return out, rows.Err()
-}
-
-// TaskFilter selects tasks. Zero fields select everything.
-type TaskFilter struct {
-	Section int
-	Codes   []string
-}
-
-// FindTasks returns the tasks that match f, fully loaded, ordered by section
-// and number.
-func (s *Store) FindTasks(ctx context.Context, f TaskFilter) ([]*Task, error) {
-	q := preloadTask(s.db.WithContext(ctx)).Order("section, number")
-	if f.Section != 0 {
-		q = q.Where("section = ?", f.Section)
-	}
-	if len(f.Codes) > 0 {
-		q = q.Where("code IN ?", f.Codes)
-	}
-	var out []*Task
-	if err := q.Find(&out).Error; err != nil {
-		return nil, Internal(err)
-	}
-	return out, nil
 }
 
 // SectionCounts returns how many tasks each section has, by section number.
