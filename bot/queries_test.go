@@ -21,8 +21,15 @@ import (
 // (collectives and aliases) applied, in a temp SQLite file.
 func orgBot(t *testing.T) *bot.Bot {
 	t.Helper()
+	return bot.New(orgStore(t, filepath.Join(t.TempDir(), "q.db")), shanghai(t), nil)
+}
+
+// orgStore opens a store on path with the real list and the shipped
+// organisation file applied.
+func orgStore(t *testing.T, path string) *storage.Store {
+	t.Helper()
 	ctx := context.Background()
-	store, err := storage.Open(filepath.Join(t.TempDir(), "q.db"))
+	store, err := storage.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +44,7 @@ func orgBot(t *testing.T) *bot.Bot {
 	if err := store.ApplyUnits(ctx, org.UnitSpecs()); err != nil {
 		t.Fatal(err)
 	}
-	return bot.New(store, shanghai(t), nil)
+	return store
 }
 
 func at(t *testing.T, day string) time.Time {

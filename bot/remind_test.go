@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"taskbot/bot"
-	"taskbot/config"
 	"taskbot/seeds"
 	"taskbot/storage"
 )
@@ -25,22 +24,8 @@ import (
 func openOrg(t *testing.T, path string) *storage.Store {
 	t.Helper()
 	ctx := context.Background()
-	store, err := storage.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang); err != nil {
-		t.Fatal(err)
-	}
-	org, err := config.LoadFile("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.ApplyUnits(ctx, org.UnitSpecs()); err != nil {
-		t.Fatal(err)
-	}
-	err = store.ApplyPeople(ctx, storage.PeopleSpec{
+	store := orgStore(t, path)
+	err := store.ApplyPeople(ctx, storage.PeopleSpec{
 		Units: []storage.UnitPeople{
 			{Unit: "市水利局", Channel: "C_WATER"},
 			{Unit: "禹州市", Members: []storage.PersonRef{{SlackID: "U_YUZHOU", Name: "禹州联络员"}}},
