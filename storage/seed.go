@@ -21,6 +21,7 @@ type SeedResult struct {
 const (
 	metaSeedVersion    = "seed_version"
 	metaContentVersion = "content_version"
+	metaUnitsVersion   = "units_version"
 )
 
 func setMeta(tx *gorm.DB, name, value string) error {

@@ -534,3 +534,41 @@ func TestDoneSettlesMilestoneRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyUnitsSkipsUnchanged: applying the same organisation again (every
+// start) does no work; a changed one is applied.
+func TestApplyUnitsSkipsUnchanged(t *testing.T) {
+	ctx := context.Background()
+	store, err := storage.Open(filepath.Join(t.TempDir(), "u.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang); err != nil {
+		t.Fatal(err)
+	}
+	specs := []storage.UnitSpec{{Name: "各县（市、区）", Members: []string{"长葛市"}}}
+	count := func() int64 {
+		var n int64
+		store.DB().Model(&storage.UnitTask{}).Count(&n)
+		return n
+	}
+	if err := store.ApplyUnits(ctx, specs); err != nil {
+		t.Fatal(err)
+	}
+	want := count()
+	store.DB().Exec("DELETE FROM unit_tasks") // a rebuild would restore these
+	if err := store.ApplyUnits(ctx, specs); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 0 {
+		t.Errorf("unchanged specs rebuilt unit_tasks (%d rows)", got)
+	}
+	specs[0].Members = append(specs[0].Members, "禹州市")
+	if err := store.ApplyUnits(ctx, specs); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got <= want {
+		t.Errorf("changed specs: %d unit_tasks rows; want more than %d", got, want)
+	}
+}

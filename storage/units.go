@@ -2,6 +2,9 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -17,9 +20,20 @@ type UnitSpec struct {
 
 // ApplyUnits creates the named units and their members, and replaces the
 // aliases and memberships of every unit named in specs. Units and links
-// that users or the document created are never deleted.
+// that users or the document created are never deleted. Specs equal to the
+// last ones applied change nothing and are skipped (it runs at every start).
 func (s *Store) ApplyUnits(ctx context.Context, specs []UnitSpec) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	b, err := json.Marshal(specs)
+	if err != nil {
+		return Internal(err)
+	}
+	sum := sha256.Sum256(b)
+	version := hex.EncodeToString(sum[:12])
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var m Meta
+		if err := tx.Where("name = ?", metaUnitsVersion).Take(&m).Error; err == nil && m.Value == version {
+			return nil
+		}
 		ids := map[string]uint{}
 		for _, sp := range specs {
 			id, err := unitID(tx, sp.Name, ids)
@@ -54,7 +68,10 @@ func (s *Store) ApplyUnits(ctx context.Context, specs []UnitSpec) error {
 				}
 			}
 		}
-		return rebuildUnitTasks(tx)
+		if err := rebuildUnitTasks(tx); err != nil {
+			return err
+		}
+		return setMeta(tx, metaUnitsVersion, version)
 	})
 	if err != nil {
 		return Internal(err)
