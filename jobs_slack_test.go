@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/slack-go/slack/slacktest"
+
+	"taskbot/storage"
 )
 
 // TestRemindThroughSlack429: Slack answers the first chat.postMessage with
@@ -84,5 +86,39 @@ func TestRemindThroughSlack429(t *testing.T) {
 	mu.Lock()
 	if err != nil || len(posted) != before {
 		t.Errorf("second pass: %v, %d new posts; want none\n%s", err, len(posted)-before, out)
+	}
+}
+
+// TestSendFailuresExplained: Slack refuses every post. remind and
+// digest --post fail with a Chinese message saying the messages stay queued
+// for the next send, and the failure is an outcome code, not an internal
+// error.
+func TestSendFailuresExplained(t *testing.T) {
+	srv := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"ok":false,"error":"channel_not_found"}`)
+		})
+	})
+	go srv.Start()
+	defer srv.Stop()
+	env := map[string]string{
+		"TASKBOT_DB": filepath.Join(t.TempDir(), "f.db"), "TASKBOT_DIGEST_CHANNEL": "C_DUCHA",
+		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": srv.GetAPIURL(),
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"remind", "--at", "2021-09-23"}, "条提醒发送失败，仍在队列中"},
+		{[]string{"digest", "--at", "2021-10-08", "--post"}, "日报发送失败，仍在队列中"},
+	} {
+		_, _, err := runCLI(t, env, tt.args...)
+		if err == nil || !strings.Contains(explain(err), tt.want) {
+			t.Errorf("run(%q) = %v; want an error saying %q", tt.args, err, tt.want)
+		}
+		if code := storage.ErrorCode(err); code == storage.EINTERNAL || code == "" {
+			t.Errorf("run(%q) error code %q; want a coded, non-internal error", tt.args, code)
+		}
 	}
 }

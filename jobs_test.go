@@ -61,6 +61,11 @@ func TestDigestCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, "不再重复发送") {
 		t.Errorf("second digest --post the same day = %v:\n%.300s", err, out)
 	}
+	// National Day: no digest, and the command says why.
+	out, _, err = runCLI(t, env, "digest", "--at", "2021-10-02", "--post")
+	if err != nil || !strings.Contains(out, "2021-10-02 不是工作日") || strings.Contains(out, "=== 发送给") {
+		t.Errorf("digest --post on a day off = %v:\n%.300s; want only the note that it is not a working day", err, out)
+	}
 }
 
 func TestServeValidatesAtStart(t *testing.T) {
@@ -98,8 +103,8 @@ func TestRemindLeavesOtherNotices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := bot.New(store, nil, nil)
-	if _, err := b.Notify(context.Background(), []bot.Notice{{Thread: &bot.ThreadRef{TaskID: 6, TaskCode: "共性6"}, Reply: bot.Reply{Title: "进展"}}}); err != nil {
+	b := bot.New(store, nil)
+	if _, err := b.QueueNotices(context.Background(), []bot.Notice{{Thread: &bot.ThreadRef{TaskID: 6, TaskCode: "共性6"}, Reply: bot.Reply{Title: "进展"}}}); err != nil {
 		t.Fatal(err)
 	}
 	store.Close()
@@ -115,7 +120,7 @@ func TestRemindLeavesOtherNotices(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if n, _ := store.PendingOutbox(context.Background()); n != 1 {
+	if n, _ := store.CountPendingOutbox(context.Background()); n != 1 {
 		t.Errorf("%d messages pending after remind; want 1 (serve's thread post)", n)
 	}
 }

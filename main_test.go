@@ -15,6 +15,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"taskbot/internal/testenv"
+	"taskbot/storage"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -26,20 +29,7 @@ func noEnv(string) string { return "" }
 // golden compares got with testdata/name, or rewrites the file with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("output differs from %s (-want +got):\n%s", path, diff)
-	}
+	testenv.Golden(t, filepath.Join("testdata", name), got, *update)
 }
 
 func TestConsoleGolden(t *testing.T) {
@@ -244,5 +234,28 @@ func BenchmarkColdStart(b *testing.B) {
 			os.Remove(db + suffix)
 		}
 		b.StartTimer()
+	}
+}
+
+// TestExplain: the command line's one error funnel shows a coded error's
+// Chinese message, an internal one's detail (for the operator) after a
+// Chinese prefix, and any other error as it is.
+func TestExplain(t *testing.T) {
+	internal := storage.Internal(errors.New("disk I/O error"))
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{storage.Errorf(storage.EINVALID, "日期无效。"), "日期无效。"},
+		{fmt.Errorf("remind: %w", storage.Errorf(storage.ECONFLICT, "2 条提醒发送失败。")), "2 条提醒发送失败。"},
+		{internal, "内部错误：" + internal.Error()},
+		{errors.New("TASKBOT_TZ: unknown time zone Mars/Olympus"), "TASKBOT_TZ: unknown time zone Mars/Olympus"},
+	} {
+		if got := explain(tt.err); got != tt.want {
+			t.Errorf("explain(%v) = %q; want %q", tt.err, got, tt.want)
+		}
+	}
+	if got := explain(internal); !strings.Contains(got, "disk I/O error") {
+		t.Errorf("explain(internal error) = %q; want its detail", got)
 	}
 }

@@ -3,43 +3,26 @@ package bot_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"taskbot/bot"
-	"taskbot/seeds"
+	"taskbot/internal/testenv"
 	"taskbot/storage"
 )
 
-func zoneShanghai(tb testing.TB) *time.Location {
-	tb.Helper()
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return loc
-}
-
-// newBot opens a store on a temp file, seeds it from the embedded list and
-// returns a bot counting days in Asia/Shanghai.
+// newBot is a bot over the embedded list in a temp SQLite file, counting
+// days in Asia/Shanghai.
 func newBot(tb testing.TB) (*bot.Bot, *storage.Store) {
 	tb.Helper()
-	store, err := storage.Open(filepath.Join(tb.TempDir(), "taskbot.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	if _, _, err := seeds.Load(context.Background(), store, seeds.Xuchang); err != nil {
-		tb.Fatal(err)
-	}
-	return bot.New(store, zoneShanghai(tb), nil), store
+	store := testenv.Store(tb)
+	return bot.New(store, nil), store
 }
 
 func TestHandle(t *testing.T) {
 	b, _ := newBot(t)
-	sh := zoneShanghai(t)
+	sh := testenv.Shanghai(t)
 	at := func(y int, m time.Month, d, h, min int, loc *time.Location) time.Time {
 		return time.Date(y, m, d, h, min, 0, 0, loc)
 	}
@@ -116,7 +99,7 @@ func TestHandle(t *testing.T) {
 // the same card.
 func TestHandleSameCard(t *testing.T) {
 	b, _ := newBot(t)
-	now := time.Date(2021, 12, 20, 9, 0, 0, 0, zoneShanghai(t))
+	now := time.Date(2021, 12, 20, 9, 0, 0, 0, testenv.Shanghai(t))
 	ctx := context.Background()
 	card := func(text string) string {
 		return b.Handle(ctx, bot.Request{Text: text, Now: now}).Text()
@@ -137,7 +120,7 @@ func TestHandleSameCard(t *testing.T) {
 // TestHandleUserState shows a milestone marked done and one extended.
 func TestHandleUserState(t *testing.T) {
 	b, store := newBot(t)
-	sh := zoneShanghai(t)
+	sh := testenv.Shanghai(t)
 	done := time.Date(2021, 12, 30, 20, 0, 0, 0, time.UTC) // 12-31 in Shanghai
 	db := store.DB()
 	err := db.Exec(`UPDATE milestones SET done_at = ?, open = ? WHERE seq = 1 AND task_id = (SELECT id FROM tasks WHERE code = '共性6')`, done, false).Error
@@ -276,7 +259,7 @@ func FuzzParseTaskRef(f *testing.F) {
 func BenchmarkTask6(b *testing.B) {
 	bt, _ := newBot(b)
 	ctx := context.Background()
-	req := bot.Request{Text: "task 6", Now: time.Date(2021, 12, 20, 9, 0, 0, 0, zoneShanghai(b))}
+	req := bot.Request{Text: "task 6", Now: time.Date(2021, 12, 20, 9, 0, 0, 0, testenv.Shanghai(b))}
 	if r := bt.Handle(ctx, req); r.Error {
 		b.Fatal(r.Text())
 	}
@@ -289,6 +272,7 @@ func BenchmarkTask6(b *testing.B) {
 }
 
 func TestReadOnly(t *testing.T) {
+	b, _ := newBot(t)
 	for _, tt := range []struct {
 		text string
 		want bool
@@ -300,8 +284,40 @@ func TestReadOnly(t *testing.T) {
 		{"task 6 批准延期 1", false}, {"task 6 驳回延期 1 x", false}, {"unit bind 城管 U1", false},
 		{"unit unbind 城管 U1", false}, {"", false},
 	} {
-		if got := bot.ReadOnly(tt.text); got != tt.want {
+		if got := b.ReadOnly(tt.text); got != tt.want {
 			t.Errorf("ReadOnly(%q) = %v; want %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestHelpCommand: `help NAME` lists the command's verbs with their
+// aliases, and says who may use those reserved to some.
+func TestHelpCommand(t *testing.T) {
+	b, _ := newBot(t)
+	for _, tt := range []struct {
+		text string
+		want []string
+	}{
+		{"help task", []string{"/task 命令", "销号", "close", "批准延期", "approve", "仅限督查室"}},
+		{"/help /task", []string{"/task 命令", "销号"}},
+		{"帮助 任务", []string{"/task 命令", "销号"}},
+		{"help unit", []string{"/unit 命令", "bind", "绑定"}},
+		{"help progress", []string{"/progress 命令", "完成", "done"}},
+	} {
+		r := b.Handle(context.Background(), bot.Request{Text: tt.text})
+		if r.Error {
+			t.Errorf("Handle(%q) = error %q", tt.text, r.Title)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(r.Text(), w) {
+				t.Errorf("Handle(%q) lacks %q:\n%s", tt.text, w, r.Text())
+			}
+		}
+	}
+	for _, text := range []string{"help frobnicate", "help task unit"} {
+		if r := b.Handle(context.Background(), bot.Request{Text: text}); !r.Error {
+			t.Errorf("Handle(%q) = %q; want an error", text, r.Text())
 		}
 	}
 }

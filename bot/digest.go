@@ -31,15 +31,14 @@ func DefaultDigestPolicy() DigestPolicy {
 const digestListMax = 20
 
 // PreviousDigest returns the moment of the digest before the one at now:
-// the same time of day on the working day before.
-func PreviousDigest(cal Calendar, now time.Time) time.Time {
+// the same time of day on the working day before, days counted in loc.
+func PreviousDigest(cal Calendar, now time.Time, loc *time.Location) time.Time {
 	if cal == nil {
 		cal = EveryDay{}
 	}
-	d := storage.DateOf(now).AddDays(-1)
-	d = OnOrBeforeWorking(cal, d)
-	back := storage.DateOf(now).DaysUntil(d)
-	return now.AddDate(0, 0, back)
+	today := storage.DateIn(now, loc)
+	d := OnOrBeforeWorking(cal, today.AddDays(-1))
+	return now.AddDate(0, 0, today.DaysUntil(d))
 }
 
 // Digest is the daily deadline digest as of now: counts by status, the
@@ -47,7 +46,7 @@ func PreviousDigest(cal Calendar, now time.Time) time.Time {
 // the upcoming window, the tasks without progress for the stale window,
 // and the progress posted since the previous digest.
 func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply, error) {
-	now = now.In(b.Loc)
+	now = now.In(b.Clock().Zone())
 	today := b.today(now)
 	c, err := b.Store.CountMilestones(ctx, today, SoonDays)
 	if err != nil {
@@ -60,7 +59,7 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 		{Status: StatusGreen, Text: fmt.Sprintf("正常推进 %d 个", c.Later)},
 		{Status: StatusDone, Text: fmt.Sprintf("已完成 %d 个", c.Done)},
 	}})
-	if dead, err := b.Store.DeadOutbox(ctx); err != nil {
+	if dead, err := b.Store.CountDeadOutbox(ctx); err != nil {
 		return Reply{}, err
 	} else if dead > 0 {
 		// Someone did not get a reminder or a notice: the office should know.
@@ -102,7 +101,7 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 		}
 		r.Sections = append(r.Sections, s)
 	}
-	since := PreviousDigest(p.Calendar, now)
+	since := PreviousDigest(p.Calendar, now, b.Clock().Zone())
 	news, total, err := b.Store.ProgressBetween(ctx, since, now, digestListMax)
 	if err != nil {
 		return Reply{}, err
@@ -130,14 +129,32 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 // DigestKey is the outbox key (prefix) of the digest of day.
 func DigestKey(day storage.Date) string { return "digest:" + day.String() }
 
-// QueueDigest queues the digest as of now for p.Channel, once per day: a
-// second call on the same day, from any process, queues nothing. It
-// returns the digest and whether it was queued.
-func (b *Bot) QueueDigest(ctx context.Context, now time.Time, p DigestPolicy) (Reply, bool, error) {
+// DigestOutcome is what QueueDigest did.
+type DigestOutcome int
+
+// Outcomes of QueueDigest.
+const (
+	DigestQueued        DigestOutcome = iota
+	DigestAlreadyQueued               // today's went out (or is queued) already
+	DigestDayOff                      // no digest on days off
+)
+
+// QueueDigest queues the digest as of now for p.Channel, once per working
+// day: a second call on the same day, from any process, queues nothing, and
+// nothing is queued on a day off (p.Calendar). Every road (cron, CLI)
+// obeys this one rule.
+func (b *Bot) QueueDigest(ctx context.Context, now time.Time, p DigestPolicy) (DigestOutcome, error) {
+	today := b.today(now)
+	if p.Calendar != nil && !p.Calendar.Working(today) {
+		return DigestDayOff, nil
+	}
 	r, err := b.Digest(ctx, now, p)
 	if err != nil {
-		return r, false, err
+		return DigestQueued, err
 	}
-	ok, err := b.Enqueue(ctx, DigestKey(b.today(now)), KindDigest, Notice{To: "日报频道", Channel: p.Channel, Reply: r})
-	return r, ok, err
+	ok, err := b.queue(ctx, DigestKey(today), KindDigest, Notice{To: "日报频道", Channel: p.Channel, Reply: r})
+	if err == nil && !ok {
+		return DigestAlreadyQueued, nil
+	}
+	return DigestQueued, err
 }

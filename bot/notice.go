@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"taskbot/storage"
@@ -20,7 +22,10 @@ type Notice struct {
 	Channel string
 	// Thread, when set, posts Reply in the task's tracking thread.
 	Thread *ThreadRef
-	Reply  Reply
+	// Supervisors: also to every supervisor, looked up when the notice is
+	// sent (they could not be read when it was queued).
+	Supervisors bool `json:",omitempty"`
+	Reply       Reply
 }
 
 // ThreadRef names a task's tracking thread in TASKBOT_CHANNEL. Parent is
@@ -56,4 +61,32 @@ func threadParent(t *storage.Task) Reply {
 	r.Sections = []Section{s}
 	r.Footnotes = []string{"本线程记录该任务的全部进展。责任单位成员在此回复即报送进展；也可用 /progress " + t.Code + " 内容。"}
 	return r
+}
+
+// Recipients names where the notice goes, for people reading along:
+// "频道 C1、私信 U1", or "（未配置接收人）".
+func (n Notice) Recipients() string {
+	var to []string
+	if n.Channel != "" {
+		to = append(to, "频道 "+n.Channel)
+	}
+	for _, u := range n.UserIDs {
+		to = append(to, "私信 "+u)
+	}
+	if n.Supervisors {
+		to = append(to, "督查室")
+	}
+	if len(to) == 0 {
+		return "（未配置接收人）"
+	}
+	return strings.Join(to, "、")
+}
+
+// PrintSender is the Sender of a process with no chat platform: it writes
+// each notice, with its recipients, to w.
+func PrintSender(w io.Writer) Sender {
+	return func(ctx context.Context, n Notice) error {
+		_, err := fmt.Fprintf(w, "=== 发送给 %s：%s\n%s\n", n.To, n.Recipients(), strings.TrimRight(n.Reply.Text(), "\n"))
+		return err
+	}
 }

@@ -42,9 +42,6 @@ func (b *Bot) whoIs(ctx context.Context, user string) (who, error) {
 	return w, err
 }
 
-// ParsePerson reads a person as written in chat (see storage.ParsePerson).
-func ParsePerson(s string) storage.PersonRef { return storage.ParsePerson(s) }
-
 // unitChoice is a unit a person may report for on a task.
 type unitChoice struct {
 	ID   uint
@@ -180,13 +177,26 @@ func (b *Bot) onlySupervisors(ctx context.Context, action string) error {
 	return storage.Errorf(storage.EFORBIDDEN, "只有%s可以%s。", who, action)
 }
 
-// supervisorNotice addresses a notice to the supervisors.
-func (b *Bot) supervisorNotice(ctx context.Context, r Reply) (Notice, error) {
+// supervisorNotice addresses a notice to the supervisors. It is built
+// after a write has committed, so it cannot fail: when the supervisors
+// cannot be read now, the notice is marked for them and they are looked
+// up when it is sent (see resolve), retried like any failed send.
+func (b *Bot) supervisorNotice(ctx context.Context, r Reply) Notice {
+	n, err := b.toSupervisors(ctx, Notice{To: "督查室", Reply: r})
+	if err != nil {
+		b.Log.Warn("supervisors not read; looked up again when the notice is sent", "err", err)
+		return Notice{To: "督查室", Supervisors: true, Reply: r}
+	}
+	return n
+}
+
+// toSupervisors addresses n to every supervisor with a Slack ID.
+func (b *Bot) toSupervisors(ctx context.Context, n Notice) (Notice, error) {
 	ps, err := b.Store.Supervisors(ctx)
 	if err != nil {
-		return Notice{}, err
+		return n, err
 	}
-	n := Notice{To: "督查室", Reply: r}
+	n.Supervisors = false
 	var names []string
 	for i := range ps {
 		names = append(names, ps[i].Label())
@@ -200,16 +210,10 @@ func (b *Bot) supervisorNotice(ctx context.Context, r Reply) (Notice, error) {
 	return n, nil
 }
 
-// unitAdminCmd runs `unit bind|unbind|members …`, reserved to supervisors.
-func (b *Bot) unitAdminCmd(ctx context.Context, req Request, sub string, args []string) (Reply, error) {
-	w, err := b.whoIs(ctx, req.User)
-	if err != nil {
-		return Reply{}, err
-	}
-	verb := map[string]string{"bind": "绑定单位成员", "unbind": "解除单位成员", "members": "查看单位成员"}[sub]
-	if !w.roles.Supervisor {
-		return Reply{}, b.onlySupervisors(ctx, verb)
-	}
+// unitAdminVerb runs `unit bind|unbind|members …` (the command table
+// reserves them to supervisors).
+func (b *Bot) unitAdminVerb(ctx context.Context, c verbCall) (Reply, error) {
+	sub, args, w := c.verb.name, c.args, c.who
 	if len(args) == 0 {
 		return Reply{}, storage.Errorf(storage.EINVALID, "请给出单位名称。用法：/unit %s 市城管局%s", sub, map[bool]string{true: "", false: " @用户"}[sub == "members"])
 	}
@@ -324,16 +328,24 @@ func sortedChoices(cs []unitChoice) []string {
 	return out
 }
 
-// unitSubcommand maps the first word of `unit …` to bind, unbind or
-// members; "" means it is a unit name.
-func unitSubcommand(w string) string {
-	switch strings.ToLower(w) {
-	case "bind", "绑定":
-		return "bind"
-	case "unbind", "解绑", "解除":
-		return "unbind"
-	case "members", "成员":
-		return "members"
+// ResolveEmails looks up, once, the chat ID of every person the directory
+// knows only by email, through lookup, and stores it. People lookup does
+// not find are logged and left for the next start. It returns an error
+// only when the directory cannot be read.
+func (b *Bot) ResolveEmails(ctx context.Context, lookup func(ctx context.Context, email string) (string, error)) error {
+	ps, err := b.Store.UnresolvedEmails(ctx)
+	if err != nil {
+		return err
 	}
-	return ""
+	for _, p := range ps {
+		id, err := lookup(ctx, p.Email)
+		if err != nil {
+			b.Log.Warn("email not found in Slack", "person", p.Label(), "err", err)
+			continue
+		}
+		if err := b.Store.SetSlackID(ctx, p.ID, id); err != nil {
+			b.Log.Warn("slack id not stored", "person", p.Label(), "err", err)
+		}
+	}
+	return nil
 }

@@ -2,57 +2,45 @@ package bot_test
 
 import (
 	"context"
-	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
 	"taskbot/bot"
 	"taskbot/config"
+	"taskbot/internal/testenv"
 	"taskbot/seeds"
 	"taskbot/storage"
 )
 
-// orgBot is a bot over the real list with the shipped organisation file
-// (collectives and aliases) applied, in a temp SQLite file.
+// orgBot is a bot over the real list with the shipped organisation file's
+// units (collectives and aliases) applied, in a temp SQLite file.
 func orgBot(t *testing.T) *bot.Bot {
 	t.Helper()
-	return bot.New(orgStore(t, filepath.Join(t.TempDir(), "q.db")), shanghai(t), nil)
+	return bot.New(testenv.Store(t, testenv.Units(shippedUnits(t)...)), nil)
 }
 
-// orgStore opens a store on path with the real list and the shipped
-// organisation file applied.
-func orgStore(t *testing.T, path string) *storage.Store {
-	t.Helper()
-	ctx := context.Background()
-	store, err := storage.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang); err != nil {
-		t.Fatal(err)
-	}
+// shippedUnits are the units of the shipped organisation file.
+func shippedUnits(tb testing.TB) []storage.UnitSpec {
+	tb.Helper()
 	org, err := config.LoadFile("")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	if err := store.ApplyUnits(ctx, org.UnitSpecs()); err != nil {
-		t.Fatal(err)
-	}
-	return store
+	return org.UnitSpecs()
 }
 
-func at(t *testing.T, day string) time.Time {
-	d, err := storage.ParseDate(day)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.In(shanghai(t)).Add(10 * time.Hour)
+// at is 10:00 in Asia/Shanghai on day.
+func at(t testing.TB, day string) time.Time {
+	t.Helper()
+	return testenv.At(t, day+" 10:00")
 }
 
 var codeRE = regexp.MustCompile(`(共性|个性)\d+`)
@@ -217,7 +205,7 @@ func TestUnits(t *testing.T) {
 // from the parsed document, not from the store.
 func TestSearchAndLeader(t *testing.T) {
 	b := orgBot(t)
-	doc, err := seeds.Parse(seeds.Xuchang)
+	doc, err := seeds.Parse(seeds.Xuchang())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +265,7 @@ func TestSearchFollowsReseed(t *testing.T) {
 	if got := codes(ask(t, b, "2022-01-05", "search 独一无二的词")); len(got) != 0 {
 		t.Fatalf("search before reseed = %v", got)
 	}
-	doc := strings.Replace(string(seeds.Xuchang), "垃圾分类推进不力。", "垃圾分类推进不力。独一无二的词。", 1)
+	doc := strings.Replace(string(seeds.Xuchang()), "垃圾分类推进不力。", "垃圾分类推进不力。独一无二的词。", 1)
 	if _, _, err := seeds.Load(ctx, b.Store, []byte(doc)); err != nil {
 		t.Fatal(err)
 	}
@@ -335,14 +323,65 @@ func FuzzResolveUnit(f *testing.F) {
 	})
 }
 
+// FuzzParseDays checks ParseDays against a second reading written rune by
+// rune (daysByHand), and that every count it accepts reads back the same when
+// written out in ASCII or full-width digits.
 func FuzzParseDays(f *testing.F) {
-	for _, s := range []string{"30", "３０", "7天", "-1", "", "99999999999999999999"} {
+	for _, s := range []string{"30", "３０", "7天", "-1", "", "99999999999999999999",
+		"-0", "+7", "＋７", " 0030天\u3000", "3660", "3661", "30 天", "天", "7天天", "١٢", "3\xff"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		n, err := bot.ParseDays(s)
-		if err == nil && (n < 0 || n > bot.MaxDueDays) {
-			t.Errorf("ParseDays(%q) = %d", s, n)
+		want, ok := daysByHand(s)
+		switch {
+		case ok && (err != nil || n != want):
+			t.Fatalf("ParseDays(%q) = %d, %v; want %d", s, n, err, want)
+		case !ok && err == nil:
+			t.Fatalf("ParseDays(%q) = %d; want an error", s, n)
+		case !ok && storage.ErrorCode(err) != storage.EINVALID:
+			t.Fatalf("ParseDays(%q) error code %q; want invalid", s, storage.ErrorCode(err))
+		case !ok:
+			return
+		}
+		ascii := strconv.Itoa(n)
+		wide := strings.Map(func(r rune) rune { return r - '0' + '０' }, ascii)
+		for _, in := range []string{ascii, ascii + "天", wide + "天"} {
+			if back, err := bot.ParseDays(in); err != nil || back != n {
+				t.Errorf("ParseDays(%q) = %d; written back as %q it reads %d, %v", s, n, in, back, err)
+			}
 		}
 	})
+}
+
+// daysByHand is what `due DAYS` accepts, read without strconv: spaces around,
+// then an optional sign, ASCII or full-width digits, and one optional 天; a
+// count from 0 to bot.MaxDueDays ("-0" is 0).
+func daysByHand(s string) (int, bool) {
+	s = strings.TrimFunc(s, unicode.IsSpace)
+	s = strings.TrimSuffix(s, "天")
+	neg := false
+	if r, size := utf8.DecodeRuneInString(s); strings.ContainsRune("+-＋－", r) {
+		neg = r == '-' || r == '－'
+		s = s[size:]
+	}
+	if s == "" {
+		return 0, false
+	}
+	n := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			r -= '0'
+		case r >= '０' && r <= '９':
+			r -= '０'
+		default:
+			return 0, false
+		}
+		n = min(n*10+int(r), bot.MaxDueDays+1)
+	}
+	if (neg && n != 0) || n > bot.MaxDueDays {
+		return 0, false
+	}
+	return n, true
 }

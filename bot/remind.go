@@ -429,7 +429,7 @@ func (b *Bot) RunReminders(ctx context.Context, now time.Time, p RemindPolicy) (
 				if err != nil {
 					return nil, storage.Internal(err)
 				}
-				msgs = append(msgs, storage.Outbox{Key: one.Key, Kind: m.Kind, Group: one.Group, Payload: string(payload), NextAttemptAt: b.clock()})
+				msgs = append(msgs, storage.Outbox{Key: one.Key, Kind: m.Kind, Group: one.Group, Payload: string(payload), NextAttemptAt: b.wall()})
 			}
 		}
 		_, err = b.Store.Claim(ctx, plan.Steps, msgs)

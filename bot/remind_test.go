@@ -14,32 +14,36 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"taskbot/bot"
+	"taskbot/internal/testenv"
 	"taskbot/seeds"
 	"taskbot/storage"
 )
 
-// openOrg opens a store on path with the real list, the shipped org file,
-// and people: a channel for 市水利局, a member for 禹州市, a holder of the
-// 分管自然资源 post.
-func openOrg(t *testing.T, path string) *storage.Store {
-	t.Helper()
-	ctx := context.Background()
-	store := orgStore(t, path)
-	err := store.ApplyPeople(ctx, storage.PeopleSpec{
+// remindOrg is the organisation of the reminder tests: the shipped org
+// file's units, and people: a channel for 市水利局, a member for 禹州市, a
+// holder of the 分管自然资源 post.
+func remindOrg(t *testing.T) []testenv.Option {
+	return []testenv.Option{testenv.Units(shippedUnits(t)...), testenv.People(storage.PeopleSpec{
 		Units: []storage.UnitPeople{
 			{Unit: "市水利局", Channel: "C_WATER"},
 			{Unit: "禹州市", Members: []storage.PersonRef{{SlackID: "U_YUZHOU", Name: "禹州联络员"}}},
 		},
 		Leaders: map[string][]storage.PersonRef{"市政府分管自然资源副市长": {{SlackID: "U_VICE", Name: "副市长"}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store
+	})}
 }
 
+// remindBot is a bot over the real list with remindOrg, in a temp SQLite
+// file.
 func remindBot(t *testing.T) *bot.Bot {
-	return bot.New(openOrg(t, filepath.Join(t.TempDir(), "r.db")), shanghai(t), nil)
+	return bot.New(testenv.Store(t, remindOrg(t)...), nil)
+}
+
+// wallAt pins b's wall clock (outbox leases and retries) at 10:00 on day
+// and returns it, for the test to move.
+func wallAt(t *testing.T, b *bot.Bot, day string) *time.Time {
+	clock := at(t, day)
+	b.Store.Clock.Wall = func() time.Time { return clock }
+	return &clock
 }
 
 func policy() bot.RemindPolicy {
@@ -205,13 +209,11 @@ func TestWorkdayCalendar(t *testing.T) {
 		{"2022-01-31", false}, // Spring Festival eve
 		{"2022-01-29", true},  // Saturday, make-up working day
 	} {
-		d, _ := storage.ParseDate(tt.day)
-		if got := cal.Working(d); got != tt.want {
+		if got := cal.Working(testenv.Date(t, tt.day)); got != tt.want {
 			t.Errorf("Working(%s) = %v; want %v", tt.day, got, tt.want)
 		}
 	}
-	d, _ := storage.ParseDate("2021-10-05")
-	if got := bot.OnOrBeforeWorking(cal, d).String(); got != "2021-09-30" {
+	if got := bot.OnOrBeforeWorking(cal, testenv.Date(t, "2021-10-05")).String(); got != "2021-09-30" {
 		t.Errorf("OnOrBeforeWorking(2021-10-05) = %s; want 2021-09-30", got)
 	}
 }
@@ -221,16 +223,9 @@ func TestWorkdayCalendar(t *testing.T) {
 // sent that Sunday, not moved.
 func TestReminderOnMakeUpDay(t *testing.T) {
 	ctx := context.Background()
-	store, err := storage.Open(filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
 	doc := "一、共性整改任务\n1.测试。\n责任单位：市测试局\n整改时限：2021年10月3日前完成\n"
-	if _, _, err := seeds.Load(ctx, store, []byte(doc)); err != nil {
-		t.Fatal(err)
-	}
-	b := bot.New(store, shanghai(t), nil)
+	store := testenv.Store(t, testenv.List([]byte(doc)))
+	b := bot.New(store, nil)
 	for _, tt := range []struct{ day, want string }{
 		{"2021-09-03", "d30"},
 		{"2021-09-25", ""}, // Saturday: nothing new
@@ -304,12 +299,12 @@ func TestReminderExactlyOnce(t *testing.T) {
 		t.Fatalf("second pass the same day = %d messages, %v; want none", len(again), err)
 	}
 	rec := &recorder{}
-	sent, failed, err := b.Deliver(ctx, "p1", rec.send)
-	if err != nil || sent != len(first) || failed != 0 {
-		t.Fatalf("Deliver = %d sent, %d failed, %v; want %d sent", sent, failed, err, len(first))
+	c, err := b.SendQueued(ctx, "p1", rec.send)
+	if err != nil || c.Sent != len(first) || c.Failed != 0 {
+		t.Fatalf("SendQueued = %+v, %v; want %d sent", c, err, len(first))
 	}
-	if sent, _, _ := b.Deliver(ctx, "p1", rec.send); sent != 0 {
-		t.Errorf("Deliver again sent %d; want 0", sent)
+	if c, _ := b.SendQueued(ctx, "p1", rec.send); c.Sent != 0 {
+		t.Errorf("SendQueued again sent %d; want 0", c.Sent)
 	}
 }
 
@@ -355,8 +350,7 @@ func TestSlackDownForAnHour(t *testing.T) {
 	ctx := context.Background()
 	b := remindBot(t)
 	start := at(t, "2021-09-23")
-	clock := start
-	b.Clock = func() time.Time { return clock }
+	clock := wallAt(t, b, "2021-09-23")
 	queued, err := b.RunReminders(ctx, start, policy())
 	if err != nil {
 		t.Fatal(err)
@@ -368,8 +362,8 @@ func TestSlackDownForAnHour(t *testing.T) {
 		}
 		return nil
 	}}
-	for clock = start; clock.Before(start.Add(3 * time.Hour)); clock = clock.Add(time.Minute) {
-		if _, _, err := b.Deliver(ctx, "p1", rec.send); err != nil {
+	for ; clock.Before(start.Add(3 * time.Hour)); *clock = clock.Add(time.Minute) {
+		if _, err := b.SendQueued(ctx, "p1", rec.send); err != nil {
 			t.Fatal(err)
 		}
 		if rec.count() == len(queued) {
@@ -382,7 +376,7 @@ func TestSlackDownForAnHour(t *testing.T) {
 	if late := clock.Sub(up); late > 31*time.Minute {
 		t.Errorf("delivered %v after Slack came back; want within the 30-minute backoff cap", late)
 	}
-	if n, _ := b.Store.PendingOutbox(ctx); n != 0 {
+	if n, _ := b.Store.CountPendingOutbox(ctx); n != 0 {
 		t.Errorf("%d messages still pending", n)
 	}
 }
@@ -393,9 +387,9 @@ func TestSlackDownForAnHour(t *testing.T) {
 func TestTwoSchedulersOneFile(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "shared.db")
-	s1 := openOrg(t, path)
-	s2 := openOrg(t, path)
-	b1, b2 := bot.New(s1, shanghai(t), nil), bot.New(s2, shanghai(t), nil)
+	s1 := testenv.Store(t, append(remindOrg(t), testenv.Path(path))...)
+	s2 := testenv.Store(t, append(remindOrg(t), testenv.Path(path))...)
+	b1, b2 := bot.New(s1, nil), bot.New(s2, nil)
 	rec := &recorder{}
 	for _, day := range []string{"2021-09-23", "2021-09-30", "2021-10-08", "2021-10-14"} {
 		now := at(t, day)
@@ -410,7 +404,7 @@ func TestTwoSchedulersOneFile(t *testing.T) {
 					t.Error(err)
 				}
 				queued[i] = len(q)
-				if _, _, err := b.Deliver(ctx, fmt.Sprintf("p%d", i), rec.send); err != nil {
+				if _, err := b.SendQueued(ctx, fmt.Sprintf("p%d", i), rec.send); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -425,7 +419,7 @@ func TestTwoSchedulersOneFile(t *testing.T) {
 		}
 	}
 	for _, b := range []*bot.Bot{b1, b2} {
-		if _, _, err := b.Deliver(ctx, "late", rec.send); err != nil {
+		if _, err := b.SendQueued(ctx, "late", rec.send); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -463,27 +457,34 @@ func TestDigest(t *testing.T) {
 			t.Errorf("digest lacks %q:\n%s", want, text)
 		}
 	}
-	// Once per day, whichever process asks.
-	_, ok, err := b.QueueDigest(ctx, at(t, "2021-10-08"), p)
-	if err != nil || !ok {
-		t.Fatalf("QueueDigest = %v, %v", ok, err)
+	// None on a day off (2021-10-02, National Day), whichever road asks.
+	got, err := b.QueueDigest(ctx, at(t, "2021-10-02"), p)
+	if err != nil || got != bot.DigestDayOff {
+		t.Errorf("QueueDigest(2021-10-02) = %v, %v; want DigestDayOff", got, err)
 	}
-	_, ok, err = b.QueueDigest(ctx, at(t, "2021-10-08").Add(time.Hour), p)
-	if err != nil || ok {
-		t.Errorf("second QueueDigest the same day = %v, %v; want not queued", ok, err)
+	if n, err := b.Store.CountPendingOutbox(ctx); err != nil || n != 0 {
+		t.Errorf("%d messages queued on a day off (%v); want none", n, err)
+	}
+	// Once per working day, whichever process asks.
+	got, err = b.QueueDigest(ctx, at(t, "2021-10-08"), p)
+	if err != nil || got != bot.DigestQueued {
+		t.Fatalf("QueueDigest = %v, %v; want DigestQueued", got, err)
+	}
+	got, err = b.QueueDigest(ctx, at(t, "2021-10-08").Add(time.Hour), p)
+	if err != nil || got != bot.DigestAlreadyQueued {
+		t.Errorf("second QueueDigest the same day = %v, %v; want DigestAlreadyQueued", got, err)
 	}
 }
 
 func TestPreviousDigest(t *testing.T) {
-	loc := shanghai(t)
+	loc := testenv.Shanghai(t)
 	for _, tt := range []struct{ now, want string }{
 		{"2021-09-24", "2021-09-23"}, // Friday → Thursday
 		{"2021-09-27", "2021-09-26"}, // Monday → the make-up Sunday
 		{"2021-10-08", "2021-09-30"}, // after National Day
 	} {
-		d, _ := storage.ParseDate(tt.now)
-		now := d.In(loc).Add(9 * time.Hour)
-		got := bot.PreviousDigest(bot.ChinaCalendar{}, now)
+		now := testenv.At(t, tt.now+" 09:00")
+		got := bot.PreviousDigest(bot.ChinaCalendar{}, now, loc)
 		if got.Format(time.DateOnly) != tt.want || got.Hour() != 9 {
 			t.Errorf("PreviousDigest(%s) = %v; want %s 09:00", tt.now, got, tt.want)
 		}
@@ -505,12 +506,12 @@ func TestBackoff(t *testing.T) {
 func TestTimesAcrossZones(t *testing.T) {
 	ctx := context.Background()
 	b := remindBot(t)
-	loc := shanghai(t)
+	loc := testenv.Shanghai(t)
 	t6, err := b.Store.FindTask(ctx, 1, 6)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.Store.Now = func() time.Time { return time.Date(2021, 9, 22, 10, 0, 0, 0, loc).UTC() }
+	b.Store.Clock.AsOf = func() time.Time { return time.Date(2021, 9, 22, 10, 0, 0, 0, loc).UTC() }
 	if err := b.Store.CreateProgress(ctx, &storage.Progress{TaskID: t6.ID, Kind: storage.KindReport, Author: "U_SUP", Text: "上午的进展"}); err != nil {
 		t.Fatal(err)
 	}
@@ -556,8 +557,7 @@ func TestBadRecipientAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := at(t, "2021-09-23")
-	clock := start
-	b.Clock = func() time.Time { return clock }
+	clock := wallAt(t, b, "2021-09-23")
 	if _, err := b.RunReminders(ctx, start, policy()); err != nil {
 		t.Fatal(err)
 	}
@@ -567,8 +567,8 @@ func TestBadRecipientAlone(t *testing.T) {
 		}
 		return nil
 	}}
-	for ; clock.Before(start.Add(3 * 24 * time.Hour)); clock = clock.Add(10 * time.Minute) {
-		if _, _, err := b.Deliver(ctx, "p1", rec.send); err != nil {
+	for ; clock.Before(start.Add(3 * 24 * time.Hour)); *clock = clock.Add(10 * time.Minute) {
+		if _, err := b.SendQueued(ctx, "p1", rec.send); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -584,13 +584,13 @@ func TestBadRecipientAlone(t *testing.T) {
 	if good != 1 {
 		t.Errorf("the existing member got the reminder %d times; want once", good)
 	}
-	if dead, _ := b.Store.DeadOutbox(ctx); dead != 1 {
+	if dead, _ := b.Store.CountDeadOutbox(ctx); dead != 1 {
 		t.Errorf("%d messages given up; want 1 (to U_GONE)", dead)
 	}
 	if r, err := b.Digest(ctx, start.Add(3*24*time.Hour), bot.DefaultDigestPolicy()); err != nil || !strings.Contains(r.Text(), "1 条提醒或通知多次发送失败") {
 		t.Errorf("the digest does not tell the office about the message given up (%v)", err)
 	}
-	if pending, _ := b.Store.PendingOutbox(ctx); pending != 0 {
+	if pending, _ := b.Store.CountPendingOutbox(ctx); pending != 0 {
 		t.Errorf("%d messages still pending after three days", pending)
 	}
 }
@@ -600,10 +600,9 @@ func TestBadRecipientAlone(t *testing.T) {
 func TestThreadPostsInOrder(t *testing.T) {
 	ctx := context.Background()
 	b := remindBot(t)
-	clock := at(t, "2021-09-23")
-	b.Clock = func() time.Time { return clock }
+	clock := wallAt(t, b, "2021-09-23")
 	th := &bot.ThreadRef{TaskID: 6, TaskCode: "共性6"}
-	if _, err := b.Notify(ctx, []bot.Notice{{Thread: th, Reply: bot.Reply{Title: "first"}}, {Thread: th, Reply: bot.Reply{Title: "second"}}}); err != nil {
+	if _, err := b.QueueNotices(ctx, []bot.Notice{{Thread: th, Reply: bot.Reply{Title: "first"}}, {Thread: th, Reply: bot.Reply{Title: "second"}}}); err != nil {
 		t.Fatal(err)
 	}
 	failed := false
@@ -615,10 +614,10 @@ func TestThreadPostsInOrder(t *testing.T) {
 		return nil
 	}}
 	for i := 0; i < 5; i++ {
-		if _, _, err := b.Deliver(ctx, "p1", rec.send); err != nil {
+		if _, err := b.SendQueued(ctx, "p1", rec.send); err != nil {
 			t.Fatal(err)
 		}
-		clock = clock.Add(time.Minute)
+		*clock = clock.Add(time.Minute)
 	}
 	var order []string
 	for _, n := range rec.got {
@@ -636,16 +635,15 @@ func TestThreadPostsInOrder(t *testing.T) {
 func TestSlowSendKeepsLease(t *testing.T) {
 	ctx := context.Background()
 	b := remindBot(t)
-	clock := at(t, "2021-09-23")
-	b.Clock = func() time.Time { return clock }
-	if _, err := b.Notify(ctx, []bot.Notice{{Channel: "C1", Reply: bot.Reply{Title: "one"}}, {Channel: "C2", Reply: bot.Reply{Title: "two"}}}); err != nil {
+	clock := wallAt(t, b, "2021-09-23")
+	if _, err := b.QueueNotices(ctx, []bot.Notice{{Channel: "C1", Reply: bot.Reply{Title: "one"}}, {Channel: "C2", Reply: bot.Reply{Title: "two"}}}); err != nil {
 		t.Fatal(err)
 	}
 	stolen := 0
 	send := func(ctx context.Context, n bot.Notice) error {
-		clock = clock.Add(6 * time.Minute)
+		*clock = clock.Add(6 * time.Minute)
 		if n.Reply.Title == "two" {
-			got, err := b.Store.Lease(ctx, "other-process", clock, 10*time.Minute, 10, nil)
+			got, err := b.Store.Lease(ctx, "other-process", *clock, 10*time.Minute, 10, nil)
 			if err != nil {
 				t.Error(err)
 			}
@@ -653,8 +651,8 @@ func TestSlowSendKeepsLease(t *testing.T) {
 		}
 		return nil
 	}
-	if sent, _, err := b.Deliver(ctx, "p1", send); err != nil || sent != 2 {
-		t.Fatalf("Deliver = %d sent, %v", sent, err)
+	if c, err := b.SendQueued(ctx, "p1", send); err != nil || c.Sent != 2 {
+		t.Fatalf("SendQueued = %+v, %v; want 2 sent", c, err)
 	}
 	if stolen != 0 {
 		t.Errorf("another process leased %d message(s) while they were being sent", stolen)

@@ -39,7 +39,7 @@ func DaysLabel(due, today storage.Date) string {
 // milestone shows the day it was marked done, in loc.
 func MilestoneStatus(m *storage.Milestone, today storage.Date, loc *time.Location) (Status, string) {
 	if m.DoneAt != nil {
-		return StatusDone, fmt.Sprintf("已完成（%s）", storage.DateOf(m.DoneAt.In(loc)))
+		return StatusDone, fmt.Sprintf("已完成（%s）", storage.DateIn(*m.DoneAt, loc))
 	}
 	return DueStatus(m.Due, today), DaysLabel(m.Due, today)
 }

@@ -69,7 +69,7 @@ func (b *Bot) taskCmd(ctx context.Context, req Request, args []string) (Reply, e
 		return Reply{}, storage.Errorf(storage.EINVALID, "请给出任务编号。")
 	}
 	if len(args) > 1 {
-		return b.taskAction(ctx, req, args)
+		return b.taskAction(ctx, req, b.lookup("task"), args)
 	}
 	ref, err := ParseTaskRef(args[0])
 	if err != nil {
@@ -134,7 +134,7 @@ func (b *Bot) taskCard(t *storage.Task, today storage.Date) Reply {
 		if m.Retired {
 			continue
 		}
-		st, label := MilestoneStatus(&m, today, b.Loc)
+		st, label := MilestoneStatus(&m, today, b.Clock().Zone())
 		if t.Closed() && st != StatusDone {
 			st, label = StatusDone, "随任务销号"
 		}

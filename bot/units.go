@@ -144,8 +144,12 @@ func (b *Bot) unitCmd(ctx context.Context, req Request, args []string) (Reply, e
 	if len(args) == 0 {
 		return Reply{}, storage.Errorf(storage.EINVALID, "请给出单位名称。")
 	}
-	if sub := unitSubcommand(args[0]); sub != "" {
-		return b.unitAdminCmd(ctx, req, sub, args[1:])
+	if v := b.lookup("unit").verb(args[0]); v != nil {
+		w, err := b.authorize(ctx, req.User, v)
+		if err != nil {
+			return Reply{}, err
+		}
+		return v.run(b, ctx, verbCall{verb: v, req: req, typed: args[0], args: args[1:], who: w})
 	}
 	u, err := b.findUnit(ctx, strings.Join(args, ""))
 	if err != nil {

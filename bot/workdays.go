@@ -48,7 +48,7 @@ var chinaDays = sync.OnceValue(func() map[storage.Date]bool {
 			if err != nil || t.Year() != y {
 				continue
 			}
-			days[storage.DateOf(t)] = h.IsWork()
+			days[storage.DateIn(t, time.UTC)] = h.IsWork()
 		}
 	}
 	return days

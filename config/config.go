@@ -2,6 +2,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -103,6 +104,24 @@ func (c *Config) SetTZ(name string) error {
 // plain `taskbot` serves Slack instead of running the console.
 func (c Config) SlackConfigured() bool {
 	return c.SlackBotToken != "" || c.SlackAppToken != "" || c.SlackSigningSecret != ""
+}
+
+// CheckServe says what `taskbot serve` can serve with this configuration:
+// Socket Mode (SLACK_APP_TOKEN and SLACK_BOT_TOKEN) and/or HTTP
+// (HTTPAddr and SLACK_SIGNING_SECRET). It returns an error, in Chinese,
+// naming what is missing when a mode is half set up or none is.
+func (c Config) CheckServe() (socket bool, err error) {
+	socket = c.SlackAppToken != ""
+	switch {
+	case socket && c.SlackBotToken == "":
+		return false, errors.New("serve：Socket Mode 需要 SLACK_BOT_TOKEN（xoxb-…）（已设置 SLACK_APP_TOKEN）")
+	case c.HTTPAddr != "" && c.SlackSigningSecret == "":
+		return false, errors.New("serve：以 HTTP 提供服务（--http / TASKBOT_HTTP_ADDR）需要 SLACK_SIGNING_SECRET")
+	case !socket && c.HTTPAddr == "":
+		return false, errors.New("serve：没有可提供的服务：Socket Mode 请设置 SLACK_APP_TOKEN 和 SLACK_BOT_TOKEN；" +
+			"HTTP 请设置 --http ADDR（TASKBOT_HTTP_ADDR）和 SLACK_SIGNING_SECRET")
+	}
+	return socket, nil
 }
 
 // LogValue implements slog.LogValuer: secrets appear only as set/unset.

@@ -13,11 +13,15 @@ import (
 	"taskbot/storage"
 )
 
-// Xuchang is the example organisation file shipped with taskbot, used when
-// TASKBOT_CONFIG is not set.
+// xuchang is the embedded example; a string, so nothing can change it.
 //
 //go:embed xuchang.yaml
-var Xuchang []byte
+var xuchang string
+
+// Xuchang returns the example organisation file shipped with taskbot, used
+// when TASKBOT_CONFIG is not set. Each call returns a fresh copy, which the
+// caller may change freely.
+func Xuchang() []byte { return []byte(xuchang) }
 
 // File is the organisation file named by TASKBOT_CONFIG.
 type File struct {
@@ -43,7 +47,7 @@ type UnitConfig struct {
 // path is "". Unknown keys, a unit without a name, a unit listed twice and
 // an alias given to two units are errors that name the file.
 func LoadFile(path string) (*File, error) {
-	data, name := Xuchang, "embedded xuchang.yaml"
+	data, name := Xuchang(), "embedded xuchang.yaml"
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"taskbot/bot"
 	"taskbot/storage"
 )
 
@@ -46,7 +47,7 @@ func (f *File) PeopleSpec() storage.PeopleSpec {
 	refs := func(people []string) []storage.PersonRef {
 		out := make([]storage.PersonRef, 0, len(people))
 		for _, p := range people {
-			out = append(out, storage.ParsePerson(p))
+			out = append(out, bot.ParsePerson(p))
 		}
 		return out
 	}

@@ -152,7 +152,7 @@ func TestParseDeadlineWarnings(t *testing.T) {
 // TestParseWarnsOnUndatedDeadline checks that a task whose deadline cannot be
 // read still parses but carries a warning with the deadline's line.
 func TestParseWarnsOnUndatedDeadline(t *testing.T) {
-	doc := strings.Replace(string(seeds.Xuchang), "整改时限：2021年9月底前完成全面排查，对排查发现的问题建立台账；2021年12月底前完成整改", "整改时限：尽快完成", 1)
+	doc := strings.Replace(string(seeds.Xuchang()), "整改时限：2021年9月底前完成全面排查，对排查发现的问题建立台账；2021年12月底前完成整改", "整改时限：尽快完成", 1)
 	d, err := seeds.Parse([]byte(doc))
 	if err != nil {
 		t.Fatalf("Parse error: %v", err)

@@ -10,8 +10,8 @@ import (
 )
 
 func FuzzParse(f *testing.F) {
-	f.Add(seeds.Xuchang)
-	doc := string(seeds.Xuchang)
+	f.Add(seeds.Xuchang())
+	doc := string(seeds.Xuchang())
 	// Each task on its own, under its section heading.
 	for _, chunk := range strings.SplitAfter(doc, "整改时限：")[1:4] {
 		f.Add([]byte("一、共性整改任务\n" + chunk))

@@ -17,11 +17,15 @@ import (
 	"taskbot/storage"
 )
 
-// Xuchang is the official list received by Xuchang city after the central
-// environmental inspection (中央生态环境保护督察整改任务清单).
+// xuchang is the embedded list; a string, so nothing can change it.
 //
 //go:embed xuchang-rectification-tasks.txt
-var Xuchang []byte
+var xuchang string
+
+// Xuchang returns the official list received by Xuchang city after the
+// central environmental inspection (中央生态环境保护督察整改任务清单). Each
+// call returns a fresh copy, which the caller may change freely.
+func Xuchang() []byte { return []byte(xuchang) }
 
 // Task is one task as written in the document. Its JSON form is the shape
 // printed by `taskbot check --json`, which other tools depend on.
@@ -539,9 +543,13 @@ func foldDigits(s string) string {
 	}, s)
 }
 
-func clip(s string) string {
-	if r := []rune(s); len(r) > 30 {
-		return string(r[:30]) + "…"
+// clip shortens s for an error or warning message.
+func clip(s string) string { return clipRunes(s, 30) }
+
+// clipRunes keeps the first n characters of s, marking a cut with "…".
+func clipRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
 	}
 	return s
 }

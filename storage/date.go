@@ -18,12 +18,16 @@ type Date struct {
 // NewDate returns the date y-m-d, normalising overflow the way time.Date does
 // (day 0 of a month is the last day of the month before).
 func NewDate(y int, m time.Month, d int) Date {
-	return DateOf(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+	return dateOf(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
 }
 
-// DateOf returns the calendar day of t in t's own location. Callers convert t
-// to the configured zone first; DateOf never assumes UTC.
-func DateOf(t time.Time) Date {
+// DateIn returns the calendar day of t in loc (UTC when loc is nil). The
+// zone is a parameter so that no caller counts days in the wrong one by
+// forgetting to convert t first; most callers use Clock.Day.
+func DateIn(t time.Time, loc *time.Location) Date { return dateOf(t.In(zone(loc))) }
+
+// dateOf is the calendar day of t in t's own location.
+func dateOf(t time.Time) Date {
 	y, m, d := t.Date()
 	return Date{y, m, d}
 }
@@ -36,9 +40,9 @@ func MonthEnd(y int, m time.Month) Date { return NewDate(y, m+1, 0) }
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return Date{}, fmt.Errorf("日期 %q 无效，应为 YYYY-MM-DD", s)
+		return Date{}, Errorf(EINVALID, "日期“%s”无效，应为 YYYY-MM-DD，如 2021-09-23。", s)
 	}
-	return DateOf(t), nil
+	return dateOf(t), nil
 }
 
 // String formats the date as "YYYY-MM-DD"; the zero Date formats as "".
@@ -124,7 +128,7 @@ func (d *Date) Scan(src any) error {
 	case []byte:
 		return d.scanString(string(v))
 	case time.Time:
-		*d = DateOf(v)
+		*d = dateOf(v)
 		return nil
 	}
 	return fmt.Errorf("storage: cannot scan %T into Date", src)

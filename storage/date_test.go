@@ -93,17 +93,17 @@ func TestDaysUntil(t *testing.T) {
 	}
 }
 
-func TestDateOfZone(t *testing.T) {
+func TestDateInZone(t *testing.T) {
 	sh, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2021, 12, 31, 17, 0, 0, 0, time.UTC)
-	if got := storage.DateOf(now.In(sh)).String(); got != "2022-01-01" {
-		t.Errorf("DateOf(%v in Shanghai) = %s; want 2022-01-01", now, got)
+	if got := storage.DateIn(now, sh).String(); got != "2022-01-01" {
+		t.Errorf("DateIn(%v, Shanghai) = %s; want 2022-01-01", now, got)
 	}
-	if got := storage.DateOf(now).String(); got != "2021-12-31" {
-		t.Errorf("DateOf(%v) = %s; want 2021-12-31", now, got)
+	if got := storage.DateIn(now, nil).String(); got != "2021-12-31" {
+		t.Errorf("DateIn(%v, UTC) = %s; want 2021-12-31", now, got)
 	}
 }
 
@@ -173,10 +173,10 @@ func TestDateRoundTripSQLite(t *testing.T) {
 // and formatting against package time over a long span.
 func TestDateArithmeticAgreesWithTime(t *testing.T) {
 	base := time.Date(1999, 12, 25, 0, 0, 0, 0, time.UTC)
-	prev := storage.DateOf(base)
+	prev := storage.DateIn(base, base.Location())
 	for i := 1; i < 40*366; i += 7 {
 		tm := base.AddDate(0, 0, i)
-		d := storage.DateOf(tm)
+		d := storage.DateIn(tm, tm.Location())
 		if got, want := d.String(), tm.Format(time.DateOnly); got != want {
 			t.Fatalf("String() = %s; want %s", got, want)
 		}

@@ -222,7 +222,8 @@ func (s *Store) MarkFailed(ctx context.Context, id uint, holder string, cause st
 }
 
 // MarkDead gives up on a message that failed too often; it stays in the
-// outbox with its last error and is counted by DeadOutbox.
+// outbox with its last error and is counted by CountDeadOutbox. It returns
+// EINTERNAL when the write fails.
 func (s *Store) MarkDead(ctx context.Context, id uint, holder string, cause string) error {
 	err := s.db.WithContext(ctx).Model(&Outbox{}).Where("id = ? AND leased_by = ?", id, holder).
 		Updates(map[string]any{"last_error": cause, "dead_at": s.now(), "leased_until": nil,
@@ -233,8 +234,9 @@ func (s *Store) MarkDead(ctx context.Context, id uint, holder string, cause stri
 	return nil
 }
 
-// DeadOutbox counts messages given up on.
-func (s *Store) DeadOutbox(ctx context.Context) (int, error) {
+// CountDeadOutbox returns how many messages were given up on (see
+// MarkDead). It returns EINTERNAL when the query fails.
+func (s *Store) CountDeadOutbox(ctx context.Context) (int, error) {
 	var n int64
 	if err := s.db.WithContext(ctx).Model(&Outbox{}).Where("dead_at IS NOT NULL").Count(&n).Error; err != nil {
 		return 0, Internal(err)
@@ -242,21 +244,9 @@ func (s *Store) DeadOutbox(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
-// FindOutbox returns a message by key; ENOTFOUND when there is none.
-func (s *Store) FindOutbox(ctx context.Context, key string) (*Outbox, error) {
-	var m Outbox
-	err := s.db.WithContext(ctx).Where("key = ?", key).Take(&m).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, Errorf(ENOTFOUND, "没有该消息")
-	}
-	if err != nil {
-		return nil, Internal(err)
-	}
-	return &m, nil
-}
-
-// PendingOutbox counts messages not yet sent and not given up on.
-func (s *Store) PendingOutbox(ctx context.Context) (int, error) {
+// CountPendingOutbox returns how many messages are neither sent nor given
+// up on. It returns EINTERNAL when the query fails.
+func (s *Store) CountPendingOutbox(ctx context.Context) (int, error) {
 	var n int64
 	if err := s.db.WithContext(ctx).Model(&Outbox{}).Where("sent_at IS NULL AND dead_at IS NULL").Count(&n).Error; err != nil {
 		return 0, Internal(err)

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"errors"
-	"regexp"
 	"strings"
 	"time"
 
@@ -251,20 +250,6 @@ func (s *Store) FindPerson(ctx context.Context, key string) (*Person, error) {
 	return nil, Errorf(EINVALID, "有多人名为“%s”，请用 Slack ID 或邮箱指定", key)
 }
 
-// EnsurePerson returns the person named by ref, creating them when unknown.
-func (s *Store) EnsurePerson(ctx context.Context, ref PersonRef) (*Person, error) {
-	var p *Person
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		p, err = upsertPerson(tx, ref)
-		return err
-	})
-	if err != nil {
-		return nil, Internal(err)
-	}
-	return p, nil
-}
-
 // UnresolvedEmails returns the people known only by email, for the Slack
 // adapter to look up once.
 func (s *Store) UnresolvedEmails(ctx context.Context) ([]Person, error) {
@@ -499,46 +484,3 @@ func txError(err error) error {
 	}
 	return Internal(err)
 }
-
-var (
-	slackIDRe = regexp.MustCompile(`^[UW][A-Z0-9]{6,20}$`)
-	emailRe   = regexp.MustCompile(`^[^@\s<>|]+@[^@\s<>|]+\.[^@\s<>|]+$`)
-)
-
-// ParsePerson reads a person as people write them in chat or in the
-// organisation file: a Slack mention ("<@U0123ABC>", "<@U0123ABC|zhang>"),
-// a Slack ID ("U0123ABC", "@U0123ABC"), an email (also as Slack sends it,
-// "<mailto:a@b.cn|a@b.cn>"), or a name ("@张三", "张三"). A name may precede
-// an ID or email: "张三 U0123ABC", "张三 <zhang@xc.gov.cn>".
-func ParsePerson(s string) PersonRef {
-	s = strings.TrimSpace(s)
-	var ref PersonRef
-	if i := strings.LastIndexAny(s, " \t"); i > 0 {
-		last := ParsePerson(s[i+1:])
-		if last.SlackID != "" || last.Email != "" {
-			last.Name = strings.TrimSpace(s[:i])
-			return last
-		}
-	}
-	t := strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
-	t = strings.TrimPrefix(t, "mailto:")
-	if i := strings.IndexByte(t, '|'); i >= 0 {
-		if strings.HasPrefix(t, "@") && i+1 < len(t) {
-			ref.Name = t[i+1:]
-		}
-		t = t[:i]
-	}
-	bare := strings.TrimPrefix(t, "@")
-	switch {
-	case slackIDRe.MatchString(bare):
-		ref.SlackID = bare
-	case emailRe.MatchString(t):
-		ref.Email = strings.ToLower(t)
-	default:
-		ref.Name = strings.TrimPrefix(strings.TrimSpace(s), "@")
-	}
-	return ref
-}
-
-// IsSlackID reports whether s looks like a Slack user ID (U0123ABC).
-func IsSlackID(s string) bool { return slackIDRe.MatchString(s) }

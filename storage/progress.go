@@ -63,13 +63,27 @@ var kindAction = map[string]string{
 	KindExtensionRequest: ActionExtensionAsked,
 }
 
+// ErrAlreadyRecorded is the cause of the ECONFLICT error that CreateProgress
+// returns for a Slack message recorded before (a redelivered event):
+// errors.Is(err, ErrAlreadyRecorded) tells it from the other conflicts,
+// while ErrorCode and ErrorMessage read the *Error around it as usual.
+var ErrAlreadyRecorded = errors.New("storage: Slack message already recorded as progress")
+
+// alreadyRecorded is the error for a Slack message recorded before.
+func alreadyRecorded() *Error {
+	return &Error{Code: ECONFLICT, Message: "该消息已记录为进展", Err: ErrAlreadyRecorded}
+}
+
 // CreateProgress appends p (TaskID, Kind, Author, Text set; MilestoneSeq
 // when the entry is about a milestone) with its audit record, in one
 // transaction. A KindDone entry marks the milestone done. It returns
-// ENOTFOUND for an unknown task or milestone, ECONFLICT when the task is
+// ENOTFOUND for an unknown task or milestone; ECONFLICT when the task is
 // closed (for anything but a report), the milestone is already done, or
-// the same Slack message was recorded before (p then holds that entry),
-// and EINVALID for an extension to a date not after the current one.
+// the same Slack message was recorded before (that error wraps
+// ErrAlreadyRecorded, and p then holds the earlier entry); EINVALID for an
+// unknown kind, a done or extension entry without a milestone, or an
+// extension to a date not after the current one; and EINTERNAL when the
+// database fails, in which case nothing was written.
 func (s *Store) CreateProgress(ctx context.Context, p *Progress) error {
 	if kindAction[p.Kind] == "" {
 		return Errorf(EINVALID, "未知的进展类型 %q", p.Kind)
@@ -80,7 +94,7 @@ func (s *Store) CreateProgress(ctx context.Context, p *Progress) error {
 			err := tx.Where("channel = ? AND slack_ts = ?", p.Channel, p.SlackTS).Take(&prev).Error
 			if err == nil {
 				*p = prev
-				return Errorf(ECONFLICT, "该消息已记录为进展")
+				return alreadyRecorded()
 			}
 			if !errors.Is(err, gorm.ErrRecordNotFound) {
 				return err
@@ -122,7 +136,7 @@ func (s *Store) CreateProgress(ctx context.Context, p *Progress) error {
 		}
 		if err := tx.Omit(clause.Associations).Create(p).Error; err != nil {
 			if isUniqueViolation(err) { // the same Slack message, delivered twice at once
-				return Errorf(ECONFLICT, "该消息已记录为进展")
+				return alreadyRecorded()
 			}
 			return err
 		}
@@ -450,52 +464,4 @@ func (s *Store) TaskProgress(ctx context.Context, taskID uint, limit int) ([]Pro
 		return nil, Internal(err)
 	}
 	return out, nil
-}
-
-// Thread is a task's parent message in the tracking channel: every entry
-// on the task is posted as a reply to it. One per task.
-type Thread struct {
-	TaskID    uint   `gorm:"primaryKey"`
-	Channel   string `gorm:"size:64;not null;uniqueIndex:idx_threads_channel_ts,priority:1"`
-	TS        string `gorm:"size:32;not null;uniqueIndex:idx_threads_channel_ts,priority:2"`
-	CreatedAt time.Time
-	Task      *Task `gorm:"constraint:OnDelete:CASCADE"`
-}
-
-// FindThread returns the task's thread, or ENOTFOUND.
-func (s *Store) FindThread(ctx context.Context, taskID uint) (*Thread, error) {
-	var th Thread
-	err := s.db.WithContext(ctx).Where("task_id = ?", taskID).Take(&th).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, Errorf(ENOTFOUND, "该任务还没有跟踪线程")
-	}
-	if err != nil {
-		return nil, Internal(err)
-	}
-	return &th, nil
-}
-
-// FindThreadByTS returns the thread whose parent message is ts in channel,
-// or ENOTFOUND.
-func (s *Store) FindThreadByTS(ctx context.Context, channel, ts string) (*Thread, error) {
-	var th Thread
-	err := s.db.WithContext(ctx).Where("channel = ? AND ts = ?", channel, ts).Take(&th).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, Errorf(ENOTFOUND, "不是任务跟踪线程")
-	}
-	if err != nil {
-		return nil, Internal(err)
-	}
-	return &th, nil
-}
-
-// CreateThread remembers a task's parent message. When the task already has
-// one (another process created it first), that one is kept and returned.
-func (s *Store) CreateThread(ctx context.Context, th Thread) (*Thread, error) {
-	th.CreatedAt = s.now()
-	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Omit(clause.Associations).Create(&th).Error
-	if err != nil {
-		return nil, Internal(err)
-	}
-	return s.FindThread(ctx, th.TaskID)
 }

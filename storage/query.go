@@ -3,6 +3,7 @@ package storage
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"time"
@@ -140,6 +141,26 @@ func (s *Store) LeaderTasks(ctx context.Context, post string, limit int) ([]Task
 		ORDER BY `+urgency+` LIMIT @limit`,
 		map[string]any{"posts": posts, "limit": limit})
 	return ts, int(total), err
+}
+
+// TaskLeaderPosts returns each task's leader posts in document order, by
+// task ID. It returns EINTERNAL when a query fails.
+func (s *Store) TaskLeaderPosts(ctx context.Context, taskIDs []uint) (map[uint][]string, error) {
+	out := map[uint][]string{}
+	err := s.scanByTask(ctx, `SELECT task_id, post FROM leaders WHERE task_id IN (%s) ORDER BY task_id, seq`, taskIDs,
+		func(rows *sql.Rows) error {
+			var id uint
+			var post string
+			if err := rows.Scan(&id, &post); err != nil {
+				return err
+			}
+			out[id] = append(out[id], post)
+			return nil
+		})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
 }
 
 // UnitStat counts a unit's tasks and overdue milestones; the Via counts are

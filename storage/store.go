@@ -17,10 +17,11 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// Store is the database. Now is the clock used to stamp writes; tests pin it.
+// Store is the database. Clock is the program's one clock: writes are
+// stamped with its "as of" moment; the core and adapters read it from here.
 type Store struct {
-	db  *gorm.DB
-	Now func() time.Time
+	db    *gorm.DB
+	Clock Clock
 
 	searchMu sync.Mutex
 	search   *searchIndex // loaded lazily, replaced when the tasks change
@@ -46,7 +47,7 @@ func Open(path string) (*Store, error) {
 	} else {
 		dsn = "file::memory:?_foreign_keys=on"
 	}
-	s := &Store{Now: time.Now}
+	s := &Store{}
 	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
 		NowFunc:                func() time.Time { return s.now() }, // created_at & co. in UTC
 		Logger:                 logger.Discard,
@@ -103,10 +104,7 @@ func (s *Store) DB() *gorm.DB { return s.db }
 // UTC: the SQLite driver writes a time as text with its own offset, and
 // text from different zones does not compare in time order.
 func (s *Store) now() time.Time {
-	if s.Now == nil {
-		return time.Now().UTC()
-	}
-	return s.Now().UTC()
+	return s.Clock.Now().UTC()
 }
 
 // FindTask returns the task with the given section and number, with its

@@ -28,7 +28,7 @@ func openStore(t testing.TB) (*storage.Store, string) {
 
 func records(t testing.TB) []storage.Task {
 	t.Helper()
-	d, err := seeds.Parse(seeds.Xuchang)
+	d, err := seeds.Parse(seeds.Xuchang())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func counts(d tableDump) map[string]int {
 func TestSeedTwiceSameVersion(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openStore(t)
-	_, res, err := seeds.Load(ctx, s, seeds.Xuchang)
+	_, res, err := seeds.Load(ctx, s, seeds.Xuchang())
 	if err != nil {
 		t.Fatalf("Load error: %v", err)
 	}
@@ -123,7 +123,7 @@ func TestSeedTwiceSameVersion(t *testing.T) {
 		t.Errorf("first Load = %+v; want 24 created", res)
 	}
 	first := dump(t, s)
-	_, res, err = seeds.Load(ctx, s, seeds.Xuchang)
+	_, res, err = seeds.Load(ctx, s, seeds.Xuchang())
 	if err != nil {
 		t.Fatalf("second Load error: %v", err)
 	}
@@ -337,7 +337,7 @@ func TestMemoryStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang); err != nil {
+	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang()); err != nil {
 		t.Fatalf("Load into :memory: error: %v", err)
 	}
 	task, err := s.FindTask(ctx, 2, 1)
@@ -407,7 +407,7 @@ func TestCloseSettlesEveryRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang); err != nil {
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang()); err != nil {
 		t.Fatal(err)
 	}
 	t5, err := store.FindTask(ctx, 1, 5)
@@ -444,7 +444,7 @@ func TestSlackIDMergesPeople(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang); err != nil {
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang()); err != nil {
 		t.Fatal(err)
 	}
 	names, err := store.UnitNames(ctx)
@@ -502,7 +502,7 @@ func TestDoneSettlesMilestoneRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang); err != nil {
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang()); err != nil {
 		t.Fatal(err)
 	}
 	for _, approve := range []bool{false, true} {
@@ -544,7 +544,7 @@ func TestApplyUnitsSkipsUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang); err != nil {
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang()); err != nil {
 		t.Fatal(err)
 	}
 	specs := []storage.UnitSpec{{Name: "各县（市、区）", Members: []string{"长葛市"}}}

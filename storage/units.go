@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 
@@ -118,4 +119,125 @@ func (s *Store) Collectives(ctx context.Context) (members, memberOf map[string][
 		memberOf[r.Member] = append(memberOf[r.Member], r.Collective)
 	}
 	return members, memberOf, nil
+}
+
+// UnitLinks returns, for each task, the units that hold it: those named
+// directly, and the members of a collective named (with ViaID set, unless
+// also named directly), as unit_tasks has them. It reads the direct links
+// and expands collectives here: a collective's tasks would otherwise come
+// back once per member, ten rows instead of one for 各县（市、区）. It
+// returns EINTERNAL when a query fails.
+func (s *Store) UnitLinks(ctx context.Context, taskIDs []uint) (map[uint][]UnitLink, error) {
+	type ref struct {
+		id   uint
+		name string
+	}
+	members := map[uint][]ref{}
+	err := s.scanAll(ctx, `SELECT um.collective_id, u.id, u.name FROM unit_members um
+		JOIN units u ON u.id = um.member_id ORDER BY um.collective_id, um.seq`, func(rows *sql.Rows) error {
+		var c uint
+		var r ref
+		err := rows.Scan(&c, &r.id, &r.name)
+		members[c] = append(members[c], r)
+		return err
+	})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	out := map[uint][]UnitLink{}
+	// Names from the (small) units table: joining them into every link
+	// row costs more than the links themselves.
+	names := map[uint]string{}
+	err = s.scanAll(ctx, `SELECT id, name FROM units`, func(rows *sql.Rows) error {
+		var id uint
+		var name string
+		err := rows.Scan(&id, &name)
+		names[id] = name
+		return err
+	})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	var direct []UnitLink
+	scan := func(rows *sql.Rows) error {
+		var l UnitLink
+		if err := rows.Scan(&l.TaskID, &l.UnitID, &l.Role); err != nil {
+			return err
+		}
+		l.Unit = names[l.UnitID]
+		l.Collective = len(members[l.UnitID]) > 0
+		direct = append(direct, l)
+		return nil
+	}
+	const cols = `SELECT tu.task_id, tu.unit_id, tu.role FROM task_units tu`
+	if len(taskIDs) > 1000 {
+		// Most of the list: one scan beats thousands of parameters.
+		want := make(map[uint]bool, len(taskIDs))
+		for _, id := range taskIDs {
+			want[id] = true
+		}
+		all := scan
+		scan = func(rows *sql.Rows) error {
+			if err := all(rows); err != nil {
+				return err
+			}
+			if l := direct[len(direct)-1]; !want[l.TaskID] {
+				direct = direct[:len(direct)-1]
+			}
+			return nil
+		}
+		err = s.scanAll(ctx, cols+` ORDER BY tu.task_id, tu.role, tu.seq`, scan)
+	} else {
+		err = s.scanByTask(ctx, cols+` WHERE tu.task_id IN (%s) ORDER BY tu.task_id, tu.role, tu.seq`, taskIDs, scan)
+	}
+	named := map[[2]uint]bool{} // (task, unit) named directly, any role
+	for _, l := range direct {
+		named[[2]uint{l.TaskID, l.UnitID}] = true
+	}
+	for _, l := range direct {
+		out[l.TaskID] = append(out[l.TaskID], l)
+		for _, m := range members[l.UnitID] {
+			if !named[[2]uint{l.TaskID, m.id}] {
+				out[l.TaskID] = append(out[l.TaskID], UnitLink{TaskID: l.TaskID, UnitID: m.id, Unit: m.name, Role: l.Role, ViaID: l.UnitID})
+			}
+		}
+	}
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
+}
+
+// UnitLink is a unit holding a task.
+type UnitLink struct {
+	TaskID     uint
+	UnitID     uint
+	Unit       string
+	Role       string
+	ViaID      uint
+	Collective bool
+}
+
+// Recipients returns each unit's configured Slack channel and the Slack IDs
+// of its members (people whose ID is known), both by unit ID. It returns
+// EINTERNAL when a query fails.
+func (s *Store) Recipients(ctx context.Context) (channels map[uint]string, members map[uint][]string, err error) {
+	channels, err = s.UnitChannels(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rows []struct {
+		UnitID  uint
+		SlackID string
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT m.unit_id, p.slack_id FROM memberships m
+		JOIN people p ON p.id = m.person_id WHERE p.slack_id <> '' ORDER BY m.unit_id, p.id`).Scan(&rows).Error
+	if err != nil {
+		return nil, nil, Internal(err)
+	}
+	members = map[uint][]string{}
+	for _, r := range rows {
+		members[r.UnitID] = append(members[r.UnitID], r.SlackID)
+	}
+	return channels, members, nil
 }

@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
-	"time"
 
 	"taskbot/bot"
 )
@@ -22,15 +22,15 @@ type Console struct {
 	Bot *bot.Bot
 	In  io.Reader
 	Out io.Writer
-	// Now is the clock; --at pins it.
-	Now func() time.Time
 	// User is who the console acts as (--as).
 	User string
 	// Interactive greets the user and prints a prompt before each line.
 	Interactive bool
-	// Deliver, when set, sends the reply's notices on (to Slack); the
-	// console prints them either way.
-	Deliver func(ctx context.Context, notices []bot.Notice) error
+	// Send, when set, sends the reply's notices on (to Slack) through the
+	// outbox; the console prints them either way. Holder names this
+	// process in outbox leases.
+	Send   bot.Sender
+	Holder string
 }
 
 const prompt = "taskbot> "
@@ -61,7 +61,7 @@ func (c *Console) Run(ctx context.Context) error {
 		case c.Interactive && isQuit(text):
 			return nil
 		default:
-			reply := c.Bot.Handle(ctx, bot.Request{Text: text, User: c.User, Now: c.Now()})
+			reply := c.Bot.Handle(ctx, bot.Request{Text: text, User: c.User})
 			fmt.Fprintln(c.Out, strings.TrimRight(reply.Text(), "\n"))
 			c.notices(ctx, reply.Notices)
 			fmt.Fprintln(c.Out)
@@ -109,3 +109,14 @@ const greeting = `taskbot · 许昌市中央生态环境保护督察整改任务
 输入 exit 退出。
 
 `
+
+// IsTerminal reports whether r is a terminal (then the console greets and
+// prompts).
+func IsTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -3,32 +3,23 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
+	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"taskbot/bot"
 	"taskbot/bot/console"
-	"taskbot/seeds"
-	"taskbot/storage"
+	"taskbot/internal/testenv"
 )
 
+// newConsole is a console over the embedded list in a temp SQLite file,
+// as of 2021-09-23 09:00 in Asia/Shanghai, reading in.
 func newConsole(t *testing.T, in string, interactive bool) (*console.Console, *bytes.Buffer) {
 	t.Helper()
-	store, err := storage.Open(filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if _, _, err := seeds.Load(context.Background(), store, seeds.Xuchang); err != nil {
-		t.Fatal(err)
-	}
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	now := time.Date(2021, 9, 23, 9, 0, 0, 0, loc)
+	store := testenv.Store(t, testenv.AsOf(testenv.At(t, "2021-09-23 09:00")))
 	var out bytes.Buffer
-	return &console.Console{Bot: bot.New(store, loc, nil), In: strings.NewReader(in), Out: &out,
-		Now: func() time.Time { return now }, User: "tester", Interactive: interactive}, &out
+	return &console.Console{Bot: bot.New(store, nil), In: strings.NewReader(in), Out: &out,
+		User: "tester", Interactive: interactive}, &out
 }
 
 func TestConsoleLines(t *testing.T) {
@@ -65,5 +56,41 @@ func TestConsoleInteractive(t *testing.T) {
 	}
 	if strings.Contains(got, "【共性7】") {
 		t.Error("kept reading after exit")
+	}
+}
+
+// TestConsoleSendsNotices: progress typed at the console prints its notices
+// and, with a Sender, sends them; a notice that fails stays queued and the
+// console says so.
+func TestConsoleSendsNotices(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		store := testenv.Store(t, testenv.Directory(), testenv.AsOf(testenv.At(t, "2021-09-23 09:00")))
+		var out bytes.Buffer
+		var sent []bot.Notice
+		c := &console.Console{Bot: bot.New(store, nil), In: strings.NewReader("progress 6 调查已启动\n"), Out: &out,
+			User: "U0000ZS01", Holder: "test", Send: func(ctx context.Context, n bot.Notice) error {
+				if fail {
+					return errors.New("slack: internal_error")
+				}
+				sent = append(sent, n)
+				return nil
+			}}
+		if err := c.Run(context.Background()); err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+		got := out.String()
+		if !strings.Contains(got, "已保存") || !strings.Contains(got, "→ 通知 任务 共性6 跟踪线程") {
+			t.Errorf("fail=%v: output lacks the saved entry or its notice:\n%s", fail, got)
+		}
+		pending, err := store.CountPendingOutbox(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case !fail && (len(sent) == 0 || sent[0].Thread == nil || sent[0].Thread.TaskCode != "共性6" || pending != 0):
+			t.Errorf("sent %+v, %d pending; want the thread notice of 共性6 sent, nothing pending", sent, pending)
+		case fail && (!strings.Contains(got, "条通知未送达 Slack，已排队") || pending == 0):
+			t.Errorf("failed send: %d pending, output:\n%s\nwant the notice queued and the console saying so", pending, got)
+		}
 	}
 }

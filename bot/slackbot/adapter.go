@@ -48,8 +48,6 @@ type Adapter struct {
 	Log    *slog.Logger
 	// SigningSecret verifies HTTP requests (SLACK_SIGNING_SECRET).
 	SigningSecret string
-	// Now is the clock for signatures and for "as of" in answers.
-	Now func() time.Time
 	// AckWithin is how long to wait for a reply before acknowledging
 	// without it and delivering it later.
 	AckWithin time.Duration
@@ -76,7 +74,7 @@ func New(b *bot.Bot, p *Poster, log *slog.Logger) *Adapter {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Adapter{
 		Bot: b, Poster: p, Log: log, Holder: "slackbot",
-		Now: time.Now, AckWithin: DefaultAckWithin, MaxBody: DefaultMaxBody,
+		AckWithin: DefaultAckWithin, MaxBody: DefaultMaxBody,
 		ctx: ctx, cancel: cancel,
 	}
 }
@@ -122,10 +120,10 @@ func (a *Adapter) goJob(f func(ctx context.Context)) {
 // "/task due 30" → "due 30" (due is a core command), "/task 6 公开" →
 // "task 6", shared. Only a read-only command can be shared: in
 // "/progress 6 信息公开 …" every word is the reporter's.
-func commandText(slash, text string) (string, bool) {
+func (a *Adapter) commandText(slash, text string) (string, bool) {
 	name := strings.TrimLeft(strings.TrimSpace(slash), "/")
 	line := func(words []string) string {
-		if len(words) > 0 && bot.IsCommand(words[0]) || name == "" {
+		if len(words) > 0 && a.Bot.IsCommand(words[0]) || name == "" {
 			return strings.Join(words, " ")
 		}
 		return strings.TrimSpace(name + " " + strings.Join(words, " "))
@@ -133,10 +131,10 @@ func commandText(slash, text string) (string, bool) {
 	// Markup first (it uses literal < >), then the entities Slack sends
 	// for what the person typed (&amp; &lt; &gt;).
 	words, share := stripShare(text)
-	if stripped := line(words); bot.ReadOnly(stripped) {
-		return unescaper.Replace(readable(stripped)), share
+	if stripped := line(words); a.Bot.ReadOnly(stripped) {
+		return unescaper.Replace(a.readable(stripped)), share
 	}
-	return unescaper.Replace(readable(line(strings.FieldsFunc(text, unicode.IsSpace)))), false
+	return unescaper.Replace(a.readable(line(strings.FieldsFunc(text, unicode.IsSpace)))), false
 }
 
 // slackMarkup is an escaped mention, channel or link: <@U1|zhang>,
@@ -147,8 +145,8 @@ var slackMarkup = regexp.MustCompile(`<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>`)
 // reads "@张三" and "https://…": <@U1|张三> → @张三, <#C1|general> →
 // #general, <https://x|x> → https://x. A unit command keeps the markup:
 // "unit bind 市城管局 <@U1|张三>" names the person by ID.
-func readable(line string) string {
-	if f := strings.Fields(line); len(f) > 0 && bot.CommandName(f[0]) == "unit" {
+func (a *Adapter) readable(line string) string {
+	if f := strings.Fields(line); len(f) > 0 && a.Bot.CommandName(f[0]) == "unit" {
 		return line
 	}
 	return slackMarkup.ReplaceAllStringFunc(line, func(m string) string {
@@ -203,11 +201,11 @@ var pending = &response{ResponseType: slack.ResponseTypeEphemeral, Text: "⏳ �
 // to response_url in the background. fits reports whether a response can
 // ride on the acknowledgement (Socket Mode caps its size).
 func (a *Adapter) slash(cmd slack.SlashCommand, fits func(*response) bool) *response {
-	text, share := commandText(cmd.Command, cmd.Text)
-	req := bot.Request{Text: text, User: cmd.UserID, Now: a.Now()}
+	text, share := a.commandText(cmd.Command, cmd.Text)
+	req := bot.Request{Text: text, User: cmd.UserID, Now: a.Bot.Clock().Now()}
 	log := a.Log.With("command", cmd.Command, "user", cmd.UserID, "channel", cmd.ChannelID)
 	opt := renderOptions{}
-	if !share && bot.ReadOnly(text) {
+	if !share && a.Bot.ReadOnly(text) {
 		opt.Share = text // the button re-runs it: never for a command that writes
 	}
 
@@ -264,7 +262,7 @@ func (a *Adapter) event(ev slackevents.EventsAPIEvent, retry int) (done <-chan e
 		id = cb.EventID
 	}
 	log := a.Log.With("event_id", id, "event", ev.InnerEvent.Type)
-	if !a.dedupe.claim(id, a.Now()) {
+	if !a.dedupe.claim(id, a.Bot.Clock().WallNow()) {
 		log.Info("duplicate event ignored", "retry", retry)
 		ch <- nil
 		return ch
@@ -274,7 +272,7 @@ func (a *Adapter) event(ev slackevents.EventsAPIEvent, retry int) (done <-chan e
 	}
 	a.goJob(func(ctx context.Context) {
 		err := a.processEvent(ctx, ev.InnerEvent)
-		a.dedupe.finish(id, err == nil, a.Now())
+		a.dedupe.finish(id, err == nil, a.Bot.Clock().WallNow())
 		if err != nil {
 			log.Error("event not processed; a retry will be", "err", err)
 		}
@@ -318,11 +316,11 @@ func threadOf(ts, threadTS string) string {
 // again; once a command that writes has run, the event is done whatever
 // happens to the answer, or the retry would record it twice.
 func (a *Adapter) answerInThread(ctx context.Context, channel, user, threadTS, text string) error {
-	line := messageText(text)
-	if words, _ := stripShare(line); bot.ReadOnly(strings.Join(words, " ")) {
+	line := a.messageText(text)
+	if words, _ := stripShare(line); a.Bot.ReadOnly(strings.Join(words, " ")) {
 		line = strings.Join(words, " ") // in a thread every answer is public already
 	}
-	reply := a.Bot.Handle(ctx, bot.Request{Text: line, User: user, Now: a.Now()})
+	reply := a.Bot.Handle(ctx, bot.Request{Text: line, User: user})
 	a.deliver(reply.Notices)
 	_, err := a.Poster.Post(ctx, channel, threadTS, reply)
 	if err != nil && !errors.Is(err, ctx.Err()) {
@@ -330,7 +328,7 @@ func (a *Adapter) answerInThread(ctx context.Context, channel, user, threadTS, t
 		// the Poster.
 		_ = a.Poster.PostEphemeral(ctx, channel, user, threadTS, errorNote(err))
 	}
-	if err != nil && !bot.ReadOnly(line) {
+	if err != nil && !a.Bot.ReadOnly(line) {
 		a.Log.Warn("answer not posted; the command ran and is not run again", "channel", channel, "err", err)
 		return nil
 	}
@@ -341,7 +339,7 @@ func (a *Adapter) answerInThread(ctx context.Context, channel, user, threadTS, t
 // mentions of the bot that start it ("<@U123> 6") dropped and Slack's HTML
 // escapes undone. Mentions later in the text stay: "unit bind 市城管局
 // <@U456>" names a person.
-func messageText(s string) string {
+func (a *Adapter) messageText(s string) string {
 	s = strings.TrimLeftFunc(s, unicode.IsSpace)
 	for strings.HasPrefix(s, "<@") {
 		j := strings.IndexByte(s, '>')
@@ -350,7 +348,7 @@ func messageText(s string) string {
 		}
 		s = strings.TrimLeftFunc(s[j+1:], unicode.IsSpace)
 	}
-	return unescaper.Replace(readable(s))
+	return unescaper.Replace(a.readable(s))
 }
 
 var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
@@ -368,14 +366,14 @@ func (a *Adapter) interaction(cb slack.InteractionCallback) {
 		}
 		text, user := act.Value, cb.User.ID
 		log := a.Log.With("action", act.ActionID, "user", user, "channel", cb.Channel.ID)
-		if !bot.ReadOnly(text) {
+		if !a.Bot.ReadOnly(text) {
 			// Only read-only answers carry the button; a forged or old
 			// payload must not record anything twice.
 			log.Warn("share of a command that writes refused", "text", text)
 			continue
 		}
 		a.goJob(func(ctx context.Context) {
-			reply := a.Bot.Handle(ctx, bot.Request{Text: text, User: user, Now: a.Now()})
+			reply := a.Bot.Handle(ctx, bot.Request{Text: text, User: user})
 			msgs := render(reply, renderOptions{Note: "由 <@" + user + "> 公开"})
 			if err := a.Poster.respond(ctx, cb.ResponseURL, true, msgs); err != nil {
 				log.Error("shared answer not delivered", "err", err)

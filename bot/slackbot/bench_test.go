@@ -18,7 +18,6 @@ func BenchmarkHTTPTask6(b *testing.B) {
 	defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
 	a := New(newBot(b), nil, nil)
 	a.SigningSecret = testSecret
-	a.Now = func() time.Time { return testNow }
 	h := a.HTTPHandler()
 	body := commandForm("/task", "6", "https://hooks.slack.com/commands/T1/1/x")
 	durs := make([]time.Duration, 0, b.N)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,8 +19,7 @@ import (
 	"github.com/slack-go/slack/slacktest"
 
 	"taskbot/bot"
-	"taskbot/seeds"
-	"taskbot/storage"
+	"taskbot/internal/testenv"
 )
 
 const testSecret = "test-signing-secret"
@@ -29,22 +27,11 @@ const testSecret = "test-signing-secret"
 // testNow is the pinned clock: 2026-03-02 09:00 in Xuchang.
 var testNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
-// newBot opens a real SQLite store in a temp dir, seeded with the task list.
-func newBot(tb testing.TB) *bot.Bot {
+// newBot is a bot over the embedded list in a temp SQLite file, its clock
+// (as-of and wall) pinned at testNow; opts add an organisation.
+func newBot(tb testing.TB, opts ...testenv.Option) *bot.Bot {
 	tb.Helper()
-	store, err := storage.Open(filepath.Join(tb.TempDir(), "taskbot.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	if _, _, err := seeds.Load(context.Background(), store, seeds.Xuchang); err != nil {
-		tb.Fatal(err)
-	}
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return bot.New(store, loc, nil)
+	return bot.New(testenv.Store(tb, append([]testenv.Option{testenv.AsOf(testNow), testenv.Wall(testNow)}, opts...)...), nil)
 }
 
 // posted is one Web API call recorded by the fake Slack.
@@ -192,7 +179,7 @@ type testEnv struct {
 	mu    sync.Mutex
 }
 
-func newEnv(t *testing.T) *testEnv {
+func newEnv(t *testing.T, opts ...testenv.Option) *testEnv {
 	t.Helper()
 	e := &testEnv{slack: newFakeSlack(t), hooks: newHooks(t), log: new(bytes.Buffer)}
 	log := slog.New(slog.NewTextHandler(syncWriter{w: e.log, mu: &e.mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -204,9 +191,8 @@ func newEnv(t *testing.T) *testEnv {
 		e.mu.Unlock()
 		return ctx.Err()
 	}
-	e.a = New(newBot(t), p, log)
+	e.a = New(newBot(t, opts...), p, log)
 	e.a.SigningSecret = testSecret
-	e.a.Now = func() time.Time { return testNow }
 	t.Cleanup(func() { e.a.Shutdown(context.Background()) })
 	return e
 }

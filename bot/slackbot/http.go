@@ -72,7 +72,7 @@ func (a *Adapter) verified(next bodyHandler) http.Handler {
 			http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
 			return
 		}
-		if err := verify(r.Header, body, a.SigningSecret, a.Now()); err != nil {
+		if err := verify(r.Header, body, a.SigningSecret, a.Bot.Clock().WallNow()); err != nil {
 			a.Log.Warn("slack request refused", "path", r.URL.Path, "remote", r.RemoteAddr, "reason", err)
 			http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
 			return

@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 
+	"taskbot/bot"
+	"taskbot/internal/testenv"
 	"taskbot/storage"
 )
 
@@ -117,8 +119,9 @@ func TestCommandText(t *testing.T) {
 		{"/progress", "6 请 <@U1|张三> 核实 <https://x.cn/a|x.cn/a> <#C9|督查>", "progress 6 请 @张三 核实 https://x.cn/a #督查", false},
 		{"/unit", "bind 市城管局 <@U1|张三>", "unit bind 市城管局 <@U1|张三>", false},
 	}
+	a := New(newBot(t), nil, nil)
 	for _, tt := range tests {
-		got, share := commandText(tt.slash, tt.text)
+		got, share := a.commandText(tt.slash, tt.text)
 		if got != tt.want || share != tt.share {
 			t.Errorf("commandText(%q, %q) = %q, %v; want %q, %v", tt.slash, tt.text, got, share, tt.want, tt.share)
 		}
@@ -178,6 +181,23 @@ func TestSlashCommands(t *testing.T) {
 	if got := e.hooks.recorded(); len(got) != 0 {
 		t.Errorf("response_url got %d messages; want none (answers fit the acknowledgement)", len(got))
 	}
+}
+
+// TestSlashAsOfAnotherDay: with the clock's as-of moment on another day
+// (taskbot serve never does that, but --at-like clocks must not break
+// Slack), a request is still verified against real time (Clock.Wall) and
+// answered as of Clock.AsOf.
+func TestSlashAsOfAnotherDay(t *testing.T) {
+	e := newEnv(t)
+	e.a.Bot.Store.Clock.AsOf = func() time.Time { return testenv.At(t, "2021-12-20 09:00") }
+	w := e.serve(signed("/slack/commands", "application/x-www-form-urlencoded", commandForm("/task", "6", e.hooks.url("asof"))))
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d; want 200 (signed at real time)", w.Code)
+	}
+	if body := w.Body.String(); !strings.Contains(body, "截至 2021-12-20") || !strings.Contains(body, "剩余 11 天") {
+		t.Errorf("answer %.300s; want the card as of 2021-12-20", body)
+	}
+	e.a.wait()
 }
 
 func TestSlashLateGoesToResponseURL(t *testing.T) {
@@ -484,7 +504,7 @@ func TestMentionProgressNotRecordedTwice(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	st := e.a.Bot.Store
-	if err := st.ApplyPeople(ctx, storage.PeopleSpec{Supervisors: []storage.PersonRef{storage.ParsePerson("U1")}}); err != nil {
+	if err := st.ApplyPeople(ctx, storage.PeopleSpec{Supervisors: []storage.PersonRef{bot.ParsePerson("U1")}}); err != nil {
 		t.Fatal(err)
 	}
 	e.slack.failNext(slackErr("internal_error"))
@@ -512,6 +532,7 @@ func TestMentionProgressNotRecordedTwice(t *testing.T) {
 }
 
 func TestMessageText(t *testing.T) {
+	a := New(newBot(t), nil, nil)
 	for _, tt := range []struct{ in, want string }{
 		{"<@UBOT> 6", "6"},
 		{"  <@UBOT>   <@UBOT2> task 6", "task 6"},
@@ -520,7 +541,7 @@ func TestMessageText(t *testing.T) {
 		{"<@UBOT> progress 6 请 <@U9|李四> 看 <https://x.cn|x.cn>", "progress 6 请 @李四 看 https://x.cn"},
 		{"task 6", "task 6"},
 	} {
-		if got := messageText(tt.in); got != tt.want {
+		if got := a.messageText(tt.in); got != tt.want {
 			t.Errorf("messageText(%q) = %q; want %q", tt.in, got, tt.want)
 		}
 	}

@@ -52,17 +52,15 @@ type renderOptions struct {
 	Note string
 }
 
-// Render turns a reply into one or more Slack messages that each respect
-// Slack's limits (50 blocks, 3,000 characters per text, total size). A reply
-// that fits is one message; a long one continues in the next messages.
-func Render(r bot.Reply) []Message { return render(r, renderOptions{}) }
-
 // piece is a block and the characters it carries, for packing.
 type piece struct {
 	block slack.Block
 	runes int
 }
 
+// render turns a reply into one or more Slack messages that each respect
+// Slack's limits (50 blocks, 3,000 characters per text, total size). A reply
+// that fits is one message; a long one continues in the next messages.
 func render(r bot.Reply, opt renderOptions) []Message {
 	var ps []piece
 	add := func(b slack.Block, runes int) { ps = append(ps, piece{b, runes}) }

@@ -6,113 +6,85 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
 	"taskbot/bot"
-	"taskbot/storage"
 )
 
-// Notifier delivers the core's notices to Slack: a task's entries as
-// replies in its thread in Channel (TASKBOT_CHANNEL; the parent message is
-// posted the first time and remembered in the store), the rest to users'
-// DMs and units' channels.
+// Notifier sends the core's notices to Slack (it is a bot.Sender through
+// Send): a task's entries as replies in its thread in Channel
+// (TASKBOT_CHANNEL; the core finds or starts the thread), the rest to
+// users' DMs and units' channels.
 type Notifier struct {
+	Bot     *bot.Bot
 	Poster  *Poster
-	Store   *storage.Store
 	Channel string
 	Log     *slog.Logger
-
-	mu sync.Mutex // one parent message per task, even under concurrent notices
 }
 
 // NewNotifier returns a Notifier posting through p, threads in channel.
-func NewNotifier(p *Poster, store *storage.Store, channel string, log *slog.Logger) *Notifier {
+func NewNotifier(b *bot.Bot, p *Poster, channel string, log *slog.Logger) *Notifier {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Notifier{Poster: p, Store: store, Channel: channel, Log: log}
+	return &Notifier{Bot: b, Poster: p, Channel: channel, Log: log}
 }
 
-// Deliver posts every notice. It keeps going after a failure and returns
-// all failures joined; thread notices are skipped (and logged) when no
-// tracking channel is configured.
-func (n *Notifier) Deliver(ctx context.Context, notices []bot.Notice) error {
+// Send posts one notice to each of its recipients (a bot.Sender). It keeps
+// going after a failure and returns all failures joined. A notice with
+// nowhere to go is an error, so it stays queued and visible rather than
+// dropped; a thread notice is skipped (and logged) when no tracking
+// channel is configured.
+func (n *Notifier) Send(ctx context.Context, no bot.Notice) error {
+	if no.Channel == "" && len(no.UserIDs) == 0 && no.Thread == nil {
+		return errors.New("no recipient: set TASKBOT_DIGEST_CHANNEL or TASKBOT_CHANNEL, or give the unit a channel or members")
+	}
 	var errs []error
-	for _, no := range notices {
-		if no.Thread != nil {
-			if n.Channel == "" {
-				n.Log.Warn("TASKBOT_CHANNEL not set; progress not posted to a thread", "task", no.Thread.TaskCode)
-			} else if ts, err := n.thread(ctx, no.Thread); err != nil {
-				errs = append(errs, fmt.Errorf("thread of %s: %w", no.Thread.TaskCode, err))
-			} else if _, err := n.Poster.Post(ctx, n.Channel, ts, no.Reply); err != nil {
-				errs = append(errs, fmt.Errorf("thread of %s: %w", no.Thread.TaskCode, err))
-			}
+	if no.Thread != nil {
+		if n.Channel == "" {
+			n.Log.Warn("TASKBOT_CHANNEL not set; progress not posted to a thread", "task", no.Thread.TaskCode)
+		} else if ts, err := n.Bot.TaskThread(ctx, no.Thread, n.Channel, n.postParent); err != nil {
+			errs = append(errs, fmt.Errorf("thread of %s: %w", no.Thread.TaskCode, err))
+		} else if _, err := n.Poster.Post(ctx, n.Channel, ts, no.Reply); err != nil {
+			errs = append(errs, fmt.Errorf("thread of %s: %w", no.Thread.TaskCode, err))
 		}
-		for _, u := range no.UserIDs {
-			if _, err := n.Poster.Post(ctx, u, "", no.Reply); err != nil {
-				errs = append(errs, fmt.Errorf("user %s: %w", u, err))
-			}
+	}
+	for _, u := range no.UserIDs {
+		if _, err := n.Poster.Post(ctx, u, "", no.Reply); err != nil {
+			errs = append(errs, fmt.Errorf("user %s: %w", u, err))
 		}
-		if no.Channel != "" {
-			if _, err := n.Poster.Post(ctx, no.Channel, "", no.Reply); err != nil {
-				errs = append(errs, fmt.Errorf("channel %s: %w", no.Channel, err))
-			}
+	}
+	if no.Channel != "" {
+		if _, err := n.Poster.Post(ctx, no.Channel, "", no.Reply); err != nil {
+			errs = append(errs, fmt.Errorf("channel %s: %w", no.Channel, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// thread returns the ts of the task's parent message, posting it first
-// when the task has none yet.
-func (n *Notifier) thread(ctx context.Context, ref *bot.ThreadRef) (string, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	th, err := n.Store.FindThread(ctx, ref.TaskID)
-	if err == nil {
-		return th.TS, nil
-	}
-	if storage.ErrorCode(err) != storage.ENOTFOUND {
-		return "", err
-	}
-	ts, err := n.Poster.Post(ctx, n.Channel, "", ref.Parent)
-	if err != nil {
-		return "", err
-	}
-	th, err = n.Store.CreateThread(ctx, storage.Thread{TaskID: ref.TaskID, Channel: n.Channel, TS: ts})
-	if err != nil {
-		return "", err
-	}
-	return th.TS, nil
+// postParent posts a thread's parent message (a bot.PostFunc).
+func (n *Notifier) postParent(ctx context.Context, channel string, r bot.Reply) (string, error) {
+	return n.Poster.Post(ctx, channel, "", r)
 }
 
-// deliver sends notices in the background, after the user has the reply.
-// deliver queues the notices in the outbox and sends them at once; what
-// fails is retried by the scheduler's flush, so nothing is lost.
+// deliver queues the notices in the outbox and sends them in the
+// background, after the user has the reply; what fails is retried by the
+// scheduler's flush, so nothing is lost.
 func (a *Adapter) deliver(notices []bot.Notice) {
 	if a.Notifier == nil || len(notices) == 0 {
 		return
 	}
-	if _, err := a.Bot.Notify(context.Background(), notices); err != nil {
+	if _, err := a.Bot.QueueNotices(context.Background(), notices); err != nil {
 		a.Log.Error("notices not queued", "err", err)
 		return
 	}
 	a.goJob(func(ctx context.Context) {
-		if _, failed, err := a.Bot.Deliver(ctx, a.Holder, a.Notifier.Send); err != nil || failed > 0 {
-			a.Log.Warn("notices not all delivered; queued for retry", "failed", failed, "err", err)
+		if c, err := a.Bot.SendQueued(ctx, a.Holder, a.Notifier.Send); err != nil || c.Failed > 0 {
+			a.Log.Warn("notices not all delivered; queued for retry", "failed", c.Failed, "err", err)
 		}
 	})
-}
-
-// Send delivers one notice (a bot.Sender). A notice with nowhere to go is
-// an error, so it stays queued and visible rather than dropped.
-func (n *Notifier) Send(ctx context.Context, no bot.Notice) error {
-	if no.Channel == "" && len(no.UserIDs) == 0 && no.Thread == nil {
-		return errors.New("no recipient: set TASKBOT_DIGEST_CHANNEL or TASKBOT_CHANNEL, or give the unit a channel or members")
-	}
-	return n.Deliver(ctx, []bot.Notice{no})
 }
 
 // threadReply records a reply in a task's tracking thread as progress. It
@@ -134,13 +106,6 @@ func (a *Adapter) threadReply(ctx context.Context, e *slackevents.MessageEvent) 
 	if strings.HasPrefix(strings.TrimSpace(e.Text), "<@") {
 		return false, nil
 	}
-	th, err := a.Notifier.Store.FindThreadByTS(ctx, e.Channel, e.ThreadTimeStamp)
-	if storage.ErrorCode(err) == storage.ENOTFOUND {
-		return false, nil
-	}
-	if err != nil {
-		return true, err
-	}
 	var files []string
 	if e.Message != nil {
 		for _, f := range e.Message.Files {
@@ -149,18 +114,21 @@ func (a *Adapter) threadReply(ctx context.Context, e *slackevents.MessageEvent) 
 			}
 		}
 	}
-	reply, ok := a.Bot.RecordThreadReply(ctx, bot.ThreadMessage{
-		TaskID: th.TaskID, User: e.User, Text: messageText(e.Text), Channel: e.Channel, TS: e.TimeStamp,
-		Files: files, Now: a.Now(),
+	reply, outcome, err := a.Bot.RecordThreadReply(ctx, bot.ThreadMessage{
+		User: e.User, Text: a.messageText(e.Text), Channel: e.Channel, ThreadTS: e.ThreadTimeStamp, TS: e.TimeStamp,
+		Files: files,
 	})
-	if !ok {
+	switch outcome {
+	case bot.NotTaskThread:
+		return err != nil, err
+	case bot.Recorded:
+		a.deliver(reply.Notices)
+	case bot.Refused:
 		if reply.Title != "" {
 			_ = a.Poster.PostEphemeral(ctx, e.Channel, e.User, e.ThreadTimeStamp, reply)
 		}
-		return true, nil
 	}
-	a.deliver(reply.Notices)
-	return true, nil
+	return true, err
 }
 
 // userLookup is the slack-go call that resolves emails.
@@ -169,22 +137,13 @@ type userLookup interface {
 }
 
 // ResolveEmails looks up, once, the Slack ID of every person the directory
-// knows only by email (users.lookupByEmail) and stores it. People Slack
-// does not know are logged and left for the next start.
-func ResolveEmails(ctx context.Context, store *storage.Store, api userLookup, log *slog.Logger) error {
-	ps, err := store.UnresolvedEmails(ctx)
-	if err != nil {
-		return err
-	}
-	for _, p := range ps {
-		u, err := api.GetUserByEmailContext(ctx, p.Email)
+// knows only by email (users.lookupByEmail), through the core.
+func ResolveEmails(ctx context.Context, b *bot.Bot, api userLookup) error {
+	return b.ResolveEmails(ctx, func(ctx context.Context, email string) (string, error) {
+		u, err := api.GetUserByEmailContext(ctx, email)
 		if err != nil {
-			log.Warn("email not found in Slack", "person", p.Label(), "err", err)
-			continue
+			return "", err
 		}
-		if err := store.SetSlackID(ctx, p.ID, u.ID); err != nil {
-			log.Warn("slack id not stored", "person", p.Label(), "err", err)
-		}
-	}
-	return nil
+		return u.ID, nil
+	})
 }

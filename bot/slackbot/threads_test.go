@@ -3,34 +3,24 @@ package slackbot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"taskbot/bot"
+	"taskbot/internal/testenv"
 	"taskbot/storage"
 )
 
-// threadEnv is testEnv with a directory and a tracking channel.
+// threadEnv is testEnv with a directory (testenv.Directory) and a
+// tracking channel.
 func threadEnv(t *testing.T) *testEnv {
-	e := newEnv(t)
-	ctx := context.Background()
-	store := e.a.Bot.Store
-	if err := store.ApplyUnits(ctx, []storage.UnitSpec{{Name: "各县（市、区）", Members: []string{"长葛市", "禹州市"}}}); err != nil {
-		t.Fatal(err)
-	}
-	err := store.ApplyPeople(ctx, storage.PeopleSpec{
-		Units: []storage.UnitPeople{
-			{Unit: "市城管局", Members: []storage.PersonRef{{SlackID: "U0000ZS01", Name: "张三"}}},
-			{Unit: "长葛市", Members: []storage.PersonRef{{SlackID: "U0000LS01", Name: "李四"}}},
-		},
-		Supervisors: []storage.PersonRef{{SlackID: "U0000SUP1", Name: "王五"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.a.Notifier = NewNotifier(e.a.Poster, store, "CTRACK", nil)
+	e := newEnv(t, testenv.Directory())
+	e.a.Notifier = NewNotifier(e.a.Bot, e.a.Poster, "CTRACK", nil)
 	return e
 }
 
@@ -55,8 +45,8 @@ func TestThreadReplies(t *testing.T) {
 		if r.Error {
 			t.Fatalf("Handle(%q) = %q", text, r.Title)
 		}
-		if err := e.a.Notifier.Deliver(ctx, r.Notices); err != nil {
-			t.Fatalf("Deliver: %v", err)
+		if c, err := e.a.Bot.SendNotices(ctx, "test", e.a.Notifier.Send, r.Notices); err != nil || c.Failed != 0 {
+			t.Fatalf("SendNotices = %+v, %v; want all sent", c, err)
 		}
 	}
 	task, err := store.FindTask(ctx, 1, 6)
@@ -138,13 +128,13 @@ func TestThreadPostRetried(t *testing.T) {
 		t.Fatalf("status %d body %.200s; want the entry saved", w.Code, w.Body.String())
 	}
 	e.a.wait()
-	if n, _ := e.a.Bot.Store.PendingOutbox(ctx); n == 0 {
+	if n, _ := e.a.Bot.Store.CountPendingOutbox(ctx); n == 0 {
 		t.Fatalf("nothing queued after the failed thread post; it would be lost")
 	}
-	e.a.Bot.Clock = func() time.Time { return time.Now().Add(10 * time.Minute) } // past the retry backoff
-	sent, failed, err := e.a.Bot.Deliver(ctx, "test", e.a.Notifier.Send)
-	if err != nil || sent == 0 || failed != 0 {
-		t.Fatalf("flush = %d sent, %d failed, %v", sent, failed, err)
+	e.a.Bot.Store.Clock.Wall = func() time.Time { return testNow.Add(10 * time.Minute) } // past the retry backoff
+	c, err := e.a.Bot.SendQueued(ctx, "test", e.a.Notifier.Send)
+	if err != nil || c.Sent == 0 || c.Failed != 0 {
+		t.Fatalf("flush = %+v, %v; want sent, none failed", c, err)
 	}
 	task, _ := e.a.Bot.Store.FindTask(ctx, 1, 6)
 	th, err := e.a.Bot.Store.FindThread(ctx, task.ID)
@@ -159,5 +149,32 @@ func TestThreadPostRetried(t *testing.T) {
 	}
 	if inThread != 1 {
 		t.Errorf("entry posted %d times in the thread; want once", inThread)
+	}
+}
+
+// emails is a fake users.lookupByEmail.
+type emails map[string]string
+
+func (m emails) GetUserByEmailContext(ctx context.Context, email string) (*slack.User, error) {
+	if id, ok := m[email]; ok {
+		return &slack.User{ID: id}, nil
+	}
+	return nil, errors.New("users_not_found")
+}
+
+// TestResolveEmails: people the directory knows only by email get their
+// Slack ID from users.lookupByEmail; one Slack does not know stays as it is.
+func TestResolveEmails(t *testing.T) {
+	ctx := context.Background()
+	b := newBot(t, testenv.People(storage.PeopleSpec{Units: []storage.UnitPeople{{Unit: "禹州市", Members: []storage.PersonRef{
+		{Email: "qian.qi@example.gov.cn", Name: "钱七"}, {Email: "gone@example.gov.cn", Name: "孙九"}}}}}))
+	if err := ResolveEmails(ctx, b, emails{"qian.qi@example.gov.cn": "U0000QQ01"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := b.Store.FindPerson(ctx, "qian.qi@example.gov.cn"); err != nil || p.SlackID != "U0000QQ01" {
+		t.Errorf("钱七 = %+v, %v; want Slack ID U0000QQ01", p, err)
+	}
+	if p, err := b.Store.FindPerson(ctx, "gone@example.gov.cn"); err != nil || p.SlackID != "" {
+		t.Errorf("孙九 = %+v, %v; want no Slack ID", p, err)
 	}
 }

@@ -68,7 +68,7 @@ func Tasks(n int, seed uint64, sentences []string) []storage.Task {
 		default:
 			var parts []string
 			for k := 0; k < 1+r.IntN(3); k++ {
-				due := storage.DateOf(start.AddDate(0, 0, r.IntN(3*365+200)))
+				due := storage.DateIn(start.AddDate(0, 0, r.IntN(3*365+200)), start.Location())
 				t.Milestones = append(t.Milestones, storage.Milestone{Due: due, PlannedDue: due, Text: fmt.Sprintf("%d年%d月底前%s", due.Year, due.Month, sentences[r.IntN(len(sentences))])})
 				parts = append(parts, t.Milestones[k].Text)
 			}

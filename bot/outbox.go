@@ -40,59 +40,76 @@ func Backoff(attempts int) time.Duration {
 	return min(d, maxBackoff)
 }
 
-// Deliver sends the queued messages that are due, at most deliverBatch of
-// them: all of them, or only those whose key starts with one of only (a
+// SendQueued sends the queued messages that are due, at most deliverBatch
+// of them: all of them, or only those whose key starts with one of only (a
 // command line tool sends what it queued, never another process's). Each
-// message is leased at Clock time just before it is sent, under a name
-// unique to this call, so a slow send never lets another flush send it
-// too; it is marked sent only after send returns nil, retried later with
-// Backoff, and given up after MaxAttempts. It returns how many were sent
-// and how many failed.
-func (b *Bot) Deliver(ctx context.Context, holder string, send Sender, only ...string) (sent, failed int, err error) {
+// message is leased at wall-clock time just before it is sent, under a
+// name unique to this call, so a slow send never lets another flush send
+// it too; it is marked sent only after send returns nil, retried later
+// with Backoff, and given up after MaxAttempts.
+func (b *Bot) SendQueued(ctx context.Context, holder string, send Sender, only ...string) (SendCounts, error) {
+	var c SendCounts
 	var run [4]byte
 	if _, err := rand.Read(run[:]); err != nil {
-		return 0, 0, storage.Internal(err)
+		return c, storage.Internal(err)
 	}
 	holder += "#" + hex.EncodeToString(run[:])
 	for range deliverBatch {
-		msgs, err := b.Store.Lease(ctx, holder, b.clock(), leaseTTL, 1, only)
+		msgs, err := b.Store.Lease(ctx, holder, b.wall(), leaseTTL, 1, only)
 		if err != nil || len(msgs) == 0 {
-			return sent, failed, err
+			return c, err
 		}
 		m := msgs[0]
 		var n Notice
 		err = json.Unmarshal([]byte(m.Payload), &n)
+		if err == nil && n.Supervisors {
+			n, err = b.toSupervisors(ctx, n)
+		}
 		if err == nil {
 			err = send(ctx, n)
 		}
 		switch {
 		case err == nil:
-			if err := b.Store.MarkSent(ctx, m.ID, holder, b.clock()); err != nil {
-				return sent, failed, err
+			if err := b.Store.MarkSent(ctx, m.ID, holder, b.wall()); err != nil {
+				return c, err
 			}
-			sent++
+			c.Sent++
 			continue
 		case m.Attempts+1 >= MaxAttempts:
 			b.Log.Error("delivery given up", "key", m.Key, "attempts", m.Attempts+1, "err", err)
 			err = b.Store.MarkDead(ctx, m.ID, holder, err.Error())
 		default:
 			b.Log.Warn("delivery failed; will retry", "key", m.Key, "attempt", m.Attempts+1, "err", err)
-			err = b.Store.MarkFailed(ctx, m.ID, holder, err.Error(), b.clock().Add(Backoff(m.Attempts+1)))
+			err = b.Store.MarkFailed(ctx, m.ID, holder, err.Error(), b.wall().Add(Backoff(m.Attempts+1)))
 		}
 		if err != nil {
-			return sent, failed, err
+			return c, err
 		}
-		failed++
+		c.Failed++
 	}
-	return sent, failed, nil
+	return c, nil
 }
 
-func (b *Bot) clock() time.Time {
-	if b.Clock == nil {
-		return time.Now()
-	}
-	return b.Clock()
+// SendCounts is what a send run did.
+type SendCounts struct {
+	Sent, Failed int
 }
+
+// SendAllQueued sends batch after batch (SendQueued) until nothing due is
+// left or a message fails: failures wait for their backoff.
+func (b *Bot) SendAllQueued(ctx context.Context, holder string, send Sender, only ...string) (SendCounts, error) {
+	var total SendCounts
+	for {
+		c, err := b.SendQueued(ctx, holder, send, only...)
+		total.Sent, total.Failed = total.Sent+c.Sent, total.Failed+c.Failed
+		if err != nil || c.Sent+c.Failed == 0 || c.Failed > 0 {
+			return total, err
+		}
+	}
+}
+
+// wall is real time, for leases and retries (never --at's day).
+func (b *Bot) wall() time.Time { return b.Clock().WallNow() }
 
 // perRecipient splits a notice into one per recipient — its channel, each
 // user, its thread — each with its own outbox key, so that one recipient
@@ -101,19 +118,24 @@ func perRecipient(key string, n Notice) []Planned {
 	var out []Planned
 	if n.Thread != nil {
 		one := n
-		one.Channel, one.UserIDs = "", nil
+		one.Channel, one.UserIDs, one.Supervisors = "", nil, false
 		// A task's thread posts go out in the order they were queued.
 		out = append(out, Planned{Key: key + ":thread", Notice: one, Group: fmt.Sprintf("thread:%d", n.Thread.TaskID)})
 	}
 	if n.Channel != "" {
 		one := n
-		one.Thread, one.UserIDs = nil, nil
+		one.Thread, one.UserIDs, one.Supervisors = nil, nil, false
 		out = append(out, Planned{Key: key + ":c:" + n.Channel, Notice: one})
 	}
 	for _, u := range n.UserIDs {
 		one := n
-		one.Thread, one.Channel, one.UserIDs = nil, "", []string{u}
+		one.Thread, one.Channel, one.UserIDs, one.Supervisors = nil, "", []string{u}, false
 		out = append(out, Planned{Key: key + ":u:" + u, Notice: one})
+	}
+	if n.Supervisors {
+		one := n
+		one.Thread, one.Channel, one.UserIDs = nil, "", nil
+		out = append(out, Planned{Key: key + ":supervisors", Notice: one})
 	}
 	if len(out) == 0 {
 		// Nowhere to go: queued all the same, so the failure is visible.
@@ -122,17 +144,17 @@ func perRecipient(key string, n Notice) []Planned {
 	return out
 }
 
-// Enqueue queues a notice for delivery under key (once: a key already
-// queued is not queued again), one outbox message per recipient, due now
-// by Clock. It reports whether anything was queued.
-func (b *Bot) Enqueue(ctx context.Context, key, kind string, n Notice) (bool, error) {
+// queue queues a notice for delivery under key (once: a key already
+// queued is not queued again), one outbox message per recipient, due now.
+// It reports whether anything was queued.
+func (b *Bot) queue(ctx context.Context, key, kind string, n Notice) (bool, error) {
 	var msgs []storage.Outbox
 	for _, one := range perRecipient(key, n) {
 		payload, err := json.Marshal(one.Notice)
 		if err != nil {
 			return false, storage.Internal(err)
 		}
-		msgs = append(msgs, storage.Outbox{Key: one.Key, Kind: kind, Group: one.Group, Payload: string(payload), NextAttemptAt: b.clock()})
+		msgs = append(msgs, storage.Outbox{Key: one.Key, Kind: kind, Group: one.Group, Payload: string(payload), NextAttemptAt: b.wall()})
 	}
 	queued, err := b.Store.Claim(ctx, nil, msgs)
 	return len(queued) > 0, err
@@ -142,11 +164,11 @@ func (b *Bot) Enqueue(ctx context.Context, key, kind string, n Notice) (bool, er
 // a request, reporters told of a decision) in the outbox.
 const KindNotice = "notice"
 
-// Notify queues a command's notices for delivery, one outbox message per
+// QueueNotices queues a command's notices, one outbox message per
 // recipient, so that a failed post is retried instead of lost. It returns
-// their keys: the caller delivers them (Deliver) right after, and the
+// their keys: the caller sends them (SendQueued) right after, and the
 // scheduler's flush retries.
-func (b *Bot) Notify(ctx context.Context, notices []Notice) ([]string, error) {
+func (b *Bot) QueueNotices(ctx context.Context, notices []Notice) ([]string, error) {
 	var keys []string
 	for _, n := range notices {
 		var id [8]byte
@@ -154,10 +176,21 @@ func (b *Bot) Notify(ctx context.Context, notices []Notice) ([]string, error) {
 			return nil, storage.Internal(err)
 		}
 		key := "notice:" + hex.EncodeToString(id[:])
-		if _, err := b.Enqueue(ctx, key, KindNotice, n); err != nil {
+		if _, err := b.queue(ctx, key, KindNotice, n); err != nil {
 			return nil, err
 		}
 		keys = append(keys, key)
 	}
 	return keys, nil
+}
+
+// SendNotices queues notices and sends exactly those now, never another
+// process's messages (a command line tool's road); what fails stays
+// queued for a running `taskbot serve` to retry.
+func (b *Bot) SendNotices(ctx context.Context, holder string, send Sender, notices []Notice) (SendCounts, error) {
+	keys, err := b.QueueNotices(ctx, notices)
+	if err != nil || len(keys) == 0 {
+		return SendCounts{}, err
+	}
+	return b.SendAllQueued(ctx, holder, send, keys...)
 }

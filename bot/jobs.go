@@ -1,0 +1,76 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Job is a scheduled pass as of an explicit moment; a scheduler only
+// triggers it.
+type Job = func(ctx context.Context, now time.Time) error
+
+// Jobs are the scheduled passes of `taskbot serve`.
+type Jobs struct {
+	// Remind runs a reminder pass and sends what is due.
+	Remind Job
+	// Digest queues the day's digest (working days only, once a day) and
+	// sends it; without a channel it logs a warning and does nothing.
+	Digest Job
+	// Flush sends whatever is due in the outbox: retries, and messages
+	// other roads queued.
+	Flush Job
+}
+
+// Jobs returns the scheduled passes, sending through send under holder.
+func (b *Bot) Jobs(rp RemindPolicy, dp DigestPolicy, holder string, send Sender) Jobs {
+	flush := func(ctx context.Context, now time.Time) error {
+		_, err := b.SendQueued(ctx, holder, send)
+		return err
+	}
+	return Jobs{
+		Remind: func(ctx context.Context, now time.Time) error {
+			if _, err := b.RunReminders(ctx, now, rp); err != nil {
+				return err
+			}
+			return flush(ctx, now)
+		},
+		Digest: func(ctx context.Context, now time.Time) error {
+			if dp.Channel == "" {
+				b.Log.Warn("daily digest not posted: TASKBOT_DIGEST_CHANNEL is not set")
+				return nil
+			}
+			if _, err := b.QueueDigest(ctx, now, dp); err != nil {
+				return err
+			}
+			return flush(ctx, now)
+		},
+		Flush: flush,
+	}
+}
+
+// RemindAndSend runs one reminder pass as of now and sends exactly the
+// messages it queued: a reminder, notice or digest another process queued
+// is that process's to send. It returns how many it queued and the sends.
+func (b *Bot) RemindAndSend(ctx context.Context, now time.Time, p RemindPolicy, holder string, send Sender) (int, SendCounts, error) {
+	queued, err := b.RunReminders(ctx, now, p)
+	if err != nil || len(queued) == 0 {
+		return 0, SendCounts{}, err
+	}
+	keys := make([]string, len(queued))
+	for i, q := range queued {
+		keys[i] = q.Key
+	}
+	sent, err := b.SendAllQueued(ctx, holder, send, keys...)
+	return len(queued), sent, err
+}
+
+// PostDigest queues the digest as of now (see QueueDigest) and sends it,
+// unless it is a day off.
+func (b *Bot) PostDigest(ctx context.Context, now time.Time, p DigestPolicy, holder string, send Sender) (DigestOutcome, SendCounts, error) {
+	outcome, err := b.QueueDigest(ctx, now, p)
+	if err != nil || outcome == DigestDayOff {
+		return outcome, SendCounts{}, err
+	}
+	sent, err := b.SendQueued(ctx, holder, send, DigestKey(b.today(now)))
+	return outcome, sent, err
+}

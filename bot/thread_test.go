@@ -1,0 +1,128 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"taskbot/bot"
+	"taskbot/internal/testenv"
+)
+
+// TestTaskThread: the core posts a task's thread parent once, even under
+// concurrent notices, and remembers it; a failed post is not remembered.
+func TestTaskThread(t *testing.T) {
+	ctx := context.Background()
+	b := bot.New(testenv.Store(t, testenv.Directory()), nil)
+	var mu sync.Mutex
+	var parents []string
+	fail := true
+	post := func(ctx context.Context, channel string, r bot.Reply) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			fail = false
+			return "", errors.New("slack: internal_error")
+		}
+		parents = append(parents, channel+"|"+r.Title)
+		return "1632370000.000100", nil
+	}
+	t6, err := b.Store.FindTask(ctx, 1, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := &bot.ThreadRef{TaskID: t6.ID, TaskCode: t6.Code, Parent: bot.Reply{Title: "【共性6】"}}
+	if ts, err := b.TaskThread(ctx, ref, "CTRACK", post); err == nil {
+		t.Fatalf("TaskThread with a failing post = %q, nil; want the error", ts)
+	}
+	var wg sync.WaitGroup
+	tss := make([]string, 8)
+	for i := range tss {
+		wg.Go(func() {
+			ts, err := b.TaskThread(ctx, ref, "CTRACK", post)
+			if err != nil {
+				t.Error(err)
+			}
+			tss[i] = ts
+		})
+	}
+	wg.Wait()
+	if len(parents) != 1 || parents[0] != "CTRACK|【共性6】" {
+		t.Errorf("parents posted: %q; want one, in CTRACK", parents)
+	}
+	for i, ts := range tss {
+		if ts != "1632370000.000100" {
+			t.Errorf("TaskThread call %d = %q; want the parent's ts", i, ts)
+		}
+	}
+}
+
+// TestRecordThreadReply: a reply in a task's thread is recorded as that
+// task's progress with the grammar and authorization of `progress`; its
+// outcome is a code.
+func TestRecordThreadReply(t *testing.T) {
+	ctx := context.Background()
+	b := bot.New(testenv.Store(t, testenv.Directory(), testenv.AsOf(testenv.At(t, "2021-09-23 09:00"))), nil)
+	t6, err := b.Store.FindTask(ctx, 1, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := &bot.ThreadRef{TaskID: t6.ID, TaskCode: t6.Code}
+	parent, err := b.TaskThread(ctx, ref, "CTRACK", func(context.Context, string, bot.Reply) (string, error) {
+		return "1632370000.000100", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := func(user, ts, text string, files ...string) bot.ThreadMessage {
+		return bot.ThreadMessage{User: user, Text: text, Channel: "CTRACK", ThreadTS: parent, TS: ts, Files: files}
+	}
+	for _, tt := range []struct {
+		name string
+		msg  bot.ThreadMessage
+		want bot.ThreadOutcome
+		says string // in the reply's text
+	}{
+		{"member", reply("U0000LS01", "1632370001.000100", "60% 长葛市核查中"), bot.Recorded, "已保存"},
+		{"same message again", reply("U0000LS01", "1632370001.000100", "60% 长葛市核查中"), bot.AlreadyRecorded, ""},
+		{"files only", reply("U0000ZS01", "1632370002.000100", "", "https://files.example/a.pdf"), bot.Recorded, "已保存"},
+		{"stranger", reply("U0000XXX1", "1632370003.000100", "我也来报"), bot.Refused, "此条回复未记录为进展"},
+		{"malformed", reply("U0000ZS01", "1632370004.000100", "完成"), bot.Refused, "此条回复未记录为进展"},
+		{"another thread", bot.ThreadMessage{User: "U0000LS01", Text: "进展", Channel: "CTRACK", ThreadTS: "1.2", TS: "1632370005.000100"}, bot.NotTaskThread, ""},
+		{"another channel", bot.ThreadMessage{User: "U0000LS01", Text: "进展", Channel: "C9", ThreadTS: parent, TS: "1632370006.000100"}, bot.NotTaskThread, ""},
+	} {
+		r, got, err := b.RecordThreadReply(ctx, tt.msg)
+		if err != nil || got != tt.want {
+			t.Errorf("%s: RecordThreadReply = %v, %v; want %v", tt.name, got, err, tt.want)
+		}
+		if tt.says != "" && !strings.Contains(r.Text(), tt.says) {
+			t.Errorf("%s: reply %q; want it to say %q", tt.name, r.Text(), tt.says)
+		}
+		if got == bot.Refused && !r.Error {
+			t.Errorf("%s: refusal %q is not marked an error", tt.name, r.Text())
+		}
+	}
+	ps, err := b.Store.TaskProgress(ctx, t6.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 {
+		t.Fatalf("task 6 has %d entries; want 2 (the member's reply and the file)", len(ps))
+	}
+	for _, p := range ps {
+		switch p.SlackTS {
+		case "1632370001.000100":
+			if p.Author != "U0000LS01" || p.Percent == nil || *p.Percent != 60 || p.Channel != "CTRACK" {
+				t.Errorf("member's reply recorded as %+v", p)
+			}
+		case "1632370002.000100":
+			if p.Evidence != "https://files.example/a.pdf" {
+				t.Errorf("file reply recorded as %+v; want the file as evidence", p)
+			}
+		default:
+			t.Errorf("unexpected entry %+v", p)
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/slack-go/slack"
+
+	"taskbot/bot"
+	"taskbot/bot/slackbot"
+	"taskbot/config"
+	"taskbot/scheduler"
+	"taskbot/seeds"
+	"taskbot/storage"
+)
+
+// parts is the program assembled: every part is built here, in build, and
+// nowhere else.
+type parts struct {
+	cfg   config.Config
+	log   *slog.Logger
+	store *storage.Store
+	bot   *bot.Bot
+	// api is the Slack Web API client; nil without SLACK_BOT_TOKEN.
+	api *slack.Client
+	// notifier sends notices to Slack; nil without api.
+	notifier *slackbot.Notifier
+	// send is where queued messages go: Slack, or out when Slack is not
+	// configured.
+	send bot.Sender
+}
+
+// build opens the store as of clock, seeds it from the task list and the
+// organisation file, and builds the core and, with a bot token, the Slack
+// client and notifier. Notices without Slack are printed to out.
+func build(ctx context.Context, cfg config.Config, clock storage.Clock, log *slog.Logger, out io.Writer) (*parts, error) {
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	store.Clock = clock
+	p := &parts{cfg: cfg, log: log, store: store, bot: bot.New(store, log), send: bot.PrintSender(out)}
+	if cfg.SlackBotToken != "" {
+		p.api = slackbot.NewClient(cfg.SlackBotToken, cfg.SlackAppToken, cfg.SlackAPIURL)
+		p.notifier = slackbot.NewNotifier(p.bot, slackbot.NewPoster(p.api, log), cfg.Channel, log)
+		p.send = p.notifier.Send
+		if err := slackbot.ResolveEmails(ctx, p.bot, p.api); err != nil {
+			log.Warn("emails not resolved", "err", err)
+		}
+	}
+	return p, nil
+}
+
+func (p *parts) Close() error { return p.store.Close() }
+
+// openStore opens the database and seeds it from the task list and the
+// organisation file.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*storage.Store, error) {
+	doc := seeds.Xuchang()
+	if cfg.Seed != "" {
+		b, err := os.ReadFile(cfg.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+		doc = b
+	}
+	org, err := config.LoadFile(cfg.File)
+	if err != nil {
+		return nil, err
+	}
+	store, err := storage.Open(cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if err := seed(ctx, store, doc, org, log); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
+}
+
+func seed(ctx context.Context, store *storage.Store, doc []byte, org *config.File, log *slog.Logger) error {
+	_, res, err := seeds.Load(ctx, store, doc)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	if err := store.ApplyUnits(ctx, org.UnitSpecs()); err != nil {
+		return fmt.Errorf("TASKBOT_CONFIG: %w", err)
+	}
+	if err := store.ApplyPeople(ctx, org.PeopleSpec()); err != nil {
+		return fmt.Errorf("TASKBOT_CONFIG: %w", err)
+	}
+	if !res.Skipped {
+		log.Info("seeded task list", "created", res.Created, "updated", res.Updated)
+	}
+	// Build the search index now (milliseconds for the real list) so the
+	// first search does not pay for it.
+	return store.WarmSearch(ctx)
+}
+
+// remindPolicy is the core's reminder policy from the configuration.
+func (p *parts) remindPolicy() bot.RemindPolicy {
+	s := p.cfg.Schedule
+	return bot.RemindPolicy{Offsets: s.Offsets, OverdueEvery: s.OverdueEvery, EscalateAfter: s.EscalateAfter,
+		NudgeAfter: s.NudgeAfter, Calendar: p.calendar(), Fallback: or(s.DigestChannel, p.cfg.Channel)}
+}
+
+// digestPolicy is the core's digest policy from the configuration.
+func (p *parts) digestPolicy() bot.DigestPolicy {
+	d := bot.DefaultDigestPolicy()
+	d.Calendar, d.Channel = p.calendar(), or(p.cfg.Schedule.DigestChannel, p.cfg.Channel)
+	return d
+}
+
+func (p *parts) calendar() bot.Calendar {
+	if p.cfg.Schedule.Workdays {
+		return bot.ChinaCalendar{}
+	}
+	return bot.EveryDay{}
+}
+
+// scheduler validates the cron specs and returns the core's jobs on them,
+// to run until a context is done.
+func (p *parts) scheduler() (*scheduler.Scheduler, error) {
+	jobs := p.bot.Jobs(p.remindPolicy(), p.digestPolicy(), holder(), p.send)
+	s := p.cfg.Schedule
+	return scheduler.New(p.cfg.Location, p.log,
+		scheduler.Entry{Name: "TASKBOT_REMIND_CRON", Spec: s.RemindCron, Job: jobs.Remind},
+		scheduler.Entry{Name: "TASKBOT_DIGEST_CRON", Spec: s.DigestCron, Job: jobs.Digest},
+		scheduler.Entry{Name: "outbox", Spec: scheduler.DefaultFlushSpec, Job: jobs.Flush},
+	)
+}
+
+// holder names this process in outbox leases.
+func holder() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

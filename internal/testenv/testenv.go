@@ -1,0 +1,226 @@
+// Package testenv builds what taskbot's tests run against: a real SQLite
+// store seeded with a task list, an organisation applied, the clock set.
+// It is for tests only; no program code imports it.
+//
+// It imports only storage and seeds, so that every test can use it: the
+// internal tests of package bot as well (config imports bot, so a test that
+// needs the shipped organisation file loads it itself and passes its specs
+// through Units).
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"taskbot/seeds"
+	"taskbot/storage"
+)
+
+// Zone is the zone tests count days in, as taskbot does by default.
+const Zone = "Asia/Shanghai"
+
+// Option changes what Store and Open build.
+type Option func(*setup)
+
+type setup struct {
+	path    string
+	doc     []byte         // task list to parse and seed; nil: the embedded one
+	tasks   []storage.Task // records to seed instead of a document
+	version string         // their seed version
+	units   []storage.UnitSpec
+	people  []storage.PeopleSpec
+	asOf    time.Time
+	wall    time.Time
+}
+
+// Path opens the database at path instead of a new file in the test's
+// temporary directory: two stores on one path are two processes sharing a
+// database.
+func Path(path string) Option { return func(s *setup) { s.path = path } }
+
+// List seeds the store from doc, a task-list document, instead of the
+// embedded list.
+func List(doc []byte) Option { return func(s *setup) { s.doc, s.tasks = doc, nil } }
+
+// Tasks seeds the store with tasks (a generated list) under version instead
+// of the embedded list.
+func Tasks(tasks []storage.Task, version string) Option {
+	return func(s *setup) { s.tasks, s.version, s.doc = tasks, version, nil }
+}
+
+// Units applies specs (collectives and aliases) after seeding. Specs of
+// several Units options are applied together, in order.
+func Units(specs ...storage.UnitSpec) Option {
+	return func(s *setup) { s.units = append(s.units, specs...) }
+}
+
+// People applies a directory after the units. Several People options are
+// applied one after the other.
+func People(spec storage.PeopleSpec) Option {
+	return func(s *setup) { s.people = append(s.people, spec) }
+}
+
+// Directory is an invented organisation around task 6 (lead 市城管局,
+// responsible 各县（市、区）, leader 市政府分管城建副市长): the collective
+// 各县（市、区） of 魏都区, 长葛市 and 禹州市; 张三 (U0000ZS01), member of
+// 市城管局; 李四 (U0000LS01), member of 长葛市; U0000LDR1, holder of
+// 市政府分管城建副市长; 王五 (U0000SUP1), of the inspection office.
+func Directory() Option {
+	return func(s *setup) {
+		Units(storage.UnitSpec{Name: "各县（市、区）", Members: []string{"魏都区", "长葛市", "禹州市"}})(s)
+		People(storage.PeopleSpec{
+			Units: []storage.UnitPeople{
+				{Unit: "市城管局", Members: []storage.PersonRef{{SlackID: "U0000ZS01", Name: "张三"}}},
+				{Unit: "长葛市", Members: []storage.PersonRef{{SlackID: "U0000LS01", Name: "李四"}}},
+			},
+			Leaders:     map[string][]storage.PersonRef{"市政府分管城建副市长": {{SlackID: "U0000LDR1"}}},
+			Supervisors: []storage.PersonRef{{SlackID: "U0000SUP1", Name: "王五"}},
+		})(s)
+	}
+}
+
+// AsOf pins the clock's "as of" moment (Clock.AsOf) at t: what commands
+// answer as of, and when entries are stamped.
+func AsOf(t time.Time) Option { return func(s *setup) { s.asOf = t } }
+
+// Wall pins the clock's real time (Clock.Wall) at t: outbox leases and
+// retries, signature windows, event expiry.
+func Wall(t time.Time) Option { return func(s *setup) { s.wall = t } }
+
+// Store opens a store on a new SQLite file in tb's temporary directory (or
+// Path), seeds it with the embedded task list (or List, Tasks), applies
+// Units then People, and sets its clock: days counted in Asia/Shanghai,
+// AsOf and Wall pinned when given, real time otherwise. The store is closed
+// when the test ends. Any failure fails the test.
+func Store(tb testing.TB, opts ...Option) *storage.Store {
+	tb.Helper()
+	s, err := Open(filepath.Join(tb.TempDir(), "taskbot.db"), opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Open is Store for a fixture that outlives one test (built once, shared
+// by several): it opens path (unless Path says otherwise) and returns
+// errors instead of failing a test; the caller closes the store.
+func Open(path string, opts ...Option) (*storage.Store, error) {
+	st := setup{path: path}
+	for _, o := range opts {
+		o(&st)
+	}
+	loc, err := time.LoadLocation(Zone)
+	if err != nil {
+		return nil, err
+	}
+	store, err := storage.Open(st.path)
+	if err != nil {
+		return nil, err
+	}
+	store.Clock = storage.Clock{Loc: loc, AsOf: pin(st.asOf), Wall: pin(st.wall)}
+	if err := st.fill(context.Background(), store); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("testenv: %w", err)
+	}
+	return store, nil
+}
+
+func (st *setup) fill(ctx context.Context, store *storage.Store) error {
+	switch {
+	case st.tasks != nil:
+		if _, err := store.Seed(ctx, st.tasks, st.version); err != nil {
+			return err
+		}
+	default:
+		doc := st.doc
+		if doc == nil {
+			doc = seeds.Xuchang()
+		}
+		if _, _, err := seeds.Load(ctx, store, doc); err != nil {
+			return err
+		}
+	}
+	if len(st.units) > 0 {
+		if err := store.ApplyUnits(ctx, st.units); err != nil {
+			return err
+		}
+	}
+	for _, p := range st.people {
+		if err := store.ApplyPeople(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pin is a clock function returning t, or nil (real time) for the zero t.
+func pin(t time.Time) func() time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return func() time.Time { return t }
+}
+
+// Shanghai returns the Asia/Shanghai zone.
+func Shanghai(tb testing.TB) *time.Location {
+	tb.Helper()
+	return must(time.LoadLocation(Zone))(tb)
+}
+
+// Date parses "YYYY-MM-DD".
+func Date(tb testing.TB, s string) storage.Date {
+	tb.Helper()
+	return must(storage.ParseDate(s))(tb)
+}
+
+// At parses "YYYY-MM-DD HH:MM" as a moment in Asia/Shanghai.
+func At(tb testing.TB, s string) time.Time {
+	tb.Helper()
+	return must(time.ParseInLocation("2006-01-02 15:04", s, Shanghai(tb)))(tb)
+}
+
+// must returns a function that returns v, failing the test first when err
+// is not nil: must(f())(tb).
+func must[T any](v T, err error) func(testing.TB) T {
+	return func(tb testing.TB) T {
+		tb.Helper()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return v
+	}
+}
+
+// Golden compares got with the golden file at path; with update it
+// rewrites the file instead (each package declares its own -update flag
+// and passes it).
+func Golden(tb testing.TB, path string, got []byte, update bool) {
+	tb.Helper()
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		tb.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		tb.Errorf("output differs from %s (-want +got):\n%s", path, diff)
+	}
+}
