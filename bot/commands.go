@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -150,17 +151,12 @@ func progressVerbs() []*verb {
 }
 
 // is reports whether word (case-insensitive) names v.
-func (v *verb) is(word string) bool {
+func (v *verb) is(word string) bool { return names(v.name, v.aliases, word) }
+
+// names reports whether word (case-insensitive) is name or one of aliases.
+func names(name string, aliases []string, word string) bool {
 	word = strings.ToLower(word)
-	if v.name == word {
-		return true
-	}
-	for _, a := range v.aliases {
-		if a == word {
-			return true
-		}
-	}
-	return false
+	return name == word || slices.Contains(aliases, word)
 }
 
 // display is the verb as help lists it: the name with its Chinese alias
@@ -236,15 +232,9 @@ func (c *command) readOnlyWith(args []string) bool {
 
 // lookup returns the command that name (case-insensitive) names, or nil.
 func (b *Bot) lookup(name string) *command {
-	name = strings.ToLower(name)
 	for _, c := range b.commands {
-		if c.name == name {
+		if names(c.name, c.aliases, name) {
 			return c
-		}
-		for _, a := range c.aliases {
-			if a == name {
-				return c
-			}
 		}
 	}
 	return nil
