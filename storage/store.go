@@ -83,8 +83,12 @@ func (s *Store) migrate() error {
 			return err
 		}
 	}
-	return s.db.AutoMigrate(&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &UnitAlias{}, &UnitMember{}, &UnitTask{}, &ReminderStep{}, &Outbox{}, &Meta{},
+	err := s.db.AutoMigrate(&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &UnitAlias{}, &UnitMember{}, &UnitTask{}, &ReminderStep{}, &Outbox{}, &Meta{},
 		&Person{}, &Membership{}, &UnitChannel{}, &LeaderHolder{}, &Supervisor{}, &Progress{}, &Thread{}, &Audit{})
+	if err != nil {
+		return err
+	}
+	return s.applyDataMigrations()
 }
 
 // Close closes the database.
