@@ -46,6 +46,9 @@ type Request struct {
 	// Now is the moment the request is answered "as of"; zero means the
 	// clock's (Clock().Now()).
 	Now time.Time
+	// Files are files shared with the message (a DM to the bot): a
+	// progress entry keeps them as evidence.
+	Files []File
 }
 
 // Handle answers one request. It never panics on user input and always
@@ -81,14 +84,18 @@ func (b *Bot) Handle(ctx context.Context, req Request) (reply Reply) {
 func Explain(err error) string { return storage.ErrorMessage(err) }
 
 // errorReply is the one place an error becomes what the user reads. Internal
-// errors show a generic message; their detail goes to the log only.
+// errors show a generic message; their detail goes to the log only. The
+// usage line follows only input that may be mistyped (invalid, or naming
+// nothing that exists): a refusal (forbidden) says who may, and a conflict
+// says what stands in the way, neither how to type.
 func (b *Bot) errorReply(err error, cmd *command) Reply {
-	if storage.ErrorCode(err) == storage.EINTERNAL {
+	code := storage.ErrorCode(err)
+	if code == storage.EINTERNAL {
 		b.Log.Error("request failed", "err", err)
 	}
 	r := Reply{Title: "⚠️ " + Explain(err), Error: true}
 	switch {
-	case storage.ErrorCode(err) == storage.EINTERNAL:
+	case code != storage.EINVALID && code != storage.ENOTFOUND:
 	case cmd != nil:
 		r.Footnotes = append(r.Footnotes, "用法："+cmd.usage()+"  例如："+cmd.example)
 	default:

@@ -321,3 +321,35 @@ func TestHelpCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorUsage: the usage line follows input that may be mistyped
+// (invalid, or naming nothing that exists), never a refusal or a conflict:
+// those say who may, or what stands in the way (issue 10: "只有督查室可以销号"
+// was followed by the whole usage line).
+func TestErrorUsage(t *testing.T) {
+	b := bot.New(testenv.Store(t, testenv.Directory()), nil)
+	ctx := context.Background()
+	now := testenv.At(t, "2021-09-20 09:00")
+	for _, tt := range []struct {
+		user, text, says string
+		usage            bool
+	}{
+		{"U0000XXX1", "task 6 销号", "只有督查室", false},
+		{"U0000XXX1", "task 6 批准延期 1", "只有督查室", false},
+		{"U0000XXX1", "unit bind 市城管局 U0000NEW1", "只有督查室", false},
+		{"U0000XXX1", "progress 6 我来报一下", "您无权报送", false},
+		{"U0000SUP1", "unit bind 市城管局 U0000ZS01", "已是该单位成员", false}, // a conflict
+		{"U0000ZS01", "progress 6 -5% x", "0%–100%", true},
+		{"U0000ZS01", "task abc", "不是任务编号", true},
+		{"U0000ZS01", "task 99", "没有共性任务 99", true},
+	} {
+		r := b.Handle(ctx, bot.Request{Text: tt.text, User: tt.user, Now: now})
+		got := r.Text()
+		if !r.Error || !strings.Contains(r.Title, tt.says) {
+			t.Errorf("Handle(%q) = %q; want an error saying %q", tt.text, got, tt.says)
+		}
+		if strings.Contains(got, "用法：") != tt.usage {
+			t.Errorf("Handle(%q) = %q; want usage line %v", tt.text, got, tt.usage)
+		}
+	}
+}

@@ -85,8 +85,8 @@ type verbCall struct {
 func newCommands() []*command {
 	return []*command{
 		{name: "task", aliases: []string{"任务", "t"}, args: "编号 [%v]", verbSep: "|",
-			summary:  "查看任务卡片：问题、目标、措施、责任单位、时限、各节点状态和最新进展；history 列出全部记录；销号、退回、批准延期、驳回延期仅限督查室",
-			example:  "/task 6、/task 个性1、/task 6 history、/task 6 销号、/task 6 退回 佐证不足、/task 5 批准延期 2",
+			summary:  "查看任务卡片：问题、目标、措施、责任单位、时限、各节点状态（各单位完成情况）和最新进展；history 列出全部记录，分解 列出各单位分工；确认、退回、不涉及、销号、延期审批、重新打开仅限督查室",
+			example:  "/task 6、/task 个性1、/task 6 history、/task 7 分解、/task 7 确认 1 长葛市、/task 7 退回 1 长葛市 佐证不足、/task 6 销号、/task 5 批准延期 2",
 			readOnly: true, verbs: taskVerbs(), verbAt: 1, run: (*Bot).taskCmd},
 		{name: "unit", aliases: []string{"单位", "u"}, args: "单位名称 | %v", verbSep: " | ",
 			summary:  "某单位牵头和负责的任务，各附下一节点及状态（可用简称，如“环境局”“城管”）；bind/unbind/members 管理单位成员（仅限督查室）",
@@ -100,12 +100,15 @@ func newCommands() []*command {
 			example: "/overdue", readOnly: true, run: (*Bot).overdueCmd},
 		{name: "search", aliases: []string{"搜索", "查找", "s"}, args: "关键词…", summary: "在标题、问题、目标和措施中搜索（多个词须同时出现），最多列 10 项",
 			example: "/search 污泥、/search 垃圾 渗滤液", readOnly: true, run: (*Bot).searchCmd},
-		{name: "leader", aliases: []string{"领导"}, args: "职务", summary: "责任领导包含该职务的任务",
-			example: "/leader 常务副市长", readOnly: true, run: (*Bot).leaderCmd},
+		{name: "leader", aliases: []string{"领导"}, args: "[职务]",
+			summary: "某责任领导职务的任务：先按职务全称、再按开头、最后按包含匹配（“市长”不含副市长）；不带参数列出全部职务及任务数",
+			example: "/leader、/leader 市长、/leader 常务副市长", readOnly: true, run: (*Bot).leaderCmd},
 		{name: "progress", aliases: []string{"进展", "报送"}, args: "编号 [@单位] [%v] [百分比] 内容", verbSep: "|",
 			summary: "责任单位成员、责任领导或督查室报送进展：可标记节点完成、申请销号或延期；链接作为佐证保存",
 			example: "/progress 6 已完成调查核查 https://…、/progress 5 完成 1 台账已建立、/progress 6 @长葛市 60% 改造中、/progress 5 申请延期 2 2021-12-31 理由",
 			who:     reporters, verbs: progressVerbs(), run: (*Bot).progressCmd},
+		{name: "pending", aliases: []string{"待办", "待审核"}, summary: "待审核的事项：单位报完成、销号申请、延期申请，最早的在前，附处理命令；督查室看全部，其他人看本单位",
+			example: "/pending", readOnly: true, run: (*Bot).pendingCmd},
 		{name: "help", aliases: []string{"帮助", "h", "?", "？"}, args: "[命令]", summary: "列出全部命令；/help 命令 列出该命令的子命令",
 			example: "/help、/help task", readOnly: true, run: (*Bot).helpCmd},
 	}
@@ -115,14 +118,21 @@ func newCommands() []*command {
 func taskVerbs() []*verb {
 	return []*verb{
 		{name: "history", aliases: []string{"历史"}, summary: "全部进展和变更记录", readOnly: true, run: (*Bot).historyVerb},
+		{name: "分解", aliases: []string{"units", "单位"}, summary: "各单位在各节点的分工、状态、佐证数和最新进展", readOnly: true, run: (*Bot).breakdownVerb},
+		{name: "确认", aliases: []string{"confirm"}, args: "节点 [单位]", summary: "确认单位报完成的部分；不写单位则确认该节点全部待确认的单位",
+			action: "确认单位完成情况", who: supervisors, run: (*Bot).confirmVerb},
 		{name: "销号", aliases: []string{"close"}, args: "[节点]", summary: "销号整个任务，或给出节点编号只将该节点标记完成",
 			action: "销号", who: supervisors, run: (*Bot).closeVerb},
-		{name: "退回", aliases: []string{"sendback"}, args: "理由", summary: "退回销号申请",
-			action: "退回销号申请", who: supervisors, run: (*Bot).sendBackVerb},
+		{name: "退回", aliases: []string{"sendback"}, args: "[节点 单位] 理由", summary: "退回单位的完成报告（写节点和单位），或退回销号申请",
+			action: "退回", who: supervisors, run: (*Bot).sendBackVerb},
+		{name: "不涉及", aliases: []string{"na"}, args: "[节点] 单位 理由", summary: "认定单位不涉及该任务（或某个节点）",
+			action: "认定单位不涉及", who: supervisors, run: (*Bot).notConcernedVerb},
 		{name: "批准延期", aliases: []string{"approve"}, args: "节点", summary: "批准该节点的延期申请",
 			action: "批准延期", who: supervisors, run: (*Bot).approveVerb},
 		{name: "驳回延期", aliases: []string{"reject"}, args: "节点 理由", summary: "驳回该节点的延期申请",
 			action: "驳回延期", who: supervisors, run: (*Bot).rejectVerb},
+		{name: "重新打开", aliases: []string{"reopen"}, args: "理由", summary: "撤销误销号，恢复提醒和未完成清单",
+			action: "重新打开任务", who: supervisors, run: (*Bot).reopenVerb},
 	}
 }
 

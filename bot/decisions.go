@@ -43,30 +43,49 @@ func (b *Bot) historyVerb(ctx context.Context, c verbCall) (Reply, error) {
 	return b.history(ctx, c.task)
 }
 
-// closeVerb is `task N 销号 [M]`: a milestone number marks that milestone
-// done; anything else closes the whole task, with the words as a note.
+// closeVerb is `task N 销号 [M]`: with a milestone number (which must be
+// one of the task's) it confirms every unit's share of that milestone;
+// alone it closes the whole task. Anything else is refused: a typo must
+// never close a task.
 func (b *Bot) closeVerb(ctx context.Context, c verbCall) (Reply, error) {
 	t, w := c.task, c.who
-	if len(c.args) > 0 {
-		if m, err := ParseMilestone(c.args[0]); err == nil {
-			d, err := b.Store.ApproveMilestone(ctx, t.ID, m, w.actor)
-			if err != nil {
-				return Reply{}, err
-			}
-			title := fmt.Sprintf("✅ 已保存：任务 %s 节点%d 销号（标记完成）", t.Code, m)
-			return b.decided(ctx, t, w, d, title, ""), nil
-		}
+	if len(c.args) > 1 {
+		return Reply{}, storage.Errorf(storage.EINVALID, "销号只接受一个节点编号：/task %s 销号（整个任务）或 /task %s 销号 节点。未做任何更改。", t.Code, t.Code)
 	}
-	d, err := b.Store.CloseTask(ctx, t.ID, w.actor, strings.Join(c.args, " "))
+	if len(c.args) == 1 {
+		m, err := milestoneArg(t, c.args[0])
+		if err != nil {
+			return Reply{}, err
+		}
+		d, err := b.Store.ApproveMilestone(ctx, t.ID, m, w.actor)
+		if err != nil {
+			return Reply{}, err
+		}
+		title := fmt.Sprintf("✅ 已保存：任务 %s 节点%d 销号（各单位的部分均记为已确认）", t.Code, m)
+		return b.decided(ctx, t, w, d, title, ""), nil
+	}
+	d, err := b.Store.CloseTask(ctx, t.ID, w.actor, "")
 	if err != nil {
 		return Reply{}, err
 	}
 	return b.decided(ctx, t, w, d, fmt.Sprintf("✅ 已保存：任务 %s 已销号，不再出现在提醒和未完成清单中。", t.Code), ""), nil
 }
 
-// sendBackVerb is `task N 退回 理由`: the close-out request goes back.
+// sendBackVerb is `task N 退回 M 单位 理由` (a unit's report of milestone
+// M goes back) or `task N 退回 理由` (the close-out request goes back). A
+// first word that is a milestone number followed by a unit of the task is
+// the former; then the number must be one of the task's.
 func (b *Bot) sendBackVerb(ctx context.Context, c verbCall) (Reply, error) {
 	t := c.task
+	if len(c.args) >= 2 {
+		if _, err := b.findUnit(ctx, c.args[1]); err == nil {
+			m, err := milestoneArg(t, c.args[0])
+			if err != nil {
+				return Reply{}, err
+			}
+			return b.sendBackShareVerb(ctx, c, m)
+		}
+	}
 	reason := strings.Join(c.args, " ")
 	if reason == "" {
 		return Reply{}, storage.Errorf(storage.EINVALID, "请写明退回理由：/task %s 退回 理由", t.Code)
@@ -93,7 +112,7 @@ func (b *Bot) decideExtension(ctx context.Context, c verbCall, approve bool) (Re
 	if len(c.args) == 0 {
 		return Reply{}, storage.Errorf(storage.EINVALID, "请给出节点编号：/task %s %s 1", t.Code, c.typed)
 	}
-	m, err := ParseMilestone(c.args[0])
+	m, err := milestoneArg(t, c.args[0])
 	if err != nil {
 		return Reply{}, err
 	}

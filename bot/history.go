@@ -17,6 +17,14 @@ func (b *Bot) history(ctx context.Context, t *storage.Task) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
+	ids := make([]uint, len(ps))
+	for i := range ps {
+		ids[i] = ps[i].ID
+	}
+	files, err := b.Store.Attachments(ctx, ids)
+	if err != nil {
+		return Reply{}, err
+	}
 	r := Reply{Title: fmt.Sprintf("【%s】进展记录（%d 条）", t.Code, len(ps))}
 	s := Section{Heading: "进展（最新在前）"}
 	for i := range ps {
@@ -24,7 +32,11 @@ func (b *Bot) history(ctx context.Context, t *storage.Task) (Reply, error) {
 			s.More = len(ps) - MaxItems
 			break
 		}
-		s.Items = append(s.Items, Item{Text: b.entryLine(&ps[i])})
+		line := b.entryLine(&ps[i])
+		for _, f := range files[ps[i].ID] {
+			line += fmt.Sprintf(" 📎%s %s", f.Name, f.URL)
+		}
+		s.Items = append(s.Items, Item{Text: line})
 	}
 	if len(ps) == 0 {
 		s.Text = "尚无进展。报送：/progress " + t.Code + " 内容"
@@ -51,7 +63,8 @@ func (b *Bot) history(ctx context.Context, t *storage.Task) (Reply, error) {
 
 var actionNames = map[string]string{
 	storage.ActionProgress:          "报送进展",
-	storage.ActionMilestoneDone:     "标记节点完成",
+	storage.ActionMilestoneDone:     "报完成",
+	storage.ActionMilestoneSettled:  "节点完成",
 	storage.ActionCloseRequested:    "申请销号",
 	storage.ActionExtensionAsked:    "申请延期",
 	storage.ActionClosed:            "销号",
@@ -59,6 +72,11 @@ var actionNames = map[string]string{
 	storage.ActionSentBack:          "退回销号申请",
 	storage.ActionExtensionApproved: "批准延期",
 	storage.ActionExtensionRejected: "驳回延期",
+	storage.ActionShareConfirmed:    "确认单位完成",
+	storage.ActionShareSentBack:     "退回单位完成报告",
+	storage.ActionShareNA:           "认定不涉及",
+	storage.ActionReopened:          "重新打开",
+	storage.ActionSuperseded:        "延期申请被新申请取代",
 	storage.ActionBind:              "绑定成员",
 	storage.ActionUnbind:            "解除成员",
 }

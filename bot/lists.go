@@ -85,10 +85,20 @@ func (b *Bot) milestoneSection(ctx context.Context, items []storage.MilestoneIte
 	if err != nil {
 		return Section{}, err
 	}
+	mids := make([]uint, len(items))
+	for i, it := range items {
+		mids[i] = it.ID
+	}
+	shares, err := b.Store.MilestoneShares(ctx, mids)
+	if err != nil {
+		return Section{}, err
+	}
 	s := Section{More: total - len(items)}
 	for _, it := range items {
 		text := fmt.Sprintf("%s %s · %s %s 节点%d：%s", it.Due, DaysLabel(it.Due, today), it.Code, clip(it.Title, 20), it.Seq, clip(it.Text, 40))
-		if u := unitsLine(units[it.TaskID]); u != "" {
+		if c := shares[it.ID]; c != nil && c.Total > 0 {
+			text += " — " + behindLine(c)
+		} else if u := unitsLine(units[it.TaskID]); u != "" {
 			text += " — " + u
 		}
 		s.Items = append(s.Items, Item{Status: DueStatus(it.Due, today), Text: text})
@@ -153,24 +163,66 @@ func uniqueWords(args []string) []string {
 	return out
 }
 
+// maxLeaderPosts is how many matched posts a leader footnote names.
+const maxLeaderPosts = 5
+
 func (b *Bot) leaderCmd(ctx context.Context, req Request, args []string) (Reply, error) {
-	if len(args) == 0 {
-		return Reply{}, storage.Errorf(storage.EINVALID, "请给出领导职务，例如“常务副市长”。")
+	query := storage.NormalizeName(strings.Join(args, ""))
+	if query == "" {
+		return b.leaderPosts(ctx)
 	}
-	post := storage.NormalizeName(strings.Join(args, ""))
 	today := b.today(req.Now)
-	ts, total, err := b.Store.LeaderTasks(ctx, post, MaxItems)
+	m, err := b.Store.LeaderTasks(ctx, query, MaxItems)
 	if err != nil {
 		return Reply{}, err
 	}
-	if total == 0 {
-		return Reply{}, storage.Errorf(storage.ENOTFOUND, "没有责任领导包含“%s”的任务。", clip(post, 20))
+	q := clip(query, 20)
+	var title, rule string
+	switch m.Rule {
+	case storage.LeaderWhole:
+		title, rule = fmt.Sprintf("责任领导为“%s”的任务（%d 项）", q, m.Total), "按职务全称匹配"
+	case storage.LeaderPrefix:
+		title, rule = fmt.Sprintf("责任领导以“%s”开头的任务（%d 项）", q, m.Total), "按职务开头匹配"
+	case storage.LeaderContains:
+		title, rule = fmt.Sprintf("责任领导含“%s”的任务（%d 项）", q, m.Total), "按包含关系匹配"
+	default:
+		return Reply{}, storage.Errorf(storage.ENOTFOUND, "没有与“%s”相符的责任领导职务。输入 /leader 查看全部职务。", q)
 	}
-	r := Reply{Title: fmt.Sprintf("责任领导含“%s”的任务（%d 项）", clip(post, 20), total), AsOf: today}
-	s := Section{More: total - len(ts)}
-	for i := range ts {
-		s.Items = append(s.Items, summaryItem(&ts[i], today))
+	r := Reply{Title: title, AsOf: today}
+	s := Section{More: m.Total - len(m.Tasks)}
+	for i := range m.Tasks {
+		s.Items = append(s.Items, summaryItem(&m.Tasks[i], today))
 	}
 	r.Sections = []Section{s}
+	posts := strings.Join(m.Posts[:min(len(m.Posts), maxLeaderPosts)], "、")
+	if len(m.Posts) > maxLeaderPosts {
+		posts += fmt.Sprintf(" 等 %d 个职务", len(m.Posts))
+	}
+	r.Footnotes = []string{rule + "：" + posts + "。", "全部职务及任务数：/leader"}
+	return r, nil
+}
+
+// leaderPosts is a bare `leader`: the posts one can ask about, with
+// their task counts.
+func (b *Bot) leaderPosts(ctx context.Context) (Reply, error) {
+	posts, err := b.Store.LeaderPosts(ctx)
+	if err != nil {
+		return Reply{}, err
+	}
+	r := Reply{Title: fmt.Sprintf("责任领导职务一览（共 %d 个）", len(posts))}
+	if len(posts) == 0 {
+		r.Sections = []Section{{Text: "任务清单中没有责任领导。"}}
+		return r, nil
+	}
+	s := Section{}
+	for i, p := range posts {
+		if i == MaxItems {
+			s.More = len(posts) - MaxItems
+			break
+		}
+		s.Items = append(s.Items, Item{Text: fmt.Sprintf("%s — %d 项任务", p.Post, p.Tasks)})
+	}
+	r.Sections = []Section{s}
+	r.Footnotes = []string{"查看某职务的任务：/leader 职务，如 /leader 市长（先按全称，再按开头，最后按包含匹配）。"}
 	return r, nil
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"taskbot/storage"
@@ -13,12 +14,18 @@ func (b *Bot) progressCmd(ctx context.Context, req Request, args []string) (Repl
 	if err != nil {
 		return Reply{}, err
 	}
+	pa.Files = req.Files
 	t, err := b.Store.FindTask(ctx, pa.Task.Section, pa.Task.Number)
 	if storage.ErrorCode(err) == storage.ENOTFOUND {
 		return Reply{}, b.noSuchTask(ctx, pa.Task)
 	}
 	if err != nil {
 		return Reply{}, err
+	}
+	if pa.Kind == storage.KindCloseRequest {
+		if err := b.checkEvidence(ctx, t, pa); err != nil {
+			return Reply{}, err
+		}
 	}
 	p, err := b.record(ctx, req.User, t, pa, &storage.Progress{Source: "command"})
 	if err != nil {
@@ -49,6 +56,12 @@ func (b *Bot) record(ctx context.Context, user string, t *storage.Task, pa Progr
 	p.TaskID, p.Kind, p.MilestoneSeq = t.ID, pa.Kind, pa.Milestone
 	p.Author, p.AuthorName = w.actor.ID, w.actor.Name
 	p.Text, p.Percent, p.ExtendTo = pa.Text, pa.Percent, pa.ExtendTo
+	for _, f := range pa.Files {
+		p.Attachments = append(p.Attachments, storage.Attachment{FileID: f.ID, Name: f.Name, Mime: f.Mime, Size: f.Size, URL: f.URL})
+		if f.URL != "" && !slices.Contains(pa.Evidence, f.URL) {
+			pa.Evidence = append(pa.Evidence, f.URL)
+		}
+	}
 	p.Evidence = strings.Join(pa.Evidence, "\n")
 	if unit != nil {
 		p.UnitID, p.UnitName = &unit.ID, unit.Name
@@ -97,14 +110,14 @@ func (b *Bot) pickUnit(ctx context.Context, t *storage.Task, g grant, typed stri
 		return nil, storage.Errorf(storage.EINVALID, "%s 不是任务 %s 的责任单位。", u.Unit, t.Code)
 	}
 	if len(g.units) == 0 {
-		return nil, storage.Errorf(storage.EFORBIDDEN, "您不是 %s 的成员，不能代表它报送。", u.Unit)
+		return nil, storage.Errorf(storage.EFORBIDDEN, "您不是 %s 的成员，不能代表它报送。督查室或责任领导可代各单位报送。", u.Unit)
 	}
-	return nil, storage.Errorf(storage.EFORBIDDEN, "您不是 %s 的成员，不能代表它报送；您可代表：%s。", u.Unit, strings.Join(sortedChoices(g.units), "、"))
+	return nil, storage.Errorf(storage.EFORBIDDEN, "您不是 %s 的成员，不能代表它报送；您可代表：%s。督查室或责任领导可代各单位报送。", u.Unit, strings.Join(sortedChoices(g.units), "、"))
 }
 
 var kindNames = map[string]string{
 	storage.KindReport:           "进展",
-	storage.KindDone:             "完成节点",
+	storage.KindDone:             "报完成",
 	storage.KindCloseRequest:     "申请销号",
 	storage.KindExtensionRequest: "申请延期",
 }
@@ -147,20 +160,37 @@ func authorLabel(id, name string) string {
 func (b *Bot) recorded(ctx context.Context, t *storage.Task, p *storage.Progress, toThread bool) Reply {
 	r := Reply{Title: fmt.Sprintf("✅ 已保存：任务 %s 的%s（第 %d 条记录）", t.Code, kindNames[p.Kind], p.ID)}
 	s := Section{Items: []Item{{Text: b.entryLine(p)}}}
-	if links := p.EvidenceLinks(); len(links) > 0 {
-		s.Fields = append(s.Fields, Field{"佐证", strings.Join(links, " ")})
+	if v := evidenceText(p); v != "" {
+		s.Fields = append(s.Fields, Field{"佐证", v})
 	}
 	r.Sections = []Section{s}
 	switch p.Kind {
 	case storage.KindDone:
-		r.Footnotes = append(r.Footnotes, fmt.Sprintf("节点%d 已标记完成。", p.MilestoneSeq))
+		r.Footnotes = append(r.Footnotes, fmt.Sprintf("%s 节点%d 已报完成，待督查室确认。", p.UnitName, p.MilestoneSeq))
 	case storage.KindCloseRequest, storage.KindExtensionRequest:
 		r.Footnotes = append(r.Footnotes, "已提交督查室审核。")
+	}
+	open := ""
+	if p.Kind == storage.KindCloseRequest {
+		open = b.openSharesLine(ctx, t, p.MilestoneSeq)
+		if open != "" {
+			r.Footnotes = append(r.Footnotes, "注意：仍有未确认的分工，督查室审核时可见："+open)
+		}
+	}
+	if t.Closed() {
+		r.Footnotes = append(r.Footnotes, fmt.Sprintf("任务 %s 已销号；本条记录已保存备查。如需重新打开，请联系督查室。", t.Code))
 	}
 	if toThread {
 		r.Notices = append(r.Notices, threadNotice(t, Reply{Title: "📝 " + b.entryLine(p), Sections: evidenceSection(p)}))
 	}
 	switch p.Kind {
+	case storage.KindDone:
+		r.Notices = append(r.Notices, b.supervisorNotice(ctx, Reply{
+			Title:    fmt.Sprintf("📮 完成报告：任务 %s 节点%d %s（%s 提交）", t.Code, p.MilestoneSeq, p.UnitName, authorLabel(p.Author, p.AuthorName)),
+			Sections: append([]Section{{Text: p.Text}}, evidenceSection(p)...),
+			Footnotes: []string{fmt.Sprintf("确认：/task %s 确认 %d %s    退回：/task %s 退回 %d %s 理由    全部待办：/pending",
+				t.Code, p.MilestoneSeq, p.UnitName, t.Code, p.MilestoneSeq, p.UnitName)},
+		}))
 	case storage.KindCloseRequest:
 		what := "整体"
 		if p.MilestoneSeq > 0 {
@@ -168,7 +198,7 @@ func (b *Bot) recorded(ctx context.Context, t *storage.Task, p *storage.Progress
 		}
 		r.Notices = append(r.Notices, b.supervisorNotice(ctx, Reply{
 			Title:     fmt.Sprintf("📮 销号申请：任务 %s %s（%s 提交）", t.Code, what, authorLabel(p.Author, p.AuthorName)),
-			Sections:  []Section{{Text: p.Text}},
+			Sections:  closeSections(p, open),
 			Footnotes: []string{fmt.Sprintf("同意：/task %s 销号%s    退回：/task %s 退回 理由", t.Code, map[bool]string{true: fmt.Sprintf(" %d", p.MilestoneSeq), false: ""}[p.MilestoneSeq > 0], t.Code)},
 		}))
 	case storage.KindExtensionRequest:
@@ -181,11 +211,28 @@ func (b *Bot) recorded(ctx context.Context, t *storage.Task, p *storage.Progress
 	return r
 }
 
+// evidenceSection shows an entry's evidence: its files by name and link,
+// then its other links.
 func evidenceSection(p *storage.Progress) []Section {
-	if links := p.EvidenceLinks(); len(links) > 0 {
-		return []Section{{Fields: []Field{{"佐证", strings.Join(links, " ")}}}}
+	if v := evidenceText(p); v != "" {
+		return []Section{{Fields: []Field{{"佐证", v}}}}
 	}
 	return nil
+}
+
+func evidenceText(p *storage.Progress) string {
+	var parts []string
+	named := map[string]bool{}
+	for _, a := range p.Attachments {
+		parts = append(parts, fmt.Sprintf("📎%s %s", a.Name, a.URL))
+		named[a.URL] = true
+	}
+	for _, l := range p.EvidenceLinks() {
+		if !named[l] {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func threadNotice(t *storage.Task, r Reply) Notice {
@@ -220,4 +267,50 @@ func (b *Bot) withProgress(ctx context.Context, r Reply, t *storage.Task) (Reply
 	}
 	r.Footnotes = append(r.Footnotes, fmt.Sprintf("全部记录：/task %s history    报送进展：/progress %s 内容", t.Code, t.Code))
 	return r, nil
+}
+
+// closeSections are a close-out request's text, evidence and the shares
+// still open, as the supervisor deciding it reads them.
+func closeSections(p *storage.Progress, open string) []Section {
+	s := append([]Section{{Text: p.Text}}, evidenceSection(p)...)
+	if open != "" {
+		s = append(s, Section{Fields: []Field{{"仍未确认", open}}})
+	}
+	return s
+}
+
+// checkEvidence refuses a close-out request when neither it nor any
+// earlier entry of the task carries evidence.
+func (b *Bot) checkEvidence(ctx context.Context, t *storage.Task, pa ProgressArgs) error {
+	if len(pa.Evidence)+len(pa.Files) > 0 {
+		return nil
+	}
+	n, err := b.Store.TaskEvidenceCount(ctx, t.ID)
+	if err != nil || n > 0 {
+		return err
+	}
+	return storage.Errorf(storage.EINVALID, "申请销号须附佐证材料，任务 %s 还没有任何佐证：请在申请中附上链接（如 /progress %s 申请销号 完成情况 https://…），或先在任务线程中上传文件。未保存。", t.Code, t.Code)
+}
+
+// openSharesLine lists the units whose share is not yet confirmed, on
+// milestone seq or (0) on every open milestone: "节点1：长葛市、鄢陵县".
+func (b *Bot) openSharesLine(ctx context.Context, t *storage.Task, seq int) string {
+	var ms []storage.Milestone
+	for _, m := range t.Milestones {
+		if !m.Retired && m.Open && (seq == 0 || m.Seq == seq) {
+			ms = append(ms, m)
+		}
+	}
+	counts, err := b.milestoneShares(ctx, ms)
+	if err != nil {
+		b.Log.Warn("open shares not read for a close-out request", "err", err)
+		return ""
+	}
+	var parts []string
+	for _, m := range ms {
+		if c := counts[m.ID]; c != nil && len(c.Open)+len(c.Pending) > 0 {
+			parts = append(parts, fmt.Sprintf("节点%d：%s", m.Seq, namesLine(append(append([]string{}, c.Open...), c.Pending...), 8)))
+		}
+	}
+	return strings.Join(parts, "；")
 }

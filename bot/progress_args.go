@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,6 +27,16 @@ type ProgressArgs struct {
 	Percent  *int
 	Text     string
 	Evidence []string
+	// Files are files shared with the message (a thread reply, a DM).
+	Files []File
+}
+
+// File is a file someone shared with a message, kept as evidence: the
+// chat platform's file ID, name, type, size and a link to it.
+type File struct {
+	ID, Name, Mime string
+	Size           int64
+	URL            string
 }
 
 // ParseProgress reads the arguments of `progress`: a task reference, then
@@ -130,15 +141,16 @@ func ParseProgressBody(words []string) (ProgressArgs, error) {
 		return pa, storage.Errorf(storage.EINVALID, "请给出单位名称。")
 	}
 	if pa.Text == "" {
+		noText := func(msg string) error { return &storage.Error{Code: storage.EINVALID, Message: msg, Err: ErrNoText} }
 		switch pa.Kind {
 		case storage.KindReport:
 			if pa.Percent == nil {
-				return pa, storage.Errorf(storage.EINVALID, "请写明进展内容。")
+				return pa, noText("请写明进展内容。")
 			}
 		case storage.KindDone, storage.KindCloseRequest:
-			return pa, storage.Errorf(storage.EINVALID, "请附上完成情况或佐证材料（文字或链接）。")
+			return pa, noText("请附上完成情况或佐证材料（文字或链接）。")
 		case storage.KindExtensionRequest:
-			return pa, storage.Errorf(storage.EINVALID, "请写明延期理由。")
+			return pa, noText("请写明延期理由。")
 		}
 	}
 	if len([]rune(pa.Text)) > MaxProgressText {
@@ -147,20 +159,38 @@ func ParseProgressBody(words []string) (ProgressArgs, error) {
 	return pa, nil
 }
 
+// ErrNoText is the cause of the EINVALID error ParseProgressBody returns
+// when everything but the text is right: a thread reply that carries files
+// has its text made from them.
+var ErrNoText = errors.New("bot: progress without text")
+
 // MaxProgressText is the longest progress text accepted, in characters.
 const MaxProgressText = 4000
 
+// isPercent reports whether w is written as a percentage, valid or not:
+// a number, signed or not, then "%" ("60%", "-5%", "150%", "－５％"), so
+// that a bad one is refused rather than saved as the text.
 func isPercent(w string) bool {
-	w = foldWidth(w)
-	return strings.HasSuffix(w, "%") && len(w) > 1 && unicode.IsDigit(rune(w[0]))
+	w, ok := strings.CutSuffix(foldWidth(w), "%")
+	if !ok {
+		return false
+	}
+	for _, sign := range []string{"+", "-", "−"} {
+		if t, ok := strings.CutPrefix(w, sign); ok {
+			w = t
+			break
+		}
+	}
+	return w != "" && unicode.IsDigit(rune(w[0]))
 }
 
-// ParsePercent reads "60%" or "６０％" as 0–100.
+// ParsePercent reads "60%" or "６０％" as 0–100. Anything else (a sign, a
+// fraction, more than 100) is EINVALID, saying what is valid.
 func ParsePercent(w string) (int, error) {
 	t := strings.TrimSuffix(foldWidth(strings.TrimSpace(w)), "%")
 	n, err := strconv.Atoi(t)
-	if err != nil || n < 0 || n > 100 || len(t) > 3 {
-		return 0, storage.Errorf(storage.EINVALID, "“%s”不是有效的百分比（0%%–100%%）。", clip(w, 20))
+	if err != nil || n < 0 || n > 100 || len(t) > 3 || t[0] == '+' || t[0] == '-' {
+		return 0, storage.Errorf(storage.EINVALID, "“%s”不是有效的百分比：进度应为 0%%–100%% 之间的整数，如 60%%。", clip(w, 20))
 	}
 	return n, nil
 }

@@ -37,6 +37,8 @@ func TestAuthorization(t *testing.T) {
 	}
 	report := map[string]bool{"member": true, "collective member": true, "leader": true, "supervisor": true}
 	super := map[string]bool{"supervisor": true}
+	// A unit's own share: its members, or a leader or supervisor on its behalf.
+	forUnit := map[string]bool{"member": true, "leader": true, "supervisor": true}
 	actions := []struct {
 		name    string
 		text    string
@@ -44,8 +46,8 @@ func TestAuthorization(t *testing.T) {
 	}{
 		{"report", "progress 6 进展", report},
 		{"percent", "progress 6 50% 进展", report},
-		{"milestone done", "progress 6 完成 1 佐证", report},
-		{"close request", "progress 6 申请销号 佐证", report},
+		{"milestone done", "progress 6 @市城管局 完成 1 佐证", forUnit},
+		{"close request", "progress 6 申请销号 佐证 https://example.gov.cn/e", report},
 		{"extension request", "progress 6 申请延期 2 2023-06-30 理由", report},
 		{"approve extension", "task 6 批准延期 2", super},
 		{"reject extension", "task 6 驳回延期 2 理由", super},
@@ -61,7 +63,7 @@ func TestAuthorization(t *testing.T) {
 				t.Parallel()
 				b := newPeopleBot(t)
 				// Give each decision something to decide.
-				for _, setup := range []string{"progress 6 申请延期 2 2023-06-30 理由", "progress 6 申请销号 佐证", "unit bind 市城管局 U0000NEW1"} {
+				for _, setup := range []string{"progress 6 申请延期 2 2023-06-30 理由", "progress 6 申请销号 佐证 https://example.gov.cn/e", "unit bind 市城管局 U0000NEW1"} {
 					if strings.Contains(a.text, "unbind") || !strings.HasPrefix(setup, "unit") {
 						if _, err := b.runCmd("U0000SUP1", setup); err != nil {
 							t.Fatalf("setup %q: %v", setup, err)
@@ -96,9 +98,10 @@ func TestReseedKeepsProgress(t *testing.T) {
 	for _, c := range []struct{ user, text string }{
 		{"U0000LS01", "progress 6 进展一"},
 		{"U0000ZS01", "progress 6 完成 1 佐证"},
+		{"U0000SUP1", "task 6 销号 1"},
 		{"U0000SUP1", "progress 5 申请延期 1 2021-11-30 理由"},
 		{"U0000SUP1", "task 5 批准延期 1"},
-		{"U0000ZS01", "progress 7 申请销号 佐证"},
+		{"U0000ZS01", "progress 7 申请销号 佐证 https://example.gov.cn/e"},
 		{"U0000SUP1", "task 7 销号"},
 	} {
 		if _, err := b.runCmd(c.user, c.text); err != nil && storage.ErrorCode(err) != storage.EFORBIDDEN {
@@ -131,8 +134,8 @@ func TestReseedKeepsProgress(t *testing.T) {
 		}
 	}
 	as, _ := b.Store.TaskAudits(ctx, 6)
-	if len(as) != 2 {
-		t.Errorf("task 6 has %d audit records; want 2", len(as))
+	if len(as) != 3 { // the report, the share reported done, the milestone's 销号
+		t.Errorf("task 6 has %d audit records; want 3", len(as))
 	}
 }
 
@@ -143,7 +146,8 @@ func TestReseedKeepsProgress(t *testing.T) {
 func FuzzParseProgress(f *testing.F) {
 	for _, s := range []string{"6 进展", "6 @长葛市 60% 文字", "5 完成 1 证据 https://x.cn/a", "6 申请销号 2 证据",
 		"6 申请延期 1 2021-12-31 理由", "6 --unit 城管 文字", "6 --unit", "6 完成", "6 120% x", "６ 完成 １ ok",
-		"6 060%", "6 ６０％ 文字 50%", "个性1 申请销号 --unit= 2 证据", "c6 ＠ 完成 1 x", "6 --unit --unit 60% 申请延期 2 2024年2月29日 因为"} {
+		"6 060%", "6 ６０％ 文字 50%", "个性1 申请销号 --unit= 2 证据", "c6 ＠ 完成 1 x", "6 --unit --unit 60% 申请延期 2 2024年2月29日 因为",
+		"6 -5% x", "6 －５％ x", "6 完成 1 +5% x", "6 60% -5%"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -275,5 +279,34 @@ func TestParseProgress(t *testing.T) {
 	// never a request to close the whole task with the text "2".
 	if pa, err := ParseProgress(splitArgs("5 申请销号 2")); err == nil || pa.Milestone != 2 {
 		t.Errorf("ParseProgress(%q) = %+v, %v; want milestone 2 and an error asking for evidence", "5 申请销号 2", pa, err)
+	}
+}
+
+// TestBadPercentRefused: a word written as a percentage where one may
+// stand, but signed or over 100, is refused saying what is valid, and
+// nothing is saved (issue 10: `progress 6 -5% x` was saved as text). In
+// the text it is text.
+func TestBadPercentRefused(t *testing.T) {
+	b := newPeopleBot(t)
+	ctx := context.Background()
+	now := time.Date(2021, 9, 20, 9, 0, 0, 0, time.UTC)
+	for _, w := range []string{"-5%", "+5%", "−5%", "－５％", "150%", "１５０％", "-0%", "5.5%", "1000%"} {
+		for _, text := range []string{"progress 6 " + w + " x", "progress 6 " + w, "progress 6 @长葛市 " + w + " x",
+			"progress 6 完成 1 " + w + " x", "progress 6 申请销号 " + w + " x"} {
+			r := b.Handle(ctx, Request{Text: text, User: "U0000LS01", Now: now})
+			if got := r.Text(); !r.Error || !strings.Contains(r.Title, "不是有效的百分比") || !strings.Contains(r.Title, "0%–100%") {
+				t.Errorf("Handle(%q) = %q; want a refusal saying valid values are 0%%–100%%", text, got)
+			}
+		}
+	}
+	if ps, err := b.Store.TaskProgress(ctx, 6, 0); err != nil || len(ps) != 0 {
+		t.Errorf("task 6 has %d entries (%v) after bad percentages; want none", len(ps), err)
+	}
+	// In the text, or after the percentage, the same word is text.
+	for _, text := range []string{"progress 6 @长葛市 降幅 -5%", "progress 6 @长葛市 60% -5% 环比"} {
+		r := b.Handle(ctx, Request{Text: text, User: "U0000LS01", Now: now})
+		if got := r.Text(); r.Error || !strings.Contains(got, "-5%") {
+			t.Errorf("Handle(%q) = %q; want it saved with -5%% in the text", text, got)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -107,10 +108,11 @@ func TestDueAndOverdue(t *testing.T) {
 			t.Errorf("Handle(%q) at %s lacks %q:\n%s", tt.text, tt.day, tt.label, r.Text())
 		}
 	}
-	// Each item names the units.
+	// Each item names the units still behind (each county of 各县（市、区）
+	// and the lead unit hold a share of their own).
 	r := ask(t, b, "2021-09-23", "due 7")
-	if !strings.Contains(r.Text(), "牵头：市水利局；责任：各县（市、区）") {
-		t.Errorf("due 7 lacks task 7's units:\n%s", r.Text())
+	if !strings.Contains(r.Text(), "未完成：禹州市、市水利局、长葛市") {
+		t.Errorf("due 7 does not say who is behind on task 7:\n%s", r.Text())
 	}
 }
 
@@ -276,7 +278,7 @@ func TestSearchFollowsReseed(t *testing.T) {
 
 func TestQueryBadInput(t *testing.T) {
 	b := orgBot(t)
-	for _, text := range []string{"due x", "due -1", "due 1 2", "due 99999", "overdue now", "search", "leader",
+	for _, text := range []string{"due x", "due -1", "due 1 2", "due 99999", "overdue now", "search",
 		"leader 不存在的职务", "unit", "units 长葛市", "unit 火星局"} {
 		r := b.Handle(context.Background(), bot.Request{Text: text, Now: at(t, "2021-09-23")})
 		if !r.Error || len(r.Footnotes) == 0 || !strings.Contains(r.Footnotes[0], "/") {
@@ -384,4 +386,89 @@ func daysByHand(s string) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// TestLeader: a whole post wins over a post starting with the words, which
+// wins over a post containing them, and the reply says which rule matched;
+// checked against the parsed document (issue 10: `leader 市长` listed every
+// 副市长's tasks).
+func TestLeader(t *testing.T) {
+	b := orgBot(t)
+	doc, err := seeds.Parse(seeds.Xuchang())
+	if err != nil {
+		t.Fatal(err)
+	}
+	naming := func(ok func(post string) bool) []string {
+		var out []string
+		for _, tk := range doc.Tasks {
+			if slices.ContainsFunc(tk.Leaders, ok) {
+				out = append(out, tk.Code)
+			}
+		}
+		return out
+	}
+	is := func(post string) func(string) bool { return func(p string) bool { return p == post } }
+	for _, tt := range []struct {
+		query string
+		want  []string // task codes, any order
+		title string   // what the title says of the query
+		rule  string   // the footnote's rule and posts
+	}{
+		{"市长", naming(is("市政府市长")), "责任领导为“市长”", "按职务全称匹配：市政府市长。"},
+		{"市 长", naming(is("市政府市长")), "责任领导为“市长”", "按职务全称匹配：市政府市长。"},
+		{"市政府市长", naming(is("市政府市长")), "责任领导为“市政府市长”", "按职务全称匹配：市政府市长。"},
+		{"常务副市长", naming(is("市政府常务副市长")), "责任领导为“常务副市长”", "按职务全称匹配：市政府常务副市长。"},
+		{"书记", naming(is("市委书记")), "责任领导为“书记”", "按职务全称匹配：市委书记。"},
+		{"市委", naming(func(p string) bool { return p == "市委书记" || p == "市委常委" }), "责任领导以“市委”开头",
+			"按职务开头匹配：市委书记、市委常委。"},
+		{"分管城建", naming(is("市政府分管城建副市长")), "责任领导以“分管城建”开头", "按职务开头匹配：市政府分管城建副市长。"},
+		{"城建", naming(is("市政府分管城建副市长")), "责任领导含“城建”", "按包含关系匹配：市政府分管城建副市长。"},
+		{"副市长", naming(func(p string) bool { return strings.HasSuffix(p, "副市长") }), "责任领导含“副市长”", "按包含关系匹配："},
+	} {
+		r := b.Handle(context.Background(), bot.Request{Text: "leader " + tt.query, Now: at(t, "2022-01-05")})
+		text := r.Text()
+		if len(tt.want) == 0 {
+			t.Fatalf("leader %s: no task in the document; the case checks nothing", tt.query)
+		}
+		if title := fmt.Sprintf("%s的任务（%d 项）", tt.title, len(tt.want)); r.Error || r.Title != title {
+			t.Errorf("Handle(%q) = %q; want title %q", "leader "+tt.query, text, title)
+		}
+		got := codes(r)
+		slices.Sort(got)
+		slices.Sort(tt.want)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("Handle(%q) tasks (-want +got):\n%s", "leader "+tt.query, diff)
+		}
+		if len(r.Footnotes) == 0 || !strings.HasPrefix(r.Footnotes[0], tt.rule) {
+			t.Errorf("Handle(%q) = %q; want a footnote starting %q", "leader "+tt.query, text, tt.rule)
+		}
+	}
+
+	r := b.Handle(context.Background(), bot.Request{Text: "leader 火星", Now: at(t, "2022-01-05")})
+	if !r.Error || !strings.Contains(r.Title, "没有与“火星”相符的责任领导职务") || !strings.Contains(r.Title, "/leader") {
+		t.Errorf("Handle(%q) = %q; want not found, pointing at /leader", "leader 火星", r.Text())
+	}
+
+	// A bare `leader` lists the posts with their task counts.
+	r = ask(t, b, "2022-01-05", "leader")
+	posts := map[string]int{}
+	for _, tk := range doc.Tasks {
+		for _, p := range slices.Compact(slices.Sorted(slices.Values(tk.Leaders))) {
+			posts[p]++
+		}
+	}
+	if want := fmt.Sprintf("责任领导职务一览（共 %d 个）", len(posts)); r.Title != want {
+		t.Errorf("Handle(%q) = %q; want title %q", "leader", r.Text(), want)
+	}
+	for p, n := range posts {
+		if line := fmt.Sprintf("%s — %d 项任务", p, n); !strings.Contains(r.Text(), line) {
+			t.Errorf("Handle(%q) = %q; want the line %q", "leader", r.Text(), line)
+		}
+	}
+
+	var out strings.Builder
+	for _, q := range []string{"leader", "leader 市长", "leader 分管城建", "leader 副市长"} {
+		fmt.Fprintf(&out, "> %s\n%s\n", q, ask(t, b, "2022-01-05", q).Text())
+	}
+	golden(t, "leader.golden", []byte(out.String()))
 }

@@ -186,7 +186,7 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 		text := func() string {
 			return fmt.Sprintf("%s 节点%d %s %s：%s", it.Code, it.Seq, it.Due, DaysLabel(it.Due, today), clip(it.Text, 40))
 		}
-		l := remLine{Item{Status: DueStatus(it.Due, today)}, it.TaskID, key, i, text}
+		l := remLine{Item{Status: DueStatus(it.Due, today)}, it.TaskID, it.ID, key, i, text}
 		perTask[it.TaskID] = append(perTask[it.TaskID], l)
 		if st.escalate {
 			escalated[it.TaskID] = append(escalated[it.TaskID], l)
@@ -201,7 +201,7 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 		plan.Steps = append(plan.Steps, storage.ReminderStep{Key: key, TaskID: t.ID, Step: "nudge:" + month, FireOn: today})
 		st, label := TaskStatus(&t, today)
 		text := fmt.Sprintf("%s %s（%s）：已超过 %d 天未报送进展，请报送", t.Code, clip(t.Title, 30), label, p.NudgeAfter)
-		perTask[t.ID] = append(perTask[t.ID], remLine{Item{Status: st}, t.ID, key, len(items) + i, func() string { return text }})
+		perTask[t.ID] = append(perTask[t.ID], remLine{Item{Status: st}, t.ID, 0, key, len(items) + i, func() string { return text }})
 	}
 	if len(plan.Steps) == 0 {
 		return plan, nil
@@ -222,6 +222,36 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 	channels, members, err := b.Store.Recipients(ctx)
 	if err != nil {
 		return ReminderPlan{}, err
+	}
+	var mids []uint
+	for _, ls := range perTask {
+		for _, l := range ls {
+			if l.milestone != 0 {
+				mids = append(mids, l.milestone)
+			}
+		}
+	}
+	unsettled, err := b.Store.UnsettledShares(ctx, mids)
+	if err != nil {
+		return ReminderPlan{}, err
+	}
+	// remindsUnit: a unit is reminded of a milestone only while its own
+	// share is open; a collective while any member's is. A milestone with
+	// no shares at all reaches every unit of the task.
+	remindsUnit := func(l remLine, u storage.UnitLink) bool {
+		us, has := unsettled[l.milestone]
+		if l.milestone == 0 || !has {
+			return true
+		}
+		if u.Collective {
+			for _, open := range us {
+				if open {
+					return true
+				}
+			}
+			return false
+		}
+		return us[u.UnitID]
 	}
 	pointer := func(l remLine) Item {
 		it := l.item
@@ -254,7 +284,16 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 				continue
 			}
 			m.lastTask = id
-			m.lines = append(m.lines, perTask[id]...)
+			for _, l := range perTask[id] {
+				if remindsUnit(l, u) {
+					m.lines = append(m.lines, l)
+				}
+			}
+		}
+	}
+	for id, m := range byUnit {
+		if len(m.lines) == 0 {
+			delete(byUnit, id) // every share of this unit is reported or settled
 		}
 	}
 	unitIDs := make([]uint, 0, len(byUnit))
@@ -295,11 +334,12 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 
 // remLine is one line of a reminder: a milestone step or a nudge.
 type remLine struct {
-	item  Item // Text is empty until shown: see the text func
-	task  uint
-	key   string // the step it claims
-	order int    // position in due order (most urgent first)
-	text  func() string
+	item      Item // Text is empty until shown: see the text func
+	task      uint
+	milestone uint   // 0 for a nudge about the task as a whole
+	key       string // the step it claims
+	order     int    // position in due order (most urgent first)
+	text      func() string
 }
 
 // escalations builds one message per leader-post holder listing the

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"taskbot/bot"
 	"taskbot/internal/testenv"
 	"taskbot/seeds"
@@ -86,7 +88,7 @@ var scaleQueries = []string{
 
 // scaleOverview has no floor in the issue; benchmarked so that it stays
 // in the milliseconds (leader) and tens of milliseconds (units).
-var scaleOverview = []string{"leader 常务副市长", "units"}
+var scaleOverview = []string{"leader 常务副市长", "leader 副市长", "leader", "units"}
 
 // scaleFloor is the issue's bound on each of scaleQueries at 10,000 tasks.
 const scaleFloor = 10 * time.Millisecond
@@ -257,10 +259,41 @@ func TestScaleAnswers(t *testing.T) {
 
 	t.Run("leader", func(t *testing.T) {
 		want := count(func(tk *storage.Task) bool {
-			return slices.ContainsFunc(tk.Leaders, func(l storage.Leader) bool { return strings.Contains(l.Post, "常务副市长") })
+			return slices.ContainsFunc(tk.Leaders, func(l storage.Leader) bool { return l.Post == "市政府常务副市长" })
 		})
-		if got := ask(t, "leader 常务副市长").Title; got != fmt.Sprintf("责任领导含“常务副市长”的任务（%d 项）", want) {
+		if got := ask(t, "leader 常务副市长").Title; got != fmt.Sprintf("责任领导为“常务副市长”的任务（%d 项）", want) {
 			t.Errorf("leader 常务副市长 title = %q; want %d tasks", got, want)
+		}
+		want = count(func(tk *storage.Task) bool {
+			return slices.ContainsFunc(tk.Leaders, func(l storage.Leader) bool { return strings.Contains(l.Post, "副市长") })
+		})
+		if got := ask(t, "leader 副市长").Title; got != fmt.Sprintf("责任领导含“副市长”的任务（%d 项）", want) {
+			t.Errorf("leader 副市长 title = %q; want %d tasks", got, want)
+		}
+		// The store fetches few tasks by post and many by walking the
+		// urgency order: both ways give the same tasks in the same order.
+		ctx := context.Background()
+		for _, q := range []string{"常务副市长", "副市长"} {
+			walk, err := bt.Store.LeaderTasks(ctx, q, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byPost, err := bt.Store.LeaderTasks(ctx, q, walk.Total)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := func(ts []storage.TaskSummary) []string {
+				var out []string
+				for _, tk := range ts {
+					out = append(out, tk.Code)
+				}
+				return out
+			}
+			if len(byPost.Tasks) != walk.Total {
+				t.Errorf("LeaderTasks(%q, %d) = %d tasks; want all %d", q, walk.Total, len(byPost.Tasks), walk.Total)
+			} else if diff := cmp.Diff(code(byPost.Tasks[:50]), code(walk.Tasks)); diff != "" {
+				t.Errorf("LeaderTasks(%q, 50) differs from the first 50 of all (-all +walk):\n%s", q, diff)
+			}
 		}
 	})
 }

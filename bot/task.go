@@ -82,7 +82,11 @@ func (b *Bot) taskCmd(ctx context.Context, req Request, args []string) (Reply, e
 	if err != nil {
 		return Reply{}, err
 	}
-	return b.withProgress(ctx, b.taskCard(t, b.today(req.Now)), t)
+	shares, err := b.milestoneShares(ctx, t.Milestones)
+	if err != nil {
+		return Reply{}, err
+	}
+	return b.withProgress(ctx, b.taskCard(t, b.today(req.Now), shares), t)
 }
 
 // noSuchTask says which numbers exist, so the user can correct the request.
@@ -98,8 +102,9 @@ func (b *Bot) noSuchTask(ctx context.Context, ref TaskRef) error {
 	return storage.Errorf(storage.ENOTFOUND, "没有%s任务 %d：%s任务编号为 1–%d。", name, ref.Number, name, counts[ref.Section])
 }
 
-// taskCard renders everything about a task as of today.
-func (b *Bot) taskCard(t *storage.Task, today storage.Date) Reply {
+// taskCard renders everything about a task as of today, each milestone
+// with its units' progress (shares).
+func (b *Bot) taskCard(t *storage.Task, today storage.Date, shares map[uint]*storage.ShareCounts) Reply {
 	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Code, t.Title), AsOf: today}
 	if t.Closed() {
 		r.Title += "（已销号）"
@@ -141,6 +146,9 @@ func (b *Bot) taskCard(t *storage.Task, today storage.Date) Reply {
 		text := fmt.Sprintf("节点%d  %s  %s — %s", m.Seq, m.Due, label, m.Text)
 		if m.ExtendedAt != nil && m.PlannedDue != m.Due {
 			text += fmt.Sprintf("（原定 %s，经批准延期至 %s）", m.PlannedDue, m.Due)
+		}
+		if line := shareLine(shares[m.ID]); line != "" && !t.Closed() {
+			text += "\n    " + line
 		}
 		dl.Items = append(dl.Items, Item{Status: st, Text: text})
 	}

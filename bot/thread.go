@@ -16,8 +16,8 @@ type ThreadMessage struct {
 	Channel  string
 	ThreadTS string // the thread's parent message
 	TS       string // this message
-	// Files are permalinks of attached files, kept as evidence.
-	Files []string
+	// Files are the files shared with the reply, kept as evidence.
+	Files []File
 }
 
 // ThreadOutcome is what became of a reply in a thread.
@@ -68,12 +68,21 @@ func (b *Bot) threadReply(ctx context.Context, taskID uint, m ThreadMessage) (Re
 		return Reply{}, err
 	}
 	pa, err := ParseProgressBody(splitArgs(m.Text))
-	if err != nil && !(pa.Text == "" && len(m.Files) > 0) {
+	if err != nil && !(errors.Is(err, ErrNoText) && len(m.Files) > 0) {
 		return Reply{}, err
 	}
-	pa.Evidence = append(pa.Evidence, m.Files...)
+	pa.Files = m.Files
+	if pa.Kind == storage.KindCloseRequest {
+		if err := b.checkEvidence(ctx, t, pa); err != nil {
+			return Reply{}, err
+		}
+	}
 	if pa.Text == "" {
-		pa.Text = strings.Join(m.Files, " ")
+		names := make([]string, len(m.Files))
+		for i, f := range m.Files {
+			names[i] = f.Name
+		}
+		pa.Text = "上传文件：" + strings.Join(names, "、")
 	}
 	p, err := b.record(ctx, m.User, t, pa, &storage.Progress{Source: "thread", Channel: m.Channel, SlackTS: m.TS})
 	if err != nil {

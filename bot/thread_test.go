@@ -76,7 +76,11 @@ func TestRecordThreadReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reply := func(user, ts, text string, files ...string) bot.ThreadMessage {
+	reply := func(user, ts, text string, urls ...string) bot.ThreadMessage {
+		var files []bot.File
+		for _, u := range urls {
+			files = append(files, bot.File{Name: "a.pdf", URL: u})
+		}
 		return bot.ThreadMessage{User: user, Text: text, Channel: "CTRACK", ThreadTS: parent, TS: ts, Files: files}
 	}
 	for _, tt := range []struct {

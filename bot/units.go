@@ -171,6 +171,11 @@ func (b *Bot) unitCmd(ctx context.Context, req Request, args []string) (Reply, e
 	if len(info.Fields) > 0 {
 		r.Sections = append(r.Sections, info)
 	}
+	if s, err := b.unitShares(ctx, u, today); err != nil {
+		return Reply{}, err
+	} else if s != nil {
+		r.Sections = append(r.Sections, *s)
+	}
 	counts := map[string]int{}
 	for _, role := range []struct{ role, name string }{{storage.RoleLead, "牵头任务"}, {storage.RoleResponsible, "责任任务"}} {
 		ts, total, err := b.Store.UnitTasks(ctx, u.UnitID, role.role, MaxItems)

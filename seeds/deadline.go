@@ -2,6 +2,7 @@ package seeds
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -15,9 +16,12 @@ const (
 	KeywordLongTerm  = "长期坚持"
 )
 
-// Deadline is the meaning of a 整改时限 text: its dated milestones, in the
-// order written, and its flags. A text may have both.
+// Deadline is the meaning of a 整改时限 text: its dated milestones and its
+// flags. A text may have both.
 type Deadline struct {
+	// Milestones are in due-date order, the order written breaking ties:
+	// people read 节点1 as the first deadline, and a task's milestones are
+	// numbered 1..n in this order.
 	Milestones []Milestone
 	Immediate  bool
 	Ongoing    bool
@@ -32,6 +36,7 @@ type Deadline struct {
 // 2021-09-30, "2023年" → 2023-12-31, a range → its end); a month without a
 // year takes the year of the date before it. Numbers that are not dates
 // (2.54万亩, 90%, 12万吨/日) and references such as "2019年后" are ignored.
+// The milestones come sorted by due date, stably (see Deadline.Milestones).
 func ParseDeadline(text string) Deadline {
 	d := Deadline{
 		Milestones: []Milestone{},
@@ -99,6 +104,9 @@ func ParseDeadline(text string) Deadline {
 		last := &d.Milestones[len(d.Milestones)-1]
 		last.Text = strings.Join(append([]string{last.Text}, pending...), "，")
 	}
+	// Sorted only now: which clause an undated clause joins depends on the
+	// order written.
+	sort.SliceStable(d.Milestones, func(i, j int) bool { return d.Milestones[i].Due.Before(d.Milestones[j].Due) })
 	if len(d.Milestones) == 0 && !d.Immediate && !d.Ongoing && !d.LongTerm {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("整改时限 %q has neither a date nor a known keyword (%s, %s, %s)",
 			clip(text), KeywordImmediate, KeywordOngoing, KeywordLongTerm))

@@ -51,6 +51,7 @@ func FuzzParse(f *testing.F) {
 			}
 			checkMilestones(t, task.Deadline, task.Milestones)
 		}
+		checkRecords(t, d)
 	})
 }
 
@@ -79,10 +80,15 @@ func FuzzParseDeadline(f *testing.F) {
 	})
 }
 
-// checkMilestones asserts that every due date is a real, non-zero day.
+// checkMilestones asserts that every due date is a real, non-zero day and
+// that the dates never go down: milestones are numbered in this order, so
+// 节点1 is the earliest deadline.
 func checkMilestones(t *testing.T, text string, ms []seeds.Milestone) {
 	t.Helper()
-	for _, m := range ms {
+	for i, m := range ms {
+		if i > 0 && m.Due.Before(ms[i-1].Due) {
+			t.Errorf("deadline %q: milestone %d due %s comes after milestone %d due %s", text, i+1, m.Due, i, ms[i-1].Due)
+		}
 		if m.Due.IsZero() {
 			t.Errorf("deadline %q: milestone %q has a zero due date", text, m.Text)
 			continue
@@ -93,6 +99,29 @@ func checkMilestones(t *testing.T, text string, ms []seeds.Milestone) {
 		}
 		if m.Due.Month < time.January || m.Due.Month > time.December {
 			t.Errorf("deadline %q: milestone due %+v has a bad month", text, m.Due)
+		}
+	}
+}
+
+// checkRecords asserts that the records seeded from d number each task's
+// milestones in due-date order: Store.Seed gives the milestone at position
+// i the sequence number i+1.
+func checkRecords(t *testing.T, d *seeds.Document) {
+	t.Helper()
+	recs := d.Records()
+	for i, r := range recs {
+		task := d.Tasks[i]
+		if len(r.Milestones) != len(task.Milestones) {
+			t.Errorf("task %s: %d milestone records for %d milestones", task.Code, len(r.Milestones), len(task.Milestones))
+			continue
+		}
+		for k, m := range r.Milestones {
+			if m.Due != task.Milestones[k].Due || m.PlannedDue != m.Due || m.Text != task.Milestones[k].Text {
+				t.Errorf("task %s: record %d = %s %q; want milestone %d %s %q", task.Code, k, m.Due, m.Text, k+1, task.Milestones[k].Due, task.Milestones[k].Text)
+			}
+			if k > 0 && m.Due.Before(r.Milestones[k-1].Due) {
+				t.Errorf("task %s: record %d due %s before record %d due %s", task.Code, k, m.Due, k-1, r.Milestones[k-1].Due)
+			}
 		}
 	}
 }

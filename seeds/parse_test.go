@@ -65,7 +65,7 @@ func TestParseXuchang(t *testing.T) {
 		{code: "共性6", measures: 6, lead: []string{"市城管局"}, units: []string{counties}, dues: []string{"2021-12-31", "2022-12-31"}},
 		{code: "共性7", measures: 3, lead: []string{"市水利局"}, units: []string{counties}, dues: []string{"2021-09-30", "2021-12-31"}},
 		{code: "共性8", measures: 4, lead: []string{"市水利局", "市农业农村局"}, units: []string{counties}, dues: []string{"2021-09-30", "2021-12-31", "2022-06-30"}, ongoing: true},
-		{code: "共性9", measures: 3, lead: []string{"市自然资源和规划局", "市公安局"}, units: []string{"禹州市"}, dues: []string{"2021-12-31", "2021-10-31", "2022-12-31"}},
+		{code: "共性9", measures: 3, lead: []string{"市自然资源和规划局", "市公安局"}, units: []string{"禹州市"}, dues: []string{"2021-10-31", "2021-12-31", "2022-12-31"}},
 		{code: "共性10", measures: 2, lead: []string{"市自然资源和规划局", "市公安局"}, units: []string{"禹州市", "长葛市", "襄城县"}, dues: []string{"2021-10-31", "2022-06-30"}},
 		{code: "共性11", measures: 2, lead: []string{"市水利局", "市发改委"}, units: []string{counties}, dues: []string{"2023-12-31"}},
 		{code: "共性12", measures: 2, lead: []string{"市水利局", "市住建局"}, units: []string{counties}, dues: []string{"2024-12-31"}},
@@ -248,9 +248,10 @@ func TestParseXuchangMilestoneTexts(t *testing.T) {
 			{Due: date(t, "2021-09-30"), Text: "2021年9月底前完成全面排查，对排查发现的问题建立台账"},
 			{Due: date(t, "2021-12-31"), Text: "2021年12月底前完成整改"},
 		}},
+		// Written 12月, 10月, 2022年: numbered by due date.
 		{"共性9", []seeds.Milestone{
-			{Due: date(t, "2021-12-31"), Text: "2021年12月底前建立历史遗留矿山核查信息数据库"},
 			{Due: date(t, "2021-10-31"), Text: "对初步掌握适宜采取工程治理的2.54万亩历史遗留矿山，2021年10月底前完成治理方案设计并实施治理"},
+			{Due: date(t, "2021-12-31"), Text: "2021年12月底前建立历史遗留矿山核查信息数据库"},
 			{Due: date(t, "2022-12-31"), Text: "2022年12月底前完成治理"},
 		}},
 	}

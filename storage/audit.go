@@ -18,12 +18,18 @@ const (
 	ActionSentBack          = "sent_back"
 	ActionExtensionApproved = "extension_approved"
 	ActionExtensionRejected = "extension_rejected"
+	ActionMilestoneSettled  = "milestone_settled"
+	ActionShareConfirmed    = "share_confirmed"
+	ActionShareSentBack     = "share_sent_back"
+	ActionShareNA           = "share_not_concerned"
+	ActionReopened          = "reopened"
+	ActionSuperseded        = "superseded"
 	ActionBind              = "bind"
 	ActionUnbind            = "unbind"
 )
 
 // decisions are the actions that settle a request (close-out or extension).
-var decisions = []string{ActionClosed, ActionMilestoneApproved, ActionSentBack, ActionExtensionApproved, ActionExtensionRejected}
+var decisions = []string{ActionClosed, ActionMilestoneApproved, ActionSentBack, ActionExtensionApproved, ActionExtensionRejected, ActionSuperseded}
 
 // Actor is who makes a change: a Slack user ID (or the console's --as) and
 // the name shown for them.

@@ -359,7 +359,8 @@ func TestInternal(t *testing.T) {
 		{"TaskLeaderPosts", func() error { _, err := s.TaskLeaderPosts(ctx, ids); return err }},
 		{"TaskUnitNames", func() error { _, err := s.TaskUnitNames(ctx, ids); return err }},
 		{"UnitTasks", func() error { _, _, err := s.UnitTasks(ctx, unit, storage.RoleLead, 5); return err }},
-		{"LeaderTasks", func() error { _, _, err := s.LeaderTasks(ctx, "城建", 5); return err }},
+		{"LeaderTasks", func() error { _, err := s.LeaderTasks(ctx, "城建", 5); return err }},
+		{"LeaderPosts", func() error { _, err := s.LeaderPosts(ctx); return err }},
 		{"UnitStats", func() error { _, err := s.UnitStats(ctx, today); return err }},
 		{"OpenMilestones", func() error { _, _, err := s.OpenMilestones(ctx, storage.MilestoneFilter{Limit: 5}); return err }},
 		{"OpenMilestones(all)", func() error { _, _, err := s.OpenMilestones(ctx, storage.MilestoneFilter{Limit: -1}); return err }},
@@ -446,8 +447,9 @@ func TestBusy(t *testing.T) {
 	if task, err := busy.FindTask(ctx, 1, 1); err != nil || task.Code != "共性1" {
 		t.Errorf("FindTask(1, 1) while locked = %v, %v; want 共性1", task, err)
 	}
+	eco := f.units["市生态环境局"]
 	entry := &storage.Progress{TaskID: f.water.ID, Kind: storage.KindDone, MilestoneSeq: 1, Author: "U0WANG", Text: "完成排查",
-		Channel: "C0TRACK", SlackTS: "1635728400.000200"}
+		UnitID: &eco, UnitName: "市生态环境局", Channel: "C0TRACK", SlackTS: "1635728400.000200"}
 	writes := []storeCall{
 		// A transaction: progress, milestone, next due date and audit.
 		{"CreateProgress(共性1, done 1)", func() error { p := *entry; return busy.CreateProgress(ctx, &p) }},
@@ -478,8 +480,17 @@ func TestBusy(t *testing.T) {
 			t.Errorf("%s after the lock was released = %v; want nil", w.name, err)
 		}
 	}
-	task, err := busy.FindTask(ctx, 1, 1)
-	if err != nil || !task.Milestones[0].Done() {
-		t.Errorf("FindTask(1, 1) after the retry = %+v, %v; want milestone 1 done", task, err)
+	shares, err := busy.TaskShares(ctx, f.water.ID)
+	reported := 0
+	for _, sh := range shares {
+		if sh.State == storage.ShareReported {
+			reported++
+			if sh.Unit != "市生态环境局" || sh.Seq != 1 {
+				t.Errorf("TaskShares(共性1) reported share = %s 节点%d; want 市生态环境局 节点1", sh.Unit, sh.Seq)
+			}
+		}
+	}
+	if err != nil || reported != 1 {
+		t.Errorf("TaskShares(共性1) after the retry: %d reported, %v; want 1 (市生态环境局 节点1)", reported, err)
 	}
 }

@@ -20,7 +20,10 @@ type dataMigration struct {
 // dataMigrations lists the data migrations, oldest first. Append only: a
 // name once released never changes.
 func dataMigrations() []dataMigration {
-	return []dataMigration{}
+	return []dataMigration{
+		{name: "milestones-by-due-date", run: migrateMilestonesByDue},
+		{name: "per-unit-shares", run: migrateShares},
+	}
 }
 
 // applyDataMigrations runs the data migrations this database has not had.

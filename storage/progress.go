@@ -45,7 +45,41 @@ type Progress struct {
 	SlackTS   string    `gorm:"size:32;not null;default:'';uniqueIndex:idx_progress_slack_msg,priority:2,where:slack_ts <> ''"`
 	CreatedAt time.Time `gorm:"index:idx_progress_task,priority:2"`
 
+	// Attachments are the files shared with the entry; their URLs are in
+	// Evidence too. Written with the entry; read with Attachments.
+	Attachments []Attachment `gorm:"-"`
+
 	Task *Task `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// Attachment is a file shared with a progress entry as evidence: the chat
+// platform's file ID, its name, type and size, and the link to it that the
+// people deciding can open.
+type Attachment struct {
+	ID         uint   `gorm:"primaryKey"`
+	ProgressID uint   `gorm:"not null;index"`
+	FileID     string `gorm:"size:64;not null;default:''"`
+	Name       string `gorm:"type:text;not null;default:''"`
+	Mime       string `gorm:"size:128;not null;default:''"`
+	Size       int64  `gorm:"not null;default:0"`
+	URL        string `gorm:"type:text;not null;default:''"`
+}
+
+// Attachments returns the files of the given entries, by entry.
+func (s *Store) Attachments(ctx context.Context, progressIDs []uint) (map[uint][]Attachment, error) {
+	out := map[uint][]Attachment{}
+	err := chunks(progressIDs, func(ids []uint) error {
+		var rows []Attachment
+		err := s.db.WithContext(ctx).Where("progress_id IN ?", ids).Order("id").Find(&rows).Error
+		for _, a := range rows {
+			out[a.ProgressID] = append(out[a.ProgressID], a)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
 }
 
 // EvidenceLinks returns the entry's evidence links.
@@ -76,7 +110,8 @@ func alreadyRecorded() *Error {
 
 // CreateProgress appends p (TaskID, Kind, Author, Text set; MilestoneSeq
 // when the entry is about a milestone) with its audit record, in one
-// transaction. A KindDone entry marks the milestone done. It returns
+// transaction. A KindDone entry reports the share of p's unit (UnitID
+// required) done, for a supervisor to confirm (see ConfirmShares). It returns
 // ENOTFOUND for an unknown task or milestone; ECONFLICT when the task is
 // closed (for anything but a report), the milestone is already done, or
 // the same Slack message was recorded before (that error wraps
@@ -140,20 +175,28 @@ func (s *Store) CreateProgress(ctx context.Context, p *Progress) error {
 			}
 			return err
 		}
+		for i := range p.Attachments {
+			a := p.Attachments[i]
+			a.ID, a.ProgressID = 0, p.ID
+			if err := tx.Create(&a).Error; err != nil {
+				return err
+			}
+			p.Attachments[i] = a
+		}
 		if p.Kind == KindDone {
-			if err := tx.Model(m).Updates(map[string]any{"done_at": now, "open": false}).Error; err != nil {
-				return err
-			}
-			if err := refreshNextDue(tx, t.ID); err != nil {
+			if err := s.reportShare(tx, &t, m, p); err != nil {
 				return err
 			}
 		}
-		err := s.audit(tx, Audit{Actor: p.Author, ActorName: p.AuthorName, Action: kindAction[p.Kind],
+		if p.Kind == KindExtensionRequest {
+			// A newer request supersedes the older ones still pending on
+			// the milestone: an approval can only ever apply the newest.
+			if err := s.supersede(tx, &t, m, p); err != nil {
+				return err
+			}
+		}
+		return s.audit(tx, Audit{Actor: p.Author, ActorName: p.AuthorName, Action: kindAction[p.Kind],
 			TaskID: &t.ID, MilestoneID: p.MilestoneID, ProgressID: &p.ID, UnitID: p.UnitID, Details: auditText(p)})
-		if err != nil || p.Kind != KindDone {
-			return err
-		}
-		return s.settleMilestone(tx, t.ID, m.ID, nil, Actor{ID: p.Author, Name: p.AuthorName})
 	})
 	if err != nil {
 		return txError(err)
@@ -328,8 +371,9 @@ func (s *Store) CloseTask(ctx context.Context, taskID uint, actor Actor, note st
 }
 
 // ApproveMilestone marks milestone seq of the task done on a supervisor's
-// decision, settling its pending close-out request if any. It returns
-// ENOTFOUND, or ECONFLICT when the task is closed or the milestone done.
+// decision (销号 of the milestone): every unsettled share is confirmed, and
+// its pending close-out request, if any, settled. It returns ENOTFOUND, or
+// ECONFLICT when the task is closed or the milestone done.
 func (s *Store) ApproveMilestone(ctx context.Context, taskID uint, seq int, actor Actor) (Decision, error) {
 	var d Decision
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -339,6 +383,9 @@ func (s *Store) ApproveMilestone(ctx context.Context, taskID uint, seq int, acto
 		}
 		req, err := pending(tx, t.ID, KindCloseRequest, &m.ID)
 		if err != nil {
+			return err
+		}
+		if err := s.confirmAll(tx, m, actor); err != nil {
 			return err
 		}
 		now := s.now()
@@ -464,4 +511,24 @@ func (s *Store) TaskProgress(ctx context.Context, taskID uint, limit int) ([]Pro
 		return nil, Internal(err)
 	}
 	return out, nil
+}
+
+// supersede settles the extension requests still pending on milestone m
+// other than p, recording that p replaced them.
+func (s *Store) supersede(tx *gorm.DB, t *Task, m *Milestone, p *Progress) error {
+	var older []Progress
+	err := tx.Where("task_id = ? AND milestone_id = ? AND kind = ? AND id <> ?", t.ID, m.ID, KindExtensionRequest, p.ID).
+		Where("NOT EXISTS (SELECT 1 FROM audits a WHERE a.progress_id = progresses.id AND a.action IN ?)", decisions).
+		Find(&older).Error
+	if err != nil {
+		return err
+	}
+	for i := range older {
+		err := s.audit(tx, Audit{Actor: p.Author, ActorName: p.AuthorName, Action: ActionSuperseded, TaskID: &t.ID,
+			MilestoneID: &m.ID, ProgressID: &older[i].ID, Details: fmt.Sprintf("被第 %d 条延期申请取代", p.ID)})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

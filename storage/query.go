@@ -111,43 +111,146 @@ func (s *Store) UnitTasks(ctx context.Context, unitID uint, role string, limit i
 	return ts, int(total), err
 }
 
-// LeaderTasks returns the tasks one of whose leader posts contains post,
-// most urgent first: at most limit tasks and the total.
-func (s *Store) LeaderTasks(ctx context.Context, post string, limit int) ([]TaskSummary, int, error) {
-	// Posts are few and indexed: match them first, then walk tasks in
-	// urgency order (idx_tasks_urgency) and stop at limit.
+// LeaderRule says how a query matched leader posts (see LeaderTasks).
+type LeaderRule int
+
+// Rules of LeaderTasks, tried in this order: the first that matches any
+// post decides.
+const (
+	// LeaderNone: no post matched.
+	LeaderNone LeaderRule = iota
+	// LeaderWhole: the query is a whole post, with or without its organ
+	// ("市长" is 市政府市长).
+	LeaderWhole
+	// LeaderPrefix: a post, with or without its organ, starts with the
+	// query ("分管城建" for 市政府分管城建副市长).
+	LeaderPrefix
+	// LeaderContains: a post contains the query ("城建").
+	LeaderContains
+)
+
+// LeaderMatch is what LeaderTasks found for a query.
+type LeaderMatch struct {
+	Rule LeaderRule
+	// Posts are the posts matched, by post.
+	Posts []string
+	// Tasks are the tasks naming one of Posts, most urgent first, at most
+	// the limit asked; Total counts them all.
+	Tasks []TaskSummary
+	Total int
+}
+
+// LeaderTasks returns the tasks whose leader posts (责任领导) match query,
+// most urgent first: at most limit tasks, the total, and which posts
+// matched by which rule. A whole post wins over a post that starts with
+// the query, which wins over a post containing it, so that "市长" is the
+// mayor and not every 副市长. Posts are compared with and without their
+// organ (市委, 市政府, …). No match is a LeaderMatch with LeaderNone, not
+// an error; a failed query is EINTERNAL.
+func (s *Store) LeaderTasks(ctx context.Context, query string, limit int) (LeaderMatch, error) {
+	// Posts are few and indexed: match them first, count their tasks, then
+	// fetch the tasks the cheaper way for that count.
 	var all []string
-	if err := s.db.WithContext(ctx).Model(&Leader{}).Distinct("post").Pluck("post", &all).Error; err != nil {
-		return nil, 0, Internal(err)
+	if err := s.db.WithContext(ctx).Model(&Leader{}).Distinct("post").Order("post").Pluck("post", &all).Error; err != nil {
+		return LeaderMatch{}, Internal(err)
 	}
-	var posts []string
-	for _, p := range all {
-		if strings.Contains(p, post) {
-			posts = append(posts, p)
-		}
-	}
-	if len(posts) == 0 {
-		return nil, 0, nil
+	m := LeaderMatch{}
+	m.Rule, m.Posts = matchLeaderPosts(all, NormalizeName(query))
+	if m.Rule == LeaderNone {
+		return m, nil
 	}
 	var total int64
-	err := s.db.WithContext(ctx).Model(&Leader{}).Where("post IN ?", posts).Distinct("task_id").Count(&total).Error
+	err := s.db.WithContext(ctx).Model(&Leader{}).Where("post IN ?", m.Posts).Distinct("task_id").Count(&total).Error
 	if err != nil {
-		return nil, 0, Internal(err)
+		return LeaderMatch{}, Internal(err)
 	}
-	ts, _, err := s.summaries(ctx, `
+	// A few tasks are found by post (idx_leaders_post) and sorted; many
+	// are met early walking all tasks in urgency order (idx_tasks_urgency),
+	// which stops at limit. At 10,000 tasks, sorting them all takes ~25 ms
+	// when every task matches, and the walk reads every task when few do.
+	where := `t.id IN (SELECT task_id FROM leaders WHERE post IN @posts)`
+	if total > 10*int64(limit) {
+		where = `EXISTS (SELECT 1 FROM leaders l WHERE l.task_id = t.id AND l.post IN @posts)`
+	}
+	m.Tasks, _, err = s.summaries(ctx, `
 		SELECT `+summaryCols+`, '' AS via, 0 AS total
 		FROM tasks t
-		WHERE t.id IN (SELECT task_id FROM leaders WHERE post IN @posts)
+		WHERE `+where+`
 		ORDER BY `+urgency+` LIMIT @limit`,
-		map[string]any{"posts": posts, "limit": limit})
-	return ts, int(total), err
+		map[string]any{"posts": m.Posts, "limit": limit})
+	if err != nil {
+		return LeaderMatch{}, err
+	}
+	m.Total = int(total)
+	return m, nil
+}
+
+// matchLeaderPosts returns the posts that query names by the first rule
+// of LeaderTasks that matches any, in the order of posts.
+func matchLeaderPosts(posts []string, query string) (LeaderRule, []string) {
+	if query == "" {
+		return LeaderNone, nil
+	}
+	rules := []struct {
+		rule LeaderRule
+		ok   func(post string) bool
+	}{
+		{LeaderWhole, func(p string) bool { return p == query || leaderTitle(p) == query }},
+		{LeaderPrefix, func(p string) bool {
+			return strings.HasPrefix(p, query) || strings.HasPrefix(leaderTitle(p), query)
+		}},
+		{LeaderContains, func(p string) bool { return strings.Contains(p, query) }},
+	}
+	for _, r := range rules {
+		var out []string
+		for _, p := range posts {
+			if r.ok(p) {
+				out = append(out, p)
+			}
+		}
+		if len(out) > 0 {
+			return r.rule, out
+		}
+	}
+	return LeaderNone, nil
+}
+
+// leaderTitle is a post without the organ it is held in: 市长 for
+// 市政府市长, 常委 for 市委常委. A post without a known organ is itself.
+func leaderTitle(post string) string {
+	// Longer organs first: 市人大常委会 before 市人大.
+	for _, organ := range []string{"市人大常委会", "市人大", "市政协", "市政府", "市委"} {
+		if t, ok := strings.CutPrefix(post, organ); ok && t != "" {
+			return t
+		}
+	}
+	return post
+}
+
+// LeaderPost is a leader post (责任领导) and the number of tasks naming it.
+type LeaderPost struct {
+	Post  string
+	Tasks int
+}
+
+// LeaderPosts returns every leader post with its number of tasks, the
+// posts with most tasks first (then by post). It returns EINTERNAL when
+// the query fails.
+func (s *Store) LeaderPosts(ctx context.Context) ([]LeaderPost, error) {
+	var out []LeaderPost
+	err := s.db.WithContext(ctx).Raw(`SELECT post, COUNT(DISTINCT task_id) AS tasks FROM leaders
+		GROUP BY post ORDER BY tasks DESC, post`).Scan(&out).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
 }
 
 // TaskLeaderPosts returns each task's leader posts in document order, by
 // task ID. It returns EINTERNAL when a query fails.
 func (s *Store) TaskLeaderPosts(ctx context.Context, taskIDs []uint) (map[uint][]string, error) {
 	out := map[uint][]string{}
-	err := s.scanByTask(ctx, `SELECT task_id, post FROM leaders WHERE task_id IN (%s) ORDER BY task_id, seq`, taskIDs,
+	err := s.scanByIDs(ctx, `SELECT task_id, post FROM leaders WHERE task_id IN (%s) ORDER BY task_id, seq`, taskIDs,
 		func(rows *sql.Rows) error {
 			var id uint
 			var post string

@@ -23,9 +23,9 @@ func (s *Store) scanAll(ctx context.Context, query string, row func(*sql.Rows) e
 	return s.scanRows(ctx, query, nil, row)
 }
 
-// scanByTask runs query (with %s for the task IDs' placeholders) in chunks
-// of taskIDs through database/sql, calling row for each row.
-func (s *Store) scanByTask(ctx context.Context, query string, taskIDs []uint, row func(*sql.Rows) error) error {
+// scanByIDs runs query (with %s for the IDs' placeholders) in chunks of ids
+// through database/sql, calling row for each row.
+func (s *Store) scanByIDs(ctx context.Context, query string, taskIDs []uint, row func(*sql.Rows) error) error {
 	return chunks(taskIDs, func(ids []uint) error {
 		args := make([]any, len(ids))
 		marks := make([]string, len(ids))

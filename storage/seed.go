@@ -75,6 +75,10 @@ func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedRes
 				res.Updated++
 			}
 		}
+		// New tasks and milestones get their per-unit shares.
+		if err := syncShares(tx); err != nil {
+			return err
+		}
 		// The search index reloads when this changes, in any process.
 		if err := setMeta(tx, metaContentVersion, fmt.Sprintf("%s@%d", version, s.now().UnixNano())); err != nil {
 			return err

@@ -72,6 +72,9 @@ func (s *Store) ApplyUnits(ctx context.Context, specs []UnitSpec) error {
 		if err := rebuildUnitTasks(tx); err != nil {
 			return err
 		}
+		if err := syncShares(tx); err != nil {
+			return err
+		}
 		return setMeta(tx, metaUnitsVersion, version)
 	})
 	if err != nil {
@@ -188,7 +191,7 @@ func (s *Store) UnitLinks(ctx context.Context, taskIDs []uint) (map[uint][]UnitL
 		}
 		err = s.scanAll(ctx, cols+` ORDER BY tu.task_id, tu.role, tu.seq`, scan)
 	} else {
-		err = s.scanByTask(ctx, cols+` WHERE tu.task_id IN (%s) ORDER BY tu.task_id, tu.role, tu.seq`, taskIDs, scan)
+		err = s.scanByIDs(ctx, cols+` WHERE tu.task_id IN (%s) ORDER BY tu.task_id, tu.role, tu.seq`, taskIDs, scan)
 	}
 	named := map[[2]uint]bool{} // (task, unit) named directly, any role
 	for _, l := range direct {

@@ -114,21 +114,35 @@ func TestLeaderPostsAndTasks(t *testing.T) {
 	if posts, err := f.s.TaskLeaderPosts(ctx, nil); err != nil || len(posts) != 0 {
 		t.Errorf("TaskLeaderPosts(nil) = %v, %v; want an empty map", posts, err)
 	}
+	const city, water = "市政府分管城建副市长", "市政府分管生态环境副市长"
 	for _, tt := range []struct {
-		post  string
+		query string
 		limit int
+		rule  storage.LeaderRule
+		posts []string
 		want  []string
 		total int
 	}{
-		{"城建", 10, []string{"个性1", "共性2"}, 2}, // dated work first
-		{"城建", 1, []string{"个性1"}, 2},
-		{"副市长", 10, []string{"共性1", "个性1", "共性2"}, 3},
-		{"教育", 10, nil, 0},
+		{"城建", 10, storage.LeaderContains, []string{city}, []string{"个性1", "共性2"}, 2}, // dated work first
+		{"城建", 1, storage.LeaderContains, []string{city}, []string{"个性1"}, 2},
+		{"副市长", 10, storage.LeaderContains, []string{city, water}, []string{"共性1", "个性1", "共性2"}, 3},
+		{"分管城建", 10, storage.LeaderPrefix, []string{city}, []string{"个性1", "共性2"}, 2},                // without the organ
+		{"市政府分管", 10, storage.LeaderPrefix, []string{city, water}, []string{"共性1", "个性1", "共性2"}, 3}, // with it
+		{"市政府分管城建副市长", 10, storage.LeaderWhole, []string{city}, []string{"个性1", "共性2"}, 2},
+		{"分管城建副市长", 10, storage.LeaderWhole, []string{city}, []string{"个性1", "共性2"}, 2},
+		{"分管 城建 副市长", 10, storage.LeaderWhole, []string{city}, []string{"个性1", "共性2"}, 2},
+		{"教育", 10, storage.LeaderNone, nil, nil, 0},
+		{"", 10, storage.LeaderNone, nil, nil, 0},
 	} {
-		ts, total, err := f.s.LeaderTasks(ctx, tt.post, tt.limit)
-		if err != nil || !cmp.Equal(taskCodes(ts), tt.want) || total != tt.total {
-			t.Errorf("LeaderTasks(%q, %d) = %v, %d, %v; want %v, %d", tt.post, tt.limit, taskCodes(ts), total, err, tt.want, tt.total)
+		m, err := f.s.LeaderTasks(ctx, tt.query, tt.limit)
+		if err != nil || m.Rule != tt.rule || !cmp.Equal(m.Posts, tt.posts) || !cmp.Equal(taskCodes(m.Tasks), tt.want) || m.Total != tt.total {
+			t.Errorf("LeaderTasks(%q, %d) = %v %v %v, %d, %v; want %v %v %v, %d", tt.query, tt.limit,
+				m.Rule, m.Posts, taskCodes(m.Tasks), m.Total, err, tt.rule, tt.posts, tt.want, tt.total)
 		}
+	}
+	lp, err := f.s.LeaderPosts(ctx)
+	if diff := cmp.Diff([]storage.LeaderPost{{Post: city, Tasks: 2}, {Post: water, Tasks: 1}}, lp); err != nil || diff != "" {
+		t.Errorf("LeaderPosts = %v, %v; want most tasks first (-want +got):\n%s", lp, err, diff)
 	}
 	holders, err := f.s.LeaderHolders(ctx)
 	if err != nil || len(holders["市政府分管城建副市长"]) != 1 || holders["市政府分管城建副市长"][0].SlackID != "U0LEAD" {

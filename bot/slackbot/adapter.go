@@ -290,16 +290,21 @@ func (a *Adapter) processEvent(ctx context.Context, inner slackevents.EventsAPII
 		if e.BotID != "" || e.User == "" || e.Edited != nil {
 			return nil
 		}
-		return a.answerInThread(ctx, e.Channel, e.User, threadOf(e.TimeStamp, e.ThreadTimeStamp), e.Text)
+		var files []bot.File
+		for _, f := range e.Files {
+			files = append(files, bot.File{ID: f.ID, Name: f.Name, Mime: f.Mimetype, Size: int64(f.Size), URL: f.Permalink})
+		}
+		return a.answerInThread(ctx, e.Channel, e.User, threadOf(e.TimeStamp, e.ThreadTimeStamp), e.Text, files...)
 	case *slackevents.MessageEvent:
 		if handled, err := a.threadReply(ctx, e); handled {
 			return err
 		}
 		// Channel messages that mention the bot arrive as app_mention too.
-		if e.ChannelType != "im" || e.SubType != "" || e.BotID != "" || e.User == "" {
+		// A DM with files (file_share) keeps them as evidence.
+		if e.ChannelType != "im" || (e.SubType != "" && e.SubType != "file_share") || e.BotID != "" || e.User == "" {
 			return nil
 		}
-		return a.answerInThread(ctx, e.Channel, e.User, threadOf(e.TimeStamp, e.ThreadTimeStamp), e.Text)
+		return a.answerInThread(ctx, e.Channel, e.User, threadOf(e.TimeStamp, e.ThreadTimeStamp), e.Text, messageFiles(e)...)
 	}
 	return nil
 }
@@ -315,12 +320,12 @@ func threadOf(ts, threadTS string) string {
 // failed answer to a read-only command is returned, so Slack's retry asks
 // again; once a command that writes has run, the event is done whatever
 // happens to the answer, or the retry would record it twice.
-func (a *Adapter) answerInThread(ctx context.Context, channel, user, threadTS, text string) error {
+func (a *Adapter) answerInThread(ctx context.Context, channel, user, threadTS, text string, files ...bot.File) error {
 	line := a.messageText(text)
 	if words, _ := stripShare(line); a.Bot.ReadOnly(strings.Join(words, " ")) {
 		line = strings.Join(words, " ") // in a thread every answer is public already
 	}
-	reply := a.Bot.Handle(ctx, bot.Request{Text: line, User: user})
+	reply := a.Bot.Handle(ctx, bot.Request{Text: line, User: user, Files: files})
 	a.deliver(reply.Notices)
 	_, err := a.Poster.Post(ctx, channel, threadTS, reply)
 	if err != nil && !errors.Is(err, ctx.Err()) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -90,8 +91,9 @@ func (a *Adapter) deliver(notices []bot.Notice) {
 // threadReply records a reply in a task's tracking thread as progress. It
 // reports whether the message was such a reply. Edits and deletions
 // (message_changed, message_deleted) are never handled: entries are
-// append-only. An unauthorized or malformed reply is not recorded and its
-// author gets an ephemeral note why.
+// append-only. The author of a recorded reply gets an ephemeral note of
+// what was saved (the core's answer, as to /progress); of an unauthorized
+// or malformed one, a note why it was not.
 func (a *Adapter) threadReply(ctx context.Context, e *slackevents.MessageEvent) (bool, error) {
 	if a.Notifier == nil || e.ThreadTimeStamp == "" || e.ThreadTimeStamp == e.TimeStamp ||
 		e.BotID != "" || e.User == "" {
@@ -106,22 +108,19 @@ func (a *Adapter) threadReply(ctx context.Context, e *slackevents.MessageEvent) 
 	if strings.HasPrefix(strings.TrimSpace(e.Text), "<@") {
 		return false, nil
 	}
-	var files []string
-	if e.Message != nil {
-		for _, f := range e.Message.Files {
-			if f.Permalink != "" {
-				files = append(files, f.Permalink)
-			}
-		}
-	}
 	reply, outcome, err := a.Bot.RecordThreadReply(ctx, bot.ThreadMessage{
 		User: e.User, Text: a.messageText(e.Text), Channel: e.Channel, ThreadTS: e.ThreadTimeStamp, TS: e.TimeStamp,
-		Files: files,
+		Files: messageFiles(e),
 	})
 	switch outcome {
 	case bot.NotTaskThread:
 		return err != nil, err
 	case bot.Recorded:
+		// Only after the entry committed (RecordThreadReply returned it).
+		// A lost note loses nothing: the entry is saved and in the thread.
+		if err := a.Poster.PostEphemeral(ctx, e.Channel, e.User, e.ThreadTimeStamp, recordedNote(reply)); err != nil {
+			a.Log.Warn("thread reply recorded; note to its author not posted", "user", e.User, "err", err)
+		}
 		a.deliver(reply.Notices)
 	case bot.Refused:
 		if reply.Title != "" {
@@ -129,6 +128,28 @@ func (a *Adapter) threadReply(ctx context.Context, e *slackevents.MessageEvent) 
 		}
 	}
 	return true, err
+}
+
+// maxNoteText is how much of the recorded entry a note echoes: the author
+// has just written it, the note only has to show how it was read.
+const maxNoteText = 80
+
+// recordedNote is the note for the author of a recorded thread reply: the
+// core's answer (task, kind and entry number; the entry with its unit,
+// milestone and percentage; what follows from it) without the notices,
+// which are for other people, and with the entry's text cut short.
+func recordedNote(r bot.Reply) bot.Reply {
+	note := bot.Reply{Title: r.Title, Footnotes: r.Footnotes}
+	for _, s := range r.Sections {
+		s.Items = slices.Clone(s.Items)
+		for i, it := range s.Items {
+			if rs := []rune(it.Text); len(rs) > maxNoteText {
+				s.Items[i].Text = string(rs[:maxNoteText]) + "…"
+			}
+		}
+		note.Sections = append(note.Sections, s)
+	}
+	return note
 }
 
 // userLookup is the slack-go call that resolves emails.
@@ -146,4 +167,24 @@ func ResolveEmails(ctx context.Context, b *bot.Bot, api userLookup) error {
 		}
 		return u.ID, nil
 	})
+}
+
+// messageFiles are the files shared with a message, as the core keeps them
+// for evidence.
+func messageFiles(e *slackevents.MessageEvent) []bot.File {
+	if e.Message == nil {
+		return nil
+	}
+	var out []bot.File
+	for _, f := range e.Message.Files {
+		if f.Permalink == "" && f.ID == "" {
+			continue
+		}
+		name := f.Title
+		if f.Name != "" {
+			name = f.Name
+		}
+		out = append(out, bot.File{ID: f.ID, Name: name, Mime: f.Mimetype, Size: int64(f.Size), URL: f.Permalink})
+	}
+	return out
 }

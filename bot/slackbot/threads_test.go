@@ -87,15 +87,17 @@ func TestThreadReplies(t *testing.T) {
 		"deleted_ts": "1772413300.000100"})
 	// Slack redelivering the same message under a new event id records nothing new.
 	send("Ev5", reply("U0000LS01", "1772413300.000100", "60% 长葛市已完成核查 https://example.gov.cn/cg"))
+	long := "完成 1 台账已建立" + strings.Repeat("，逐项核查", 40)
+	send("Ev6", reply("U0000LS01", "1772413300.000600", long))
 
 	ps, err := store.TaskProgress(ctx, task.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ps) != 3 {
-		t.Fatalf("task 6 has %d entries; want 3 (two commands, one authorized reply)", len(ps))
+	if len(ps) != 4 {
+		t.Fatalf("task 6 has %d entries; want 4 (two commands, two authorized replies)", len(ps))
 	}
-	got := ps[0]
+	got := ps[1]
 	if got.Author != "U0000LS01" || got.UnitName != "长葛市" || got.Percent == nil || *got.Percent != 60 ||
 		got.Evidence != "https://example.gov.cn/cg" || got.SlackTS != "1772413300.000100" {
 		t.Errorf("thread reply recorded as %+v", got)
@@ -106,8 +108,32 @@ func TestThreadReplies(t *testing.T) {
 			eph = append(eph, p)
 		}
 	}
-	if len(eph) != 1 || eph[0].User != "U0000XXX1" || eph[0].ThreadTS != th.TS {
-		t.Errorf("ephemeral notes = %+v; want one to U0000XXX1 in the thread", eph)
+	// Each recorded reply is acknowledged to its author, in the thread, with
+	// what was saved (the core's answer: task, kind, unit, milestone); the
+	// refused one is told why; the redelivery gets nothing.
+	if len(eph) != 3 {
+		t.Fatalf("ephemeral notes = %+v; want three: two acknowledgements, one refusal", eph)
+	}
+	for i, want := range []struct {
+		user string
+		says []string
+	}{
+		{"U0000LS01", []string{"✅ 已保存：任务 共性6 的进展", "长葛市", "60%", "https://example.gov.cn/cg"}},
+		{"U0000XXX1", []string{"⚠️", "未记录为进展"}},
+		{"U0000LS01", []string{"✅ 已保存：任务 共性6 的", "长葛市", "节点1", "台账已建立"}},
+	} {
+		n := eph[i]
+		if n.User != want.user || n.Channel != "CTRACK" || n.ThreadTS != th.TS {
+			t.Errorf("ephemeral note %d went to %s in %s thread %q; want %s in CTRACK thread %q", i, n.User, n.Channel, n.ThreadTS, want.user, th.TS)
+		}
+		for _, w := range want.says {
+			if !strings.Contains(n.Text, w) {
+				t.Errorf("ephemeral note %d = %q; want it to say %q", i, n.Text, w)
+			}
+		}
+	}
+	if note := eph[2].Text; strings.Count(note, "逐项核查") == 40 {
+		t.Errorf("ephemeral note = %q; want the long entry cut short", note)
 	}
 }
 

@@ -1,0 +1,681 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Share states: 未完成 → 已报完成（待确认） → 已确认; 退回 sends a share
+// back to open; 不涉及 is a supervisor's decision that a unit has no part.
+const (
+	ShareOpen      = "open"
+	ShareReported  = "reported"
+	ShareConfirmed = "confirmed"
+	ShareNA        = "na"
+)
+
+// ShareStateNames are the states as users read them.
+var ShareStateNames = map[string]string{
+	ShareOpen: "未完成", ShareReported: "待确认", ShareConfirmed: "已确认", ShareNA: "不涉及",
+}
+
+// Share is one unit's part of one milestone of a task (MilestoneID 0: of
+// the task as a whole, for a task without dated milestones). Every unit the
+// task names as lead or responsible has one, collectives expanded through
+// their members; a milestone is done when all its shares are confirmed or
+// not concerned. Rows are derived from the task's units (syncShares) but
+// their state is the users' and is never reset: a share whose unit left
+// the task is retired, not deleted.
+type Share struct {
+	ID          uint   `gorm:"primaryKey"`
+	TaskID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:1"`
+	MilestoneID uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:2;index:idx_shares_milestone"`
+	UnitID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:3;index:idx_shares_unit,priority:1"`
+	State       string `gorm:"size:16;not null;default:'open';index:idx_shares_unit,priority:2"`
+	// Reason is why the share was sent back or is not concerned.
+	Reason string `gorm:"type:text;not null;default:''"`
+	// ReportID is the entry that reported the share done.
+	ReportID   *uint
+	ReportedAt *time.Time
+	// DecidedAt and DecidedBy record the last supervisor's decision.
+	DecidedAt *time.Time
+	DecidedBy string `gorm:"size:128;not null;default:''"`
+	Retired   bool   `gorm:"not null;default:false"`
+}
+
+// Settled reports whether the share no longer holds its milestone open.
+func (s *Share) Settled() bool { return s.State == ShareConfirmed || s.State == ShareNA }
+
+// ShareView is a share with the names people read.
+type ShareView struct {
+	Share
+	Unit     string
+	Code     string // the task's code
+	Seq      int    // the milestone's number; 0 for the task as a whole
+	Due      Date   // the milestone's due date; zero for the task as a whole
+	Evidence int    // evidence links on the entries of this unit and milestone
+}
+
+// syncShares creates the missing shares of the given tasks (all when none
+// is given): one per open milestone and unit holding the task (collectives
+// replaced by their members), or one per unit for a task without dated
+// milestones; closed tasks and done milestones get none. Shares whose unit
+// no longer holds the task are retired, and come back when it does again.
+func syncShares(tx *gorm.DB, taskIDs ...uint) error {
+	scope, args := "", []any{}
+	if len(taskIDs) > 0 {
+		scope, args = " AND ut.task_id IN ?", append(args, taskIDs)
+	}
+	// The units that hold a share of a task: unit_tasks has every unit
+	// named and every member of a collective named; a collective with
+	// members holds none itself.
+	units := `SELECT DISTINCT ut.task_id, ut.unit_id FROM unit_tasks ut
+		WHERE NOT EXISTS (SELECT 1 FROM unit_members um WHERE um.collective_id = ut.unit_id)` + scope
+	err := tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired)
+		SELECT x.task_id, m.id, x.unit_id, 'open', '', '', FALSE
+		FROM (`+units+`) x
+		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
+		JOIN milestones m ON m.task_id = x.task_id AND m.open = TRUE
+		WHERE NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = m.id AND s.unit_id = x.unit_id)`,
+		args...).Error
+	if err != nil {
+		return err
+	}
+	err = tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired)
+		SELECT x.task_id, 0, x.unit_id, 'open', '', '', FALSE
+		FROM (`+units+`) x
+		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
+		WHERE NOT EXISTS (SELECT 1 FROM milestones m WHERE m.task_id = x.task_id AND NOT m.retired)
+		AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = 0 AND s.unit_id = x.unit_id)`,
+		args...).Error
+	if err != nil {
+		return err
+	}
+	sscope := ""
+	if len(taskIDs) > 0 {
+		sscope = " AND shares.task_id IN ?"
+	}
+	held := `EXISTS (SELECT 1 FROM (` + units + `) x WHERE x.task_id = shares.task_id AND x.unit_id = shares.unit_id)`
+	both := append(append([]any{}, args...), args...)
+	if err := tx.Exec(`UPDATE shares SET retired = TRUE WHERE NOT retired AND NOT `+held+sscope, both...).Error; err != nil {
+		return err
+	}
+	return tx.Exec(`UPDATE shares SET retired = FALSE WHERE retired AND `+held+sscope, both...).Error
+}
+
+// SyncShares creates and retires shares after the tasks or the units
+// changed (see syncShares). It returns EINTERNAL when the database fails.
+func (s *Store) SyncShares(ctx context.Context) error {
+	if err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return syncShares(tx) }); err != nil {
+		return Internal(err)
+	}
+	return nil
+}
+
+// shareOf returns the live share of unit on milestone m of task t (m nil:
+// the task as a whole). ENOTFOUND names the units that do hold one.
+func shareOf(tx *gorm.DB, t *Task, m *Milestone, unitID uint) (*Share, error) {
+	mid := uint(0)
+	if m != nil {
+		mid = m.ID
+	}
+	var sh Share
+	err := tx.Where("task_id = ? AND milestone_id = ? AND unit_id = ? AND NOT retired", t.ID, mid, unitID).Take(&sh).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		var u Unit
+		tx.Take(&u, unitID)
+		what := "该任务"
+		if m != nil {
+			what = fmt.Sprintf("节点%d", m.Seq)
+		}
+		return nil, Errorf(ENOTFOUND, "%s 在任务 %s 的%s中没有分工。", u.Name, t.Code, what)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &sh, nil
+}
+
+// reportShare marks the share of p's unit done for review, as part of
+// creating the KindDone entry p.
+func (s *Store) reportShare(tx *gorm.DB, t *Task, m *Milestone, p *Progress) error {
+	if p.UnitID == nil {
+		return Errorf(EINVALID, "请用 @单位 指明为哪个单位报完成（每个单位报送自己的部分）。")
+	}
+	sh, err := shareOf(tx, t, m, *p.UnitID)
+	if err != nil {
+		return err
+	}
+	switch sh.State {
+	case ShareConfirmed:
+		return Errorf(ECONFLICT, "%s 在节点%d 的部分已确认，无需再报。", p.UnitName, m.Seq)
+	case ShareNA:
+		return Errorf(ECONFLICT, "%s 已被认定不涉及节点%d。", p.UnitName, m.Seq)
+	}
+	now := s.now()
+	return tx.Model(sh).Updates(map[string]any{"state": ShareReported, "report_id": p.ID, "reported_at": now, "reason": ""}).Error
+}
+
+// ShareDecision is what a supervisor's decision on shares changed.
+type ShareDecision struct {
+	Shares []ShareView
+	// Done is the milestone when the decision completed it.
+	Done *Milestone
+	// Reports are the entries that reported the decided shares done, for
+	// telling their authors.
+	Reports []Progress
+}
+
+// ConfirmShares confirms shares of milestone seq: the named unit's
+// (reported or still open: a supervisor may confirm what they verified
+// otherwise), or every reported one when unitID is 0. A milestone whose
+// shares are then all settled is done, dated by this confirmation. It
+// returns ENOTFOUND for an unknown task, milestone or share, ECONFLICT when
+// the task is closed or the share already settled, EINVALID when nothing
+// awaits confirmation.
+func (s *Store) ConfirmShares(ctx context.Context, taskID uint, seq int, unitID uint, actor Actor) (ShareDecision, error) {
+	return s.decideShares(ctx, taskID, seq, unitID, actor, func(tx *gorm.DB, t *Task, m *Milestone, shs []Share) ([]Share, error) {
+		var out []Share
+		for _, sh := range shs {
+			switch {
+			case sh.State == ShareReported, unitID != 0 && sh.State == ShareOpen:
+				out = append(out, sh)
+			case unitID != 0:
+				return nil, Errorf(ECONFLICT, "该单位在节点%d 的部分已%s。", m.Seq, ShareStateNames[sh.State])
+			}
+		}
+		if len(out) == 0 {
+			return nil, Errorf(EINVALID, "任务 %s 节点%d 没有待确认的单位。", t.Code, m.Seq)
+		}
+		return out, nil
+	}, ShareConfirmed, ActionShareConfirmed, "")
+}
+
+// SendBackShare returns a unit's reported (or confirmed) share of milestone
+// seq to open, with the reason. It returns ENOTFOUND for an unknown task,
+// milestone or share, ECONFLICT when the task is closed or the share is
+// open or not concerned.
+func (s *Store) SendBackShare(ctx context.Context, taskID uint, seq int, unitID uint, reason string, actor Actor) (ShareDecision, error) {
+	return s.decideShares(ctx, taskID, seq, unitID, actor, func(tx *gorm.DB, t *Task, m *Milestone, shs []Share) ([]Share, error) {
+		if st := shs[0].State; st == ShareOpen || st == ShareNA {
+			return nil, Errorf(ECONFLICT, "该单位在节点%d 的部分是“%s”，无可退回。", m.Seq, ShareStateNames[st])
+		}
+		return shs, nil
+	}, ShareOpen, ActionShareSentBack, reason)
+}
+
+// MarkNotConcerned records that a unit has no part in milestone seq (0:
+// every open milestone of the task, or the task as a whole), with the
+// reason. It returns ENOTFOUND for an unknown task, milestone or share,
+// ECONFLICT when the task is closed or nothing is left to mark.
+func (s *Store) MarkNotConcerned(ctx context.Context, taskID uint, seq int, unitID uint, reason string, actor Actor) (ShareDecision, error) {
+	return s.decideShares(ctx, taskID, seq, unitID, actor, func(tx *gorm.DB, t *Task, m *Milestone, shs []Share) ([]Share, error) {
+		var out []Share
+		for _, sh := range shs {
+			if sh.State != ShareNA {
+				out = append(out, sh)
+			}
+		}
+		if len(out) == 0 {
+			return nil, Errorf(ECONFLICT, "该单位已是“不涉及”。")
+		}
+		return out, nil
+	}, ShareNA, ActionShareNA, reason)
+}
+
+// decideShares is the transaction of every decision on shares: it finds
+// the task (open), the milestone (seq 0: all of the unit's live shares, or
+// the whole-task share) and the candidate shares, lets pick choose and
+// refuse, moves the chosen shares to state with an audit entry each, then
+// settles the milestones touched.
+func (s *Store) decideShares(ctx context.Context, taskID uint, seq int, unitID uint, actor Actor,
+	pick func(tx *gorm.DB, t *Task, m *Milestone, shs []Share) ([]Share, error), state, action, reason string) (ShareDecision, error) {
+	var d ShareDecision
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var t Task
+		if err := tx.Take(&t, taskID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return Errorf(ENOTFOUND, "没有找到该任务")
+		} else if err != nil {
+			return err
+		}
+		if t.Closed() {
+			return Errorf(ECONFLICT, "任务 %s 已销号", t.Code)
+		}
+		q := tx.Where("task_id = ? AND NOT retired", t.ID)
+		var m *Milestone
+		if seq > 0 {
+			var err error
+			if m, err = findMilestone(tx, &t, seq); err != nil {
+				return err
+			}
+			q = q.Where("milestone_id = ?", m.ID)
+		}
+		if unitID != 0 {
+			q = q.Where("unit_id = ?", unitID)
+		}
+		var shs []Share
+		if err := q.Order("milestone_id, unit_id").Find(&shs).Error; err != nil {
+			return err
+		}
+		if len(shs) == 0 {
+			if unitID != 0 {
+				_, err := shareOf(tx, &t, m, unitID)
+				if err == nil {
+					err = Errorf(ENOTFOUND, "没有找到该单位的分工")
+				}
+				return err
+			}
+			return Errorf(EINVALID, "任务 %s 没有可处理的分工。", t.Code)
+		}
+		if m == nil {
+			m = &Milestone{TaskID: t.ID} // seq 0: pick sees no milestone number
+		}
+		chosen, err := pick(tx, &t, m, shs)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		touched := map[uint]bool{}
+		var ids []uint
+		for i := range chosen {
+			sh := &chosen[i]
+			up := map[string]any{"state": state, "decided_at": now, "decided_by": actor.Label(), "reason": reason}
+			if err := tx.Model(sh).Updates(up).Error; err != nil {
+				return err
+			}
+			if sh.ReportID != nil {
+				ids = append(ids, *sh.ReportID)
+			}
+			touched[sh.MilestoneID] = true
+			sh.State, sh.Reason, sh.DecidedAt, sh.DecidedBy = state, reason, &now, actor.Label()
+			mid := &sh.MilestoneID
+			if sh.MilestoneID == 0 {
+				mid = nil
+			}
+			err := s.audit(tx, Audit{Actor: actor.ID, ActorName: actor.Name, Action: action, TaskID: &t.ID,
+				MilestoneID: mid, ProgressID: sh.ReportID, UnitID: &sh.UnitID, Details: reason})
+			if err != nil {
+				return err
+			}
+		}
+		if len(ids) > 0 {
+			if err := tx.Where("id IN ?", ids).Find(&d.Reports).Error; err != nil {
+				return err
+			}
+		}
+		for mid := range touched {
+			done, err := s.settleMilestoneShares(tx, &t, mid, actor)
+			if err != nil {
+				return err
+			}
+			if done != nil {
+				d.Done = done
+			}
+		}
+		views, err := shareViews(tx, chosen)
+		d.Shares = views
+		return err
+	})
+	if err != nil {
+		return ShareDecision{}, txError(err)
+	}
+	return d, nil
+}
+
+// settleMilestoneShares makes milestone mid's state follow its shares: done
+// (dated by the last decision) once every live share is settled, open
+// again when one is not. It returns the milestone when it became done.
+func (s *Store) settleMilestoneShares(tx *gorm.DB, t *Task, mid uint, actor Actor) (*Milestone, error) {
+	if mid == 0 {
+		return nil, nil
+	}
+	var m Milestone
+	if err := tx.Take(&m, mid).Error; err != nil {
+		return nil, err
+	}
+	var c struct {
+		Unsettled int64
+		Last      *string
+	}
+	err := tx.Raw(`SELECT
+		COALESCE(SUM(CASE WHEN state IN ('open', 'reported') THEN 1 ELSE 0 END), 0) AS unsettled,
+		MAX(decided_at) AS last
+		FROM shares WHERE milestone_id = ? AND NOT retired`, mid).Scan(&c).Error
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c.Unsettled == 0 && m.DoneAt == nil && !m.Retired:
+		now := s.now()
+		if err := tx.Model(&m).Updates(map[string]any{"done_at": now, "open": false}).Error; err != nil {
+			return nil, err
+		}
+		m.DoneAt, m.Open = &now, false
+		if err := refreshNextDue(tx, t.ID); err != nil {
+			return nil, err
+		}
+		err := s.audit(tx, Audit{Actor: actor.ID, ActorName: actor.Name, Action: ActionMilestoneSettled, TaskID: &t.ID,
+			MilestoneID: &m.ID, Details: fmt.Sprintf("节点%d 各单位均已确认或不涉及", m.Seq)})
+		if err != nil {
+			return nil, err
+		}
+		return &m, s.settleMilestone(tx, t.ID, m.ID, nil, actor)
+	case c.Unsettled > 0 && m.DoneAt != nil:
+		if err := tx.Model(&m).Updates(map[string]any{"done_at": nil, "open": true}).Error; err != nil {
+			return nil, err
+		}
+		return nil, refreshNextDue(tx, t.ID)
+	}
+	return nil, nil
+}
+
+// shareViews adds names to shares.
+func shareViews(tx *gorm.DB, shs []Share) ([]ShareView, error) {
+	if len(shs) == 0 {
+		return nil, nil
+	}
+	ids := make([]uint, len(shs))
+	for i := range shs {
+		ids[i] = shs[i].ID
+	}
+	var out []ShareView
+	err := tx.Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq, m.due
+		FROM shares s JOIN units u ON u.id = s.unit_id JOIN tasks t ON t.id = s.task_id
+		LEFT JOIN milestones m ON m.id = s.milestone_id
+		WHERE s.id IN ? ORDER BY COALESCE(m.seq, 0), s.unit_id`, ids).Scan(&out).Error
+	return out, err
+}
+
+// TaskShares returns every live share of the task, by milestone then unit
+// name, with the count of evidence links each unit gave on that milestone.
+func (s *Store) TaskShares(ctx context.Context, taskID uint) ([]ShareView, error) {
+	var out []ShareView
+	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq, m.due
+		FROM shares s JOIN units u ON u.id = s.unit_id JOIN tasks t ON t.id = s.task_id
+		LEFT JOIN milestones m ON m.id = s.milestone_id
+		WHERE s.task_id = ? AND NOT s.retired ORDER BY COALESCE(m.seq, 0), s.unit_id`, taskID).Scan(&out).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	ev, err := s.evidenceCounts(ctx, taskID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Evidence = ev[[2]uint{out[i].MilestoneID, out[i].UnitID}]
+	}
+	return out, nil
+}
+
+// evidenceCounts counts the evidence links of a task's entries by
+// (milestone, unit).
+func (s *Store) evidenceCounts(ctx context.Context, taskID uint) (map[[2]uint]int, error) {
+	var rows []Progress
+	err := s.db.WithContext(ctx).Select("milestone_id", "unit_id", "evidence").
+		Where("task_id = ? AND evidence <> ''", taskID).Find(&rows).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	out := map[[2]uint]int{}
+	for i := range rows {
+		var mid, uid uint
+		if rows[i].MilestoneID != nil {
+			mid = *rows[i].MilestoneID
+		}
+		if rows[i].UnitID != nil {
+			uid = *rows[i].UnitID
+		}
+		out[[2]uint{mid, uid}] += len(rows[i].EvidenceLinks())
+	}
+	return out, nil
+}
+
+// UnitShares returns the unit's live shares in open tasks: unsettled ones
+// first, soonest due first, then the settled ones, at most limit, and the
+// total.
+func (s *Store) UnitShares(ctx context.Context, unitID uint, limit int) ([]ShareView, int, error) {
+	var total int64
+	base := `FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
+		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
+		WHERE s.unit_id = ? AND NOT s.retired`
+	if err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) `+base, unitID).Scan(&total).Error; err != nil {
+		return nil, 0, Internal(err)
+	}
+	var out []ShareView
+	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq, m.due `+base+`
+		ORDER BY CASE WHEN s.state IN ('open', 'reported') THEN 0 ELSE 1 END,
+		CASE WHEN m.due IS NULL THEN 1 ELSE 0 END, m.due, t.section, t.number, COALESCE(m.seq, 0)
+		LIMIT ?`, unitID, limit).Scan(&out).Error
+	if err != nil {
+		return nil, 0, Internal(err)
+	}
+	return out, int(total), nil
+}
+
+// ShareCounts are a milestone's shares by state, with the units still
+// open (未完成) and awaiting review (待确认), by name.
+type ShareCounts struct {
+	Total, Confirmed, Reported, NA int
+	Open, Pending                  []string
+}
+
+// MilestoneShares returns the ShareCounts of the given milestones.
+func (s *Store) MilestoneShares(ctx context.Context, milestoneIDs []uint) (map[uint]*ShareCounts, error) {
+	out := map[uint]*ShareCounts{}
+	err := s.scanByIDs(ctx, `SELECT s.milestone_id, s.state, u.name FROM shares s JOIN units u ON u.id = s.unit_id
+			WHERE NOT s.retired AND s.milestone_id IN (%s) ORDER BY s.milestone_id, s.unit_id`, milestoneIDs, func(rows *sql.Rows) error {
+		var mid uint
+		var state, name string
+		if err := rows.Scan(&mid, &state, &name); err != nil {
+			return err
+		}
+		c := out[mid]
+		if c == nil {
+			c = &ShareCounts{}
+			out[mid] = c
+		}
+		c.Total++
+		switch state {
+		case ShareConfirmed:
+			c.Confirmed++
+		case ShareNA:
+			c.NA++
+		case ShareReported:
+			c.Reported++
+			c.Pending = append(c.Pending, name)
+		default:
+			c.Open = append(c.Open, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
+}
+
+// UnsettledShares returns, for each given milestone that has unsettled
+// shares, its units: true for a share still open (the units a reminder is
+// for), false for one reported done and awaiting review. A milestone
+// missing from the map has no shares (no unit holds the task).
+func (s *Store) UnsettledShares(ctx context.Context, milestoneIDs []uint) (map[uint]map[uint]bool, error) {
+	out := map[uint]map[uint]bool{}
+	err := s.scanByIDs(ctx, `SELECT milestone_id, unit_id, state FROM shares
+			WHERE NOT retired AND state IN ('open', 'reported') AND milestone_id IN (%s)`, milestoneIDs, func(rows *sql.Rows) error {
+		var mid, uid uint
+		var state string
+		if err := rows.Scan(&mid, &uid, &state); err != nil {
+			return err
+		}
+		if out[mid] == nil {
+			out[mid] = map[uint]bool{}
+		}
+		out[mid][uid] = state == ShareOpen
+		return nil
+	})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
+}
+
+// PendingShares returns the shares reported done awaiting review, oldest
+// report first: all of them, or those of the given units.
+func (s *Store) PendingShares(ctx context.Context, unitIDs []uint) ([]ShareView, error) {
+	q := `SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq, m.due
+		FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
+		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
+		WHERE s.state = 'reported' AND NOT s.retired`
+	args := []any{}
+	if unitIDs != nil {
+		q += ` AND s.unit_id IN ?`
+		args = append(args, append([]uint{0}, unitIDs...))
+	}
+	var out []ShareView
+	if err := s.db.WithContext(ctx).Raw(q+` ORDER BY s.reported_at, s.id`, args...).Scan(&out).Error; err != nil {
+		return nil, Internal(err)
+	}
+	if err := s.countEvidence(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// countEvidence fills Evidence of views from their tasks' entries.
+func (s *Store) countEvidence(ctx context.Context, views []ShareView) error {
+	byTask := map[uint]map[[2]uint]int{}
+	for i := range views {
+		ev, ok := byTask[views[i].TaskID]
+		if !ok {
+			var err error
+			if ev, err = s.evidenceCounts(ctx, views[i].TaskID); err != nil {
+				return err
+			}
+			byTask[views[i].TaskID] = ev
+		}
+		views[i].Evidence = ev[[2]uint{views[i].MilestoneID, views[i].UnitID}]
+	}
+	return nil
+}
+
+// OpenRequests returns every close-out and extension request that no
+// decision has settled, oldest first, on open tasks: all of them, or those
+// made for the given units.
+func (s *Store) OpenRequests(ctx context.Context, unitIDs []uint) ([]ProgressItem, error) {
+	q := s.db.WithContext(ctx).Table("progresses p").Select("p.*, t.code").
+		Joins("JOIN tasks t ON t.id = p.task_id AND t.closed_at IS NULL").
+		Where("p.kind IN ?", []string{KindCloseRequest, KindExtensionRequest}).
+		Where("NOT EXISTS (SELECT 1 FROM audits a WHERE a.progress_id = p.id AND a.action IN ?)", decisions)
+	if unitIDs != nil {
+		q = q.Where("p.unit_id IN ?", append([]uint{0}, unitIDs...))
+	}
+	var out []ProgressItem
+	if err := q.Order("p.created_at, p.id").Scan(&out).Error; err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
+}
+
+// confirmAll confirms every unsettled share of milestone m (a supervisor's
+// 销号 of the milestone), recording who and when.
+func (s *Store) confirmAll(tx *gorm.DB, m *Milestone, actor Actor) error {
+	now := s.now()
+	return tx.Model(&Share{}).Where("milestone_id = ? AND NOT retired AND state IN ?", m.ID, []string{ShareOpen, ShareReported}).
+		Updates(map[string]any{"state": ShareConfirmed, "decided_at": now, "decided_by": actor.Label()}).Error
+}
+
+// migrateShares is the data migration to per-unit shares: every share is
+// created; a milestone that was already done becomes confirmed shares for
+// every unit, dated by its done date, with an audit entry saying so.
+func migrateShares(tx *gorm.DB) error {
+	var done []Milestone
+	if err := tx.Where("done_at IS NOT NULL AND NOT retired").Find(&done).Error; err != nil {
+		return err
+	}
+	// Done milestones get their shares first, settled.
+	if err := tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_at, decided_by, retired)
+		SELECT DISTINCT ut.task_id, m.id, ut.unit_id, 'confirmed', '', m.done_at, '迁移', FALSE
+		FROM unit_tasks ut JOIN milestones m ON m.task_id = ut.task_id AND m.done_at IS NOT NULL AND NOT m.retired
+		WHERE NOT EXISTS (SELECT 1 FROM unit_members um WHERE um.collective_id = ut.unit_id)
+		AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.milestone_id = m.id AND s.unit_id = ut.unit_id)`).Error; err != nil {
+		return err
+	}
+	sort.Slice(done, func(i, j int) bool { return done[i].ID < done[j].ID })
+	for _, m := range done {
+		a := Audit{At: *m.DoneAt, Actor: "taskbot", ActorName: "系统迁移", Action: ActionShareConfirmed, TaskID: &m.TaskID,
+			MilestoneID: &m.ID, Details: fmt.Sprintf("升级为分单位报送：节点%d 原已完成，各责任单位的部分记为已确认", m.Seq)}
+		if err := tx.Omit(clause.Associations).Create(&a).Error; err != nil {
+			return err
+		}
+	}
+	return syncShares(tx)
+}
+
+// LatestByUnit returns each unit's latest entry on the task.
+func (s *Store) LatestByUnit(ctx context.Context, taskID uint) (map[uint]*Progress, error) {
+	var rows []Progress
+	err := s.db.WithContext(ctx).Where(`task_id = ? AND unit_id IS NOT NULL AND id IN (
+		SELECT MAX(id) FROM progresses WHERE task_id = ? AND unit_id IS NOT NULL GROUP BY unit_id)`, taskID, taskID).
+		Find(&rows).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	out := map[uint]*Progress{}
+	for i := range rows {
+		out[*rows[i].UnitID] = &rows[i]
+	}
+	return out, nil
+}
+
+// ReopenTask undoes a close-out (销号) with the reason: the task and its
+// milestones that are not done return to reminders and the open lists, and
+// shares are created where missing. It returns ENOTFOUND for an unknown
+// task and ECONFLICT when it is not closed.
+func (s *Store) ReopenTask(ctx context.Context, taskID uint, actor Actor, reason string) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var t Task
+		if err := tx.Take(&t, taskID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return Errorf(ENOTFOUND, "没有找到该任务")
+		} else if err != nil {
+			return err
+		}
+		if !t.Closed() {
+			return Errorf(ECONFLICT, "任务 %s 未销号，无需重新打开", t.Code)
+		}
+		if err := tx.Model(&t).Update("closed_at", nil).Error; err != nil {
+			return err
+		}
+		err := tx.Model(&Milestone{}).Where("task_id = ? AND done_at IS NULL AND NOT retired", t.ID).Update("open", true).Error
+		if err != nil {
+			return err
+		}
+		if err := syncShares(tx, t.ID); err != nil {
+			return err
+		}
+		if err := refreshNextDue(tx, t.ID); err != nil {
+			return err
+		}
+		return s.audit(tx, Audit{Actor: actor.ID, ActorName: actor.Name, Action: ActionReopened, TaskID: &t.ID, Details: reason})
+	})
+	if err != nil {
+		return txError(err)
+	}
+	return nil
+}
+
+// TaskEvidenceCount counts the evidence links on all of a task's entries.
+func (s *Store) TaskEvidenceCount(ctx context.Context, taskID uint) (int, error) {
+	ev, err := s.evidenceCounts(ctx, taskID)
+	n := 0
+	for _, c := range ev {
+		n += c
+	}
+	return n, err
+}
