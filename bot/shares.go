@@ -295,17 +295,18 @@ func (b *Bot) pendingCmd(ctx context.Context, req Request, args []string) (Reply
 			return Reply{Title: "待办（待审核的申请）", Sections: []Section{{Text: "您尚未绑定任何单位，没有可查看的待办。请督查室用 /unit bind 单位 @您 绑定。"}}}, nil
 		}
 	}
-	shares, err := b.Store.PendingShares(ctx, units)
+	shares, more, err := b.Store.PendingShares(ctx, units, MaxItems)
 	if err != nil {
 		return Reply{}, err
 	}
+	more -= len(shares)
 	reqs, err := b.Store.OpenRequests(ctx, units)
 	if err != nil {
 		return Reply{}, err
 	}
 	today := b.today(req.Now)
-	r := Reply{Title: fmt.Sprintf("待办（%s，%d 项待审核）", scope, len(shares)+len(reqs)), AsOf: today}
-	if len(shares)+len(reqs) == 0 {
+	r := Reply{Title: fmt.Sprintf("待办（%s，%d 项待审核）", scope, len(shares)+more+len(reqs)), AsOf: today}
+	if len(shares)+more+len(reqs) == 0 {
 		r.Sections = []Section{{Text: "没有待审核的申请。"}}
 		return r, nil
 	}
@@ -351,10 +352,10 @@ func (b *Bot) pendingCmd(ctx context.Context, req Request, args []string) (Reply
 			rows[j], rows[j-1] = rows[j-1], rows[j]
 		}
 	}
-	s := Section{}
+	s := Section{More: more}
 	for i, rw := range rows {
 		if i == MaxItems {
-			s.More = len(rows) - MaxItems
+			s.More += len(rows) - MaxItems
 			break
 		}
 		s.Items = append(s.Items, Item{Text: rw.text})
@@ -378,19 +379,21 @@ func behindLine(c *storage.ShareCounts) string {
 	return strings.Join(parts, "；")
 }
 
-// unitShares is the unit's own part of its tasks: its shares, unsettled
-// first and soonest due first, with their states. Nil when it has none (a
-// collective: its members hold the shares).
+// unitShares is the unit's own part of its tasks: the counts of its shares
+// by state, and those still open (soonest due first) or awaiting review.
+// Nil when it has none (a collective: its members hold the shares).
 func (b *Bot) unitShares(ctx context.Context, u storage.UnitName, today storage.Date) (*Section, error) {
-	shs, total, err := b.Store.UnitShares(ctx, u.UnitID, MaxItems)
+	shs, counts, err := b.Store.UnitShares(ctx, u.UnitID, MaxItems)
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
 	if err != nil || total == 0 {
 		return nil, err
 	}
-	by := map[string]int{}
-	for _, sh := range shs {
-		by[sh.State]++
-	}
-	s := &Section{Heading: fmt.Sprintf("本单位分工（%d 个）", total), More: total - len(shs)}
+	s := &Section{Heading: fmt.Sprintf("本单位分工（%d 个：未完成 %d · 待确认 %d · 已确认 %d · 不涉及 %d）", total,
+		counts[storage.ShareOpen], counts[storage.ShareReported], counts[storage.ShareConfirmed], counts[storage.ShareNA]),
+		More: counts[storage.ShareOpen] + counts[storage.ShareReported] - len(shs)}
 	for _, sh := range shs {
 		what := "整体"
 		if sh.Seq > 0 {

@@ -149,7 +149,8 @@ func TestShareJourney(t *testing.T) {
 		t.Errorf("overdue still lists 共性7 节点1: %q", l)
 	}
 	out, _ = say(t, b, "2021-10-09", "U0000LS01", "unit 长葛市")
-	mustContain(t, "unit 长葛市", out, "本单位分工", "共性7 节点1 2021-09-30 · 已确认")
+	mustContain(t, "unit 长葛市", out, "本单位分工", "已确认 1")
+	mustNotContain(t, "unit 长葛市", out, "共性7 节点1 2021-09-30")
 }
 
 // TestShareDecisionsRefuseBadInput: every reproduction of a decision that

@@ -282,10 +282,15 @@ func refreshNextDue(tx *gorm.DB, taskIDs ...uint) error {
 	if err != nil {
 		return err
 	}
-	return tx.Exec(`UPDATE unit_tasks SET
+	err = tx.Exec(`UPDATE unit_tasks SET
 		rank = (SELECT t.rank FROM tasks t WHERE t.id = unit_tasks.task_id),
 		next_due = (SELECT t.next_due FROM tasks t WHERE t.id = unit_tasks.task_id)
 	WHERE task_id IN ?`, taskIDs).Error
+	if err != nil {
+		return err
+	}
+	return tx.Exec(`UPDATE shares SET due = (SELECT m.due FROM milestones m WHERE m.id = shares.milestone_id)
+	WHERE task_id IN ? AND milestone_id <> 0`, taskIDs).Error
 }
 
 // rebuildUnitTasks re-derives unit_tasks for the given tasks, or for all

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -38,12 +39,17 @@ type Share struct {
 	TaskID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:1"`
 	MilestoneID uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:2;index:idx_shares_milestone"`
 	UnitID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:3;index:idx_shares_unit,priority:1"`
-	State       string `gorm:"size:16;not null;default:'open';index:idx_shares_unit,priority:2"`
+	State       string `gorm:"size:16;not null;default:'open';index:idx_shares_unit,priority:2;index:idx_shares_pending,priority:1"`
+	// Due is the milestone's due date in force (NULL for the task as a
+	// whole), copied in and kept up to date with the milestone's (see
+	// refreshNextDue), so that a unit's most urgent shares are one index
+	// range scan.
+	Due Date `gorm:"type:varchar(10);index:idx_shares_unit,priority:3"`
 	// Reason is why the share was sent back or is not concerned.
 	Reason string `gorm:"type:text;not null;default:''"`
 	// ReportID is the entry that reported the share done.
 	ReportID   *uint
-	ReportedAt *time.Time
+	ReportedAt *time.Time `gorm:"index:idx_shares_pending,priority:2"`
 	// DecidedAt and DecidedBy record the last supervisor's decision.
 	DecidedAt *time.Time
 	DecidedBy string `gorm:"size:128;not null;default:''"`
@@ -59,7 +65,6 @@ type ShareView struct {
 	Unit     string
 	Code     string // the task's code
 	Seq      int    // the milestone's number; 0 for the task as a whole
-	Due      Date   // the milestone's due date; zero for the task as a whole
 	Evidence int    // evidence links on the entries of this unit and milestone
 }
 
@@ -78,8 +83,8 @@ func syncShares(tx *gorm.DB, taskIDs ...uint) error {
 	// members holds none itself.
 	units := `SELECT DISTINCT ut.task_id, ut.unit_id FROM unit_tasks ut
 		WHERE NOT EXISTS (SELECT 1 FROM unit_members um WHERE um.collective_id = ut.unit_id)` + scope
-	err := tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired)
-		SELECT x.task_id, m.id, x.unit_id, 'open', '', '', FALSE
+	err := tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired, due)
+		SELECT x.task_id, m.id, x.unit_id, 'open', '', '', FALSE, m.due
 		FROM (`+units+`) x
 		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
 		JOIN milestones m ON m.task_id = x.task_id AND m.open = TRUE
@@ -386,7 +391,7 @@ func shareViews(tx *gorm.DB, shs []Share) ([]ShareView, error) {
 		ids[i] = shs[i].ID
 	}
 	var out []ShareView
-	err := tx.Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq, m.due
+	err := tx.Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
 		FROM shares s JOIN units u ON u.id = s.unit_id JOIN tasks t ON t.id = s.task_id
 		LEFT JOIN milestones m ON m.id = s.milestone_id
 		WHERE s.id IN ? ORDER BY COALESCE(m.seq, 0), s.unit_id`, ids).Scan(&out).Error
@@ -397,7 +402,7 @@ func shareViews(tx *gorm.DB, shs []Share) ([]ShareView, error) {
 // name, with the count of evidence links each unit gave on that milestone.
 func (s *Store) TaskShares(ctx context.Context, taskID uint) ([]ShareView, error) {
 	var out []ShareView
-	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq, m.due
+	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
 		FROM shares s JOIN units u ON u.id = s.unit_id JOIN tasks t ON t.id = s.task_id
 		LEFT JOIN milestones m ON m.id = s.milestone_id
 		WHERE s.task_id = ? AND NOT s.retired ORDER BY COALESCE(m.seq, 0), s.unit_id`, taskID).Scan(&out).Error
@@ -437,26 +442,45 @@ func (s *Store) evidenceCounts(ctx context.Context, taskID uint) (map[[2]uint]in
 	return out, nil
 }
 
-// UnitShares returns the unit's live shares in open tasks: unsettled ones
-// first, soonest due first, then the settled ones, at most limit, and the
-// total.
-func (s *Store) UnitShares(ctx context.Context, unitID uint, limit int) ([]ShareView, int, error) {
-	var total int64
-	base := `FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
-		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
-		WHERE s.unit_id = ? AND NOT s.retired`
-	if err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) `+base, unitID).Scan(&total).Error; err != nil {
-		return nil, 0, Internal(err)
+// UnitShares returns the unit's live shares in open tasks that still need
+// something: open ones soonest due first (the task as a whole last), then
+// those reported done awaiting review; at most limit, with the count of
+// each state (ShareOpen, ShareReported, ShareConfirmed, ShareNA). Each
+// list is a range scan of the (unit, state, due) index.
+func (s *Store) UnitShares(ctx context.Context, unitID uint, limit int) ([]ShareView, map[string]int, error) {
+	counts := map[string]int{}
+	err := s.scanAll(ctx, fmt.Sprintf(`SELECT state, COUNT(*) FROM shares WHERE unit_id = %d AND NOT retired GROUP BY state`, unitID),
+		func(rows *sql.Rows) error {
+			var st string
+			var n int
+			err := rows.Scan(&st, &n)
+			counts[st] = n
+			return err
+		})
+	if err != nil {
+		return nil, nil, Internal(err)
 	}
 	var out []ShareView
-	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq, m.due `+base+`
-		ORDER BY CASE WHEN s.state IN ('open', 'reported') THEN 0 ELSE 1 END,
-		CASE WHEN m.due IS NULL THEN 1 ELSE 0 END, m.due, t.section, t.number, COALESCE(m.seq, 0)
-		LIMIT ?`, unitID, limit).Scan(&out).Error
-	if err != nil {
-		return nil, 0, Internal(err)
+	// Dated open shares soonest first, then undated ones (the task as a
+	// whole), then reported ones: each in the index's order, never sorted.
+	for _, part := range []struct{ state, due string }{
+		{ShareOpen, "s.due IS NOT NULL ORDER BY s.due"}, {ShareOpen, "s.due IS NULL"}, {ShareReported, "TRUE ORDER BY s.due"},
+	} {
+		if len(out) >= limit {
+			break
+		}
+		var rows []ShareView
+		err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
+			FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
+			JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
+			WHERE s.unit_id = ? AND s.state = ? AND NOT s.retired AND `+part.due+` LIMIT ?`,
+			unitID, part.state, limit-len(out)).Scan(&rows).Error
+		if err != nil {
+			return nil, nil, Internal(err)
+		}
+		out = append(out, rows...)
 	}
-	return out, int(total), nil
+	return out, counts, nil
 }
 
 // ShareCounts are a milestone's shares by state, with the units still
@@ -527,39 +551,56 @@ func (s *Store) UnsettledShares(ctx context.Context, milestoneIDs []uint) (map[u
 }
 
 // PendingShares returns the shares reported done awaiting review, oldest
-// report first: all of them, or those of the given units.
-func (s *Store) PendingShares(ctx context.Context, unitIDs []uint) ([]ShareView, error) {
-	q := `SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq, m.due
-		FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
-		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
-		WHERE s.state = 'reported' AND NOT s.retired`
+// report first, at most limit, and the total: all of them, or those of the
+// given units. The (state, reported_at) index serves it.
+func (s *Store) PendingShares(ctx context.Context, unitIDs []uint, limit int) ([]ShareView, int, error) {
+	where := ` WHERE s.state = 'reported' AND NOT s.retired`
 	args := []any{}
 	if unitIDs != nil {
-		q += ` AND s.unit_id IN ?`
+		where += ` AND s.unit_id IN ?`
 		args = append(args, append([]uint{0}, unitIDs...))
 	}
+	var total int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL`+where, args...).
+		Scan(&total).Error; err != nil {
+		return nil, 0, Internal(err)
+	}
 	var out []ShareView
-	if err := s.db.WithContext(ctx).Raw(q+` ORDER BY s.reported_at, s.id`, args...).Scan(&out).Error; err != nil {
-		return nil, Internal(err)
+	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
+		FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
+		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id`+where+`
+		ORDER BY s.reported_at, s.id LIMIT ?`, append(args, limit)...).Scan(&out).Error
+	if err != nil {
+		return nil, 0, Internal(err)
 	}
-	if err := s.countEvidence(ctx, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, int(total), s.countEvidence(ctx, out)
 }
 
-// countEvidence fills Evidence of views from their tasks' entries.
+// countEvidence fills Evidence of views from the entries of their units on
+// their milestones, in one query.
 func (s *Store) countEvidence(ctx context.Context, views []ShareView) error {
-	byTask := map[uint]map[[2]uint]int{}
+	if len(views) == 0 {
+		return nil
+	}
+	var tasks []uint
 	for i := range views {
-		ev, ok := byTask[views[i].TaskID]
-		if !ok {
-			var err error
-			if ev, err = s.evidenceCounts(ctx, views[i].TaskID); err != nil {
-				return err
-			}
-			byTask[views[i].TaskID] = ev
+		tasks = append(tasks, views[i].TaskID)
+	}
+	ev := map[[2]uint]int{}
+	err := s.scanByIDs(ctx, `SELECT COALESCE(milestone_id, 0), COALESCE(unit_id, 0), evidence FROM progresses
+		WHERE evidence <> '' AND task_id IN (%s)`, tasks, func(rows *sql.Rows) error {
+		var mid, uid uint
+		var text string
+		if err := rows.Scan(&mid, &uid, &text); err != nil {
+			return err
 		}
+		ev[[2]uint{mid, uid}] += len(strings.Split(text, "\n"))
+		return nil
+	})
+	if err != nil {
+		return Internal(err)
+	}
+	for i := range views {
 		views[i].Evidence = ev[[2]uint{views[i].MilestoneID, views[i].UnitID}]
 	}
 	return nil
@@ -600,8 +641,8 @@ func migrateShares(tx *gorm.DB) error {
 		return err
 	}
 	// Done milestones get their shares first, settled.
-	if err := tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_at, decided_by, retired)
-		SELECT DISTINCT ut.task_id, m.id, ut.unit_id, 'confirmed', '', m.done_at, '迁移', FALSE
+	if err := tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_at, decided_by, retired, due)
+		SELECT DISTINCT ut.task_id, m.id, ut.unit_id, 'confirmed', '', m.done_at, '迁移', FALSE, m.due
 		FROM unit_tasks ut JOIN milestones m ON m.task_id = ut.task_id AND m.done_at IS NOT NULL AND NOT m.retired
 		WHERE NOT EXISTS (SELECT 1 FROM unit_members um WHERE um.collective_id = ut.unit_id)
 		AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.milestone_id = m.id AND s.unit_id = ut.unit_id)`).Error; err != nil {
