@@ -89,7 +89,7 @@ func scaleNow(tb testing.TB) time.Time { return testenv.At(tb, "2022-06-15 09:00
 const scaleSupervisor = "U0000SUP1"
 
 var scaleQueries = []string{
-	"pending", // ~1,000 shares reported done
+	"pending",     // ~1,000 shares reported done
 	"unit 市生态环境局", // a lead unit: ~13% of tasks
 	"unit 长葛市",    // a county: most tasks, through the collective
 	"due 30",
