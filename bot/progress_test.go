@@ -310,3 +310,27 @@ func TestBadPercentRefused(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMilestoneArg: a decision's milestone number is accepted exactly when
+// it reads as a number (ParseMilestone) and is one of the task's own; what
+// is accepted is that number, and everything else is refused as invalid
+// input naming the valid numbers.
+func FuzzMilestoneArg(f *testing.F) {
+	for _, s := range []string{"1", "2", "0", "-1", "1.", "l", "第1个节点", "节点2", "#1", "２", "2147483648", "99999999999999999999", "", " 1"} {
+		f.Add(s)
+	}
+	t6 := &storage.Task{Code: "共性6", Milestones: []storage.Milestone{{Seq: 1}, {Seq: 2}, {Seq: 3, Retired: true}}}
+	f.Fuzz(func(t *testing.T, w string) {
+		n, err := milestoneArg(t6, w)
+		p, perr := ParseMilestone(w)
+		want := perr == nil && (p == 1 || p == 2)
+		switch {
+		case want && (err != nil || n != p):
+			t.Errorf("milestoneArg(%q) = %d, %v; want %d", w, n, err, p)
+		case !want && err == nil:
+			t.Errorf("milestoneArg(%q) = %d; want refused (valid: 1, 2)", w, n)
+		case !want && (storage.ErrorCode(err) != storage.EINVALID || !strings.Contains(storage.ErrorMessage(err), "可用 1、2")):
+			t.Errorf("milestoneArg(%q) error = %v; want EINVALID listing 1、2", w, err)
+		}
+	})
+}

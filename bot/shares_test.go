@@ -16,7 +16,7 @@ var counties = []string{"魏都区", "建安区", "禹州市", "长葛市", "鄢
 
 // shareBot is a bot over the seed with an organisation of three counties'
 // members, one city bureau, a leader post and a supervisor.
-func shareBot(t *testing.T) *bot.Bot {
+func shareBot(t testing.TB) *bot.Bot {
 	t.Helper()
 	store := testenv.Store(t,
 		testenv.Units(storage.UnitSpec{Name: "各县（市、区）", Members: counties}),
@@ -292,4 +292,32 @@ func TestFilesAreEvidence(t *testing.T) {
 	if r.Error {
 		t.Errorf("申请销号 after a file was shared = %q; want saved", out)
 	}
+}
+
+// FuzzDecisionVerbs: a supervisor's decision on task 7 with any arguments
+// either changes the record (an audit entry) or is refused with a reply
+// that says so; a refusal never changes anything, and nothing panics.
+func FuzzDecisionVerbs(f *testing.F) {
+	for _, s := range []string{"确认 1 长葛市", "确认 l", "退回 1 长葛市 理由", "退回 佐证不足", "不涉及 长葛市 无", "不涉及 2 鄢陵县 无",
+		"销号 0", "销号 1", "销号 2147483648", "批准延期 1", "驳回延期 1 x", "重新打开 误", "不涉及", "确认 1 不存在的单位", "分解 x"} {
+		f.Add(s)
+	}
+	b := shareBot(f)
+	ctx := context.Background()
+	audits := func() int64 {
+		var n int64
+		b.Store.DB().Table("audits").Count(&n)
+		return n
+	}
+	f.Fuzz(func(t *testing.T, args string) {
+		before := audits()
+		r := b.Handle(ctx, bot.Request{Text: "task 7 " + args, User: "U0000SUP1", Now: testenv.At(t, "2021-10-08 10:00")})
+		after := audits()
+		if r.Error && after != before {
+			t.Errorf("task 7 %s was refused (%q) but wrote %d audit entries", args, r.Title, after-before)
+		}
+		if !r.Error && strings.HasPrefix(r.Title, "✅ 已保存") && after == before {
+			t.Errorf("task 7 %s said saved (%q) but wrote nothing", args, r.Title)
+		}
+	})
 }
