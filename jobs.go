@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
 
 	"taskbot/bot"
 	"taskbot/bot/console"
+	"taskbot/scheduler"
 	"taskbot/seeds"
 	"taskbot/storage"
 )
@@ -80,8 +82,11 @@ func runCheck(e env, args []string) error {
 }
 
 func runRemind(ctx context.Context, e env, args []string) error {
-	f := newFlags(e, "remind", "[--at YYYY-MM-DD] [--dry-run] [--db PATH] [--tz ZONE] [--seed FILE]", true)
+	f := newFlags(e, "remind", "[--at YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD] [--dry-run] [--json] [--db PATH] [--tz ZONE] [--seed FILE]", true)
 	dry := f.Bool("dry-run", false, "print each message and its recipient; write and send nothing")
+	from := f.String("from", "", "with --to and --dry-run: simulate every day of the range as the scheduler would")
+	to := f.String("to", "", "last day of the simulated range (inclusive)")
+	asJSON := f.Bool("json", false, "with --from/--to: print one JSON object per message")
 	p, err := open(ctx, e, f, args)
 	if err != nil {
 		return err
@@ -89,6 +94,12 @@ func runRemind(ctx context.Context, e env, args []string) error {
 	defer p.Close()
 	now, policy := p.store.Clock.Now(), p.remindPolicy()
 	day := p.store.Clock.Today()
+	if *from != "" || *to != "" || *asJSON {
+		if !*dry || *from == "" || *to == "" {
+			return usageError{"remind: --from and --to go together, with --dry-run (--json optional): a simulation writes and sends nothing"}
+		}
+		return p.simulate(ctx, *from, *to, *asJSON, e.stdout)
+	}
 	if *dry {
 		plan, err := p.bot.PlanReminders(ctx, now, policy)
 		if err != nil {
@@ -148,4 +159,35 @@ func runDigest(ctx context.Context, e env, args []string) error {
 		return storage.Errorf(storage.ECONFLICT, "日报发送失败，仍在队列中，由下一次发送重试。")
 	}
 	return nil
+}
+
+// simulate previews the scheduler's passes over [from, to] (remind --from
+// --to --dry-run).
+func (p *parts) simulate(ctx context.Context, from, to string, asJSON bool, out io.Writer) error {
+	first, err := storage.ParseDate(from)
+	if err != nil {
+		return usageError{"--from: " + storage.ErrorMessage(err)}
+	}
+	last, err := storage.ParseDate(to)
+	if err != nil {
+		return usageError{"--to: " + storage.ErrorMessage(err)}
+	}
+	if last.Before(first) || first.DaysUntil(last) > 3660 {
+		return usageError{"remind: --to must be on or after --from, at most ten years later"}
+	}
+	loc := p.cfg.Location
+	start, end := first.In(loc), last.AddDays(1).In(loc)
+	passes, err := scheduler.Times("TASKBOT_REMIND_CRON", p.cfg.Schedule.RemindCron, start, end, loc)
+	if err != nil {
+		return err
+	}
+	digests, err := scheduler.Times("TASKBOT_DIGEST_CRON", p.cfg.Schedule.DigestCron, start, end, loc)
+	if err != nil {
+		return err
+	}
+	msgs, err := p.bot.SimulateReminders(ctx, passes, digests, p.remindPolicy(), p.digestPolicy())
+	if err != nil {
+		return err
+	}
+	return bot.WriteSimulation(out, first, last, msgs, asJSON)
 }

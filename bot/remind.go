@@ -56,6 +56,20 @@ type Planned struct {
 	Notice Notice
 	// Group orders delivery: messages of one group go out in queue order.
 	Group string
+	// Tasks are the codes of the tasks the message is about, and Covers
+	// the (recipient, task, milestone, step) facts it carries, for
+	// previews (SimulateReminders); neither is sent.
+	Tasks  []string `json:"-"`
+	Covers []string `json:"-"`
+	// To is the recipient as previews count it.
+	To Recipient `json:"-"`
+}
+
+// Recipient is who a message is for: a unit (its channel or members), a
+// user (a leader's DM) or a channel (the fallback or digest channel).
+type Recipient struct {
+	Kind string `json:"kind"` // "unit", "user" or "channel"
+	Name string `json:"name"`
 }
 
 // ReminderPlan is what a pass would do: the steps it claims and the
@@ -136,6 +150,12 @@ func (p RemindPolicy) latestStep(due, today storage.Date) (step, bool) {
 // yet claimed, and the messages they make: one per unit per pass listing
 // all its milestones, escalations per leader, monthly nudges.
 func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) (ReminderPlan, error) {
+	return b.plan(ctx, now, p, nil)
+}
+
+// plan is PlanReminders over the store's claims, or, in a simulation, over
+// the store's plus the simulation's own (sim).
+func (b *Bot) plan(ctx context.Context, now time.Time, p RemindPolicy, sim *simState) (ReminderPlan, error) {
 	today := b.today(now)
 	maxOff := 0
 	for _, o := range p.Offsets {
@@ -164,6 +184,11 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 		}
 	}
 	claimed, err := b.Store.ClaimedSteps(ctx, taskIDs)
+	if sim != nil {
+		for k := range sim.claimed {
+			claimed[k] = true
+		}
+	}
 	if err != nil {
 		return ReminderPlan{}, err
 	}
@@ -186,7 +211,8 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 		text := func() string {
 			return fmt.Sprintf("%s 节点%d %s %s：%s", it.Code, it.Seq, it.Due, DaysLabel(it.Due, today), clip(it.Text, 40))
 		}
-		l := remLine{Item{Status: DueStatus(it.Due, today)}, it.TaskID, it.ID, key, i, text}
+		l := remLine{item: Item{Status: DueStatus(it.Due, today)}, task: it.TaskID, milestone: it.ID, key: key, order: i, text: text,
+			code: it.Code, seq: it.Seq, step: st.name()}
 		perTask[it.TaskID] = append(perTask[it.TaskID], l)
 		if st.escalate {
 			escalated[it.TaskID] = append(escalated[it.TaskID], l)
@@ -201,7 +227,8 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 		plan.Steps = append(plan.Steps, storage.ReminderStep{Key: key, TaskID: t.ID, Step: "nudge:" + month, FireOn: today})
 		st, label := TaskStatus(&t, today)
 		text := fmt.Sprintf("%s %s（%s）：已超过 %d 天未报送进展，请报送", t.Code, clip(t.Title, 30), label, p.NudgeAfter)
-		perTask[t.ID] = append(perTask[t.ID], remLine{Item{Status: st}, t.ID, 0, key, len(items) + i, func() string { return text }})
+		perTask[t.ID] = append(perTask[t.ID], remLine{item: Item{Status: st}, task: t.ID, key: key, order: len(items) + i,
+			text: func() string { return text }, code: t.Code, step: "nudge"})
 	}
 	if len(plan.Steps) == 0 {
 		return plan, nil
@@ -318,7 +345,12 @@ func (b *Bot) PlanReminders(ctx context.Context, now time.Time, p RemindPolicy) 
 		r.Sections = []Section{s}
 		r.Footnotes = append(r.Footnotes, "完成后请报送：/progress 编号 完成 节点 佐证；查看任务：/task 编号")
 		n.Reply = r
-		plan.Messages = append(plan.Messages, Planned{Key: fmt.Sprintf("rem:u%d:%s", uid, hash), Kind: KindReminder, Notice: n})
+		tasks, facts := covers(m.name, m.lines)
+		to := Recipient{"unit", m.name}
+		if n.Channel == p.Fallback && channels[uid] == "" {
+			to = Recipient{"channel", p.Fallback}
+		}
+		plan.Messages = append(plan.Messages, Planned{Key: fmt.Sprintf("rem:u%d:%s", uid, hash), Kind: KindReminder, Notice: n, Tasks: tasks, Covers: facts, To: to})
 	}
 
 	// Escalations go to the holders of the task's leader posts.
@@ -340,6 +372,23 @@ type remLine struct {
 	key       string // the step it claims
 	order     int    // position in due order (most urgent first)
 	text      func() string
+	code      string // the task's code
+	seq       int    // the milestone's number (0: the task as a whole)
+	step      string // d30 … d0, o1 …, nudge
+}
+
+// covers are the facts lines carry to to: "长葛市|共性7|1|d7", and the
+// codes of their tasks.
+func covers(to string, lines []remLine) (tasks, facts []string) {
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if !seen[l.code] {
+			seen[l.code] = true
+			tasks = append(tasks, l.code)
+		}
+		facts = append(facts, fmt.Sprintf("%s|%s|%d|%s", to, l.code, l.seq, l.step))
+	}
+	return tasks, facts
 }
 
 // escalations builds one message per leader-post holder listing the
@@ -405,7 +454,12 @@ func (b *Bot) escalations(ctx context.Context, lines map[uint][]remLine, today s
 		s, hash := lineSection(t.lines, pointer)
 		r.Sections = []Section{s}
 		r.Footnotes = []string{"按责任领导职务推送。查看任务：/task 编号"}
-		out = append(out, Planned{Key: "esc:" + k + ":" + hash, Kind: KindEscalation,
+		tasks, facts := covers(t.to, t.lines)
+		to := Recipient{"user", t.to}
+		if len(t.userIDs) == 0 {
+			to = Recipient{"channel", p.Fallback}
+		}
+		out = append(out, Planned{Key: "esc:" + k + ":" + hash, Kind: KindEscalation, Tasks: tasks, Covers: facts, To: to,
 			Notice: Notice{To: t.to, UserIDs: t.userIDs, Channel: t.channel, Reply: r}})
 	}
 	return out, nil

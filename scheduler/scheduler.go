@@ -42,6 +42,24 @@ func Parse(name, spec string) (cron.Schedule, error) {
 	return s, nil
 }
 
+// Times returns the moments spec fires in [from, to), in loc: the passes a
+// simulation of the scheduler runs.
+func Times(name, spec string, from, to time.Time, loc *time.Location) ([]time.Time, error) {
+	sched, err := Parse(name, spec)
+	if err != nil {
+		return nil, err
+	}
+	var out []time.Time
+	// cron's Next is strictly after its argument.
+	for t := sched.Next(from.In(loc).Add(-time.Second)); t.Before(to); t = sched.Next(t) {
+		out = append(out, t)
+		if len(out) > 100000 {
+			return nil, fmt.Errorf("%s: %q fires more than 100000 times in the range", name, spec)
+		}
+	}
+	return out, nil
+}
+
 // Scheduler runs entries in loc until stopped.
 type Scheduler struct {
 	cron *cron.Cron

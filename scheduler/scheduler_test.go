@@ -87,3 +87,22 @@ func TestRunsJobsInZone(t *testing.T) {
 		t.Fatal("job never ran")
 	}
 }
+
+// TestTimes: the moments a spec fires in a range, in the zone, both for a
+// daily spec and one that fires twice a day.
+func TestTimes(t *testing.T) {
+	loc := testenv.Shanghai(t)
+	from := time.Date(2021, 9, 30, 0, 0, 0, 0, loc)
+	to := from.AddDate(0, 0, 3)
+	got, err := Times("TASKBOT_REMIND_CRON", "0 9 * * *", from, to, loc)
+	if err != nil || len(got) != 3 || got[0] != time.Date(2021, 9, 30, 9, 0, 0, 0, loc) || got[2] != time.Date(2021, 10, 2, 9, 0, 0, 0, loc) {
+		t.Errorf("Times(0 9 * * *) = %v, %v; want 09:00 on 09-30, 10-01, 10-02", got, err)
+	}
+	got, _ = Times("X", "30 8,14 * * 1-5", from, to, loc) // Thu, Fri, Sat
+	if len(got) != 4 || got[1] != time.Date(2021, 9, 30, 14, 30, 0, 0, loc) {
+		t.Errorf("Times(30 8,14 * * 1-5) = %v; want 4 moments, Thursday's second at 14:30", got)
+	}
+	if _, err := Times("TASKBOT_REMIND_CRON", "bad", from, to, loc); err == nil || !strings.Contains(err.Error(), "TASKBOT_REMIND_CRON") {
+		t.Errorf("Times(bad) error = %v; want one naming the setting", err)
+	}
+}
