@@ -37,11 +37,10 @@ type parts struct {
 // organisation file, and builds the core and, with a bot token, the Slack
 // client and notifier. Notices without Slack are printed to out.
 func build(ctx context.Context, cfg config.Config, clock storage.Clock, log *slog.Logger, out io.Writer) (*parts, error) {
-	store, err := openStore(ctx, cfg, log)
+	store, err := openStore(ctx, cfg, clock, log)
 	if err != nil {
 		return nil, err
 	}
-	store.Clock = clock
 	p := &parts{cfg: cfg, log: log, store: store, bot: bot.New(store, log), send: bot.PrintSender(out)}
 	if cfg.SlackBotToken != "" {
 		p.api = slackbot.NewClient(cfg.SlackBotToken, cfg.SlackAppToken, cfg.SlackAPIURL)
@@ -57,8 +56,9 @@ func build(ctx context.Context, cfg config.Config, clock storage.Clock, log *slo
 func (p *parts) Close() error { return p.store.Close() }
 
 // openStore opens the database and seeds it from the task list and the
-// organisation file.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*storage.Store, error) {
+// organisation file, as of clock (a task's tracking starts when it is
+// first seeded).
+func openStore(ctx context.Context, cfg config.Config, clock storage.Clock, log *slog.Logger) (*storage.Store, error) {
 	doc := seeds.Xuchang()
 	if cfg.Seed != "" {
 		b, err := os.ReadFile(cfg.Seed)
@@ -75,6 +75,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*stora
 	if err != nil {
 		return nil, err
 	}
+	store.Clock = clock
 	if err := seed(ctx, store, doc, org, log); err != nil {
 		store.Close()
 		return nil, err
@@ -104,7 +105,7 @@ func seed(ctx context.Context, store *storage.Store, doc []byte, org *config.Fil
 // remindPolicy is the core's reminder policy from the configuration.
 func (p *parts) remindPolicy() bot.RemindPolicy {
 	s := p.cfg.Schedule
-	return bot.RemindPolicy{Offsets: s.Offsets, OverdueEvery: s.OverdueEvery, EscalateAfter: s.EscalateAfter,
+	return bot.RemindPolicy{Offsets: s.Offsets, OverdueWeekday: s.OverdueWeekday, EscalateAfter: s.EscalateAfter,
 		NudgeAfter: s.NudgeAfter, Calendar: p.calendar(), Fallback: or(s.DigestChannel, p.cfg.Channel)}
 }
 

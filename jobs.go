@@ -87,6 +87,7 @@ func runRemind(ctx context.Context, e env, args []string) error {
 	from := f.String("from", "", "with --to and --dry-run: simulate every day of the range as the scheduler would")
 	to := f.String("to", "", "last day of the simulated range (inclusive)")
 	asJSON := f.Bool("json", false, "with --from/--to: print one JSON object per message")
+	f.since = from
 	p, err := open(ctx, e, f, args)
 	if err != nil {
 		return err
@@ -112,7 +113,7 @@ func runRemind(ctx context.Context, e env, args []string) error {
 			}
 			fmt.Fprintln(e.stdout)
 		}
-		fmt.Fprintf(e.stdout, "（试运行）截至 %s：%d 个提醒节点，%d 条消息；未写入、未发送。\n", day, len(plan.Steps), len(plan.Messages))
+		fmt.Fprintf(e.stdout, "（试运行）截至 %s：%d 条消息；未写入、未发送。\n", day, len(plan.Messages))
 		return nil
 	}
 	queued, sent, err := p.bot.RemindAndSend(ctx, now, policy, holder(), p.send)

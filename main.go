@@ -135,6 +135,10 @@ func wantsHelp(args []string) bool {
 type flags struct {
 	*flag.FlagSet
 	db, tz, at, seed string
+	// since, when it points at a date, is the "as of" day when --at is not
+	// given (remind --from: a database first seeded by a simulation starts
+	// tracking on its first day).
+	since *string
 }
 
 // newFlags declares the common flags; withAt adds --at (serve has none).
@@ -179,12 +183,16 @@ func (f *flags) parse(args []string, cfg *config.Config, maxArgs int) error {
 // clock is the program's clock: real time, or 09:00 of --at's day.
 func (f *flags) clock(cfg config.Config) (storage.Clock, error) {
 	c := storage.Clock{Loc: cfg.Location}
-	if f.at == "" {
+	at, name := f.at, "--at"
+	if at == "" && f.since != nil {
+		at, name = *f.since, "--from"
+	}
+	if at == "" {
 		return c, nil
 	}
-	d, err := storage.ParseDate(f.at)
+	d, err := storage.ParseDate(at)
 	if err != nil {
-		return c, usageError{"--at: " + storage.ErrorMessage(err)}
+		return c, usageError{name + ": " + storage.ErrorMessage(err)}
 	}
 	return c.Pinned(d), nil
 }

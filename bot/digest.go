@@ -27,9 +27,6 @@ func DefaultDigestPolicy() DigestPolicy {
 	return DigestPolicy{Calendar: ChinaCalendar{}, Upcoming: 14, Stale: 30}
 }
 
-// digestListMax keeps each digest list short enough to read at a glance.
-const digestListMax = 20
-
 // PreviousDigest returns the moment of the digest before the one at now:
 // the same time of day on the working day before, days counted in loc.
 func PreviousDigest(cal Calendar, now time.Time, loc *time.Location) time.Time {
@@ -41,23 +38,38 @@ func PreviousDigest(cal Calendar, now time.Time, loc *time.Location) time.Time {
 	return now.AddDate(0, 0, today.DaysUntil(d))
 }
 
-// Digest is the daily deadline digest as of now: counts by status, the
-// overdue milestones (most overdue first, with units), those due within
-// the upcoming window, the tasks without progress for the stale window,
-// and the progress posted since the previous digest.
+// Digest is the daily deadline digest as of now, made to fit one screen:
+// the counts (overdue, due this week, awaiting review, done this week), the
+// most urgent milestones with who is behind, the tasks silent for the
+// stale window that are not already listed as overdue, the progress since
+// the previous digest, and the units nobody can be reminded at; each list
+// short, with pointers to the commands that show the rest.
 func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply, error) {
 	now = now.In(b.Clock().Zone())
 	today := b.today(now)
-	c, err := b.Store.CountMilestones(ctx, today, SoonDays)
+	monday := today.AddDays(-((int(today.Weekday()) + 6) % 7))
+	c, err := b.Store.CountMilestones(ctx, today, today.DaysUntil(monday.AddDays(6)))
+	if err != nil {
+		return Reply{}, err
+	}
+	_, pendingShares, err := b.Store.PendingShares(ctx, nil, 0)
+	if err != nil {
+		return Reply{}, err
+	}
+	reqs, err := b.Store.OpenRequests(ctx, nil)
+	if err != nil {
+		return Reply{}, err
+	}
+	done, err := b.Store.CountDoneSince(ctx, monday.In(b.Clock().Zone()))
 	if err != nil {
 		return Reply{}, err
 	}
 	r := Reply{Title: "【督察整改日报】", AsOf: today}
-	r.Sections = append(r.Sections, Section{Heading: "节点概况", Items: []Item{
-		{Status: StatusRed, Text: fmt.Sprintf("已逾期 %d 个", c.Overdue)},
-		{Status: StatusYellow, Text: fmt.Sprintf("%d 天内到期 %d 个", SoonDays, c.Soon)},
-		{Status: StatusGreen, Text: fmt.Sprintf("正常推进 %d 个", c.Later)},
-		{Status: StatusDone, Text: fmt.Sprintf("已完成 %d 个", c.Done)},
+	r.Sections = append(r.Sections, Section{Heading: "概况", Items: []Item{
+		{Status: StatusRed, Text: fmt.Sprintf("逾期节点 %d 个", c.Overdue)},
+		{Status: StatusYellow, Text: fmt.Sprintf("本周到期 %d 个", c.Soon)},
+		{Status: StatusNone, Text: fmt.Sprintf("📮 待督查室审核 %d 项", pendingShares+len(reqs))},
+		{Status: StatusDone, Text: fmt.Sprintf("本周完成 %d 个", done)},
 	}})
 	if dead, err := b.Store.CountDeadOutbox(ctx); err != nil {
 		return Reply{}, err
@@ -66,43 +78,54 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 		r.Footnotes = append(r.Footnotes, fmt.Sprintf("⚠️ 有 %d 条提醒或通知多次发送失败已放弃（如用户已离职、频道不可见），请核对单位成员和频道配置。", dead))
 	}
 
-	overdue, total, err := b.Store.OpenMilestones(ctx, storage.MilestoneFilter{DueTo: today.AddDays(-1), Limit: digestListMax})
+	// The most urgent: overdue first (most overdue first), then this week's.
+	urgent, overdueTotal, err := b.Store.OpenMilestones(ctx, storage.MilestoneFilter{DueTo: today.AddDays(-1), Limit: digestUrgent})
 	if err != nil {
 		return Reply{}, err
 	}
-	if total > 0 {
-		s, err := b.milestoneSection(ctx, overdue, total, today)
+	more := overdueTotal - len(urgent)
+	if len(urgent) < digestUrgent {
+		soon, soonTotal, err := b.Store.OpenMilestones(ctx, storage.MilestoneFilter{DueFrom: today, DueTo: today.AddDays(p.Upcoming), Limit: digestUrgent - len(urgent)})
 		if err != nil {
 			return Reply{}, err
 		}
-		s.Heading = fmt.Sprintf("逾期节点（%d 个，逾期最久的在前）", total)
-		r.Sections = append(r.Sections, s)
+		urgent = append(urgent, soon...)
+		more += soonTotal - len(soon)
 	}
-	soon, total, err := b.Store.OpenMilestones(ctx, storage.MilestoneFilter{DueFrom: today, DueTo: today.AddDays(p.Upcoming), Limit: digestListMax})
-	if err != nil {
-		return Reply{}, err
-	}
-	if total > 0 {
-		s, err := b.milestoneSection(ctx, soon, total, today)
+	if len(urgent) > 0 {
+		s, err := b.milestoneSection(ctx, urgent, len(urgent)+more, today)
 		if err != nil {
 			return Reply{}, err
 		}
-		s.Heading = fmt.Sprintf("未来 %d 天内到期（%d 个）", p.Upcoming, total)
+		s.Heading = "最紧急"
 		r.Sections = append(r.Sections, s)
 	}
-	stale, total, err := b.Store.StaleTasks(ctx, now.AddDate(0, 0, -p.Stale), digestListMax)
+	overdueTasks := map[string]bool{}
+	for _, it := range urgent {
+		if it.Due.Before(today) {
+			overdueTasks[it.Code] = true
+		}
+	}
+	stale, _, err := b.Store.StaleTasks(ctx, now.AddDate(0, 0, -p.Stale), 200)
 	if err != nil {
 		return Reply{}, err
 	}
-	if total > 0 {
-		s := Section{Heading: fmt.Sprintf("%d 天无进展的任务（%d 项）", p.Stale, total), More: total - len(stale)}
-		for i := range stale {
-			s.Items = append(s.Items, summaryItem(&stale[i], today))
+	quiet := Section{Heading: fmt.Sprintf("%d 天无进展（不含上列逾期）", p.Stale)}
+	for i := range stale {
+		if overdueTasks[stale[i].Code] || stale[i].NextDue.Before(today) && !stale[i].NextDue.IsZero() {
+			continue // already chased as overdue
 		}
-		r.Sections = append(r.Sections, s)
+		if len(quiet.Items) == digestQuiet {
+			quiet.More++
+			continue
+		}
+		quiet.Items = append(quiet.Items, summaryItem(&stale[i], today))
+	}
+	if len(quiet.Items) > 0 {
+		r.Sections = append(r.Sections, quiet)
 	}
 	since := PreviousDigest(p.Calendar, now, b.Clock().Zone())
-	news, total, err := b.Store.ProgressBetween(ctx, since, now, digestListMax)
+	news, total, err := b.Store.ProgressBetween(ctx, since, now, digestNews)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -118,13 +141,28 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 		if pg.UnitName != "" {
 			who = pg.UnitName + " " + who
 		}
-		s.Items = append(s.Items, Item{Text: fmt.Sprintf("%s · %s：%s", pg.Code, who, clip(pg.Text, 60))})
+		s.Items = append(s.Items, Item{Text: fmt.Sprintf("%s · %s：%s", pg.Code, who, clip(pg.Text, 40))})
 	}
 	s.More = total - len(news)
 	r.Sections = append(r.Sections, s)
-	r.Footnotes = append(r.Footnotes, "查看详情：/overdue、/due 14、/task 编号")
+	unreachable, err := b.Store.UnreachableUnits(ctx)
+	if err != nil {
+		return Reply{}, err
+	}
+	if len(unreachable) > 0 {
+		r.Sections = append(r.Sections, Section{Heading: fmt.Sprintf("未绑定成员或频道的单位（%d 个，提醒发到转达频道）", len(unreachable)),
+			Text: namesLine(unreachable, 12) + "。请在组织文件中配置，或 /unit bind 单位 @用户。"})
+	}
+	r.Footnotes = append(r.Footnotes, "更多：/overdue、/due 14、/pending、/task 编号")
 	return r, nil
 }
+
+// Digest list sizes: together they keep the digest to one screen.
+const (
+	digestUrgent = 8
+	digestQuiet  = 4
+	digestNews   = 4
+)
 
 // DigestKey is the outbox key (prefix) of the digest of day.
 func DigestKey(day storage.Date) string { return "digest:" + day.String() }

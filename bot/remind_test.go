@@ -21,21 +21,31 @@ import (
 
 // remindOrg is the organisation of the reminder tests: the shipped org
 // file's units, and people: a channel for 市水利局, a member for 禹州市, a
-// holder of the 分管自然资源 post.
-func remindOrg(t *testing.T) []testenv.Option {
+// holder of the 分管自然资源 post, a supervisor. Every other unit has
+// nobody bound: its reminders go to the fallback channel.
+func remindOrg(t testing.TB) []testenv.Option {
 	return []testenv.Option{testenv.Units(shippedUnits(t)...), testenv.People(storage.PeopleSpec{
 		Units: []storage.UnitPeople{
 			{Unit: "市水利局", Channel: "C_WATER"},
 			{Unit: "禹州市", Members: []storage.PersonRef{{SlackID: "U_YUZHOU", Name: "禹州联络员"}}},
 		},
-		Leaders: map[string][]storage.PersonRef{"市政府分管自然资源副市长": {{SlackID: "U_VICE", Name: "副市长"}}},
+		Leaders:     map[string][]storage.PersonRef{"市政府分管自然资源副市长": {{SlackID: "U_VICE", Name: "副市长"}}},
+		Supervisors: []storage.PersonRef{{SlackID: "U_SUP", Name: "督查员"}},
 	})}
 }
 
 // remindBot is a bot over the real list with remindOrg, in a temp SQLite
-// file.
+// file. Its list is seeded as of now (real time): no task has been
+// tracked long enough for a nudge at the tests' dates.
 func remindBot(t *testing.T) *bot.Bot {
 	return bot.New(testenv.Store(t, remindOrg(t)...), nil)
+}
+
+// trackedBot is remindBot with the list first seeded at 09:00 on since:
+// the bot started tracking the tasks that day, which is where the silence
+// of a nudge counts from.
+func trackedBot(t testing.TB, since string) *bot.Bot {
+	return bot.New(testenv.Store(t, append(remindOrg(t), testenv.AsOf(testenv.At(t, since+" 09:00")))...), nil)
 }
 
 // wallAt pins b's wall clock (outbox leases and retries) at 10:00 on day
@@ -52,23 +62,28 @@ func policy() bot.RemindPolicy {
 	return p
 }
 
-// stepsOf returns "code-seq:step" for each milestone step of a plan, and
-// "code:nudge" for nudges, sorted.
-func stepsOf(t *testing.T, b *bot.Bot, p bot.ReminderPlan) []string {
+// pass is 09:00 on day, when the scheduler runs the reminder pass.
+func pass(t testing.TB, day string) time.Time {
 	t.Helper()
-	var out []string
-	for _, s := range p.Steps {
-		tk, err := b.Store.FindTaskByID(context.Background(), s.TaskID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.MilestoneID == nil {
-			out = append(out, tk.Code+":nudge")
-			continue
-		}
-		for _, m := range tk.Milestones {
-			if m.ID == *s.MilestoneID {
-				out = append(out, fmt.Sprintf("%s-%d:%s", tk.Code, m.Seq, s.Step))
+	return testenv.At(t, day+" 09:00")
+}
+
+// factsOf returns what msgs reach their recipients with, whoever they are:
+// "code-seq:step" for a milestone (step d30 … d0, overdue, escalate) and
+// "code:nudge" for a nudge, sorted, each once.
+func factsOf(msgs []bot.Planned) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, m := range msgs {
+		for _, c := range m.Covers {
+			f := strings.Split(c, "|") // unit|code|seq|step
+			s := f[1] + "-" + f[2] + ":" + f[3]
+			if f[2] == "0" {
+				s = f[1] + ":" + f[3]
+			}
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
 			}
 		}
 	}
@@ -76,121 +91,239 @@ func stepsOf(t *testing.T, b *bot.Bot, p bot.ReminderPlan) []string {
 	return out
 }
 
+// coverSet is every "recipient|code|seq|step" fact of msgs.
+func coverSet(msgs []bot.Planned) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range msgs {
+		for _, c := range m.Covers {
+			out[c] = true
+		}
+	}
+	return out
+}
+
+// oncePerRecipient fails the test when two of a pass's messages go to the
+// same recipient.
+func oncePerRecipient(t *testing.T, day string, msgs []bot.Planned) {
+	t.Helper()
+	seen := map[bot.Recipient]bool{}
+	for _, m := range msgs {
+		if seen[m.To] {
+			t.Errorf("%s: two messages to %v in one pass; want one per recipient", day, m.To)
+		}
+		seen[m.To] = true
+	}
+}
+
+// coversShown fails the test when a message's Covers (what the tests and
+// previews count) claim a line its text does not show: the task's
+// milestone, and in the fallback channel the unit's section.
+func coversShown(t *testing.T, day string, msgs []bot.Planned) {
+	t.Helper()
+	for _, m := range msgs {
+		text := m.Notice.Reply.Text()
+		for _, c := range m.Covers {
+			f := strings.Split(c, "|") // unit|code|seq|step
+			line := f[1] + " "
+			if f[2] != "0" {
+				line += "节点" + f[2] + " "
+			}
+			// In the fallback channel each unit, and each post nobody
+			// holds, has a section of its own.
+			sectioned := strings.Contains(text, "【"+f[0]+"（") || strings.Contains(text, "【逾期督办："+f[0]+"（")
+			if !strings.Contains(text, line) || m.To.Kind == "channel" && !sectioned {
+				t.Errorf("%s: the message to %v covers %s but does not show it:\n%s", day, m.To, c, text)
+			}
+		}
+	}
+}
+
+// messageTo returns the message of msgs for to, or fails the test.
+func messageTo(t *testing.T, msgs []bot.Planned, to bot.Recipient) bot.Planned {
+	t.Helper()
+	for _, m := range msgs {
+		if m.To == to {
+			return m
+		}
+	}
+	var tos []bot.Recipient
+	for _, m := range msgs {
+		tos = append(tos, m.To)
+	}
+	t.Fatalf("no message to %v; messages go to %v", to, tos)
+	return bot.Planned{}
+}
+
+// TestPlanRemindersOnRealList: what the first pass of a day would send on
+// the real list, the bot tracking it since 2021-08-20 (so the ongoing
+// tasks 2 and 15 are due a nudge).
 func TestPlanRemindersOnRealList(t *testing.T) {
+	nudges := []string{"共性15:nudge", "共性2:nudge"}
 	tests := []struct {
 		day  string
 		want []string
 	}{
-		// 7 days before the 2021-09-30 milestones of tasks 5, 7 and 8; the
-		// ongoing/long-term tasks without dates get their monthly nudge.
-		{"2021-09-23", []string{"共性15:nudge", "共性2:nudge", "共性5-1:d7", "共性7-1:d7", "共性8-1:d7"}},
+		// 7 days before the 2021-09-30 milestones of tasks 5, 7 and 8.
+		{"2021-09-23", append([]string{"共性5-1:d7", "共性7-1:d7", "共性8-1:d7"}, nudges...)},
 		// Month end, due today; 2021-10-31's 30-day reminder falls on the
 		// National Day holiday (10-01) and moves to the working day before.
-		{"2021-09-30", []string{"共性10-1:d30", "共性15:nudge", "共性17-1:d30", "共性2:nudge", "共性5-1:d0", "共性5-2:d30",
-			"共性7-1:d0", "共性8-1:d0", "共性9-1:d30"}},
-		// Overdue by 7 days on 10-07 (a holiday): not pulled back to the due
-		// date, sent on the next working day, 10-08.
-		{"2021-10-07", []string{"共性10-1:d30", "共性15:nudge", "共性17-1:d30", "共性2:nudge", "共性5-1:d0", "共性5-2:d30",
-			"共性7-1:d0", "共性8-1:d0", "共性9-1:d30"}},
-		{"2021-10-08", []string{"共性10-1:d30", "共性15:nudge", "共性17-1:d30", "共性2:nudge", "共性5-1:o1", "共性5-2:d30",
-			"共性7-1:o1", "共性8-1:o1", "共性9-1:d30"}},
-		// 2021-10-31 is a Sunday: its 1- and 0-day reminders move to Friday.
-		{"2021-10-29", []string{"共性10-1:d0", "共性15:nudge", "共性17-1:d0", "共性2:nudge", "共性5-1:o4", "共性5-2:d0",
-			"共性7-1:o4", "共性8-1:o4", "共性9-1:d0"}},
+		{"2021-09-30", append([]string{"共性10-1:d30", "共性17-1:d30", "共性5-1:d0", "共性5-2:d30", "共性7-1:d0", "共性8-1:d0", "共性9-1:d30"}, nudges...)},
+		// A holiday: nothing at all (issue 11: nothing on days off; the
+		// old policy planned the same as 09-30 here).
+		{"2021-10-07", nil},
+		// The first working day of the week (Monday 10-04 was a holiday):
+		// the weekly overdue lists, and the 30-day steps of 10-31 that a
+		// first pass catches up on.
+		{"2021-10-08", append([]string{"共性10-1:d30", "共性17-1:d30", "共性5-1:overdue", "共性5-2:d30", "共性7-1:overdue", "共性8-1:overdue", "共性9-1:d30"}, nudges...)},
+		// 2021-10-31 is a Sunday: its 1- and 0-day reminders move to
+		// Friday. This pass is the first of its week (each case starts from
+		// a fresh database), so it makes up the week's overdue lists and
+		// escalations, which a daily scheduler would have sent on Monday.
+		{"2021-10-29", append([]string{"共性10-1:d0", "共性17-1:d0", "共性5-2:d0", "共性9-1:d0",
+			"共性5-1:escalate", "共性5-1:overdue", "共性7-1:escalate", "共性7-1:overdue", "共性8-1:escalate", "共性8-1:overdue"}, nudges...)},
+		// Monday: every overdue share; the 09-30 milestones are 32 days
+		// overdue and escalate to the post holders with Slack IDs, or, for
+		// posts nobody holds (共性7, 共性8), in the fallback message.
+		{"2021-11-01", append([]string{"共性10-1:overdue", "共性17-1:overdue", "共性5-1:escalate", "共性5-1:overdue", "共性5-2:overdue",
+			"共性7-1:escalate", "共性7-1:overdue", "共性8-1:escalate", "共性8-1:overdue", "共性9-1:overdue"}, nudges...)},
 	}
 	for _, tt := range tests {
-		b := remindBot(t)
-		plan, err := b.PlanReminders(context.Background(), at(t, tt.day), policy())
+		b := trackedBot(t, "2021-08-20")
+		plan, err := b.PlanReminders(context.Background(), pass(t, tt.day), policy())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(tt.want, stepsOf(t, b, plan)); diff != "" {
+		want := tt.want
+		if want == nil {
+			want = []string{}
+		}
+		slices.Sort(want)
+		if diff := cmp.Diff(want, factsOf(plan.Messages)); diff != "" {
 			t.Errorf("PlanReminders at %s (-want +got):\n%s", tt.day, diff)
 		}
+		oncePerRecipient(t, tt.day, plan.Messages)
+		coversShown(t, tt.day, plan.Messages)
 	}
 }
 
+// TestReminderMessages: one message per unit with recipients (its channel,
+// or DMs to its members), and one message in the fallback channel for all
+// the units with nobody bound, grouped by unit.
 func TestReminderMessages(t *testing.T) {
 	b := remindBot(t)
-	plan, err := b.PlanReminders(context.Background(), at(t, "2021-09-23"), policy())
+	plan, err := b.PlanReminders(context.Background(), pass(t, "2021-09-23"), policy())
 	if err != nil {
 		t.Fatal(err)
 	}
-	byTo := map[string]bot.Notice{}
-	for _, m := range plan.Messages {
-		if _, dup := byTo[m.Notice.To]; dup {
-			t.Errorf("two messages to %s in one pass; want one per unit", m.Notice.To)
+	oncePerRecipient(t, "2021-09-23", plan.Messages)
+	if len(plan.Messages) != 3 {
+		t.Errorf("%d messages; want 3 (市水利局, 禹州市, the fallback channel)", len(plan.Messages))
+	}
+	water := messageTo(t, plan.Messages, bot.Recipient{Kind: "unit", Name: "市水利局"})
+	if water.Notice.Channel != "C_WATER" || len(water.Notice.UserIDs) != 0 {
+		t.Errorf("市水利局 notice goes to %q %v; want its channel C_WATER", water.Notice.Channel, water.Notice.UserIDs)
+	}
+	mustContain(t, "市水利局's reminder", water.Notice.Reply.Text(), "【整改提醒】市水利局：即将到期 2 项", "即将到期（2 项）",
+		"共性7 节点1 2021-09-30 剩余 7 天", "共性8 节点1 2021-09-30 剩余 7 天", "截至 2021-09-23")
+	if !strings.HasPrefix(water.Key, "rem:u") || !strings.HasSuffix(water.Key, ":2021-09-23") {
+		t.Errorf("市水利局's message key = %q; want rem:u<id>:2021-09-23 (one per unit per day)", water.Key)
+	}
+	yz := messageTo(t, plan.Messages, bot.Recipient{Kind: "unit", Name: "禹州市"})
+	if yz.Notice.Channel != "" || !slices.Equal(yz.Notice.UserIDs, []string{"U_YUZHOU"}) {
+		t.Errorf("禹州市 notice goes to %q %v; want a DM to U_YUZHOU (no channel)", yz.Notice.Channel, yz.Notice.UserIDs)
+	}
+	// Units with neither channel nor members are not dropped: they share
+	// the pass's one message in the fallback channel, a section each.
+	fb := messageTo(t, plan.Messages, bot.Recipient{Kind: "channel", Name: "C_DUCHA"})
+	if fb.Notice.Channel != "C_DUCHA" || fb.Key != "fallback:2021-09-23" {
+		t.Errorf("fallback message %q to %q; want fallback:2021-09-23 to C_DUCHA", fb.Key, fb.Notice.Channel)
+	}
+	r := fb.Notice.Reply
+	mustContain(t, "the fallback message", r.Title, "未配置频道或成员")
+	listed := func(s bot.Section) string { return strings.Join(codes(bot.Reply{Sections: []bot.Section{s}}), " ") }
+	if got := listed(section(t, r, "市自然资源和规划局（")); got != "共性5" {
+		t.Errorf("市自然资源和规划局's section lists %q; want 共性5", got)
+	}
+	// 各县（市、区） has no recipients of its own: its members hold its
+	// shares, 长葛市 among them.
+	if got := listed(section(t, r, "长葛市（")); got != "共性7 共性8" {
+		t.Errorf("长葛市's section (member of 各县（市、区）) lists %q; want 共性7 共性8", got)
+	}
+	for _, s := range r.Sections {
+		for _, reached := range []string{"各县（市、区）", "市水利局", "禹州市"} {
+			if strings.HasPrefix(s.Heading, reached+"（") {
+				t.Errorf("the fallback message has a section for %s: %q", reached, s.Heading)
+			}
 		}
-		byTo[m.Notice.To] = m.Notice
-	}
-	water := byTo["市水利局"]
-	if water.Channel != "C_WATER" || len(water.UserIDs) != 0 {
-		t.Errorf("市水利局 notice goes to %q %v; want its channel C_WATER", water.Channel, water.UserIDs)
-	}
-	text := water.Reply.Text()
-	for _, want := range []string{"共性7 节点1 2021-09-30 剩余 7 天", "共性8 节点1 2021-09-30 剩余 7 天", "截至 2021-09-23"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("市水利局 reminder lacks %q:\n%s", want, text)
-		}
-	}
-	if yz := byTo["禹州市"]; yz.Channel != "" || !slices.Equal(yz.UserIDs, []string{"U_YUZHOU"}) {
-		t.Errorf("禹州市 notice goes to %q %v; want a DM to U_YUZHOU (no channel)", yz.Channel, yz.UserIDs)
-	}
-	// A unit with neither channel nor members is not dropped.
-	if lr := byTo["市自然资源和规划局"]; lr.Channel != "C_DUCHA" || !strings.Contains(lr.Reply.Text(), "未配置频道或成员") {
-		t.Errorf("市自然资源和规划局 notice = %q %q; want the fallback channel with a note", lr.Channel, lr.Reply.Text())
-	}
-	// 各县（市、区） has no recipients of its own: its members get the lines.
-	if _, ok := byTo["各县（市、区）"]; ok {
-		t.Errorf("a message to the collective itself; want its members reached instead")
-	}
-	if !strings.Contains(byTo["长葛市"].Reply.Text(), "共性7 节点1") {
-		t.Errorf("长葛市 (member of 各县（市、区）) lacks task 7:\n%s", byTo["长葛市"].Reply.Text())
 	}
 }
 
+// TestEscalation: on the weekly overdue day, milestones overdue 14 days or
+// more go to the holders of their tasks' leader posts, naming the units
+// behind; posts nobody holds reach the inspection office in the fallback
+// message. (The old policy escalated on the milestone's own 14th day,
+// 2021-10-14, a Thursday; issue 11 made escalations weekly.)
 func TestEscalation(t *testing.T) {
+	ctx := context.Background()
 	b := remindBot(t)
-	// 2021-10-14 is 14 days after 2021-09-30: task 5 (leader 分管自然资源)
-	// escalates to the post's holder.
-	plan, err := b.PlanReminders(context.Background(), at(t, "2021-10-14"), policy())
-	if err != nil {
-		t.Fatal(err)
+	// 禹州市 reports its share of 共性5 节点1 done: no longer behind.
+	say(t, b, "2021-10-12", "U_YUZHOU", "progress 5 完成 1 台账已建立 https://example.gov.cn/yz.xlsx")
+	// Passes run (and claim) day after day, as the scheduler's would.
+	var queued []bot.Planned // the last pass's messages
+	escalations := func(day string) []bot.Planned {
+		t.Helper()
+		var err error
+		if queued, err = b.RunReminders(ctx, pass(t, day), policy()); err != nil {
+			t.Fatal(err)
+		}
+		var esc []bot.Planned
+		for _, m := range queued {
+			if m.Kind == bot.KindEscalation {
+				esc = append(esc, m)
+			}
+		}
+		return esc
 	}
-	var esc []bot.Planned
-	for _, m := range plan.Messages {
-		if m.Kind == bot.KindEscalation {
-			esc = append(esc, m)
+	for _, day := range []string{
+		"2021-10-08", // the overdue day of its week, 8 days overdue
+		"2021-10-11", // Monday, 11 days
+		"2021-10-14", // 14 days, but a Thursday
+	} {
+		if esc := escalations(day); len(esc) > 0 {
+			t.Errorf("%s: escalation %q; want none", day, esc[0].Notice.Reply.Title)
 		}
 	}
-	var vice *bot.Notice
-	for i := range esc {
-		if slices.Equal(esc[i].Notice.UserIDs, []string{"U_VICE"}) {
-			vice = &esc[i].Notice
+	esc := escalations("2021-10-18") // Monday, 18 days overdue
+	if len(esc) != 1 {
+		t.Fatalf("2021-10-18: %d escalations; want one, to U_VICE", len(esc))
+	}
+	vice := esc[0]
+	if !slices.Equal(vice.Notice.UserIDs, []string{"U_VICE"}) || vice.Notice.Channel != "" || vice.To.Kind != "user" {
+		t.Errorf("escalation to %q %v (%v); want a DM to U_VICE", vice.Notice.Channel, vice.Notice.UserIDs, vice.To)
+	}
+	text := vice.Notice.Reply.Text()
+	mustContain(t, "the escalation to U_VICE", text, "【逾期督办】市政府分管自然资源副市长（副市长）",
+		"共性5 节点1 2021-09-30 已逾期 18 天", "未完成：市自然资源和规划局、市公安局")
+	mustNotContain(t, "the escalation's units behind", text, "禹州市")
+	if !strings.HasPrefix(vice.Key, "esc:user:U_VICE:2021-10-18") {
+		t.Errorf("escalation key %q; want esc:user:U_VICE:2021-10-18 (one per holder per day)", vice.Key)
+	}
+	// Posts without a holder with a Slack ID still reach the inspection
+	// office: a section of the fallback message, naming the units behind.
+	fb := messageTo(t, queued, bot.Recipient{Kind: "channel", Name: "C_DUCHA"})
+	s := section(t, fb.Notice.Reply, "逾期督办：市政府分管水利副市长")
+	mustContain(t, "the unheld 分管水利 post's section", fb.Notice.Reply.Text(), "（未配置 Slack 账号）")
+	if len(s.Items) == 0 || !strings.Contains(s.Items[0].Text, "已逾期 18 天") || !strings.Contains(s.Items[0].Text, "未完成：市水利局") {
+		t.Errorf("the 分管水利 post's section = %+v; want the milestones 18 days overdue with the units behind", s.Items)
+	}
+	// Once a week: sent on Monday, nothing more until the next Monday.
+	for _, day := range []string{"2021-10-19", "2021-10-22"} {
+		if esc := escalations(day); len(esc) > 0 {
+			t.Errorf("%s: escalation again; want the next one on Monday", day)
 		}
 	}
-	if vice == nil || !strings.Contains(vice.Reply.Text(), "共性5 节点1 2021-09-30 已逾期 14 天") {
-		t.Fatalf("escalations %+v; want one to U_VICE listing task 5", esc)
-	}
-	// Posts without a configured holder still reach the inspection office.
-	found := false
-	for _, m := range esc {
-		if m.Notice.Channel == "C_DUCHA" && strings.Contains(m.Notice.To, "分管水利副市长") {
-			found = true
-		}
-	}
-	if !found {
-		t.Errorf("no escalation for the unconfigured 分管水利 post via the fallback channel")
-	}
-	// Not before 14 days.
-	plan, err = b.PlanReminders(context.Background(), at(t, "2021-10-08"), policy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range plan.Messages {
-		if m.Kind == bot.KindEscalation {
-			t.Errorf("escalation at 8 days overdue: %+v", m.Notice.To)
-		}
+	if esc := escalations("2021-10-25"); len(esc) != 1 || !strings.Contains(esc[0].Notice.Reply.Text(), "已逾期 25 天") {
+		t.Errorf("2021-10-25: escalations %v; want the next week's, 25 days overdue", esc)
 	}
 }
 
@@ -237,11 +370,13 @@ func TestReminderOnMakeUpDay(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := ""
-		if len(plan.Steps) > 0 {
-			got = plan.Steps[0].Step
+		for _, s := range plan.Steps {
+			if s.MilestoneID != nil {
+				got += s.Step
+			}
 		}
 		if got != tt.want {
-			t.Errorf("at %s step = %q; want %q", tt.day, got, tt.want)
+			t.Errorf("at %s milestone step = %q; want %q", tt.day, got, tt.want)
 		}
 		if _, err := b.RunReminders(ctx, at(t, tt.day), policy()); err != nil {
 			t.Fatal(err)
@@ -309,14 +444,20 @@ func TestReminderExactlyOnce(t *testing.T) {
 }
 
 // TestCatchUpAfterOutage: the bot ran on 09-23, was down until 10-08. The
-// next pass sends, once, the current state: one overdue reminder per
-// 2021-09-30 milestone (not the missed 3-, 1- and 0-day ones) — and
-// nothing for task 5, closed meanwhile.
+// next pass sends, once, the current state: the weekly overdue list with
+// each 2021-09-30 milestone (not the missed 3-, 1- and 0-day steps), the
+// 30-day steps of 10-31 missed on 09-30 — nothing for task 5, closed
+// meanwhile, and no nudge: the one for this stretch of silence went out on
+// 09-23.
 func TestCatchUpAfterOutage(t *testing.T) {
 	ctx := context.Background()
-	b := remindBot(t)
-	if _, err := b.RunReminders(ctx, at(t, "2021-09-23"), policy()); err != nil {
+	b := trackedBot(t, "2021-08-20")
+	first, err := b.RunReminders(ctx, pass(t, "2021-09-23"), policy())
+	if err != nil {
 		t.Fatal(err)
+	}
+	if got := factsOf(first); !slices.Contains(got, "共性2:nudge") {
+		t.Fatalf("the 09-23 pass reached %v; want the nudges of 34 days' silence among them", got)
 	}
 	t5, err := b.Store.FindTask(ctx, 1, 5)
 	if err != nil {
@@ -325,22 +466,41 @@ func TestCatchUpAfterOutage(t *testing.T) {
 	if _, err := b.Store.CloseTask(ctx, t5.ID, storage.Actor{ID: "U_SUP"}, "测试销号"); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := b.PlanReminders(ctx, at(t, "2021-10-08"), policy())
+	plan, err := b.PlanReminders(ctx, pass(t, "2021-10-08"), policy())
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := stepsOf(t, b, plan)
-	// October's nudges are new; September's were sent on 09-23.
-	want := []string{"共性10-1:d30", "共性15:nudge", "共性17-1:d30", "共性2:nudge", "共性7-1:o1", "共性8-1:o1", "共性9-1:d30"}
-	if diff := cmp.Diff(want, got); diff != "" {
+	want := []string{"共性10-1:d30", "共性17-1:d30", "共性7-1:overdue", "共性8-1:overdue", "共性9-1:d30"}
+	if diff := cmp.Diff(want, factsOf(plan.Messages)); diff != "" {
 		t.Errorf("catch-up pass (-want +got):\n%s", diff)
 	}
-	if _, err := b.RunReminders(ctx, at(t, "2021-10-08"), policy()); err != nil {
-		t.Fatal(err)
+	oncePerRecipient(t, "2021-10-08", plan.Messages)
+	got, err := b.RunReminders(ctx, pass(t, "2021-10-08"), policy())
+	if err != nil || len(got) != len(plan.Messages) {
+		t.Fatalf("RunReminders(2021-10-08) = %d messages, %v; want the %d planned", len(got), err, len(plan.Messages))
 	}
-	plan, err = b.PlanReminders(ctx, at(t, "2021-10-08").Add(2*time.Hour), policy())
-	if err != nil || len(plan.Steps) != 0 {
-		t.Errorf("after the catch-up pass: %v, %v; want nothing left", stepsOf(t, b, plan), err)
+	plan, err = b.PlanReminders(ctx, pass(t, "2021-10-08").Add(2*time.Hour), policy())
+	if err != nil || len(plan.Steps) != 0 || len(plan.Messages) != 0 {
+		t.Errorf("after the catch-up pass: %d steps, %v, %v; want nothing left", len(plan.Steps), factsOf(plan.Messages), err)
+	}
+}
+
+// TestCatchUpAfterOutageOverOverdueDay: the bot was down from 09-24 to
+// 10-11, over the 09-30 deadlines and both weekly overdue days since
+// (10-08, 10-11). Its first pass, on Tuesday 10-12, should tell the units
+// of the milestones that went overdue meanwhile, once, rather than wait
+// for the next Monday (the old policy sent them at once).
+func TestCatchUpAfterOutageOverOverdueDay(t *testing.T) {
+	b := trackedBot(t, "2021-08-25")
+	runDay(t, b, "2021-09-23", policy())
+	got := factsOf(runDay(t, b, "2021-10-12", policy()))
+	for _, want := range []string{"共性5-1:overdue", "共性7-1:overdue", "共性8-1:overdue"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("the first pass after the outage reached %v; want %s", got, want)
+		}
+	}
+	if got := factsOf(runDay(t, b, "2021-10-13", policy())); slices.Contains(stepsOnly(got), "overdue") {
+		t.Errorf("10-13: overdue lists again (%v); want them once a week", got)
 	}
 }
 
@@ -451,8 +611,10 @@ func TestDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := r.Text()
-	for _, want := range []string{"截至 2021-10-08", "已逾期 3 个", "逾期节点（3 个", "2021-09-30 已逾期 8 天 · 共性5",
-		"30 天无进展的任务（24 项）", "自 09-30", "无新进展"} {
+	// The silent list, the line count and the unbound units are in
+	// TestDigestFitsOneScreen (this store started tracking today).
+	for _, want := range []string{"截至 2021-10-08", "逾期节点 3 个", "【最紧急】", "2021-09-30 已逾期 8 天 · 共性5",
+		"自 09-30", "无新进展"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("digest lacks %q:\n%s", want, text)
 		}

@@ -72,6 +72,10 @@ type Field struct {
 type Item struct {
 	Status Status
 	Text   string
+	// Thread, when set, is the task whose tracking thread the line should
+	// link to but that has none yet: the adapter that posts the message
+	// starts the thread and adds the link (see Bot.TaskThread).
+	Thread *ThreadRef `json:",omitempty"`
 }
 
 // Text renders the reply as plain text: the console's output and the Slack

@@ -97,21 +97,28 @@ func TestShareJourney(t *testing.T) {
 	mustContain(t, "overdue on 2021-10-08", line, "逾期", "市水利局", "鄢陵县", "待确认：长葛市")
 	mustNotContain(t, "overdue's 未完成 list", strings.Split(line, "待确认")[0], "长葛市")
 
-	// Reminders: 长葛市 is not chased for a share it reported.
-	p := bot.DefaultRemindPolicy()
-	p.Calendar = bot.EveryDay{}
-	plan, err := b.PlanReminders(context.Background(), testenv.At(t, "2021-10-08 09:00"), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reached := map[string]bool{}
-	for _, m := range plan.Messages {
-		if strings.Contains(m.Notice.Reply.Text(), "共性7 节点1") {
-			reached[m.Notice.To] = true
+	// Reminders: 长葛市 is not chased for a share it reported, neither the
+	// day before the deadline nor on the weekly overdue day (2021-10-08,
+	// the first working day of the National Day week).
+	for _, tt := range []struct{ day, step string }{{"2021-09-29", "d1"}, {"2021-10-08", "overdue"}} {
+		plan, err := b.PlanReminders(context.Background(), testenv.At(t, tt.day+" 09:00"), bot.DefaultRemindPolicy())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if reached["长葛市"] || !reached["鄢陵县"] || !reached["市水利局"] {
-		t.Errorf("reminders about 共性7 节点1 reach %v; want 鄢陵县 and 市水利局, not 长葛市", reached)
+		reached := map[string]bool{}
+		for _, m := range plan.Messages {
+			for _, c := range m.Covers {
+				if strings.HasSuffix(c, "|共性7|1|"+tt.step) {
+					reached[strings.Split(c, "|")[0]] = true
+				}
+			}
+			if m.To.Name == "长葛市" && strings.Contains(m.Notice.Reply.Text(), "共性7 节点1") {
+				t.Errorf("%s: 长葛市's reminder mentions 共性7 节点1:\n%s", tt.day, m.Notice.Reply.Text())
+			}
+		}
+		if reached["长葛市"] || !reached["鄢陵县"] || !reached["市水利局"] {
+			t.Errorf("%s: reminders about 共性7 节点1 (%s) reach %v; want 鄢陵县 and 市水利局, not 长葛市", tt.day, tt.step, reached)
+		}
 	}
 
 	// Only the office decides.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string {
@@ -20,7 +21,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Errorf("Load() = db %q tz %q loc %v; want defaults", c.DB, c.TZ, c.Location)
 	}
 	s := c.Schedule
-	if s.RemindCron != DefaultRemindCron || !slices.Equal(s.Offsets, []int{30, 7, 3, 1, 0}) || s.OverdueEvery != 7 ||
+	if s.RemindCron != DefaultRemindCron || !slices.Equal(s.Offsets, []int{30, 7, 3, 1, 0}) || s.OverdueWeekday != time.Monday ||
 		s.EscalateAfter != 14 || s.NudgeAfter != 30 || !s.Workdays {
 		t.Errorf("Load().Schedule = %+v; want the defaults", s)
 	}
@@ -40,7 +41,10 @@ func TestLoadErrorsNameTheVariableNotTheValue(t *testing.T) {
 		{map[string]string{"SLACK_APP_TOKEN": secret}, "SLACK_APP_TOKEN"},
 		{map[string]string{"SLACK_API_URL": "ftp://x/"}, "SLACK_API_URL"},
 		{map[string]string{"TASKBOT_REMIND_OFFSETS": "30,x"}, "TASKBOT_REMIND_OFFSETS"},
-		{map[string]string{"TASKBOT_OVERDUE_EVERY": "-1"}, "TASKBOT_OVERDUE_EVERY"},
+		{map[string]string{"TASKBOT_OVERDUE_WEEKDAY": "someday"}, "TASKBOT_OVERDUE_WEEKDAY"},
+		{map[string]string{"TASKBOT_OVERDUE_WEEKDAY": "0"}, "TASKBOT_OVERDUE_WEEKDAY"},
+		{map[string]string{"TASKBOT_OVERDUE_WEEKDAY": "8"}, "TASKBOT_OVERDUE_WEEKDAY"},
+		{map[string]string{"TASKBOT_ESCALATE_AFTER": "-1"}, "TASKBOT_ESCALATE_AFTER"},
 		{map[string]string{"TASKBOT_WORKDAYS": "maybe"}, "TASKBOT_WORKDAYS"},
 	}
 	for _, tt := range tests {
@@ -67,6 +71,28 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 	if !c.SlackConfigured() {
 		t.Error("SlackConfigured() = false with tokens set")
+	}
+}
+
+// TestOverdueWeekday: TASKBOT_OVERDUE_WEEKDAY (issue 11, in place of
+// TASKBOT_OVERDUE_EVERY) takes 1 Monday … 7 Sunday or an English name.
+func TestOverdueWeekday(t *testing.T) {
+	for _, tt := range []struct {
+		v    string
+		want time.Weekday
+	}{
+		{"", time.Monday},
+		{"1", time.Monday},
+		{"5", time.Friday},
+		{"7", time.Sunday},
+		{"wed", time.Wednesday},
+		{" Friday ", time.Friday},
+		{"SUN", time.Sunday},
+	} {
+		c, err := Load(env(map[string]string{"TASKBOT_OVERDUE_WEEKDAY": tt.v}))
+		if err != nil || c.Schedule.OverdueWeekday != tt.want {
+			t.Errorf("Load(TASKBOT_OVERDUE_WEEKDAY=%q).Schedule.OverdueWeekday = %v, %v; want %v", tt.v, c.Schedule.OverdueWeekday, err, tt.want)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Schedule configures reminders and the digest.
@@ -12,10 +13,13 @@ type Schedule struct {
 	DigestCron    string // TASKBOT_DIGEST_CRON
 	DigestChannel string // TASKBOT_DIGEST_CHANNEL
 	Offsets       []int  // TASKBOT_REMIND_OFFSETS: days before a due date
-	OverdueEvery  int    // TASKBOT_OVERDUE_EVERY: days between overdue reminders
-	EscalateAfter int    // TASKBOT_ESCALATE_AFTER: days overdue before leaders are told
-	NudgeAfter    int    // TASKBOT_NUDGE_AFTER: days without progress before a nudge
-	Workdays      bool   // TASKBOT_WORKDAYS: move reminders off weekends and holidays
+	// OverdueWeekday is TASKBOT_OVERDUE_WEEKDAY: the day of the week each
+	// unit gets its overdue shares and escalations go out (1 Monday … 7
+	// Sunday, or mon … sun; the next working day when it is a day off).
+	OverdueWeekday time.Weekday
+	EscalateAfter  int  // TASKBOT_ESCALATE_AFTER: days overdue before leaders are told
+	NudgeAfter     int  // TASKBOT_NUDGE_AFTER: days without progress before a nudge
+	Workdays       bool // TASKBOT_WORKDAYS: move reminders off weekends and holidays
 }
 
 // Schedule defaults; the cron specs are validated where the scheduler is
@@ -27,14 +31,14 @@ const (
 
 func loadSchedule(getenv func(string) string) (Schedule, error) {
 	s := Schedule{
-		RemindCron:    or(getenv("TASKBOT_REMIND_CRON"), DefaultRemindCron),
-		DigestCron:    or(getenv("TASKBOT_DIGEST_CRON"), DefaultDigestCron),
-		DigestChannel: getenv("TASKBOT_DIGEST_CHANNEL"),
-		Offsets:       []int{30, 7, 3, 1, 0},
-		OverdueEvery:  7,
-		EscalateAfter: 14,
-		NudgeAfter:    30,
-		Workdays:      true,
+		RemindCron:     or(getenv("TASKBOT_REMIND_CRON"), DefaultRemindCron),
+		DigestCron:     or(getenv("TASKBOT_DIGEST_CRON"), DefaultDigestCron),
+		DigestChannel:  getenv("TASKBOT_DIGEST_CHANNEL"),
+		Offsets:        []int{30, 7, 3, 1, 0},
+		OverdueWeekday: time.Monday,
+		EscalateAfter:  14,
+		NudgeAfter:     30,
+		Workdays:       true,
 	}
 	if v := getenv("TASKBOT_REMIND_OFFSETS"); v != "" {
 		s.Offsets = nil
@@ -49,7 +53,7 @@ func loadSchedule(getenv func(string) string) (Schedule, error) {
 	for _, d := range []struct {
 		name string
 		dst  *int
-	}{{"TASKBOT_OVERDUE_EVERY", &s.OverdueEvery}, {"TASKBOT_ESCALATE_AFTER", &s.EscalateAfter}, {"TASKBOT_NUDGE_AFTER", &s.NudgeAfter}} {
+	}{{"TASKBOT_ESCALATE_AFTER", &s.EscalateAfter}, {"TASKBOT_NUDGE_AFTER", &s.NudgeAfter}} {
 		if v := getenv(d.name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > 366 {
@@ -57,6 +61,13 @@ func loadSchedule(getenv func(string) string) (Schedule, error) {
 			}
 			*d.dst = n
 		}
+	}
+	if v := getenv("TASKBOT_OVERDUE_WEEKDAY"); v != "" {
+		d, ok := weekdays[strings.ToLower(strings.TrimSpace(v))]
+		if !ok {
+			return s, fmt.Errorf("TASKBOT_OVERDUE_WEEKDAY: %q is not a day of the week (1 Monday … 7 Sunday, or mon … sun)", v)
+		}
+		s.OverdueWeekday = d
 	}
 	if v := getenv("TASKBOT_WORKDAYS"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -66,4 +77,12 @@ func loadSchedule(getenv func(string) string) (Schedule, error) {
 		s.Workdays = b
 	}
 	return s, nil
+}
+
+// weekdays are the spellings TASKBOT_OVERDUE_WEEKDAY accepts.
+var weekdays = map[string]time.Weekday{
+	"1": time.Monday, "2": time.Tuesday, "3": time.Wednesday, "4": time.Thursday, "5": time.Friday, "6": time.Saturday, "7": time.Sunday,
+	"mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday, "sun": time.Sunday,
+	"monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday, "thursday": time.Thursday, "friday": time.Friday,
+	"saturday": time.Saturday, "sunday": time.Sunday,
 }

@@ -42,6 +42,11 @@ func (n *Notifier) Send(ctx context.Context, no bot.Notice) error {
 	if no.Channel == "" && len(no.UserIDs) == 0 && no.Thread == nil {
 		return errors.New("no recipient: set TASKBOT_DIGEST_CHANNEL or TASKBOT_CHANNEL, or give the unit a channel or members")
 	}
+	reply, err := n.linkThreads(ctx, no.Reply)
+	if err != nil {
+		return err
+	}
+	no.Reply = reply
 	var errs []error
 	if no.Thread != nil {
 		if n.Channel == "" {
@@ -63,6 +68,35 @@ func (n *Notifier) Send(ctx context.Context, no bot.Notice) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// linkThreads adds to every line that asks for it (Item.Thread) the link to
+// its task's thread, starting the thread first when the task has none: a
+// reminder is the first message about many tasks. Without a tracking
+// channel the lines go without links.
+func (n *Notifier) linkThreads(ctx context.Context, r bot.Reply) (bot.Reply, error) {
+	out := r
+	out.Sections = slices.Clone(r.Sections)
+	for i := range out.Sections {
+		items := slices.Clone(out.Sections[i].Items)
+		for j := range items {
+			ref := items[j].Thread
+			if ref == nil {
+				continue
+			}
+			items[j].Thread = nil
+			if n.Channel == "" {
+				continue
+			}
+			ts, err := n.Bot.TaskThread(ctx, ref, n.Channel, n.postParent)
+			if err != nil {
+				return r, fmt.Errorf("thread of %s: %w", ref.TaskCode, err)
+			}
+			items[j].Text += " — 线程：" + bot.ThreadLink(n.Channel, ts)
+		}
+		out.Sections[i].Items = items
+	}
+	return out, nil
 }
 
 // postParent posts a thread's parent message (a bot.PostFunc).
