@@ -3,7 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"fmt"
+	"sort"
 	"time"
 )
 
@@ -104,46 +104,99 @@ type Silence struct {
 // start of its silence (see Silence). It returns EINTERNAL when the query
 // fails.
 func (s *Store) Silences(ctx context.Context) ([]Silence, error) {
-	var out []Silence
-	err := s.scanAll(ctx, `SELECT ut.task_id, t.code, t.title, ut.unit_id, t.created_at,
-		(SELECT MAX(p.created_at) FROM progresses p WHERE p.task_id = ut.task_id AND p.unit_id = ut.unit_id)
-		FROM (SELECT DISTINCT task_id, unit_id FROM unit_tasks) ut
-		JOIN tasks t ON t.id = ut.task_id
-		WHERE t.closed_at IS NULL AND (t.ongoing OR t.long_term) AND t.next_due IS NULL
-		AND NOT EXISTS (SELECT 1 FROM unit_members um WHERE um.collective_id = ut.unit_id)
-		AND NOT EXISTS (SELECT 1 FROM shares sh WHERE sh.task_id = ut.task_id AND sh.unit_id = ut.unit_id
-			AND sh.milestone_id = 0 AND sh.state <> 'open' AND NOT sh.retired)
-		ORDER BY t.section, t.number, ut.unit_id`, func(rows *sql.Rows) error {
-		var x Silence
-		var created time.Time
-		var last sql.NullString
-		if err := rows.Scan(&x.TaskID, &x.Code, &x.Title, &x.UnitID, &created, &last); err != nil {
-			return err
-		}
-		x.Since = created
-		if last.Valid {
-			if t, err := parseDBTime(last.String); err == nil && t.After(created) {
-				x.Since = t
-			}
-		}
-		out = append(out, x)
-		return nil
+	// The candidate tasks are few (ongoing or long-term, nothing dated
+	// open); each step below reads only theirs, with no correlated
+	// subquery per unit.
+	type task struct {
+		code, title string
+		created     time.Time
+	}
+	tasks := map[uint]task{}
+	var ids []uint
+	err := s.scanAll(ctx, `SELECT id, code, title, created_at FROM tasks
+		WHERE closed_at IS NULL AND (ongoing OR long_term) AND next_due IS NULL ORDER BY section, number`, func(rows *sql.Rows) error {
+		var id uint
+		var t task
+		err := rows.Scan(&id, &t.code, &t.title, &t.created)
+		tasks[id] = t
+		ids = append(ids, id)
+		return err
 	})
 	if err != nil {
 		return nil, Internal(err)
 	}
-	return out, nil
-}
-
-// parseDBTime reads a time an aggregate returned as text (SQLite gives
-// MAX(created_at) back as the stored string).
-func parseDBTime(s string) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	return time.Time{}, fmt.Errorf("storage: unreadable time %q", s)
+	collective := map[uint]bool{}
+	if err := s.scanAll(ctx, `SELECT DISTINCT collective_id FROM unit_members`, func(rows *sql.Rows) error {
+		var id uint
+		err := rows.Scan(&id)
+		collective[id] = true
+		return err
+	}); err != nil {
+		return nil, Internal(err)
+	}
+	type pair struct{ task, unit uint }
+	var pairs []pair
+	held := map[pair]bool{}
+	if err := s.scanByIDs(ctx, `SELECT task_id, unit_id FROM unit_tasks WHERE task_id IN (%s) ORDER BY task_id, unit_id`, ids, func(rows *sql.Rows) error {
+		var p pair
+		if err := rows.Scan(&p.task, &p.unit); err != nil {
+			return err
+		}
+		if !collective[p.unit] && !held[p] {
+			held[p] = true
+			pairs = append(pairs, p)
+		}
+		return nil
+	}); err != nil {
+		return nil, Internal(err)
+	}
+	settled := map[pair]bool{}
+	if err := s.scanByIDs(ctx, `SELECT task_id, unit_id FROM shares
+		WHERE milestone_id = 0 AND state <> 'open' AND NOT retired AND task_id IN (%s)`, ids, func(rows *sql.Rows) error {
+		var p pair
+		err := rows.Scan(&p.task, &p.unit)
+		settled[p] = true
+		return err
+	}); err != nil {
+		return nil, Internal(err)
+	}
+	last := map[pair]time.Time{}
+	if err := s.scanByIDs(ctx, `SELECT task_id, unit_id, created_at FROM progresses
+		WHERE unit_id IS NOT NULL AND task_id IN (%s)`, ids, func(rows *sql.Rows) error {
+		var p pair
+		var at time.Time
+		if err := rows.Scan(&p.task, &p.unit, &at); err != nil {
+			return err
+		}
+		if at.After(last[p]) {
+			last[p] = at
+		}
+		return nil
+	}); err != nil {
+		return nil, Internal(err)
+	}
+	// In the order of the tasks, then of their units.
+	order := map[uint]int{}
+	for i, id := range ids {
+		order[id] = i
+	}
+	sort.SliceStable(pairs, func(i, j int) bool { return order[pairs[i].task] < order[pairs[j].task] })
+	var out []Silence
+	for _, p := range pairs {
+		if settled[p] {
+			continue
+		}
+		t := tasks[p.task]
+		x := Silence{TaskID: p.task, Code: t.code, Title: t.title, UnitID: p.unit, Since: t.created}
+		if l := last[p]; l.After(x.Since) {
+			x.Since = l
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
 
 // CountDoneSince counts the milestones (not retired) done at or after

@@ -475,9 +475,12 @@ func (s *Store) Unbind(ctx context.Context, unitID uint, p *Person, actor Actor)
 	return source, nil
 }
 
-// txError passes an *Error returned inside a transaction through and
+// txError passes nil and an *Error returned inside a transaction through and
 // wraps anything else as internal.
 func txError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e
