@@ -11,8 +11,9 @@ import (
 var importRules = map[string][]string{
 	"taskbot/storage": {"taskbot/"},
 	"taskbot/seeds":   {"taskbot/bot", "taskbot/config", "taskbot/scheduler", "github.com/slack-go", "github.com/robfig/cron"},
-	"taskbot/bot": {"taskbot/config", "taskbot/scheduler", "taskbot/bot/", "taskbot/seeds",
-		"github.com/slack-go", "github.com/robfig/cron"},
+	"taskbot/bot": {"taskbot/config", "taskbot/scheduler", "taskbot/bot/", "taskbot/seeds", "taskbot/ledger",
+		"github.com/slack-go", "github.com/robfig/cron", "github.com/xuri/excelize"},
+	"taskbot/ledger":       {"taskbot/config", "taskbot/scheduler", "taskbot/bot/", "github.com/slack-go", "github.com/robfig/cron"},
 	"taskbot/bot/console":  {"taskbot/storage", "taskbot/config", "taskbot/scheduler", "taskbot/bot/slackbot"},
 	"taskbot/bot/slackbot": {"taskbot/storage", "taskbot/config", "taskbot/scheduler", "taskbot/bot/console"},
 	"taskbot/scheduler":    {"taskbot/"},

@@ -1,17 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/slack-go/slack"
 
 	"taskbot/bot"
 	"taskbot/bot/slackbot"
 	"taskbot/config"
+	"taskbot/ledger"
 	"taskbot/scheduler"
 	"taskbot/seeds"
 	"taskbot/storage"
@@ -42,6 +45,13 @@ func build(ctx context.Context, cfg config.Config, clock storage.Clock, log *slo
 		return nil, err
 	}
 	p := &parts{cfg: cfg, log: log, store: store, bot: bot.New(store, log), send: bot.PrintSender(out)}
+	p.bot.Ledger = func(ctx context.Context, now time.Time) (*bot.Upload, error) {
+		var buf bytes.Buffer
+		if err := ledger.Write(ctx, &buf, p.bot, now, ""); err != nil {
+			return nil, err
+		}
+		return &bot.Upload{Name: ledger.FileName(store.Clock.Day(now)), Data: buf.Bytes()}, nil
+	}
 	if cfg.SlackBotToken != "" {
 		p.api = slackbot.NewClient(cfg.SlackBotToken, cfg.SlackAppToken, cfg.SlackAPIURL)
 		p.notifier = slackbot.NewNotifier(p.bot, slackbot.NewPoster(p.api, log), cfg.Channel, log)
@@ -116,6 +126,13 @@ func (p *parts) digestPolicy() bot.DigestPolicy {
 	return d
 }
 
+// reportPolicy is the core's weekly report policy from the configuration.
+func (p *parts) reportPolicy() bot.ReportPolicy {
+	r := bot.DefaultReportPolicy()
+	r.Calendar, r.Channel = p.calendar(), or(p.cfg.Schedule.DigestChannel, p.cfg.Channel)
+	return r
+}
+
 func (p *parts) calendar() bot.Calendar {
 	if p.cfg.Schedule.Workdays {
 		return bot.ChinaCalendar{}
@@ -126,11 +143,12 @@ func (p *parts) calendar() bot.Calendar {
 // scheduler validates the cron specs and returns the core's jobs on them,
 // to run until a context is done.
 func (p *parts) scheduler() (*scheduler.Scheduler, error) {
-	jobs := p.bot.Jobs(p.remindPolicy(), p.digestPolicy(), holder(), p.send)
+	jobs := p.bot.Jobs(p.remindPolicy(), p.digestPolicy(), p.reportPolicy(), holder(), p.send)
 	s := p.cfg.Schedule
 	return scheduler.New(p.cfg.Location, p.log,
 		scheduler.Entry{Name: "TASKBOT_REMIND_CRON", Spec: s.RemindCron, Job: jobs.Remind},
 		scheduler.Entry{Name: "TASKBOT_DIGEST_CRON", Spec: s.DigestCron, Job: jobs.Digest},
+		scheduler.Entry{Name: "TASKBOT_REPORT_CRON", Spec: s.ReportCron, Job: jobs.Report},
 		scheduler.Entry{Name: "outbox", Spec: scheduler.DefaultFlushSpec, Job: jobs.Flush},
 	)
 }

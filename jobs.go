@@ -192,3 +192,61 @@ func (p *parts) simulate(ctx context.Context, from, to string, asJSON bool, out 
 	}
 	return bot.WriteSimulation(out, first, last, msgs, asJSON)
 }
+
+func runExport(ctx context.Context, e env, args []string) error {
+	f := newFlags(e, "export", "[--at YYYY-MM-DD] [--out FILE.xlsx] [--db PATH] [--tz ZONE] [--seed FILE]", true)
+	out := f.String("out", "", "write the ledger to `file` (default 整改台账-YYYY-MM-DD.xlsx in the current directory)")
+	p, err := open(ctx, e, f, args)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	up, err := p.bot.Ledger(ctx, p.store.Clock.Now())
+	if err != nil {
+		return err
+	}
+	path := *out
+	if path == "" {
+		path = up.Name
+	}
+	if err := os.WriteFile(path, up.Data, 0o644); err != nil {
+		return storage.Errorf(storage.EINVALID, "无法写入 %s：%v", path, err)
+	}
+	fmt.Fprintf(e.stdout, "已导出整改台账（截至 %s）：%s（%d KB）\n", p.store.Clock.Today(), path, (len(up.Data)+1023)/1024)
+	return nil
+}
+
+func runReport(ctx context.Context, e env, args []string) error {
+	f := newFlags(e, "report", "[--at YYYY-MM-DD] [--post] [--db PATH] [--tz ZONE] [--seed FILE]", true)
+	post := f.Bool("post", false, "also post it (once per week, with the ledger) to TASKBOT_DIGEST_CHANNEL")
+	p, err := open(ctx, e, f, args)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	now, policy, day := p.store.Clock.Now(), p.reportPolicy(), p.store.Clock.Today()
+	if !*post {
+		r, err := p.bot.Report(ctx, now, policy)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, strings.TrimRight(r.Text(), "\n"))
+		return nil
+	}
+	if p.api != nil && policy.Channel == "" {
+		return storage.Errorf(storage.EINVALID, "report --post：请设置 TASKBOT_DIGEST_CHANNEL（或 TASKBOT_CHANNEL）。")
+	}
+	outcome, sent, err := p.bot.PostReport(ctx, now, policy, holder(), p.send)
+	switch {
+	case err != nil:
+		return err
+	case outcome == bot.ReportDayOff:
+		fmt.Fprintf(e.stdout, "%s 不是工作日，不发通报。\n", day)
+	case outcome == bot.ReportAlreadyQueued:
+		fmt.Fprintf(e.stdout, "本周（%s 所在周）的通报已排入过，不再重复发送。\n", day)
+	}
+	if sent.Failed > 0 {
+		return storage.Errorf(storage.ECONFLICT, "通报发送失败，仍在队列中，由下一次发送重试。")
+	}
+	return nil
+}

@@ -65,6 +65,8 @@ Commands:
   check     parse a task-list document and report every task and warning
   remind    run one reminder pass (--at DATE, --dry-run to only print)
   digest    print the daily deadline digest (--at DATE; --post to send it)
+  report    print the weekly report (--at DATE; --post to send it with the ledger)
+  export    write the Excel ledger (--at DATE, --out FILE.xlsx)
   help      show this help
 
 Run "taskbot COMMAND -h" for the flags of a command.
@@ -108,6 +110,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runRemind(ctx, e, args)
 	case "digest":
 		return runDigest(ctx, e, args)
+	case "report":
+		return runReport(ctx, e, args)
+	case "export":
+		return runExport(ctx, e, args)
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}

@@ -20,6 +20,11 @@ type Bot struct {
 	Store *storage.Store
 	Log   *slog.Logger
 
+	// Ledger writes the Excel ledger as of now (package ledger; wired by
+	// main, since the ledger builds on the core). Nil: export is not
+	// available.
+	Ledger func(ctx context.Context, now time.Time) (*Upload, error)
+
 	commands []*command // the command table: parsing, help, usage, access
 	threadMu sync.Mutex // one thread parent per task within this process
 }

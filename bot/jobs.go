@@ -16,13 +16,16 @@ type Jobs struct {
 	// Digest queues the day's digest (working days only, once a day) and
 	// sends it; without a channel it logs a warning and does nothing.
 	Digest Job
+	// Report queues the weekly report (working days, once a week) with
+	// the ledger and sends it; without a channel it logs and does nothing.
+	Report Job
 	// Flush sends whatever is due in the outbox: retries, and messages
 	// other roads queued.
 	Flush Job
 }
 
 // Jobs returns the scheduled passes, sending through send under holder.
-func (b *Bot) Jobs(rp RemindPolicy, dp DigestPolicy, holder string, send Sender) Jobs {
+func (b *Bot) Jobs(rp RemindPolicy, dp DigestPolicy, wp ReportPolicy, holder string, send Sender) Jobs {
 	flush := func(ctx context.Context, now time.Time) error {
 		_, err := b.SendQueued(ctx, holder, send)
 		return err
@@ -44,8 +47,30 @@ func (b *Bot) Jobs(rp RemindPolicy, dp DigestPolicy, holder string, send Sender)
 			}
 			return flush(ctx, now)
 		},
+		Report: func(ctx context.Context, now time.Time) error {
+			if wp.Channel == "" {
+				b.Log.Warn("weekly report not posted: TASKBOT_DIGEST_CHANNEL is not set")
+				return nil
+			}
+			if _, err := b.QueueReport(ctx, now, wp); err != nil {
+				return err
+			}
+			return flush(ctx, now)
+		},
 		Flush: flush,
 	}
+}
+
+// PostReport queues the weekly report as of now (see QueueReport) and
+// sends it, unless it is a day off.
+func (b *Bot) PostReport(ctx context.Context, now time.Time, p ReportPolicy, holder string, send Sender) (ReportOutcome, SendCounts, error) {
+	outcome, err := b.QueueReport(ctx, now, p)
+	if err != nil || outcome == ReportDayOff {
+		return outcome, SendCounts{}, err
+	}
+	today := b.today(now)
+	sent, err := b.SendQueued(ctx, holder, send, ReportKey(today.AddDays(-((int(today.Weekday()) + 6) % 7))))
+	return outcome, sent, err
 }
 
 // RemindAndSend runs one reminder pass as of now and sends exactly the

@@ -25,7 +25,10 @@ type Notice struct {
 	// Supervisors: also to every supervisor, looked up when the notice is
 	// sent (they could not be read when it was queued).
 	Supervisors bool `json:",omitempty"`
-	Reply       Reply
+	// Ledger, a YYYY-MM-DD day, attaches the Excel ledger as of that day,
+	// written when the notice is sent (not stored in the outbox).
+	Ledger string `json:",omitempty"`
+	Reply  Reply
 }
 
 // ThreadRef names a task's tracking thread in TASKBOT_CHANNEL. Parent is
@@ -87,6 +90,9 @@ func (n Notice) Recipients() string {
 func PrintSender(w io.Writer) Sender {
 	return func(ctx context.Context, n Notice) error {
 		_, err := fmt.Fprintf(w, "=== 发送给 %s：%s\n%s\n", n.To, n.Recipients(), strings.TrimRight(n.Reply.Text(), "\n"))
+		if err == nil && n.Ledger != "" {
+			_, err = fmt.Fprintf(w, "（附件：整改台账，截至 %s，发送时生成）\n", n.Ledger)
+		}
 		return err
 	}
 }

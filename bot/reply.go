@@ -50,6 +50,9 @@ type Reply struct {
 	Error bool
 	// Notices are for other people; adapters deliver them (see Notice).
 	Notices []Notice
+	// Upload is a file that goes with the reply (the Excel ledger): the
+	// Slack adapter uploads it to the conversation, the console saves it.
+	Upload *Upload `json:",omitempty"`
 }
 
 // Section is a titled block of a reply.
@@ -122,4 +125,10 @@ func (r Reply) Text() string {
 		}
 	}
 	return b.String()
+}
+
+// Upload is a file that goes with a reply.
+type Upload struct {
+	Name string
+	Data []byte
 }

@@ -11,6 +11,7 @@ import (
 type Schedule struct {
 	RemindCron    string // TASKBOT_REMIND_CRON
 	DigestCron    string // TASKBOT_DIGEST_CRON
+	ReportCron    string // TASKBOT_REPORT_CRON: the weekly report
 	DigestChannel string // TASKBOT_DIGEST_CHANNEL
 	Offsets       []int  // TASKBOT_REMIND_OFFSETS: days before a due date
 	// OverdueWeekday is TASKBOT_OVERDUE_WEEKDAY: the day of the week each
@@ -27,12 +28,14 @@ type Schedule struct {
 const (
 	DefaultRemindCron = "0 9 * * *"
 	DefaultDigestCron = "0 9 * * *"
+	DefaultReportCron = "30 9 * * 1"
 )
 
 func loadSchedule(getenv func(string) string) (Schedule, error) {
 	s := Schedule{
 		RemindCron:     or(getenv("TASKBOT_REMIND_CRON"), DefaultRemindCron),
 		DigestCron:     or(getenv("TASKBOT_DIGEST_CRON"), DefaultDigestCron),
+		ReportCron:     or(getenv("TASKBOT_REPORT_CRON"), DefaultReportCron),
 		DigestChannel:  getenv("TASKBOT_DIGEST_CHANNEL"),
 		Offsets:        []int{30, 7, 3, 1, 0},
 		OverdueWeekday: time.Monday,

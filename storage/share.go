@@ -720,3 +720,17 @@ func (s *Store) TaskEvidenceCount(ctx context.Context, taskID uint) (int, error)
 	}
 	return n, err
 }
+
+// UnitAllShares returns the unit's live shares of open tasks, whatever
+// their state, by task and milestone, at most limit.
+func (s *Store) UnitAllShares(ctx context.Context, unitID uint, limit int) ([]ShareView, error) {
+	var out []ShareView
+	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
+		FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
+		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
+		WHERE s.unit_id = ? AND NOT s.retired ORDER BY t.section, t.number, COALESCE(m.seq, 0) LIMIT ?`, unitID, limit).Scan(&out).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"taskbot/bot"
@@ -31,6 +32,9 @@ type Console struct {
 	// process in outbox leases.
 	Send   bot.Sender
 	Holder string
+	// Dir is where files that come with a reply (the Excel ledger) are
+	// saved; "" is the current directory.
+	Dir string
 }
 
 const prompt = "taskbot> "
@@ -63,6 +67,7 @@ func (c *Console) Run(ctx context.Context) error {
 		default:
 			reply := c.Bot.Handle(ctx, bot.Request{Text: text, User: c.User})
 			fmt.Fprintln(c.Out, strings.TrimRight(reply.Text(), "\n"))
+			c.save(reply.Upload)
 			c.notices(ctx, reply.Notices)
 			fmt.Fprintln(c.Out)
 		}
@@ -119,4 +124,17 @@ func IsTerminal(r io.Reader) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// save writes a reply's file into Dir and says where.
+func (c *Console) save(up *bot.Upload) {
+	if up == nil {
+		return
+	}
+	path := filepath.Join(c.Dir, up.Name)
+	if err := os.WriteFile(path, up.Data, 0o644); err != nil {
+		fmt.Fprintf(c.Out, "⚠️ 文件未能保存到 %s：%v\n", path, err)
+		return
+	}
+	fmt.Fprintf(c.Out, "已保存：%s\n", path)
 }

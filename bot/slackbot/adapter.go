@@ -214,6 +214,7 @@ func (a *Adapter) slash(cmd slack.SlashCommand, fits func(*response) bool) *resp
 	a.goJob(func(ctx context.Context) {
 		reply := a.Bot.Handle(ctx, req)
 		a.deliver(reply.Notices)
+		a.upload(ctx, log, cmd.ChannelID, "", cmd.UserID, reply.Upload)
 		msgs := render(reply, opt)
 		select {
 		case ready <- msgs:
@@ -327,6 +328,7 @@ func (a *Adapter) answerInThread(ctx context.Context, channel, user, threadTS, t
 	}
 	reply := a.Bot.Handle(ctx, bot.Request{Text: line, User: user, Files: files})
 	a.deliver(reply.Notices)
+	a.upload(ctx, a.Log, channel, threadTS, user, reply.Upload)
 	_, err := a.Poster.Post(ctx, channel, threadTS, reply)
 	if err != nil && !errors.Is(err, ctx.Err()) {
 		// Tell the user, if Slack lets us; a failure here is logged by
@@ -386,5 +388,17 @@ func (a *Adapter) interaction(cb slack.InteractionCallback) {
 				_ = a.Poster.respond(ctx, cb.ResponseURL, false, note)
 			}
 		})
+	}
+}
+
+// upload shares a reply's file in the conversation it was asked in; a
+// failure is told to the asker only.
+func (a *Adapter) upload(ctx context.Context, log *slog.Logger, channel, threadTS, user string, up *bot.Upload) {
+	if up == nil {
+		return
+	}
+	if err := a.Poster.Upload(ctx, channel, threadTS, up, ""); err != nil {
+		log.Error("file not uploaded", "file", up.Name, "err", err)
+		_ = a.Poster.PostEphemeral(ctx, channel, user, threadTS, bot.Reply{Title: "⚠️ 文件未能上传到本会话（机器人需在频道中，并有 files:write 权限）：" + up.Name, Error: true})
 	}
 }

@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,9 @@ import (
 type webAPI interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
+	// UploadFileContext is Slack's current upload flow:
+	// files.getUploadURLExternal, the upload, files.completeUploadExternal.
+	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
 }
 
 // Poster sends replies through Slack's Web API and response URLs. On HTTP
@@ -131,6 +135,21 @@ func (p *Poster) PostEphemeral(ctx context.Context, channel, user, threadTS stri
 		}
 	}
 	return nil
+}
+
+// Upload shares a file in channel (in the thread threadTS when set), with
+// comment as its message. The bot must be in the channel (or it is a DM).
+func (p *Poster) Upload(ctx context.Context, channel, threadTS string, up *bot.Upload, comment string) error {
+	if p.api == nil {
+		return ErrNoToken
+	}
+	return p.retry(ctx, "files.upload", channel, func() error {
+		_, err := p.api.UploadFileContext(ctx, slack.UploadFileParameters{
+			Reader: bytes.NewReader(up.Data), FileSize: len(up.Data), Filename: up.Name, Title: up.Name,
+			Channel: channel, ThreadTimestamp: threadTS, InitialComment: comment,
+		})
+		return err
+	})
 }
 
 // respond posts msgs to a response_url (at most five, Slack's limit per URL)

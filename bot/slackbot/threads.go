@@ -65,6 +65,8 @@ func (n *Notifier) Send(ctx context.Context, no bot.Notice) error {
 	if no.Channel != "" {
 		if _, err := n.Poster.Post(ctx, no.Channel, "", no.Reply); err != nil {
 			errs = append(errs, fmt.Errorf("channel %s: %w", no.Channel, err))
+		} else if no.Ledger != "" {
+			errs = append(errs, n.attachLedger(ctx, no.Channel, no.Ledger))
 		}
 	}
 	return errors.Join(errs...)
@@ -97,6 +99,18 @@ func (n *Notifier) linkThreads(ctx context.Context, r bot.Reply) (bot.Reply, err
 		out.Sections[i].Items = items
 	}
 	return out, nil
+}
+
+// attachLedger writes the ledger as of day and uploads it to channel.
+func (n *Notifier) attachLedger(ctx context.Context, channel, day string) error {
+	up, err := n.Bot.LedgerAsOf(ctx, day)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	if err := n.Poster.Upload(ctx, channel, "", up, ""); err != nil {
+		return fmt.Errorf("ledger upload to %s: %w", channel, err)
+	}
+	return nil
 }
 
 // postParent posts a thread's parent message (a bot.PostFunc).

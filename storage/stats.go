@@ -1,0 +1,145 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// ShareTally counts a unit's live shares of open tasks by what became of
+// them, as of a day.
+type ShareTally struct {
+	UnitID uint
+	Unit   string
+	// Assigned counts every share; NA those not concerned.
+	Assigned, NA int
+	// ConfirmedOnTime and ConfirmedLate split the confirmed shares by
+	// whether the confirmation came by the end of the due day (a share of
+	// the task as a whole is always on time).
+	ConfirmedOnTime, ConfirmedLate int
+	// Reported are awaiting review; Open are neither reported nor settled.
+	Reported, Open int
+	// Overdue counts open shares past their due date; DaysOverdue sums
+	// how many days each is past it.
+	Overdue, DaysOverdue int
+	// LastEntry is the unit's latest progress entry (zero: none).
+	LastEntry time.Time
+}
+
+// StatsFilter narrows ShareTallies: to one task, and/or to some units.
+type StatsFilter struct {
+	TaskID uint
+	Units  []uint
+}
+
+// ShareTallies returns one ShareTally per unit holding live shares of open
+// tasks (collectives with members hold none), as of today in loc, ordered
+// by unit: two grouped scans whatever the number of units. It returns
+// EINTERNAL when a query fails.
+func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location, f StatsFilter) ([]ShareTally, error) {
+	// A confirmation is on time when it came before the end of the due
+	// day in loc; stored times are UTC text, so the bound is too.
+	_, off := today.In(zone(loc)).Zone()
+	endOfDue := fmt.Sprintf("%+d seconds", 86400-off)
+	day := today.String()
+	where := `NOT s.retired`
+	args := []any{endOfDue, endOfDue, day, day, day}
+	if f.TaskID != 0 {
+		where += ` AND s.task_id = ?`
+		args = append(args, f.TaskID)
+	}
+	if f.Units != nil {
+		where += ` AND s.unit_id IN ?`
+		args = append(args, append([]uint{0}, f.Units...))
+	}
+	var out []ShareTally
+	err := s.scanRows(ctx, `SELECT s.unit_id, u.name, COUNT(*),
+		SUM(CASE WHEN s.state = 'na' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN s.state = 'confirmed' AND (s.due IS NULL OR s.decided_at < datetime(s.due, ?)) THEN 1 ELSE 0 END),
+		SUM(CASE WHEN s.state = 'confirmed' AND s.due IS NOT NULL AND s.decided_at >= datetime(s.due, ?) THEN 1 ELSE 0 END),
+		SUM(CASE WHEN s.state = 'reported' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN s.state = 'open' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN s.state = 'open' AND s.due < ? THEN 1 ELSE 0 END),
+		CAST(COALESCE(SUM(CASE WHEN s.state = 'open' AND s.due < ? THEN julianday(?) - julianday(s.due) ELSE 0 END), 0) AS INTEGER)
+		FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL JOIN units u ON u.id = s.unit_id
+		WHERE `+where+` GROUP BY s.unit_id, u.name ORDER BY s.unit_id`, args, func(rows *sql.Rows) error {
+		var x ShareTally
+		err := rows.Scan(&x.UnitID, &x.Unit, &x.Assigned, &x.NA, &x.ConfirmedOnTime, &x.ConfirmedLate, &x.Reported, &x.Open,
+			&x.Overdue, &x.DaysOverdue)
+		out = append(out, x)
+		return err
+	})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	last := map[uint]time.Time{}
+	err = s.scanAll(ctx, `SELECT unit_id, created_at FROM progresses WHERE unit_id IS NOT NULL`, func(rows *sql.Rows) error {
+		var id uint
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			return err
+		}
+		if at.After(last[id]) {
+			last[id] = at
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	for i := range out {
+		out[i].LastEntry = last[out[i].UnitID]
+	}
+	return out, nil
+}
+
+// Overview counts the whole list as of today in loc.
+type Overview struct {
+	TasksOpen, TasksClosed int
+	// Milestones (retired ones aside): done by the end of the due day,
+	// done later, still open and not yet due, open and overdue.
+	DoneOnTime, DoneLate, Open, Overdue int
+	// Awaiting counts shares reported done awaiting review.
+	Awaiting int
+}
+
+// CountOverview returns the Overview as of today in loc. It returns
+// EINTERNAL when a query fails.
+func (s *Store) CountOverview(ctx context.Context, today Date, loc *time.Location) (Overview, error) {
+	_, off := today.In(zone(loc)).Zone()
+	endOfDue := fmt.Sprintf("%+d seconds", 86400-off)
+	var o Overview
+	err := s.db.WithContext(ctx).Raw(`SELECT
+		COALESCE(SUM(CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN closed_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM tasks`).Row().Scan(&o.TasksOpen, &o.TasksClosed)
+	if err != nil {
+		return o, Internal(err)
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT
+		COALESCE(SUM(CASE WHEN m.done_at IS NOT NULL AND m.done_at < datetime(m.due, ?) THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN m.done_at IS NOT NULL AND m.done_at >= datetime(m.due, ?) THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN m.open AND m.due >= ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN m.open AND m.due < ? THEN 1 ELSE 0 END), 0)
+		FROM milestones m WHERE NOT m.retired`, endOfDue, endOfDue, today.String(), today.String()).
+		Row().Scan(&o.DoneOnTime, &o.DoneLate, &o.Open, &o.Overdue)
+	if err != nil {
+		return o, Internal(err)
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
+		WHERE s.state = 'reported' AND NOT s.retired`).Row().Scan(&o.Awaiting)
+	if err != nil {
+		return o, Internal(err)
+	}
+	return o, nil
+}
+
+// CountEntriesSince counts the progress entries made at or after since.
+// It returns EINTERNAL when the query fails.
+func (s *Store) CountEntriesSince(ctx context.Context, since time.Time) (int, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Progress{}).Where("created_at >= ?", since.UTC()).Count(&n).Error; err != nil {
+		return 0, Internal(err)
+	}
+	return int(n), nil
+}
