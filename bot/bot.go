@@ -27,6 +27,7 @@ type Bot struct {
 
 	commands []*command // the command table: parsing, help, usage, access
 	threadMu sync.Mutex // one thread parent per task within this process
+	stats    statsCache // Statistics under the database's data version
 }
 
 // New returns a Bot over store, logging to log (nil: discard).

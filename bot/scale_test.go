@@ -100,7 +100,7 @@ var scaleQueries = []string{
 
 // scaleOverview has no floor in the issue; benchmarked so that it stays
 // in the milliseconds (leader) and tens of milliseconds (units).
-var scaleOverview = []string{"leader 常务副市长", "leader 副市长", "leader", "units"}
+var scaleOverview = []string{"leader 常务副市长", "leader 副市长", "leader", "units", "stats", "stats 各县（市、区）", "stats 长葛市"}
 
 // scaleFloor is the issue's bound on each of scaleQueries at 10,000 tasks.
 const scaleFloor = 10 * time.Millisecond
@@ -385,6 +385,26 @@ func BenchmarkDigest(b *testing.B) {
 	for b.Loop() {
 		if _, err := bt.Digest(context.Background(), now, bot.DefaultDigestPolicy()); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStatsMiss measures `stats` on 10,000 tasks when the cache is
+// cold: something was committed before every question.
+//
+//	go test ./bot -run='^$' -bench=StatsMiss -benchtime=20x
+func BenchmarkStatsMiss(b *testing.B) {
+	bt := scaleBot(b)
+	now := scaleNow(b)
+	ctx := context.Background()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		if err := bt.Store.DB().Exec(`INSERT OR REPLACE INTO meta (name, value) VALUES ('bench', ?)`, fmt.Sprint(i)).Error; err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if r := bt.Handle(ctx, bot.Request{Text: "stats", User: scaleSupervisor, Now: now}); r.Error {
+			b.Fatal(r.Title)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"taskbot/storage"
@@ -81,8 +82,51 @@ type Stats struct {
 }
 
 // Statistics computes the Stats as of now, for every unit or as f narrows
-// them.
+// them. Results are kept under the database's data version, so a repeated
+// question costs one small query until anything is committed, by this
+// process or another.
 func (b *Bot) Statistics(ctx context.Context, now time.Time, f storage.StatsFilter) (Stats, error) {
+	version, ok, err := b.Store.DataVersion(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	key := fmt.Sprint(b.today(now), f.TaskID, f.Units)
+	if ok {
+		if st, hit := b.stats.get(version, key); hit {
+			return st, nil
+		}
+	}
+	st, err := b.statistics(ctx, now, f)
+	if err == nil && ok {
+		b.stats.put(version, key, st)
+	}
+	return st, err
+}
+
+// statsCache holds Stats computed under one data version.
+type statsCache struct {
+	mu      sync.Mutex
+	version int64
+	m       map[string]Stats
+}
+
+func (c *statsCache) get(version int64, key string) (Stats, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.m[key]
+	return st, ok && c.version == version
+}
+
+func (c *statsCache) put(version int64, key string, st Stats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.version != version || c.m == nil || len(c.m) > 64 {
+		c.version, c.m = version, map[string]Stats{}
+	}
+	c.m[key] = st
+}
+
+func (b *Bot) statistics(ctx context.Context, now time.Time, f storage.StatsFilter) (Stats, error) {
 	today := b.today(now)
 	st := Stats{Day: today}
 	var err error
@@ -229,7 +273,7 @@ func (b *Bot) unitStats(ctx context.Context, req Request, u storage.UnitName) (R
 	if err != nil {
 		return Reply{}, err
 	}
-	s := Section{Heading: "分工明细（按任务和节点）", More: row.Assigned - len(shares)}
+	s := Section{Heading: "分工明细（按状态和到期日）", More: row.Assigned - len(shares)}
 	for _, sh := range shares {
 		what := "整体"
 		if sh.Seq > 0 {

@@ -118,3 +118,59 @@ func TestReportOncePerWeek(t *testing.T) {
 		t.Errorf("sent %+v (%v); want one report to C_REPORT with the ledger as of 2021-10-18", sent, err)
 	}
 }
+
+// TestStatsCacheSeesEveryWrite: statistics are cached under the database's
+// data version; a write through this bot, or through a second Store on the
+// same file (another process), is visible on the very next question.
+func TestStatsCacheSeesEveryWrite(t *testing.T) {
+	path := t.TempDir() + "/shared.db"
+	store := testenv.Store(t, testenv.Path(path), testenv.Units(storage.UnitSpec{Name: "各县（市、区）", Members: counties}),
+		testenv.People(storage.PeopleSpec{Supervisors: []storage.PersonRef{{SlackID: "U0000SUP1"}}}))
+	b := bot.New(store, nil)
+	ctx := context.Background()
+	now := testenv.At(t, "2021-10-11 09:00")
+	na := func() int {
+		t.Helper()
+		st, err := b.Statistics(ctx, now, storage.StatsFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, u := range st.Units {
+			n += u.NA
+		}
+		return n
+	}
+	if got := na(); got != 0 {
+		t.Fatalf("not concerned = %d; want 0", got)
+	}
+	na() // cached
+	if r := b.Handle(ctx, bot.Request{Text: "task 7 不涉及 1 鄢陵县 无", User: "U0000SUP1", Now: now}); r.Error {
+		t.Fatal(r.Title)
+	}
+	if got := na(); got != 1 {
+		t.Errorf("after this bot's write: not concerned = %d; want 1", got)
+	}
+	other, err := storage.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	t7, err := other.FindTask(ctx, 1, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units, _ := other.UnitNames(ctx)
+	var yl uint
+	for _, u := range units {
+		if u.Name == "禹州市" {
+			yl = u.UnitID
+		}
+	}
+	if _, err := other.MarkNotConcerned(ctx, t7.ID, 1, yl, "另一进程", storage.Actor{ID: "U0000SUP1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := na(); got != 2 {
+		t.Errorf("after another store's write: not concerned = %d; want 2", got)
+	}
+}

@@ -3,8 +3,11 @@ package ledger_test
 import (
 	"bytes"
 	"context"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,7 +16,9 @@ import (
 	"taskbot/bot"
 	"taskbot/internal/testenv"
 	"taskbot/ledger"
+	"taskbot/seeds"
 	"taskbot/storage"
+	"taskbot/storage/synth"
 )
 
 var counties = []string{"魏都区", "建安区", "禹州市", "长葛市", "鄢陵县", "襄城县", "城乡一体化示范区", "经济技术开发区", "东城区"}
@@ -189,4 +194,47 @@ func fillOf(t *testing.T, f *excelize.File, style int) string {
 		return ""
 	}
 	return strings.ToUpper(strings.TrimPrefix(s.Fill.Color[0], "#"))
+}
+
+// BenchmarkExport writes the ledger of 10,000 generated tasks (about
+// 100,000 shares) and reports the peak heap while writing:
+//
+//	go test ./ledger -run='^$' -bench=Export -benchtime=3x
+func BenchmarkExport(b *testing.B) {
+	tasks := synth.Tasks(10000, 42, synth.Sentences(string(seeds.Xuchang())))
+	store, err := testenv.Open(filepath.Join(b.TempDir(), "export.db"), testenv.Tasks(tasks, "synthetic"), testenv.Units(synth.Specs()...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	bt := bot.New(store, nil)
+	now := time.Date(2022, 6, 15, 9, 0, 0, 0, store.Clock.Zone())
+	runtime.GC()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > peak.Load() {
+				peak.Store(m.HeapAlloc)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	var size int
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := ledger.Write(context.Background(), &buf, bt, now, ""); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	close(done)
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(size)/(1<<20), "file-MB")
 }

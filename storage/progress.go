@@ -339,6 +339,9 @@ func (s *Store) CloseTask(ctx context.Context, taskID uint, actor Actor, note st
 		if err := tx.Model(&t).Update("closed_at", now).Error; err != nil {
 			return err
 		}
+		if err := tx.Model(&Share{}).Where("task_id = ?", t.ID).Update("task_closed", true).Error; err != nil {
+			return err
+		}
 		if err := tx.Model(&Milestone{}).Where("task_id = ? AND open = ?", t.ID, true).Update("open", false).Error; err != nil {
 			return err
 		}

@@ -38,22 +38,25 @@ type Share struct {
 	ID          uint   `gorm:"primaryKey"`
 	TaskID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:1"`
 	MilestoneID uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:2;index:idx_shares_milestone"`
-	UnitID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:3;index:idx_shares_unit,priority:1"`
-	State       string `gorm:"size:16;not null;default:'open';index:idx_shares_unit,priority:2;index:idx_shares_pending,priority:1"`
+	UnitID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:3;index:idx_shares_unit,priority:1;index:idx_shares_stats,priority:1"`
+	State       string `gorm:"size:16;not null;default:'open';index:idx_shares_unit,priority:2;index:idx_shares_pending,priority:1;index:idx_shares_stats,priority:2"`
 	// Due is the milestone's due date in force (NULL for the task as a
 	// whole), copied in and kept up to date with the milestone's (see
 	// refreshNextDue), so that a unit's most urgent shares are one index
 	// range scan.
-	Due Date `gorm:"type:varchar(10);index:idx_shares_unit,priority:3"`
+	Due Date `gorm:"type:varchar(10);index:idx_shares_unit,priority:3;index:idx_shares_stats,priority:3"`
 	// Reason is why the share was sent back or is not concerned.
 	Reason string `gorm:"type:text;not null;default:''"`
 	// ReportID is the entry that reported the share done.
 	ReportID   *uint
 	ReportedAt *time.Time `gorm:"index:idx_shares_pending,priority:2"`
 	// DecidedAt and DecidedBy record the last supervisor's decision.
-	DecidedAt *time.Time
-	DecidedBy string `gorm:"size:128;not null;default:''"`
-	Retired   bool   `gorm:"not null;default:false"`
+	DecidedAt *time.Time `gorm:"index:idx_shares_stats,priority:4"`
+	DecidedBy string     `gorm:"size:128;not null;default:''"`
+	Retired   bool       `gorm:"not null;default:false;index:idx_shares_stats,priority:5"`
+	// TaskClosed copies the task's close-out (kept by CloseTask and
+	// ReopenTask), so that statistics skip closed tasks on the index.
+	TaskClosed bool `gorm:"not null;default:false;index:idx_shares_stats,priority:6"`
 }
 
 // Settled reports whether the share no longer holds its milestone open.
@@ -656,6 +659,9 @@ func migrateShares(tx *gorm.DB) error {
 			return err
 		}
 	}
+	if err := tx.Exec(`UPDATE shares SET task_closed = TRUE WHERE task_id IN (SELECT id FROM tasks WHERE closed_at IS NOT NULL)`).Error; err != nil {
+		return err
+	}
 	return syncShares(tx)
 }
 
@@ -693,6 +699,9 @@ func (s *Store) ReopenTask(ctx context.Context, taskID uint, actor Actor, reason
 		if err := tx.Model(&t).Update("closed_at", nil).Error; err != nil {
 			return err
 		}
+		if err := tx.Model(&Share{}).Where("task_id = ?", t.ID).Update("task_closed", false).Error; err != nil {
+			return err
+		}
 		err := tx.Model(&Milestone{}).Where("task_id = ? AND done_at IS NULL AND NOT retired", t.ID).Update("open", true).Error
 		if err != nil {
 			return err
@@ -722,13 +731,14 @@ func (s *Store) TaskEvidenceCount(ctx context.Context, taskID uint) (int, error)
 }
 
 // UnitAllShares returns the unit's live shares of open tasks, whatever
-// their state, by task and milestone, at most limit.
+// their state, by state then due date (the order of the (unit, state, due)
+// index: no sort), at most limit.
 func (s *Store) UnitAllShares(ctx context.Context, unitID uint, limit int) ([]ShareView, error) {
 	var out []ShareView
 	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
 		FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
 		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
-		WHERE s.unit_id = ? AND NOT s.retired ORDER BY t.section, t.number, COALESCE(m.seq, 0) LIMIT ?`, unitID, limit).Scan(&out).Error
+		WHERE s.unit_id = ? AND NOT s.retired ORDER BY s.unit_id, s.state, s.due LIMIT ?`, unitID, limit).Scan(&out).Error
 	if err != nil {
 		return nil, Internal(err)
 	}

@@ -43,8 +43,8 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 	_, off := today.In(zone(loc)).Zone()
 	endOfDue := fmt.Sprintf("%+d seconds", 86400-off)
 	day := today.String()
-	where := `NOT s.retired`
-	args := []any{endOfDue, endOfDue, day, day, day}
+	where := `NOT s.retired AND NOT s.task_closed`
+	var args []any
 	if f.TaskID != 0 {
 		where += ` AND s.task_id = ?`
 		args = append(args, f.TaskID)
@@ -53,25 +53,79 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 		where += ` AND s.unit_id IN ?`
 		args = append(args, append([]uint{0}, f.Units...))
 	}
-	var out []ShareTally
-	err := s.scanRows(ctx, `SELECT s.unit_id, u.name, COUNT(*),
-		SUM(CASE WHEN s.state = 'na' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN s.state = 'confirmed' AND (s.due IS NULL OR s.decided_at < datetime(s.due, ?)) THEN 1 ELSE 0 END),
-		SUM(CASE WHEN s.state = 'confirmed' AND s.due IS NOT NULL AND s.decided_at >= datetime(s.due, ?) THEN 1 ELSE 0 END),
-		SUM(CASE WHEN s.state = 'reported' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN s.state = 'open' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN s.state = 'open' AND s.due < ? THEN 1 ELSE 0 END),
-		CAST(COALESCE(SUM(CASE WHEN s.state = 'open' AND s.due < ? THEN julianday(?) - julianday(s.due) ELSE 0 END), 0) AS INTEGER)
-		FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL JOIN units u ON u.id = s.unit_id
-		WHERE `+where+` GROUP BY s.unit_id, u.name ORDER BY s.unit_id`, args, func(rows *sql.Rows) error {
-		var x ShareTally
-		err := rows.Scan(&x.UnitID, &x.Unit, &x.Assigned, &x.NA, &x.ConfirmedOnTime, &x.ConfirmedLate, &x.Reported, &x.Open,
-			&x.Overdue, &x.DaysOverdue)
-		out = append(out, x)
+	names := map[uint]string{}
+	if err := s.scanAll(ctx, `SELECT id, name FROM units`, func(rows *sql.Rows) error {
+		var id uint
+		var name string
+		err := rows.Scan(&id, &name)
+		names[id] = name
 		return err
+	}); err != nil {
+		return nil, Internal(err)
+	}
+	// Two grouped scans of the (unit, state, due, decided_at, retired,
+	// task closed) index, neither sorting nor computing per share: counts
+	// by unit, state and due date (days overdue are summed here from the
+	// few distinct dates), then the confirmations' timeliness.
+	tally := map[uint]*ShareTally{}
+	var order []uint
+	get := func(id uint) *ShareTally {
+		if tally[id] == nil {
+			tally[id] = &ShareTally{UnitID: id, Unit: names[id]}
+			order = append(order, id)
+		}
+		return tally[id]
+	}
+	err := s.scanRows(ctx, `SELECT s.unit_id, s.state, s.due, COUNT(*) FROM shares s WHERE `+where+`
+		GROUP BY s.unit_id, s.state, s.due ORDER BY s.unit_id, s.state, s.due`, args, func(rows *sql.Rows) error {
+		var id uint
+		var state string
+		var due sql.NullString
+		var n int
+		if err := rows.Scan(&id, &state, &due, &n); err != nil {
+			return err
+		}
+		x := get(id)
+		x.Assigned += n
+		switch state {
+		case ShareNA:
+			x.NA += n
+		case ShareReported:
+			x.Reported += n
+		case ShareOpen:
+			x.Open += n
+			if due.Valid && due.String != "" && due.String < day {
+				d, err := ParseDate(due.String)
+				if err != nil {
+					return err
+				}
+				x.Overdue += n
+				x.DaysOverdue += n * d.DaysUntil(today)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, Internal(err)
+	}
+	err = s.scanRows(ctx, `SELECT s.unit_id,
+		COALESCE(SUM(CASE WHEN s.due IS NULL OR s.decided_at < datetime(s.due, ?) THEN 1 ELSE 0 END), 0), COUNT(*)
+		FROM shares s WHERE `+where+` AND s.state = 'confirmed' GROUP BY s.unit_id`, append([]any{endOfDue}, args...), func(rows *sql.Rows) error {
+		var id uint
+		var onTime, n int
+		if err := rows.Scan(&id, &onTime, &n); err != nil {
+			return err
+		}
+		x := get(id)
+		x.ConfirmedOnTime, x.ConfirmedLate = onTime, n-onTime
+		return nil
+	})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	var out []ShareTally
+	for _, id := range order {
+		out = append(out, *tally[id])
 	}
 	last := map[uint]time.Time{}
 	err = s.scanAll(ctx, `SELECT unit_id, created_at FROM progresses WHERE unit_id IS NOT NULL`, func(rows *sql.Rows) error {

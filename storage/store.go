@@ -25,6 +25,8 @@ type Store struct {
 
 	searchMu sync.Mutex
 	search   *searchIndex // loaded lazily, replaced when the tasks change
+
+	version versioner
 }
 
 // Open opens (creating if needed) the SQLite database at path and migrates
@@ -65,6 +67,12 @@ func Open(path string) (*Store, error) {
 		sqlDB.SetMaxOpenConns(1) // each connection would be a new empty database
 	}
 	s.db = db
+	if !memory {
+		if err := s.openVersioner(sqlDB); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("storage: open %s: %w", path, err)
+		}
+	}
 	if err := s.migrate(); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("storage: migrate %s: %w", path, err)
@@ -93,6 +101,12 @@ func (s *Store) migrate() error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.version.mu.Lock()
+	if s.version.conn != nil {
+		s.version.conn.Close()
+		s.version.conn = nil
+	}
+	s.version.mu.Unlock()
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
