@@ -25,10 +25,14 @@ type Notice struct {
 	// Supervisors: also to every supervisor, looked up when the notice is
 	// sent (they could not be read when it was queued).
 	Supervisors bool `json:",omitempty"`
-	// Ledger, a YYYY-MM-DD day, attaches the Excel ledger as of that day,
-	// written when the notice is sent (not stored in the outbox).
-	Ledger string `json:",omitempty"`
-	Reply  Reply
+	// Ledger, a YYYY-MM-DD day, attaches the Excel ledger as of that day
+	// to the channel post, written when it is sent (not stored in the
+	// outbox). Queued, the attachment is a message of its own that
+	// follows the post (LedgerOnly), so a failed upload is retried without
+	// posting the message twice.
+	Ledger     string `json:",omitempty"`
+	LedgerOnly bool   `json:",omitempty"`
+	Reply      Reply
 }
 
 // ThreadRef names a task's tracking thread in TASKBOT_CHANNEL. Parent is
@@ -89,6 +93,10 @@ func (n Notice) Recipients() string {
 // each notice, with its recipients, to w.
 func PrintSender(w io.Writer) Sender {
 	return func(ctx context.Context, n Notice) error {
+		if n.LedgerOnly {
+			_, err := fmt.Fprintf(w, "=== 发送给 %s：%s\n（附件：整改台账，截至 %s，发送时生成）\n", n.To, n.Recipients(), n.Ledger)
+			return err
+		}
 		_, err := fmt.Fprintf(w, "=== 发送给 %s：%s\n%s\n", n.To, n.Recipients(), strings.TrimRight(n.Reply.Text(), "\n"))
 		if err == nil && n.Ledger != "" {
 			_, err = fmt.Fprintf(w, "（附件：整改台账，截至 %s，发送时生成）\n", n.Ledger)

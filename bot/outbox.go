@@ -124,8 +124,16 @@ func perRecipient(key string, n Notice) []Planned {
 	}
 	if n.Channel != "" {
 		one := n
-		one.Thread, one.UserIDs, one.Supervisors = nil, nil, false
-		out = append(out, Planned{Key: key + ":c:" + n.Channel, Notice: one})
+		one.Thread, one.UserIDs, one.Supervisors, one.Ledger = nil, nil, false, ""
+		if n.Ledger == "" {
+			out = append(out, Planned{Key: key + ":c:" + n.Channel, Notice: one})
+		} else {
+			// The post, then the ledger, in that order.
+			group := "ledger:" + key
+			att := Notice{To: n.To, Channel: n.Channel, Ledger: n.Ledger, LedgerOnly: true}
+			out = append(out, Planned{Key: key + ":c:" + n.Channel, Notice: one, Group: group},
+				Planned{Key: key + ":c:" + n.Channel + ":ledger", Notice: att, Group: group})
+		}
 	}
 	for _, u := range n.UserIDs {
 		one := n

@@ -2,8 +2,10 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"taskbot/bot"
 	"taskbot/internal/testenv"
@@ -112,10 +114,26 @@ func TestReportOncePerWeek(t *testing.T) {
 	if got, err := b.QueueReport(ctx, testenv.At(t, "2021-10-19 09:30"), p); err != nil || got != bot.ReportAlreadyQueued {
 		t.Errorf("QueueReport(Tuesday, same week) = %v, %v; want ReportAlreadyQueued", got, err)
 	}
+	// The post, then the ledger as a message of its own: a failed upload
+	// is retried without posting the report twice.
 	var sent []bot.Notice
-	c, err := b.SendQueued(ctx, "test", func(_ context.Context, n bot.Notice) error { sent = append(sent, n); return nil })
-	if err != nil || c.Sent != 1 || len(sent) != 1 || sent[0].Ledger != "2021-10-18" || sent[0].Channel != "C_REPORT" {
-		t.Errorf("sent %+v (%v); want one report to C_REPORT with the ledger as of 2021-10-18", sent, err)
+	fail := true
+	send := func(_ context.Context, n bot.Notice) error {
+		if n.LedgerOnly && fail {
+			fail = false
+			return errors.New("upload failed")
+		}
+		sent = append(sent, n)
+		return nil
+	}
+	c, err := b.SendQueued(ctx, "test", send)
+	if err != nil || c.Sent != 1 || c.Failed != 1 || len(sent) != 1 || sent[0].Channel != "C_REPORT" || sent[0].LedgerOnly {
+		t.Fatalf("first send: %+v, %+v (%v); want the report posted to C_REPORT and the ledger failed", c, sent, err)
+	}
+	b.Store.Clock.Wall = func() time.Time { return time.Now().Add(time.Hour) } // past the retry backoff
+	c, err = b.SendQueued(ctx, "test", send)
+	if err != nil || c.Sent != 1 || len(sent) != 2 || !sent[1].LedgerOnly || sent[1].Ledger != "2021-10-18" {
+		t.Errorf("retry: %+v, %+v (%v); want only the ledger as of 2021-10-18, the report not posted again", c, sent, err)
 	}
 }
 

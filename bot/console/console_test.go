@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"taskbot/bot"
 	"taskbot/bot/console"
 	"taskbot/internal/testenv"
+	"taskbot/ledger"
 )
 
 // newConsole is a console over the embedded list in a temp SQLite file,
@@ -92,5 +97,34 @@ func TestConsoleSendsNotices(t *testing.T) {
 		case fail && (!strings.Contains(got, "条通知未送达 Slack，已排队") || pending == 0):
 			t.Errorf("failed send: %d pending, output:\n%s\nwant the notice queued and the console saying so", pending, got)
 		}
+	}
+}
+
+// TestConsoleExportSaves: `export` in the console writes the ledger into
+// Dir and says where; the file is a workbook excelize opens.
+func TestConsoleExportSaves(t *testing.T) {
+	c, out := newConsole(t, "export\n", false)
+	c.Dir = t.TempDir()
+	c.Bot.Ledger = func(ctx context.Context, now time.Time) (*bot.Upload, error) {
+		var buf bytes.Buffer
+		if err := ledger.Write(ctx, &buf, c.Bot, now, ""); err != nil {
+			return nil, err
+		}
+		return &bot.Upload{Name: ledger.FileName(c.Bot.Clock().Day(now)), Data: buf.Bytes()}, nil
+	}
+	if err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(c.Dir, "整改台账-2021-09-23.xlsx")
+	if !strings.Contains(out.String(), "已保存："+path) {
+		t.Errorf("console said %q; want it saved to %s", out.String(), path)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatalf("OpenFile(%s) = %v", path, err)
+	}
+	defer f.Close()
+	if rows, _ := f.GetRows(ledger.SheetTasks); len(rows) != 26 {
+		t.Errorf("%s has %d rows; want the title, the header and 24 tasks", ledger.SheetTasks, len(rows))
 	}
 }

@@ -42,6 +42,9 @@ func (n *Notifier) Send(ctx context.Context, no bot.Notice) error {
 	if no.Channel == "" && len(no.UserIDs) == 0 && no.Thread == nil {
 		return errors.New("no recipient: set TASKBOT_DIGEST_CHANNEL or TASKBOT_CHANNEL, or give the unit a channel or members")
 	}
+	if no.LedgerOnly {
+		return n.attachLedger(ctx, no.Channel, no.Ledger)
+	}
 	reply, err := n.linkThreads(ctx, no.Reply)
 	if err != nil {
 		return err
@@ -65,7 +68,7 @@ func (n *Notifier) Send(ctx context.Context, no bot.Notice) error {
 	if no.Channel != "" {
 		if _, err := n.Poster.Post(ctx, no.Channel, "", no.Reply); err != nil {
 			errs = append(errs, fmt.Errorf("channel %s: %w", no.Channel, err))
-		} else if no.Ledger != "" {
+		} else if no.Ledger != "" { // sent directly, not through the outbox
 			errs = append(errs, n.attachLedger(ctx, no.Channel, no.Ledger))
 		}
 	}
