@@ -47,7 +47,7 @@ func PreviousDigest(cal Calendar, now time.Time, loc *time.Location) time.Time {
 func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply, error) {
 	now = now.In(b.Clock().Zone())
 	today := b.today(now)
-	monday := today.AddDays(-((int(today.Weekday()) + 6) % 7))
+	monday := today.WeekStart()
 	c, err := b.Store.CountMilestones(ctx, today, today.DaysUntil(monday.AddDays(6)))
 	if err != nil {
 		return Reply{}, err

@@ -69,7 +69,7 @@ func (b *Bot) PostReport(ctx context.Context, now time.Time, p ReportPolicy, hol
 		return outcome, SendCounts{}, err
 	}
 	today := b.today(now)
-	sent, err := b.SendQueued(ctx, holder, send, ReportKey(today.AddDays(-((int(today.Weekday()) + 6) % 7))))
+	sent, err := b.SendQueued(ctx, holder, send, ReportKey(today.WeekStart()))
 	return outcome, sent, err
 }
 

@@ -125,7 +125,7 @@ func (p RemindPolicy) calendar() Calendar {
 // rest of the week is off), and the Monday that starts the week.
 func (p RemindPolicy) overdueDay(today storage.Date) (day, week storage.Date) {
 	cal := p.calendar()
-	week = today.AddDays(-((int(today.Weekday()) + 6) % 7))
+	week = today.WeekStart()
 	day = week.AddDays((int(p.OverdueWeekday) + 6) % 7)
 	for d := day; week.DaysUntil(d) < 7; d = d.AddDays(1) {
 		if cal.Working(d) {

@@ -164,7 +164,7 @@ func (b *Bot) QueueReport(ctx context.Context, now time.Time, p ReportPolicy) (R
 	if err != nil {
 		return ReportQueued, err
 	}
-	monday := today.AddDays(-((int(today.Weekday()) + 6) % 7))
+	monday := today.WeekStart()
 	ok, err := b.queue(ctx, ReportKey(monday), KindReport, Notice{To: "通报频道", Channel: p.Channel, Reply: r, Ledger: today.String()})
 	if err == nil && !ok {
 		return ReportAlreadyQueued, nil

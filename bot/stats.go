@@ -133,7 +133,7 @@ func (b *Bot) statistics(ctx context.Context, now time.Time, f storage.StatsFilt
 	if st.Overview, err = b.Store.CountOverview(ctx, today, b.Clock().Zone()); err != nil {
 		return st, err
 	}
-	monday := today.AddDays(-((int(today.Weekday()) + 6) % 7))
+	monday := today.WeekStart()
 	if st.EntriesThisWeek, err = b.Store.CountEntriesSince(ctx, monday.In(b.Clock().Zone())); err != nil {
 		return st, err
 	}

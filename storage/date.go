@@ -105,6 +105,10 @@ func (d Date) Before(o Date) bool {
 	return d.Day < o.Day
 }
 
+// WeekStart is the Monday of d's week (weeks run Monday to Sunday, as
+// offices count them).
+func (d Date) WeekStart() Date { return d.AddDays(-((int(d.Weekday()) + 6) % 7)) }
+
 // Weekday returns the day of the week of d.
 func (d Date) Weekday() time.Weekday { return d.In(time.UTC).Weekday() }
 

@@ -309,10 +309,8 @@ type Decision struct {
 func (s *Store) CloseTask(ctx context.Context, taskID uint, actor Actor, note string) (Decision, error) {
 	var d Decision
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var t Task
-		if err := tx.Take(&t, taskID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-			return Errorf(ENOTFOUND, "没有找到该任务")
-		} else if err != nil {
+		t, err := takeTask(tx, taskID)
+		if err != nil {
 			return err
 		}
 		if t.Closed() {
@@ -322,7 +320,7 @@ func (s *Store) CloseTask(ctx context.Context, taskID uint, actor Actor, note st
 		// task's own close-out request is the one decided; the others
 		// (a milestone's close-out, extensions) are moot.
 		var open []Progress
-		err := tx.Where("task_id = ? AND kind IN ?", t.ID, []string{KindCloseRequest, KindExtensionRequest}).
+		err = tx.Where("task_id = ? AND kind IN ?", t.ID, []string{KindCloseRequest, KindExtensionRequest}).
 			Where("NOT EXISTS (SELECT 1 FROM audits a WHERE a.progress_id = progresses.id AND a.action IN ?)", decisions).
 			Order("id DESC").Find(&open).Error
 		if err != nil {
@@ -336,7 +334,7 @@ func (s *Store) CloseTask(ctx context.Context, taskID uint, actor Actor, note st
 		}
 		d.Request = req
 		now := s.now()
-		if err := tx.Model(&t).Update("closed_at", now).Error; err != nil {
+		if err := tx.Model(t).Update("closed_at", now).Error; err != nil {
 			return err
 		}
 		if err := tx.Model(&Share{}).Where("task_id = ?", t.ID).Update("task_closed", true).Error; err != nil {
@@ -534,4 +532,15 @@ func (s *Store) supersede(tx *gorm.DB, t *Task, m *Milestone, p *Progress) error
 		}
 	}
 	return nil
+}
+
+// takeTask reads the task in tx; ENOTFOUND when there is none.
+func takeTask(tx *gorm.DB, id uint) (*Task, error) {
+	var t Task
+	if err := tx.Take(&t, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, Errorf(ENOTFOUND, "没有找到该任务")
+	} else if err != nil {
+		return nil, err
+	}
+	return &t, nil
 }

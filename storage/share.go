@@ -247,10 +247,8 @@ func (s *Store) decideShares(ctx context.Context, taskID uint, seq int, unitID u
 	pick func(tx *gorm.DB, t *Task, m *Milestone, shs []Share) ([]Share, error), state, action, reason string) (ShareDecision, error) {
 	var d ShareDecision
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var t Task
-		if err := tx.Take(&t, taskID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-			return Errorf(ENOTFOUND, "没有找到该任务")
-		} else if err != nil {
+		t, err := takeTask(tx, taskID)
+		if err != nil {
 			return err
 		}
 		if t.Closed() {
@@ -260,7 +258,7 @@ func (s *Store) decideShares(ctx context.Context, taskID uint, seq int, unitID u
 		var m *Milestone
 		if seq > 0 {
 			var err error
-			if m, err = findMilestone(tx, &t, seq); err != nil {
+			if m, err = findMilestone(tx, t, seq); err != nil {
 				return err
 			}
 			q = q.Where("milestone_id = ?", m.ID)
@@ -274,7 +272,7 @@ func (s *Store) decideShares(ctx context.Context, taskID uint, seq int, unitID u
 		}
 		if len(shs) == 0 {
 			if unitID != 0 {
-				_, err := shareOf(tx, &t, m, unitID)
+				_, err := shareOf(tx, t, m, unitID)
 				if err == nil {
 					err = Errorf(ENOTFOUND, "没有找到该单位的分工")
 				}
@@ -285,7 +283,7 @@ func (s *Store) decideShares(ctx context.Context, taskID uint, seq int, unitID u
 		if m == nil {
 			m = &Milestone{TaskID: t.ID} // seq 0: pick sees no milestone number
 		}
-		chosen, err := pick(tx, &t, m, shs)
+		chosen, err := pick(tx, t, m, shs)
 		if err != nil {
 			return err
 		}
@@ -319,7 +317,7 @@ func (s *Store) decideShares(ctx context.Context, taskID uint, seq int, unitID u
 			}
 		}
 		for mid := range touched {
-			done, err := s.settleMilestoneShares(tx, &t, mid, actor)
+			done, err := s.settleMilestoneShares(tx, t, mid, actor)
 			if err != nil {
 				return err
 			}
@@ -687,22 +685,20 @@ func (s *Store) LatestByUnit(ctx context.Context, taskID uint) (map[uint]*Progre
 // task and ECONFLICT when it is not closed.
 func (s *Store) ReopenTask(ctx context.Context, taskID uint, actor Actor, reason string) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var t Task
-		if err := tx.Take(&t, taskID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-			return Errorf(ENOTFOUND, "没有找到该任务")
-		} else if err != nil {
+		t, err := takeTask(tx, taskID)
+		if err != nil {
 			return err
 		}
 		if !t.Closed() {
 			return Errorf(ECONFLICT, "任务 %s 未销号，无需重新打开", t.Code)
 		}
-		if err := tx.Model(&t).Update("closed_at", nil).Error; err != nil {
+		if err := tx.Model(t).Update("closed_at", nil).Error; err != nil {
 			return err
 		}
 		if err := tx.Model(&Share{}).Where("task_id = ?", t.ID).Update("task_closed", false).Error; err != nil {
 			return err
 		}
-		err := tx.Model(&Milestone{}).Where("task_id = ? AND done_at IS NULL AND NOT retired", t.ID).Update("open", true).Error
+		err = tx.Model(&Milestone{}).Where("task_id = ? AND done_at IS NULL AND NOT retired", t.ID).Update("open", true).Error
 		if err != nil {
 			return err
 		}
