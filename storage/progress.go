@@ -415,23 +415,21 @@ func (s *Store) ApproveMilestone(ctx context.Context, taskID uint, seq int, acto
 }
 
 func openMilestone(tx *gorm.DB, taskID uint, seq int) (*Task, *Milestone, error) {
-	var t Task
-	if err := tx.Take(&t, taskID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil, Errorf(ENOTFOUND, "没有找到该任务")
-	} else if err != nil {
+	t, err := takeTask(tx, taskID)
+	if err != nil {
 		return nil, nil, err
 	}
 	if t.Closed() {
 		return nil, nil, Errorf(ECONFLICT, "任务 %s 已销号", t.Code)
 	}
-	m, err := findMilestone(tx, &t, seq)
+	m, err := findMilestone(tx, t, seq)
 	if err != nil {
 		return nil, nil, err
 	}
 	if m.Done() {
 		return nil, nil, Errorf(ECONFLICT, "节点%d 已完成", m.Seq)
 	}
-	return &t, m, nil
+	return t, m, nil
 }
 
 // SendBack returns the latest pending close-out request of the task (task
