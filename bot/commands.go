@@ -123,6 +123,7 @@ func newCommands() []*command {
 func taskVerbs() []*verb {
 	return []*verb{
 		{name: "history", aliases: []string{"历史"}, summary: "全部进展和变更记录", readOnly: true, run: (*Bot).historyVerb},
+		{name: "全文", aliases: []string{"full"}, summary: "任务全文：问题、整改目标、整改措施和全部节点（Slack 中任务卡片为简版）", readOnly: true, run: (*Bot).fullVerb},
 		{name: "分解", aliases: []string{"units", "单位"}, summary: "各单位在各节点的分工、状态、佐证数和最新进展", readOnly: true, run: (*Bot).breakdownVerb},
 		{name: "确认", aliases: []string{"confirm"}, args: "节点 [单位]", summary: "确认单位报完成的部分；不写单位则确认该节点全部待确认的单位",
 			action: "确认单位完成情况", who: supervisors, run: (*Bot).confirmVerb},

@@ -50,6 +50,10 @@ type Reply struct {
 	Error bool
 	// Notices are for other people; adapters deliver them (see Notice).
 	Notices []Notice
+	// Short, when set, is the same answer made compact for chat, where
+	// people read what changed at a glance (the Slack adapter shows it;
+	// the console shows the full reply).
+	Short *Reply `json:",omitempty"`
 	// Upload is a file that goes with the reply (the Excel ledger): the
 	// Slack adapter uploads it to the conversation, the console saves it.
 	Upload *Upload `json:",omitempty"`

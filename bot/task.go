@@ -86,7 +86,103 @@ func (b *Bot) taskCmd(ctx context.Context, req Request, args []string) (Reply, e
 	if err != nil {
 		return Reply{}, err
 	}
-	return b.withProgress(ctx, b.taskCard(t, b.today(req.Now), shares), t)
+	today := b.today(req.Now)
+	r, err := b.withProgress(ctx, b.taskCard(t, today, shares), t)
+	if err != nil {
+		return Reply{}, err
+	}
+	short, err := b.compactCard(ctx, t, today, shares)
+	if err != nil {
+		return Reply{}, err
+	}
+	r.Short = &short
+	return r, nil
+}
+
+// fullVerb is `task N 全文`: the whole card, problem, goal and measures
+// included, wherever it is read.
+func (b *Bot) fullVerb(ctx context.Context, c verbCall) (Reply, error) {
+	if len(c.args) > 0 {
+		return Reply{}, storage.Errorf(storage.EINVALID, "全文 不带参数。")
+	}
+	shares, err := b.milestoneShares(ctx, c.task.Milestones)
+	if err != nil {
+		return Reply{}, err
+	}
+	return b.withProgress(ctx, b.taskCard(c.task, b.today(c.req.Now), shares), c.task)
+}
+
+// compactCard is the card as chat shows it, leading with what changes: the
+// code and a short title, the status, each milestone with its units'
+// progress and who is behind, the latest entry; the problem, goal and
+// measures are one command away (全文).
+func (b *Bot) compactCard(ctx context.Context, t *storage.Task, today storage.Date, shares map[uint]*storage.ShareCounts) (Reply, error) {
+	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Code, ShortTitle(t.Title, 40)), AsOf: today}
+	var items []Item
+	worst, next, behind := StatusDone, "", 0
+	for _, m := range t.Milestones {
+		if m.Retired {
+			continue
+		}
+		st, label := MilestoneStatus(&m, today, b.Clock().Zone())
+		if t.Closed() && st != StatusDone {
+			st, label = StatusDone, "随任务销号"
+		}
+		text := fmt.Sprintf("节点%d %s %s", m.Seq, m.Due, label)
+		if line := shareLine(shares[m.ID]); line != "" && !t.Closed() && st != StatusDone {
+			text += " · " + line
+		}
+		items = append(items, Item{Status: st, Text: text})
+		if st < worst {
+			worst, next = st, fmt.Sprintf("节点%d %s", m.Seq, label)
+		}
+		if st == StatusRed {
+			behind++
+		}
+	}
+	status := ""
+	switch {
+	case t.Closed():
+		status = fmt.Sprintf("✅ 已销号（%s）", b.Clock().Day(*t.ClosedAt))
+	case len(items) == 0:
+		status = "🔵 " + Flags(t)
+	case worst == StatusDone:
+		status = "✅ 各节点均已完成，待销号"
+	case worst == StatusRed:
+		status = fmt.Sprintf("🔴 逾期 %d 个节点，最久：%s", behind, next)
+	case worst == StatusYellow:
+		status = "🟡 临期：" + next
+	default:
+		status = "🟢 推进中，下一节点：" + next
+	}
+	r.Sections = append(r.Sections, Section{Text: status, Items: items})
+	ps, err := b.Store.TaskProgress(ctx, t.ID, 1)
+	if err != nil {
+		return Reply{}, err
+	}
+	if len(ps) > 0 {
+		r.Sections = append(r.Sections, Section{Fields: []Field{{"最新进展", clip(b.entryLine(&ps[0]), 120)}}})
+	}
+	r.Footnotes = []string{fmt.Sprintf("全文：/task %s 全文 · 各单位：/task %s 分解 · 记录：/task %s history · 报送：/progress %s 内容",
+		t.Code, t.Code, t.Code, t.Code)}
+	return r, nil
+}
+
+// ShortTitle cuts a title to at most n characters for a header, at the last
+// punctuation that leaves most of it, marking the cut with "…".
+func ShortTitle(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := n - 1
+	for i := n - 1; i >= n/2; i-- {
+		if strings.ContainsRune("，、；。：,;:", r[i]) {
+			cut = i
+			break
+		}
+	}
+	return string(r[:cut]) + "…"
 }
 
 // noSuchTask says which numbers exist, so the user can correct the request.

@@ -136,8 +136,10 @@ func TestSlashCommands(t *testing.T) {
 		contains            []string
 		button              bool
 	}{
+		// Slack leads with what changes: the compact card; 全文 has the rest.
 		{"task card", "/task", "6", "ephemeral",
-			[]string{"【共性6】", "整改措施", "市城管局", "截至 2026-03-02", "节点1"}, true},
+			[]string{"【共性6】", "逾期 2 个节点", "市城管局", "截至 2026-03-02", "节点1", "/task 共性6 全文"}, true},
+		{"task card in full", "/task", "6 全文", "ephemeral", []string{"【共性6】", "整改措施", "整改目标", "节点1"}, true},
 		{"full-width and share", "/task", "６ 公开", "in_channel", []string{"【共性6】"}, false},
 		{"individual task", "/task", "个性1", "ephemeral", []string{"【个性1】"}, true},
 		{"not a number", "/task", "abc", "ephemeral", []string{"⚠️", "“abc”不是任务编号", "用法：/task 编号"}, false},

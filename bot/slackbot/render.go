@@ -62,6 +62,9 @@ type piece struct {
 // Slack's limits (50 blocks, 3,000 characters per text, total size). A reply
 // that fits is one message; a long one continues in the next messages.
 func render(r bot.Reply, opt renderOptions) []Message {
+	if r.Short != nil {
+		r = *r.Short // chat leads with what changes; 全文 has the rest
+	}
 	var ps []piece
 	add := func(b slack.Block, runes int) { ps = append(ps, piece{b, runes}) }
 	mrkdwnSection := func(text string) {

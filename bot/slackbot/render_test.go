@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"path/filepath"
@@ -109,4 +110,47 @@ func texts(b slack.Block) []string {
 		}
 	}
 	return out
+}
+
+// TestCompactCard: in Slack the card leads with the status, under 400
+// characters for 共性6, with a title of at most 40 characters; the problem
+// and measures are one command away.
+func TestCompactCard(t *testing.T) {
+	b := newBot(t)
+	r := b.Handle(context.Background(), bot.Request{Text: "task 6", User: "U1"})
+	msgs := render(r, renderOptions{})
+	if len(msgs) != 1 {
+		t.Fatalf("render(task 6) = %d messages; want 1", len(msgs))
+	}
+	text := msgs[0].Text
+	if n := utf8.RuneCountInString(text); n > 400 {
+		t.Errorf("compact card has %d characters; want at most 400:\n%s", n, text)
+	}
+	title := strings.SplitN(text, "\n", 2)[0]
+	if n := utf8.RuneCountInString(strings.TrimPrefix(title, "【共性6】")); n > 40 {
+		t.Errorf("title %q has %d characters after the code; want at most 40", title, n)
+	}
+	for _, bad := range []string{"整改措施", "整改目标"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("compact card shows %s:\n%s", bad, text)
+		}
+	}
+	if strings.Index(text, "逾期") > strings.Index(text, "节点1 2021-12-31") {
+		t.Errorf("the status does not lead:\n%s", text)
+	}
+}
+
+func TestShortTitle(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want string
+	}{
+		{"垃圾分类推进不力", "垃圾分类推进不力"},
+		{"一二三四五六七，九十一二三四五六七八九十", "一二三四五六七…"}, // cut at the comma
+		{"一二三四五六七八九十一二三四五六七八九十一二三四五", "一二三四五六七八九…"},
+	} {
+		if got := bot.ShortTitle(tt.in, 10); got != tt.want {
+			t.Errorf("ShortTitle(%q, 10) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
 }
