@@ -50,6 +50,10 @@ type Reply struct {
 	Error bool
 	// Notices are for other people; adapters deliver them (see Notice).
 	Notices []Notice
+	// Actions are follow-up questions the reader may ask with one click
+	// (查看全文, 各单位): commands that only read. Adapters that have
+	// buttons show them; the footnotes say the same in words.
+	Actions []Action `json:",omitempty"`
 	// Short, when set, is the same answer made compact for chat, where
 	// people read what changed at a glance (the Slack adapter shows it;
 	// the console shows the full reply).
@@ -135,4 +139,11 @@ func (r Reply) Text() string {
 type Upload struct {
 	Name string
 	Data []byte
+}
+
+// Action is a follow-up question: a button's label and the read-only
+// command it runs.
+type Action struct {
+	Label   string
+	Command string
 }

@@ -368,6 +368,10 @@ func (a *Adapter) interaction(cb slack.InteractionCallback) {
 		return
 	}
 	for _, act := range cb.ActionCallback.BlockActions {
+		if act != nil && strings.HasPrefix(act.ActionID, AskActionID) {
+			a.ask(cb, act)
+			continue
+		}
 		if act == nil || act.ActionID != ShareActionID {
 			continue
 		}
@@ -401,4 +405,22 @@ func (a *Adapter) upload(ctx context.Context, log *slog.Logger, channel, threadT
 		log.Error("file not uploaded", "file", up.Name, "err", err)
 		_ = a.Poster.PostEphemeral(ctx, channel, user, threadTS, bot.Reply{Title: "⚠️ 文件未能上传到本会话（机器人需在频道中，并有 files:write 权限）：" + up.Name, Error: true})
 	}
+}
+
+// ask answers a follow-up button (AskActionID) to the presser alone,
+// through the response_url. Only a command that reads is run: a forged or
+// old payload naming one that writes is refused and logged.
+func (a *Adapter) ask(cb slack.InteractionCallback, act *slack.BlockAction) {
+	text, user := act.Value, cb.User.ID
+	log := a.Log.With("action", act.ActionID, "user", user, "channel", cb.Channel.ID)
+	if !a.Bot.ReadOnly(text) {
+		log.Warn("button naming a command that writes refused", "text", text)
+		return
+	}
+	a.goJob(func(ctx context.Context) {
+		reply := a.Bot.Handle(ctx, bot.Request{Text: text, User: user})
+		if err := a.Poster.respond(ctx, cb.ResponseURL, false, render(reply, renderOptions{Share: text})); err != nil {
+			log.Error("button answer not delivered", "err", err)
+		}
+	})
 }

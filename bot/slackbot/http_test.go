@@ -340,8 +340,9 @@ func TestEventsAnsweredInThread(t *testing.T) {
 			if text := blocksText(blocks); !strings.Contains(text, "【共性6】") || strings.Contains(text, "⚠️") {
 				t.Errorf("%s: posted blocks:\n%s\nwant the card of task 6", tt.name, text)
 			}
-			if types := blockTypes(blocks); types[0] != "header" || strings.Contains(strings.Join(types, ","), "actions") {
-				t.Errorf("%s: block types %v; want a header first and no share button", tt.name, types)
+			raw, _ := json.Marshal(blocks)
+			if types := blockTypes(blocks); types[0] != "header" || strings.Contains(string(raw), ShareActionID) {
+				t.Errorf("%s: block types %v; want a header first and no share button (a thread is public already)", tt.name, types)
 			}
 		}
 	}
@@ -546,5 +547,51 @@ func TestMessageText(t *testing.T) {
 		if got := a.messageText(tt.in); got != tt.want {
 			t.Errorf("messageText(%q) = %q; want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestAskButtons: the compact card carries 查看全文, 各单位进度 and 查看记录;
+// pressing 查看全文 answers the presser alone with the whole card; a button
+// naming a command that writes (forged) runs nothing.
+func TestAskButtons(t *testing.T) {
+	e := newEnv(t)
+	msgs := render(e.a.Bot.Handle(t.Context(), botReq("task 6")), renderOptions{})
+	var values []string
+	for _, blk := range msgs[len(msgs)-1].Blocks {
+		if ab, ok := blk.(*slack.ActionBlock); ok {
+			for _, el := range ab.Elements.ElementSet {
+				if btn, ok := el.(*slack.ButtonBlockElement); ok && strings.HasPrefix(btn.ActionID, AskActionID) {
+					values = append(values, btn.Value)
+				}
+			}
+		}
+	}
+	if strings.Join(values, ",") != "task 共性6 全文,task 共性6 分解,task 共性6 history" {
+		t.Fatalf("card buttons = %q; want 全文, 分解, history", values)
+	}
+	press := func(value string) {
+		payload, _ := json.Marshal(map[string]any{
+			"type": "block_actions", "user": map[string]string{"id": "U1"}, "channel": map[string]string{"id": "C1"},
+			"response_url": e.hooks.url("ask"), "trigger_id": "1.2.3",
+			"actions": []map[string]any{{"action_id": AskActionID + "_0", "block_id": "b1", "type": "button", "value": value}},
+		})
+		w := e.serve(signed("/slack/interactivity", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(payload)}}.Encode())))
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d; want 200", w.Code)
+		}
+		e.a.wait()
+	}
+	press("task 共性6 全文")
+	got := e.hooks.recorded()
+	if len(got) != 1 || got[0].Msg.ResponseType == "in_channel" || !strings.Contains(blocksText(got[0].Msg.Blocks.BlockSet), "整改措施") {
+		t.Fatalf("查看全文 answered %+v; want one ephemeral message with the whole card", got)
+	}
+	press("task 6 销号")
+	press("progress 6 按钮伪造")
+	if n := len(e.hooks.recorded()); n != 1 {
+		t.Errorf("buttons naming writes answered %d more times; want none", n-1)
+	}
+	if !strings.Contains(e.logText(), "button naming a command that writes refused") {
+		t.Errorf("refusal not logged")
 	}
 }

@@ -5,6 +5,7 @@
 package slackbot
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -31,6 +32,10 @@ const (
 	// maxResponseURL is how many messages one response_url accepts.
 	maxResponseURL = 5
 )
+
+// AskActionID is the action_id of a follow-up button (bot.Action): its value
+// is a read-only command, answered to the presser alone.
+const AskActionID = "taskbot_ask"
 
 // ShareActionID is the action_id of the "公开到频道" button; its value is the
 // command text to run again and post to the channel.
@@ -184,10 +189,18 @@ func render(r bot.Reply, opt renderOptions) []Message {
 		runes += p.runes
 	}
 	msgs = append(msgs, Message{Blocks: cur})
+	var buttons []slack.BlockElement
+	for i, a := range r.Actions {
+		if utf8.RuneCountInString(a.Command) <= maxButtonValue {
+			buttons = append(buttons, slack.NewButtonBlockElement(fmt.Sprintf("%s_%d", AskActionID, i), a.Command, plain(a.Label)))
+		}
+	}
 	if opt.Share != "" && !r.Error && utf8.RuneCountInString(opt.Share) <= maxButtonValue {
+		buttons = append(buttons, slack.NewButtonBlockElement(ShareActionID, opt.Share, plain("公开到频道")))
+	}
+	if len(buttons) > 0 {
 		last := &msgs[len(msgs)-1]
-		btn := slack.NewButtonBlockElement(ShareActionID, opt.Share, plain("公开到频道"))
-		last.Blocks = append(last.Blocks, slack.NewActionBlock("", btn))
+		last.Blocks = append(last.Blocks, slack.NewActionBlock("", buttons...))
 	}
 
 	fallback := strings.TrimSpace(r.Text())
