@@ -155,6 +155,9 @@ func (b *Bot) decided(ctx context.Context, t *storage.Task, w who, d storage.Dec
 			}
 		}
 		r.Notices = append(r.Notices, n)
+		if IsSlackID(d.Request.Author) {
+			r.Notices = append(r.Notices, homeRefresh(d.Request.Author))
+		}
 	}
 	return r
 }

@@ -32,7 +32,10 @@ type Notice struct {
 	// posting the message twice.
 	Ledger     string `json:",omitempty"`
 	LedgerOnly bool   `json:",omitempty"`
-	Reply      Reply
+	// Home: refresh the Home tab of UserIDs (their share was decided, a
+	// request answered) instead of messaging them.
+	Home  bool `json:",omitempty"`
+	Reply Reply
 }
 
 // ThreadRef names a task's tracking thread in TASKBOT_CHANNEL. Parent is
@@ -103,4 +106,15 @@ func PrintSender(w io.Writer) Sender {
 		}
 		return err
 	}
+}
+
+// homeRefresh is the notice that refreshes the Home tabs of users.
+func homeRefresh(users ...string) Notice {
+	var ids []string
+	for _, u := range users {
+		if IsSlackID(u) {
+			ids = append(ids, u)
+		}
+	}
+	return Notice{To: "主页", UserIDs: ids, Home: true}
 }

@@ -267,6 +267,9 @@ func (b *Bot) sharesDecided(ctx context.Context, t *storage.Task, w who, d stora
 		if len(n.UserIDs) > 0 || n.Channel != "" {
 			r.Notices = append(r.Notices, n)
 		}
+		if IsSlackID(p.Author) {
+			r.Notices = append(r.Notices, homeRefresh(p.Author))
+		}
 	}
 	return r
 }

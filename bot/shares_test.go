@@ -328,3 +328,34 @@ func FuzzDecisionVerbs(f *testing.F) {
 		}
 	})
 }
+
+// TestHome: the Home tab is made for the person looking.
+func TestHome(t *testing.T) {
+	b := shareBot(t)
+	say(t, b, "2021-09-28", "U0000LS01", "progress 7 完成 1 长葛市台账 https://example.gov.cn/cg")
+	ctx := context.Background()
+	now := testenv.At(t, "2021-10-08 09:00")
+	home := func(user string) string {
+		t.Helper()
+		r, err := b.Home(ctx, user, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Text()
+	}
+	mustContain(t, "a supervisor's Home", home("U0000SUP1"), "本周概况（督查室）", "待审核（1 项）", "共性7 节点1 完成报告 · 长葛市", "/task 共性7 确认 1 长葛市")
+	member := home("U0000YL01")
+	mustContain(t, "a member's Home", member, "鄢陵县 · 本单位分工", "共性7 节点1 2021-09-30 已逾期 8 天 · 未完成")
+	mustNotContain(t, "a member's Home", member, "待审核")
+	mustContain(t, "a leader's Home", home("U0000LDR1"), "分管任务：")
+	mustContain(t, "a stranger's Home", home("U9999XXX1"), "尚未绑定到任何责任单位", "/task 6")
+	// Deciding a share refreshes the reporter's Home.
+	_, r := say(t, b, "2021-10-08", "U0000SUP1", "task 7 确认 1 长葛市")
+	refreshed := false
+	for _, n := range r.Notices {
+		refreshed = refreshed || n.Home && len(n.UserIDs) == 1 && n.UserIDs[0] == "U0000LS01"
+	}
+	if !refreshed {
+		t.Errorf("confirming 长葛市's share queued no Home refresh for U0000LS01: %+v", r.Notices)
+	}
+}

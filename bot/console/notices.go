@@ -11,7 +11,9 @@ import (
 // and sends them on when Slack is configured (Send).
 func (c *Console) notices(ctx context.Context, ns []bot.Notice) {
 	for _, n := range ns {
-		fmt.Fprintln(c.Out, n.Summary())
+		if !n.Home { // a Slack Home tab: nothing to show here
+			fmt.Fprintln(c.Out, n.Summary())
+		}
 	}
 	if c.Send == nil || len(ns) == 0 {
 		return

@@ -287,6 +287,15 @@ func (a *Adapter) event(ev slackevents.EventsAPIEvent, retry int) (done <-chan e
 // so that taskbot never answers itself.
 func (a *Adapter) processEvent(ctx context.Context, inner slackevents.EventsAPIInnerEvent) error {
 	switch e := inner.Data.(type) {
+	case *slackevents.AppHomeOpenedEvent:
+		if e.Tab != "home" || e.User == "" {
+			return nil
+		}
+		home, err := a.Bot.Home(ctx, e.User, time.Time{})
+		if err != nil {
+			return err
+		}
+		return a.Poster.Publish(ctx, e.User, home)
 	case *slackevents.AppMentionEvent:
 		if e.BotID != "" || e.User == "" || e.Edited != nil {
 			return nil

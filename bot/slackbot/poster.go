@@ -23,6 +23,7 @@ type webAPI interface {
 	// UploadFileContext is Slack's current upload flow:
 	// files.getUploadURLExternal, the upload, files.completeUploadExternal.
 	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
+	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
 }
 
 // Poster sends replies through Slack's Web API and response URLs. On HTTP
@@ -148,6 +149,29 @@ func (p *Poster) Upload(ctx context.Context, channel, threadTS string, up *bot.U
 			Reader: bytes.NewReader(up.Data), FileSize: len(up.Data), Filename: up.Name, Title: up.Name,
 			Channel: channel, ThreadTimestamp: threadTS, InitialComment: comment,
 		})
+		return err
+	})
+}
+
+// maxViewBlocks is Slack's limit of blocks in a view.
+const maxViewBlocks = 100
+
+// Publish shows r as user's Home tab (views.publish), within Slack's block
+// limit: a longer view ends with a pointer to the commands.
+func (p *Poster) Publish(ctx context.Context, user string, r bot.Reply) error {
+	if p.api == nil {
+		return ErrNoToken
+	}
+	var blocks []slack.Block
+	for _, m := range render(r, renderOptions{}) {
+		blocks = append(blocks, m.Blocks...)
+	}
+	if len(blocks) > maxViewBlocks {
+		blocks = append(blocks[:maxViewBlocks-1], contextBlock("内容较多，未全部显示：/pending、/unit 单位、/overdue"))
+	}
+	return p.retry(ctx, "views.publish", user, func() error {
+		_, err := p.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user,
+			View: slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}})
 		return err
 	})
 }

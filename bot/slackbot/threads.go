@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -44,6 +45,19 @@ func (n *Notifier) Send(ctx context.Context, no bot.Notice) error {
 	}
 	if no.LedgerOnly {
 		return n.attachLedger(ctx, no.Channel, no.Ledger)
+	}
+	if no.Home {
+		var errs []error
+		for _, u := range no.UserIDs {
+			home, err := n.Bot.Home(ctx, u, time.Time{})
+			if err == nil {
+				err = n.Poster.Publish(ctx, u, home)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("home of %s: %w", u, err))
+			}
+		}
+		return errors.Join(errs...)
 	}
 	reply, err := n.linkThreads(ctx, no.Reply)
 	if err != nil {

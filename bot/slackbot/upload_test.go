@@ -109,3 +109,47 @@ func TestExportUploads(t *testing.T) {
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// TestHomeOpened: app_home_opened publishes the person's Home tab
+// (views.publish) within Slack's 100-block limit.
+func TestHomeOpened(t *testing.T) {
+	var mu sync.Mutex
+	var views []map[string]any
+	api := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/views.publish", func(w http.ResponseWriter, r *http.Request) {
+			var req map[string]any
+			body, _ := io.ReadAll(r.Body)
+			if err := json.Unmarshal(body, &req); err != nil {
+				r.ParseForm()
+				json.Unmarshal([]byte(r.Form.Get("view")), &req)
+				req = map[string]any{"user_id": r.Form.Get("user_id"), "view": req}
+			}
+			mu.Lock()
+			views = append(views, req)
+			mu.Unlock()
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
+		})
+	})
+	api.Start()
+	defer api.Stop()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	a := New(newBot(t), NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(api.GetAPIURL())), log), log)
+	a.SigningSecret = testSecret
+	defer a.Shutdown(context.Background())
+	body := []byte(`{"type":"event_callback","event_id":"Ev1","event":{"type":"app_home_opened","user":"U0STRANGER","channel":"D1","tab":"home","event_ts":"1772413200.1"}}`)
+	w := httptest.NewRecorder()
+	a.HTTPHandler().ServeHTTP(w, signed("/slack/events", "application/json", body))
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d", w.Code)
+	}
+	a.wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(views) != 1 || views[0]["user_id"] != "U0STRANGER" {
+		t.Fatalf("views.publish calls = %v; want one for U0STRANGER", views)
+	}
+	raw, _ := json.Marshal(views[0]["view"])
+	if !strings.Contains(string(raw), `"home"`) || !strings.Contains(string(raw), "尚未绑定") {
+		t.Errorf("published view = %s; want the home tab for someone not bound", raw)
+	}
+}
