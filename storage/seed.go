@@ -347,39 +347,88 @@ func seedMilestones(tx *gorm.DB, taskID uint, in []Milestone) error {
 	if err := tx.Where("task_id = ?", taskID).Order("seq").Find(&cur).Error; err != nil {
 		return err
 	}
-	bySeq := map[int]*Milestone{}
-	for i := range cur {
-		bySeq[cur[i].Seq] = &cur[i]
+	// Match the document's milestones to the rows by what they are before
+	// their position: the same date and text, then the same date, then the
+	// same text, then what is left in order. Numbers follow the due dates,
+	// so matching by position alone would move every done mark, extension
+	// and unit decision onto another deadline when one is added before
+	// others.
+	planned := func(o *Milestone) Date {
+		if o.PlannedDue.IsZero() {
+			return o.Due
+		}
+		return o.PlannedDue
+	}
+	used := make([]bool, len(cur))
+	match := make([]int, len(in))
+	for i := range match {
+		match[i] = -1
+	}
+	try := func(same func(o *Milestone, m Milestone) bool) {
+		for i, m := range in {
+			for j := range cur {
+				if match[i] < 0 && !used[j] && same(&cur[j], m) {
+					match[i], used[j] = j, true
+				}
+			}
+		}
+	}
+	try(func(o *Milestone, m Milestone) bool { return planned(o) == m.Due && o.Text == m.Text })
+	try(func(o *Milestone, m Milestone) bool { return planned(o) == m.Due })
+	try(func(o *Milestone, m Milestone) bool { return o.Text == m.Text })
+	// What is left, in order: a milestone reworded and moved at once.
+	try(func(*Milestone, Milestone) bool { return true })
+	renumber := false
+	for i := range in {
+		if match[i] < 0 || cur[match[i]].Seq != i+1 {
+			renumber = true
+		}
+	}
+	if renumber && len(cur) > 0 {
+		// Out of the way of the new numbers first: (task, seq) is unique.
+		park := cur[len(cur)-1].Seq + len(in) + 1
+		if err := tx.Model(&Milestone{}).Where("task_id = ?", taskID).Update("seq", gorm.Expr("seq + ?", park)).Error; err != nil {
+			return err
+		}
 	}
 	for i, m := range in {
 		seq := i + 1
-		old, ok := bySeq[seq]
-		if !ok {
+		if match[i] < 0 {
 			nm := Milestone{TaskID: taskID, Seq: seq, Due: m.Due, PlannedDue: m.Due, Text: m.Text, Open: true}
 			if err := tx.Omit(clause.Associations).Create(&nm).Error; err != nil {
 				return err
 			}
 			continue
 		}
+		old := &cur[match[i]]
 		due := m.Due
 		if old.ExtendedAt != nil {
 			due = old.Due // an approved extension outranks the document
 		}
-		err := tx.Model(old).Select("due", "planned_due", "text", "retired", "open").Updates(map[string]any{
-			"due": due, "planned_due": m.Due, "text": m.Text, "retired": false, "open": old.DoneAt == nil,
+		err := tx.Model(old).Select("seq", "due", "planned_due", "text", "retired", "open").Updates(map[string]any{
+			"seq": seq, "due": due, "planned_due": m.Due, "text": m.Text, "retired": false, "open": old.DoneAt == nil,
 		}).Error
 		if err != nil {
 			return err
 		}
 	}
-	for _, old := range cur {
-		if old.Seq > len(in) && !old.Retired {
-			if err := tx.Model(&old).Select("retired", "open").Updates(map[string]any{"retired": true, "open": false}).Error; err != nil {
-				return err
-			}
+	next := len(in)
+	for j := range cur {
+		if used[j] {
+			continue
+		}
+		next++
+		up := map[string]any{"seq": next, "retired": true, "open": false}
+		if err := tx.Model(&cur[j]).Select("seq", "retired", "open").Updates(up).Error; err != nil {
+			return err
 		}
 	}
-	return nil
+	if !renumber {
+		return nil
+	}
+	// Entries name their milestone by number too: they follow it.
+	return tx.Exec(`UPDATE progresses SET milestone_seq = (SELECT m.seq FROM milestones m WHERE m.id = progresses.milestone_id)
+		WHERE task_id = ? AND milestone_id IS NOT NULL`, taskID).Error
 }
 
 // seedFresh inserts tasks into an empty database in batches: the rows

@@ -572,3 +572,49 @@ func TestApplyUnitsSkipsUnchanged(t *testing.T) {
 		t.Errorf("changed specs: %d unit_tasks rows; want more than %d", got, want)
 	}
 }
+
+// TestSeedMatchesMilestonesByDate: a revised document that adds a deadline
+// before the others renumbers them by date, and every done mark, entry
+// and share stays with its own deadline.
+func TestSeedMatchesMilestonesByDate(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openStore(t)
+	if _, err := s.Seed(ctx, records(t), "v1"); err != nil {
+		t.Fatal(err)
+	}
+	t6, err := s.FindTask(ctx, 1, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApproveMilestone(ctx, t6.ID, 1, storage.Actor{ID: "U_SUP"}); err != nil {
+		t.Fatal(err)
+	}
+	entry := &storage.Progress{TaskID: t6.ID, Kind: storage.KindReport, MilestoneSeq: 2, Author: "U1", Text: "节点2 的进展"}
+	if err := s.CreateProgress(ctx, entry); err != nil {
+		t.Fatal(err)
+	}
+	recs := records(t)
+	for i := range recs {
+		if recs[i].Code == "共性6" {
+			early := storage.Milestone{Due: storage.NewDate(2021, 8, 31), PlannedDue: storage.NewDate(2021, 8, 31), Text: "新增：先行排查"}
+			recs[i].Milestones = append([]storage.Milestone{early}, recs[i].Milestones...)
+		}
+	}
+	if _, err := s.Seed(ctx, recs, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	m1, m2, m3 := milestone(t, s, "共性6", 1), milestone(t, s, "共性6", 2), milestone(t, s, "共性6", 3)
+	if m1.Text != "新增：先行排查" || m1.Done() || !m1.Open {
+		t.Errorf("节点1 = %+v; want the new 08-31 deadline, open", m1)
+	}
+	if m2.Due != storage.NewDate(2021, 12, 31) || !m2.Done() {
+		t.Errorf("节点2 = %+v; want the 12-31 deadline, still done", m2)
+	}
+	if m3.Due != storage.NewDate(2022, 12, 31) || m3.Done() {
+		t.Errorf("节点3 = %+v; want the 2022-12-31 deadline, open", m3)
+	}
+	var p storage.Progress
+	if err := s.DB().Take(&p, entry.ID).Error; err != nil || p.MilestoneSeq != 3 || *p.MilestoneID != m3.ID {
+		t.Errorf("the entry on the 2022-12-31 deadline now says 节点%d (milestone %v); want 节点3 (%d)", p.MilestoneSeq, p.MilestoneID, m3.ID)
+	}
+}
