@@ -359,3 +359,49 @@ func TestHome(t *testing.T) {
 		t.Errorf("confirming 长葛市's share queued no Home refresh for U0000LS01: %+v", r.Notices)
 	}
 }
+
+// TestUnitLeavesTask: when the last unit holding a milestone open leaves the
+// task (the organisation changed), the milestone is done and nobody is
+// reminded of it; a milestone the document drops takes its shares out of
+// the lists.
+func TestUnitLeavesTask(t *testing.T) {
+	b := shareBot(t)
+	ctx := context.Background()
+	say(t, b, "2021-09-28", "U0000SUP1", "task 7 确认 1 长葛市 ")
+	for _, u := range append([]string{"市水利局"}, counties...) {
+		if u != "长葛市" && u != "鄢陵县" {
+			say(t, b, "2021-09-28", "U0000SUP1", "task 7 不涉及 1 "+u+" 无")
+		}
+	}
+	var rest []string
+	for _, c := range counties {
+		if c != "鄢陵县" {
+			rest = append(rest, c)
+		}
+	}
+	if err := b.Store.ApplyUnits(ctx, []storage.UnitSpec{{Name: "各县（市、区）", Members: rest}}); err != nil {
+		t.Fatal(err)
+	}
+	card, _ := say(t, b, "2021-10-08", "U0000SUP1", "task 7")
+	mustContain(t, "task 7 after 鄢陵县 left", card, "✅ 节点1")
+	if l := overdueLine(t, b, "2021-10-08"); l != "" {
+		t.Errorf("overdue still lists 共性7 节点1: %q", l)
+	}
+}
+
+// TestNotConcernedKeepsConfirmed: 不涉及 without a milestone number marks the
+// unit's open shares only; its confirmation stands.
+func TestNotConcernedKeepsConfirmed(t *testing.T) {
+	b := shareBot(t)
+	say(t, b, "2021-09-20", "U0000LS01", "progress 7 完成 1 台账 https://example.gov.cn/cg")
+	say(t, b, "2021-09-28", "U0000SUP1", "task 7 确认 1 长葛市")
+	out, r := say(t, b, "2021-09-29", "U0000SUP1", "task 7 不涉及 长葛市 后续不涉及")
+	if r.Error {
+		t.Fatalf("不涉及 = %q", out)
+	}
+	out, _ = say(t, b, "2021-09-29", "U0000SUP1", "task 7 分解")
+	n1 := out[strings.Index(out, "【节点1"):strings.Index(out, "【节点2")]
+	n2 := out[strings.Index(out, "【节点2"):]
+	mustContain(t, "节点1 of 分解", n1, "长葛市 · 已确认")
+	mustContain(t, "节点2 of 分解", n2, "长葛市 · 不涉及")
+}

@@ -110,12 +110,54 @@ func syncShares(tx *gorm.DB, taskIDs ...uint) error {
 	if len(taskIDs) > 0 {
 		sscope = " AND shares.task_id IN ?"
 	}
-	held := `EXISTS (SELECT 1 FROM (` + units + `) x WHERE x.task_id = shares.task_id AND x.unit_id = shares.unit_id)`
+	// A share is live while its unit holds the task and its milestone is
+	// in the document.
+	held := `(EXISTS (SELECT 1 FROM (` + units + `) x WHERE x.task_id = shares.task_id AND x.unit_id = shares.unit_id)
+		AND NOT EXISTS (SELECT 1 FROM milestones m WHERE m.id = shares.milestone_id AND m.retired))`
 	both := append(append([]any{}, args...), args...)
 	if err := tx.Exec(`UPDATE shares SET retired = TRUE WHERE NOT retired AND NOT `+held+sscope, both...).Error; err != nil {
 		return err
 	}
-	return tx.Exec(`UPDATE shares SET retired = FALSE WHERE retired AND `+held+sscope, both...).Error
+	if err := tx.Exec(`UPDATE shares SET retired = FALSE WHERE retired AND `+held+sscope, both...).Error; err != nil {
+		return err
+	}
+	return settleRetired(tx, args...)
+}
+
+// settleRetired completes the open milestones whose live shares are now all
+// settled because the shares holding them open were retired (their unit
+// left the task): done as of the last decision on them.
+func settleRetired(tx *gorm.DB, scope ...any) error {
+	where := `m.open AND NOT m.retired
+		AND EXISTS (SELECT 1 FROM shares s WHERE s.milestone_id = m.id AND NOT s.retired)
+		AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.milestone_id = m.id AND NOT s.retired AND s.state IN ('open', 'reported'))`
+	if len(scope) > 0 {
+		where += ` AND m.task_id IN ?`
+	}
+	var ids []Milestone
+	if err := tx.Table("milestones m").Select("m.id, m.task_id").Where(where, scope...).Scan(&ids).Error; err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var mids []uint
+	tasks := map[uint]bool{}
+	var tids []uint
+	for _, m := range ids {
+		mids = append(mids, m.ID)
+		if !tasks[m.TaskID] {
+			tasks[m.TaskID] = true
+			tids = append(tids, m.TaskID)
+		}
+	}
+	err := tx.Exec(`UPDATE milestones SET open = FALSE,
+		done_at = COALESCE((SELECT MAX(s.decided_at) FROM shares s WHERE s.milestone_id = milestones.id AND NOT s.retired), CURRENT_TIMESTAMP)
+		WHERE id IN ?`, mids).Error
+	if err != nil {
+		return err
+	}
+	return refreshNextDue(tx, tids...)
 }
 
 // SyncShares creates and retires shares after the tasks or the units
@@ -220,19 +262,23 @@ func (s *Store) SendBackShare(ctx context.Context, taskID uint, seq int, unitID 
 }
 
 // MarkNotConcerned records that a unit has no part in milestone seq (0:
-// every open milestone of the task, or the task as a whole), with the
-// reason. It returns ENOTFOUND for an unknown task, milestone or share,
+// its open shares of every milestone, or of the task as a whole), with the
+// reason. Confirmed shares are never changed; without a milestone number
+// neither are reports awaiting review. It returns ENOTFOUND for an unknown task, milestone or share,
 // ECONFLICT when the task is closed or nothing is left to mark.
 func (s *Store) MarkNotConcerned(ctx context.Context, taskID uint, seq int, unitID uint, reason string, actor Actor) (ShareDecision, error) {
 	return s.decideShares(ctx, taskID, seq, unitID, actor, func(tx *gorm.DB, t *Task, m *Milestone, shs []Share) ([]Share, error) {
+		// Only what is still to do: a confirmed share stays confirmed
+		// (send it back first), and without a milestone number a report
+		// awaiting review is not swept up either.
 		var out []Share
 		for _, sh := range shs {
-			if sh.State != ShareNA {
+			if sh.State == ShareOpen || sh.State == ShareReported && m.ID != 0 {
 				out = append(out, sh)
 			}
 		}
 		if len(out) == 0 {
-			return nil, Errorf(ECONFLICT, "该单位已是“不涉及”。")
+			return nil, Errorf(ECONFLICT, "该单位没有未完成的分工可认定为不涉及（已确认的请先退回）。")
 		}
 		return out, nil
 	}, ShareNA, ActionShareNA, reason)

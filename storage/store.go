@@ -68,12 +68,13 @@ func Open(path string) (*Store, error) {
 	}
 	s.db = db
 	if !memory {
-		if err := s.openVersioner(sqlDB); err != nil {
+		if err := s.openVersioner(dsn); err != nil {
 			sqlDB.Close()
 			return nil, fmt.Errorf("storage: open %s: %w", path, err)
 		}
 	}
 	if err := s.migrate(); err != nil {
+		s.closeVersioner()
 		sqlDB.Close()
 		return nil, fmt.Errorf("storage: migrate %s: %w", path, err)
 	}
@@ -101,12 +102,7 @@ func (s *Store) migrate() error {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	s.version.mu.Lock()
-	if s.version.conn != nil {
-		s.version.conn.Close()
-		s.version.conn = nil
-	}
-	s.version.mu.Unlock()
+	s.closeVersioner()
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

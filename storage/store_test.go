@@ -618,3 +618,23 @@ func TestSeedMatchesMilestonesByDate(t *testing.T) {
 		t.Errorf("the entry on the 2022-12-31 deadline now says 节点%d (milestone %v); want 节点3 (%d)", p.MilestoneSeq, p.MilestoneID, m3.ID)
 	}
 }
+
+// TestPoolOfOne: a store whose pool is capped at one connection (as tests
+// of in-memory databases do) still answers: the data-version reader has a
+// connection of its own.
+func TestPoolOfOne(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, _ := openStore(t)
+	sqlDB, err := s.DB().DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.SetMaxOpenConns(1)
+	if _, err := s.SectionCounts(ctx); err != nil {
+		t.Fatalf("SectionCounts with a pool of one = %v", err)
+	}
+	if _, ok, err := s.DataVersion(ctx); err != nil || !ok {
+		t.Errorf("DataVersion = %v, %v; want a version", ok, err)
+	}
+}

@@ -11,8 +11,11 @@ import (
 // process or another, commits. Read-only answers cached under a version
 // are then never stale.
 type versioner struct {
-	mu   sync.Mutex
-	conn *sql.Conn // nil: no versioning (an in-memory database)
+	mu sync.Mutex
+	// db is a pool of its own with a single connection, apart from the
+	// store's pool so that it never takes a connection the store needs;
+	// nil: no versioning (an in-memory database).
+	db *sql.DB
 }
 
 // DataVersion returns a number that changes whenever anything is committed
@@ -22,21 +25,41 @@ type versioner struct {
 func (s *Store) DataVersion(ctx context.Context) (v int64, ok bool, err error) {
 	s.version.mu.Lock()
 	defer s.version.mu.Unlock()
-	if s.version.conn == nil {
+	if s.version.db == nil {
 		return 0, false, nil
 	}
-	if err := s.version.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+	if err := s.version.db.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
 		return 0, false, Internal(err)
 	}
 	return v, true, nil
 }
 
-// openVersioner takes a connection of the pool for DataVersion.
-func (s *Store) openVersioner(db *sql.DB) error {
-	conn, err := db.Conn(context.Background())
+// openVersioner opens the versioner's own single connection on dsn. The
+// connection is kept open (data_version is per connection) and never
+// writes.
+func (s *Store) openVersioner(dsn string) error {
+	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return err
 	}
-	s.version.conn = conn
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return err
+	}
+	s.version.db = db
 	return nil
+}
+
+// closeVersioner closes the versioner's connection.
+func (s *Store) closeVersioner() {
+	s.version.mu.Lock()
+	defer s.version.mu.Unlock()
+	if s.version.db != nil {
+		s.version.db.Close()
+		s.version.db = nil
+	}
 }
