@@ -96,13 +96,14 @@ func TestReportOncePerWeek(t *testing.T) {
 	b := shareBot(t)
 	say(t, b, "2021-10-12", "U0000LS01", "progress 7 完成 1 长葛市台账 https://example.gov.cn/cg")
 	say(t, b, "2021-10-13", "U0000SUP1", "task 7 确认 1 长葛市")
+	say(t, b, "2021-10-14", "U0000SUP1", "task 5 销号 1") // confirms every share of it at once
 	p := bot.DefaultReportPolicy()
 	p.Channel = "C_REPORT"
 	r, err := b.Report(context.Background(), testenv.At(t, "2021-10-18 09:30"), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, "report", r.Text(), "2021-10-11 至 2021-10-17", "新确认完成的单位分工 1 个", "报送进展 1 条：长葛市 1",
+	mustContain(t, "report", r.Text(), "2021-10-11 至 2021-10-17", "新确认完成的单位分工 4 个", "报送进展 1 条：长葛市 1",
 		"各县（市、区）排名", "红榜：逾期超过 14 天", "共性8", bot.RankingRule)
 	ctx := context.Background()
 	if got, err := b.QueueReport(ctx, testenv.At(t, "2021-10-16 09:30"), p); err != nil || got != bot.ReportDayOff {

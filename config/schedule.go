@@ -28,7 +28,10 @@ type Schedule struct {
 const (
 	DefaultRemindCron = "0 9 * * *"
 	DefaultDigestCron = "0 9 * * *"
-	DefaultReportCron = "30 9 * * 1"
+	// DefaultReportCron runs on every weekday: the report goes out once a
+	// week, with the first pass on a working day (Monday, or the next
+	// working day when Monday is a holiday).
+	DefaultReportCron = "30 9 * * 1-5"
 )
 
 func loadSchedule(getenv func(string) string) (Schedule, error) {

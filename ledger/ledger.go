@@ -285,7 +285,14 @@ func (x *writer) shares(ctx context.Context) error {
 		}
 		late := 0
 		light := bot.StatusNone
+		state := storage.ShareStateNames[s.State]
+		if s.Reason != "" {
+			state += "（" + s.Reason + "）"
+		}
 		switch {
+		case s.TaskClosed && !s.Settled():
+			light = bot.StatusDone
+			state = "随任务销号"
 		case s.Settled():
 			light = bot.StatusDone
 			if s.DecidedAt != nil {
@@ -300,10 +307,6 @@ func (x *writer) shares(ctx context.Context) error {
 			if s.Due.Before(x.day) {
 				late = s.Due.DaysUntil(x.day)
 			}
-		}
-		state := storage.ShareStateNames[s.State]
-		if s.Reason != "" {
-			state += "（" + s.Reason + "）"
 		}
 		return row(sw, n, x.fillOf(light), s.Code, milestone, due, s.Unit, state, reported, confirmed, late, s.Evidence,
 			latest[[2]uint{s.TaskID, s.UnitID}])

@@ -50,6 +50,7 @@ func scripted(t *testing.T) *bot.Bot {
 	do("2021-09-28", "U0000SUP1", "task 7 确认 1 长葛市")
 	do("2021-09-28", "U0000SUP1", "task 7 不涉及 1 鄢陵县 无计划用水户")
 	do("2021-09-29", "U0000ZS01", "progress 6 60% 调查核查进行中")
+	do("2021-09-30", "U0000SUP1", "task 3 销号")
 	return b
 }
 
@@ -133,6 +134,15 @@ func TestLedger(t *testing.T) {
 	}
 	if r := found["禹州市"]; len(r) < 8 || r[4] != "未完成" || r[7] != "8" {
 		t.Errorf("禹州市 共性7 节点1 row = %q; want 未完成, 8 days overdue", r)
+	}
+
+	for _, r := range shares[2:] {
+		if r[0] == "共性3" && (r[4] != "随任务销号" || r[7] != "0") {
+			t.Errorf("closed 共性3 share row = %q; want 随任务销号, 0 days late", r)
+		}
+		if r[0] == "共性2" && r[3] == "长葛市" && r[8] != "0" {
+			t.Errorf("共性2 长葛市 row = %q; want no evidence (长葛市's link is on 共性7)", r)
+		}
 	}
 
 	entries := rows(ledger.SheetEntries)

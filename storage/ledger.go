@@ -71,7 +71,7 @@ func (s *Store) LatestEntries(ctx context.Context) (map[uint]Progress, error) {
 // EachShare calls fn with every live share of every task (closed ones
 // too), by task, milestone and unit, with the names people read.
 func (s *Store) EachShare(ctx context.Context, fn func(*ShareView) error) error {
-	ev := map[[2]uint]int{}
+	ev := map[[3]uint]int{}
 	err := s.scanAll(ctx, `SELECT task_id, COALESCE(milestone_id, 0), COALESCE(unit_id, 0), evidence FROM progresses WHERE evidence <> ''`,
 		func(rows *sql.Rows) error {
 			var tid, mid, uid uint
@@ -79,13 +79,13 @@ func (s *Store) EachShare(ctx context.Context, fn func(*ShareView) error) error 
 			if err := rows.Scan(&tid, &mid, &uid, &text); err != nil {
 				return err
 			}
-			ev[[2]uint{mid, uid}] += len(splitLines(text))
+			ev[[3]uint{tid, mid, uid}] += len(splitLines(text))
 			return nil
 		})
 	if err != nil {
 		return Internal(err)
 	}
-	return txError(s.scanAll(ctx, `SELECT s.task_id, s.milestone_id, s.unit_id, s.state, s.reason, s.reported_at, s.decided_at, s.due,
+	return txError(s.scanAll(ctx, `SELECT s.task_id, s.milestone_id, s.unit_id, s.state, s.reason, s.reported_at, s.decided_at, s.due, s.task_closed,
 		u.name, t.code, COALESCE(m.seq, 0)
 		FROM shares s JOIN units u ON u.id = s.unit_id JOIN tasks t ON t.id = s.task_id
 		LEFT JOIN milestones m ON m.id = s.milestone_id
@@ -93,7 +93,7 @@ func (s *Store) EachShare(ctx context.Context, fn func(*ShareView) error) error 
 		var v ShareView
 		var rep, dec sql.NullTime
 		var due sql.NullString
-		if err := rows.Scan(&v.TaskID, &v.MilestoneID, &v.UnitID, &v.State, &v.Reason, &rep, &dec, &due, &v.Unit, &v.Code, &v.Seq); err != nil {
+		if err := rows.Scan(&v.TaskID, &v.MilestoneID, &v.UnitID, &v.State, &v.Reason, &rep, &dec, &due, &v.TaskClosed, &v.Unit, &v.Code, &v.Seq); err != nil {
 			return err
 		}
 		if rep.Valid {
@@ -109,7 +109,7 @@ func (s *Store) EachShare(ctx context.Context, fn func(*ShareView) error) error 
 			}
 			v.Due = d
 		}
-		v.Evidence = ev[[2]uint{v.MilestoneID, v.UnitID}]
+		v.Evidence = ev[[3]uint{v.TaskID, v.MilestoneID, v.UnitID}]
 		return fn(&v)
 	}))
 }

@@ -25,8 +25,10 @@ func (s *Store) CountWeek(ctx context.Context, since, until time.Time) (WeekCoun
 		Name string
 		N    int
 	}
-	err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(u.name, '') AS name, COUNT(*) AS n FROM audits a LEFT JOIN units u ON u.id = a.unit_id
-		WHERE a.action = ? AND a.at >= ? AND a.at < ? GROUP BY u.name`, ActionShareConfirmed, since.UTC(), until.UTC()).Scan(&rows).Error
+	// From the shares themselves: a milestone's 销号 confirms every share
+	// at once without an entry per unit.
+	err := s.db.WithContext(ctx).Raw(`SELECT u.name AS name, COUNT(*) AS n FROM shares s JOIN units u ON u.id = s.unit_id
+		WHERE s.state = ? AND NOT s.retired AND s.decided_at >= ? AND s.decided_at < ? GROUP BY u.name`, ShareConfirmed, since.UTC(), until.UTC()).Scan(&rows).Error
 	if err != nil {
 		return w, Internal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -149,7 +150,9 @@ func (p *Poster) Upload(ctx context.Context, channel, threadTS string, up *bot.U
 			Reader: bytes.NewReader(up.Data), FileSize: len(up.Data), Filename: up.Name, Title: up.Name,
 			Channel: channel, ThreadTimestamp: threadTS, InitialComment: comment,
 		})
-		return err
+		// The upload URL is pre-signed: it never reaches a log or the
+		// outbox's last error.
+		return redactUpload(err)
 	})
 }
 
@@ -207,6 +210,18 @@ func webhookMessage(m Message, inChannel bool) *slack.WebhookMessage {
 
 // redactURL drops the URL from a transport error: a response_url is a
 // capability to post, not something for the log.
+// redactUpload keeps an upload's error (and a 429, which retry reads) but
+// without any URL in its text.
+func redactUpload(err error) error {
+	var rl *slack.RateLimitedError
+	if err == nil || errors.As(err, &rl) {
+		return err
+	}
+	return errors.New(urlInText.ReplaceAllString(err.Error(), "<url>"))
+}
+
+var urlInText = regexp.MustCompile(`https?://[^\s"']+`)
+
 func redactURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

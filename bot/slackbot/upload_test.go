@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -151,5 +152,16 @@ func TestHomeOpened(t *testing.T) {
 	raw, _ := json.Marshal(views[0]["view"])
 	if !strings.Contains(string(raw), `"home"`) || !strings.Contains(string(raw), "尚未绑定") {
 		t.Errorf("published view = %s; want the home tab for someone not bound", raw)
+	}
+}
+
+func TestRedactUpload(t *testing.T) {
+	err := redactUpload(errors.New(`UploadToURL: Post "https://files.slack.com/upload/v1/ABC?sig=SECRET": EOF`))
+	if strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "files.slack.com") {
+		t.Errorf("redactUpload kept the URL: %v", err)
+	}
+	rl := &slack.RateLimitedError{RetryAfter: time.Second}
+	if got := redactUpload(rl); got != error(rl) {
+		t.Errorf("redactUpload(429) = %v; want it unchanged for retry", got)
 	}
 }
