@@ -141,9 +141,13 @@ type Upload struct {
 	Data []byte
 }
 
-// Action is a follow-up question: a button's label and the read-only
-// command it runs.
+// Action is a button: its label and the command it runs as the person who
+// presses it, with the same authorization as typing it. A command that
+// only reads answers the presser; one that writes acts, and the message
+// it came from shows the outcome. Reason, when set, is the label of the
+// reason the presser must give (a form), appended to the command.
 type Action struct {
 	Label   string
 	Command string
+	Reason  string `json:",omitempty"`
 }

@@ -165,7 +165,8 @@ func (b *Bot) compactCard(ctx context.Context, t *storage.Task, today storage.Da
 	}
 	r.Footnotes = []string{fmt.Sprintf("全文：/task %s 全文 · 各单位：/task %s 分解 · 记录：/task %s history · 报送：/progress %s 内容",
 		t.Code, t.Code, t.Code, t.Code)}
-	r.Actions = []Action{{"查看全文", "task " + t.Code + " 全文"}, {"各单位进度", "task " + t.Code + " 分解"}, {"查看记录", "task " + t.Code + " history"}}
+	r.Actions = []Action{{Label: "查看全文", Command: "task " + t.Code + " 全文"}, {Label: "各单位进度", Command: "task " + t.Code + " 分解"},
+		{Label: "查看记录", Command: "task " + t.Code + " history"}}
 	return r, nil
 }
 

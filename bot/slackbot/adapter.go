@@ -71,6 +71,9 @@ func New(b *bot.Bot, p *Poster, log *slog.Logger) *Adapter {
 	if p == nil {
 		p = newPoster(nil, log)
 	}
+	if p.Writes == nil && b != nil {
+		p.Writes = func(c string) bool { return !b.ReadOnly(c) }
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Adapter{
 		Bot: b, Poster: p, Log: log, Holder: "slackbot",
@@ -204,7 +207,7 @@ func (a *Adapter) slash(cmd slack.SlashCommand, fits func(*response) bool) *resp
 	text, share := a.commandText(cmd.Command, cmd.Text)
 	req := bot.Request{Text: text, User: cmd.UserID, Now: a.Bot.Clock().Now()}
 	log := a.Log.With("command", cmd.Command, "user", cmd.UserID, "channel", cmd.ChannelID)
-	opt := renderOptions{}
+	opt := renderOptions{Writes: a.Poster.Writes}
 	if !share && a.Bot.ReadOnly(text) {
 		opt.Share = text // the button re-runs it: never for a command that writes
 	}
@@ -372,13 +375,25 @@ var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 // interaction handles a click on a "公开到频道" button: the command runs
 // again and its answer goes to the channel through the response_url. It
 // runs in the background; the click is acknowledged at once.
-func (a *Adapter) interaction(cb slack.InteractionCallback) {
+func (a *Adapter) interaction(cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	if cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ReasonCallbackID {
+		return a.submitReason(cb)
+	}
 	if cb.Type != slack.InteractionTypeBlockActions {
-		return
+		return nil
 	}
 	for _, act := range cb.ActionCallback.BlockActions {
-		if act != nil && strings.HasPrefix(act.ActionID, AskActionID) {
+		switch {
+		case act == nil:
+			continue
+		case strings.HasPrefix(act.ActionID, AskActionID):
 			a.ask(cb, act)
+			continue
+		case strings.HasPrefix(act.ActionID, DoActionID):
+			a.do(cb, act)
+			continue
+		case strings.HasPrefix(act.ActionID, WhyActionID):
+			a.why(cb, act)
 			continue
 		}
 		if act == nil || act.ActionID != ShareActionID {
@@ -402,6 +417,7 @@ func (a *Adapter) interaction(cb slack.InteractionCallback) {
 			}
 		})
 	}
+	return nil
 }
 
 // upload shares a reply's file in the conversation it was asked in; a

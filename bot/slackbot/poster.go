@@ -24,6 +24,7 @@ type webAPI interface {
 	// UploadFileContext is Slack's current upload flow:
 	// files.getUploadURLExternal, the upload, files.completeUploadExternal.
 	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
+	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
 }
 
@@ -42,6 +43,9 @@ type Poster struct {
 	MaxAttempts int
 	// MaxWait caps a single Retry-After wait.
 	MaxWait time.Duration
+	// Writes tells which button commands write (see renderOptions); set
+	// by New and NewNotifier from the core's command table.
+	Writes func(command string) bool
 }
 
 // ErrNoToken is returned by Post when no bot token was configured.
@@ -88,7 +92,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // a bot token, the Slack error (e.g. not_in_channel) when Slack refuses, or
 // ctx's error when it ends during a rate-limit wait.
 func (p *Poster) Post(ctx context.Context, channel, threadTS string, r bot.Reply) (string, error) {
-	return p.post(ctx, channel, threadTS, render(r, renderOptions{}))
+	return p.post(ctx, channel, threadTS, render(r, renderOptions{Writes: p.Writes}))
 }
 
 func (p *Poster) post(ctx context.Context, channel, threadTS string, msgs []Message) (string, error) {
@@ -123,7 +127,7 @@ func (p *Poster) PostEphemeral(ctx context.Context, channel, user, threadTS stri
 	if p.api == nil {
 		return ErrNoToken
 	}
-	for _, m := range render(r, renderOptions{}) {
+	for _, m := range render(r, renderOptions{Writes: p.Writes}) {
 		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
 		if threadTS != "" {
 			opts = append(opts, slack.MsgOptionTS(threadTS))
@@ -156,6 +160,30 @@ func (p *Poster) Upload(ctx context.Context, channel, threadTS string, up *bot.U
 	})
 }
 
+// openView opens a modal for the trigger of an interaction.
+func (p *Poster) openView(ctx context.Context, triggerID string, view slack.ModalViewRequest) error {
+	if p.api == nil {
+		return ErrNoToken
+	}
+	_, err := p.api.OpenViewContext(ctx, triggerID, view)
+	return err
+}
+
+// replace puts msgs (the first) in place of the message an interaction came
+// from, through its response_url.
+func (p *Poster) replace(ctx context.Context, responseURL string, msgs []Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	wm := webhookMessage(msgs[0], false)
+	wm.ReplaceOriginal = true
+	wm.ResponseType = ""
+	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, p.hc, wm); err != nil {
+		return redactURL(err)
+	}
+	return nil
+}
+
 // maxViewBlocks is Slack's limit of blocks in a view.
 const maxViewBlocks = 100
 
@@ -166,7 +194,7 @@ func (p *Poster) Publish(ctx context.Context, user string, r bot.Reply) error {
 		return ErrNoToken
 	}
 	var blocks []slack.Block
-	for _, m := range render(r, renderOptions{}) {
+	for _, m := range render(r, renderOptions{Writes: p.Writes}) {
 		blocks = append(blocks, m.Blocks...)
 	}
 	if len(blocks) > maxViewBlocks {
@@ -208,8 +236,6 @@ func webhookMessage(m Message, inChannel bool) *slack.WebhookMessage {
 	return wm
 }
 
-// redactURL drops the URL from a transport error: a response_url is a
-// capability to post, not something for the log.
 // redactUpload keeps an upload's error (and a 429, which retry reads) but
 // without any URL in its text.
 func redactUpload(err error) error {
@@ -222,6 +248,8 @@ func redactUpload(err error) error {
 
 var urlInText = regexp.MustCompile(`https?://[^\s"']+`)
 
+// redactURL drops the URL from a transport error: a response_url is a
+// capability to post, not something for the log.
 func redactURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

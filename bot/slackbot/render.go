@@ -33,9 +33,16 @@ const (
 	maxResponseURL = 5
 )
 
-// AskActionID is the action_id of a follow-up button (bot.Action): its value
-// is a read-only command, answered to the presser alone.
-const AskActionID = "taskbot_ask"
+// Action ids of the buttons made from bot.Action: the value is the command.
+const (
+	// AskActionID: a command that reads, answered to the presser alone.
+	AskActionID = "taskbot_ask"
+	// DoActionID: a command that writes, run as the presser; the message
+	// then shows the outcome in place of its buttons.
+	DoActionID = "taskbot_do"
+	// WhyActionID: a command that needs a reason: a form asks for it.
+	WhyActionID = "taskbot_why"
+)
 
 // ShareActionID is the action_id of the "公开到频道" button; its value is the
 // command text to run again and post to the channel.
@@ -55,6 +62,9 @@ type renderOptions struct {
 	Share string
 	// Note is an extra context line at the end, e.g. who shared the answer.
 	Note string
+	// Writes tells which commands write (their buttons act; the others
+	// only ask); nil: every button asks.
+	Writes func(command string) bool
 }
 
 // piece is a block and the characters it carries, for packing.
@@ -191,9 +201,25 @@ func render(r bot.Reply, opt renderOptions) []Message {
 	msgs = append(msgs, Message{Blocks: cur})
 	var buttons []slack.BlockElement
 	for i, a := range r.Actions {
-		if utf8.RuneCountInString(a.Command) <= maxButtonValue {
-			buttons = append(buttons, slack.NewButtonBlockElement(fmt.Sprintf("%s_%d", AskActionID, i), a.Command, plain(a.Label)))
+		if utf8.RuneCountInString(a.Command) > maxButtonValue {
+			continue
 		}
+		id := AskActionID
+		switch {
+		case a.Reason != "":
+			id = WhyActionID
+		case opt.Writes != nil && opt.Writes(a.Command):
+			id = DoActionID
+		}
+		value := a.Command
+		if a.Reason != "" {
+			value = a.Reason + "\x1f" + a.Command
+		}
+		btn := slack.NewButtonBlockElement(fmt.Sprintf("%s_%d", id, i), value, plain(a.Label))
+		if id != AskActionID {
+			btn.Style = slack.StylePrimary
+		}
+		buttons = append(buttons, btn)
 	}
 	if opt.Share != "" && !r.Error && utf8.RuneCountInString(opt.Share) <= maxButtonValue {
 		buttons = append(buttons, slack.NewButtonBlockElement(ShareActionID, opt.Share, plain("公开到频道")))

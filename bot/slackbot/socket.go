@@ -100,9 +100,18 @@ func (a *Adapter) socketEvent(ack acker, evt socketmode.Event) {
 		}
 		a.event(ev, retry)
 	case socketmode.EventTypeInteractive:
-		a.ackOnly(ack, evt)
-		if cb, ok := evt.Data.(slack.InteractionCallback); ok {
-			a.interaction(cb)
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok {
+			a.ackOnly(ack, evt)
+			return
+		}
+		resp := a.interaction(cb)
+		if resp == nil || evt.Request == nil {
+			a.ackOnly(ack, evt)
+			return
+		}
+		if err := ack.Ack(*evt.Request, resp); err != nil {
+			a.Log.Error("socket mode ack failed", "envelope", evt.Request.EnvelopeID, "err", err)
 		}
 	default:
 		a.ackOnly(ack, evt)

@@ -31,6 +31,9 @@ func NewNotifier(b *bot.Bot, p *Poster, channel string, log *slog.Logger) *Notif
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if p != nil && p.Writes == nil && b != nil {
+		p.Writes = func(c string) bool { return !b.ReadOnly(c) }
+	}
 	return &Notifier{Bot: b, Poster: p, Channel: channel, Log: log}
 }
 

@@ -1,0 +1,171 @@
+package slackbot
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slacktest"
+
+	"taskbot/bot"
+	"taskbot/internal/testenv"
+	"taskbot/storage"
+)
+
+// buttonsOf returns the buttons of rendered messages by label.
+func buttonsOf(msgs []Message) map[string]*slack.ButtonBlockElement {
+	out := map[string]*slack.ButtonBlockElement{}
+	for _, m := range msgs {
+		for _, blk := range m.Blocks {
+			if ab, ok := blk.(*slack.ActionBlock); ok {
+				for _, el := range ab.Elements.ElementSet {
+					if btn, ok := el.(*slack.ButtonBlockElement); ok {
+						out[btn.Text.Text] = btn
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// interact posts a signed interaction payload and returns the response.
+func interact(t *testing.T, a *Adapter, payload map[string]any) (int, string) {
+	t.Helper()
+	raw, _ := json.Marshal(payload)
+	w := httptest.NewRecorder()
+	a.HTTPHandler().ServeHTTP(w, signed("/slack/interactivity", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(raw)}}.Encode())))
+	return w.Code, w.Body.String()
+}
+
+// TestDecisionButtons: the supervisors' notice of a reported share carries
+// 确认, 退回 and 不涉及. 确认 confirms as the presser and puts the outcome in
+// place of the buttons; pressed again it only tells the presser; someone who
+// is not a supervisor is refused. 退回 opens a form (views.open); an empty
+// reason is refused in the form; with a reason the share goes back.
+func TestDecisionButtons(t *testing.T) {
+	var mu sync.Mutex
+	var opened []slack.ModalViewRequest
+	api := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/views.open", func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			var v slack.ModalViewRequest
+			if raw := r.Form.Get("view"); raw != "" {
+				json.Unmarshal([]byte(raw), &v)
+			} else {
+				var req struct {
+					View slack.ModalViewRequest `json:"view"`
+				}
+				body, _ := io.ReadAll(r.Body)
+				json.Unmarshal(body, &req)
+				v = req.View
+			}
+			mu.Lock()
+			opened = append(opened, v)
+			mu.Unlock()
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
+		})
+	})
+	api.Start()
+	defer api.Stop()
+	hooks := newHooks(t)
+	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	b := newBot(t, testenv.Directory())
+	a := New(b, NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(api.GetAPIURL())), log), log)
+	a.SigningSecret = testSecret
+	defer a.Shutdown(context.Background())
+
+	// 李四 of 长葛市 reports task 7 milestone 1 done; the office is told.
+	r := b.Handle(context.Background(), bot.Request{Text: "progress 7 完成 1 台账已建立 https://example.gov.cn/cg", User: "U0000LS01"})
+	var notice bot.Reply
+	for _, n := range r.Notices {
+		if strings.HasPrefix(n.To, "督查室") {
+			notice = n.Reply
+		}
+	}
+	buttons := buttonsOf(render(notice, renderOptions{Writes: a.Poster.Writes}))
+	confirm, back := buttons["确认"], buttons["退回"]
+	if confirm == nil || back == nil || buttons["不涉及"] == nil || !strings.HasPrefix(confirm.ActionID, DoActionID) || !strings.HasPrefix(back.ActionID, WhyActionID) {
+		t.Fatalf("notice buttons = %v; want 确认 (acts), 退回 and 不涉及 (ask a reason)", buttons)
+	}
+	press := func(user string, btn *slack.ButtonBlockElement, hook string) {
+		t.Helper()
+		code, _ := interact(t, a, map[string]any{
+			"type": "block_actions", "user": map[string]string{"id": user}, "channel": map[string]string{"id": "D1"},
+			"response_url": hooks.url(hook), "trigger_id": "1.2.3",
+			"actions": []map[string]any{{"action_id": btn.ActionID, "block_id": "b1", "type": "button", "value": btn.Value}},
+		})
+		if code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+		a.wait()
+	}
+	share := func() string {
+		t.Helper()
+		shares, err := b.Store.TaskShares(context.Background(), 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range shares {
+			if s.Unit == "长葛市" && s.Seq == 1 {
+				return s.State
+			}
+		}
+		return ""
+	}
+
+	press("U0000ZS01", confirm, "stranger") // 张三 is no supervisor
+	if got := hooks.recorded(); len(got) != 1 || got[0].Msg.ReplaceOriginal || !strings.Contains(got[0].Msg.Text, "只有督查室") {
+		t.Fatalf("a member's press answered %+v; want a refusal to them alone", got)
+	}
+	if s := share(); s != storage.ShareReported {
+		t.Fatalf("share after a refused press = %s; want reported", s)
+	}
+	press("U0000SUP1", confirm, "confirm")
+	got := hooks.recorded()
+	if len(got) != 2 || !got[1].Msg.ReplaceOriginal || !strings.Contains(got[1].Msg.Text, "已确认") || !strings.Contains(got[1].Msg.Text, "<@U0000SUP1> 处理") {
+		t.Fatalf("the supervisor's press answered %+v; want the message replaced with the outcome", got[1:])
+	}
+	if s := share(); s != storage.ShareConfirmed {
+		t.Errorf("share after 确认 = %s; want confirmed", s)
+	}
+	press("U0000SUP1", confirm, "again")
+	if got := hooks.recorded(); len(got) != 3 || got[2].Msg.ReplaceOriginal {
+		t.Errorf("a second press answered %+v; want only a note to the presser", got[2:])
+	}
+
+	// 退回 asks for a reason in a form.
+	press("U0000SUP1", back, "back")
+	mu.Lock()
+	if len(opened) != 1 || opened[0].CallbackID != ReasonCallbackID {
+		mu.Unlock()
+		t.Fatalf("views.open calls = %+v; want the reason form", opened)
+	}
+	meta := opened[0].PrivateMetadata
+	mu.Unlock()
+	submit := func(reason string) (int, string) {
+		return interact(t, a, map[string]any{
+			"type": "view_submission", "user": map[string]string{"id": "U0000SUP1"},
+			"view": map[string]any{"callback_id": ReasonCallbackID, "private_metadata": meta,
+				"state": map[string]any{"values": map[string]any{"reason": map[string]any{"reason": map[string]any{"type": "plain_text_input", "value": reason}}}}},
+		})
+	}
+	if code, body := submit("  "); code != http.StatusOK || !strings.Contains(body, `"response_action":"errors"`) || !strings.Contains(body, "请写明理由") {
+		t.Errorf("an empty reason = %d %s; want the form's error", code, body)
+	}
+	if code, body := submit("台账不完整"); code != http.StatusOK || strings.Contains(body, "errors") {
+		t.Errorf("a reason = %d %s; want the form closed", code, body)
+	}
+	a.wait()
+	if s := share(); s != storage.ShareOpen {
+		t.Errorf("share after 退回 = %s; want open again", s)
+	}
+}
