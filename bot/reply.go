@@ -150,4 +150,8 @@ type Action struct {
 	Label   string
 	Command string
 	Reason  string `json:",omitempty"`
+	// Form, when set, opens a form of that kind for the task Command names
+	// instead of running it: "report" (报送进展), "close" (申请销号) or
+	// "extend" (申请延期); submitted, it goes through SubmitProgress.
+	Form string `json:",omitempty"`
 }

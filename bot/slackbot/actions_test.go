@@ -169,3 +169,108 @@ func TestDecisionButtons(t *testing.T) {
 		t.Errorf("share after 退回 = %s; want open again", s)
 	}
 }
+
+// TestProgressForm: 报送进展 on the card opens the form (views.open) with the
+// reporter's open milestones; a submission with a file records the entry
+// with its evidence; submitted twice it is recorded once; a bad percentage
+// is shown in the form; someone who may not report is refused.
+func TestProgressForm(t *testing.T) {
+	var mu sync.Mutex
+	var opened []slack.ModalViewRequest
+	api := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/views.open", func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			var v slack.ModalViewRequest
+			json.Unmarshal([]byte(r.Form.Get("view")), &v)
+			if v.CallbackID == "" {
+				var req struct {
+					View slack.ModalViewRequest `json:"view"`
+				}
+				body, _ := io.ReadAll(r.Body)
+				json.Unmarshal(body, &req)
+				v = req.View
+			}
+			mu.Lock()
+			opened = append(opened, v)
+			mu.Unlock()
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
+		})
+	})
+	api.Start()
+	defer api.Stop()
+	hooks := newHooks(t)
+	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	b := newBot(t, testenv.Directory())
+	a := New(b, NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(api.GetAPIURL())), log), log)
+	a.SigningSecret = testSecret
+	defer a.Shutdown(context.Background())
+
+	card := b.Handle(context.Background(), bot.Request{Text: "task 7", User: "U0000LS01"})
+	btn := buttonsOf(render(card, renderOptions{Writes: a.Poster.Writes}))["报送进展"]
+	if btn == nil || !strings.HasPrefix(btn.ActionID, FormActionID+"_report") {
+		t.Fatalf("card buttons = %v; want 报送进展 for a member of 长葛市", buttonsOf(render(card, renderOptions{})))
+	}
+	if other := b.Handle(context.Background(), bot.Request{Text: "task 7", User: "U9STRANGER"}); buttonsOf(render(other, renderOptions{}))["报送进展"] != nil {
+		t.Errorf("a stranger's card has 报送进展")
+	}
+	press := func(user string) {
+		code, _ := interact(t, a, map[string]any{
+			"type": "block_actions", "user": map[string]string{"id": user}, "channel": map[string]string{"id": "C1"},
+			"response_url": hooks.url("form"), "trigger_id": "1.2.3",
+			"actions": []map[string]any{{"action_id": btn.ActionID, "block_id": "b1", "type": "button", "value": btn.Value}},
+		})
+		if code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+		a.wait()
+	}
+	press("U0000LS01")
+	mu.Lock()
+	if len(opened) != 1 || opened[0].CallbackID != ProgressCallbackID {
+		mu.Unlock()
+		t.Fatalf("views.open = %+v; want the progress form", opened)
+	}
+	view := opened[0]
+	mu.Unlock()
+	raw, _ := json.Marshal(view)
+	for _, want := range []string{"整体进展", "节点1 2021-09-30", "节点2 2021-12-31", `"file_input"`, "本单位的该节点已完成"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("the form lacks %q:\n%s", want, raw)
+		}
+	}
+	press("U9STRANGER")
+	if got := hooks.recorded(); len(got) != 1 || !strings.Contains(got[0].Msg.Text, "无权报送") {
+		t.Errorf("a stranger's press answered %+v; want the refusal", got)
+	}
+	submit := func(percent string) (int, string) {
+		return interact(t, a, map[string]any{
+			"type": "view_submission", "user": map[string]string{"id": "U0000LS01"},
+			"view": map[string]any{"id": "V123", "callback_id": ProgressCallbackID, "private_metadata": view.PrivateMetadata,
+				"state": map[string]any{"values": map[string]any{
+					"milestone": map[string]any{"milestone": map[string]any{"type": "static_select", "selected_option": map[string]any{"value": "1"}}},
+					"done":      map[string]any{"done": map[string]any{"type": "checkboxes", "selected_options": []map[string]any{{"value": "done"}}}},
+					"percent":   map[string]any{"percent": map[string]any{"type": "plain_text_input", "value": percent}},
+					"text":      map[string]any{"text": map[string]any{"type": "plain_text_input", "value": "排查台账已建立"}},
+					"files": map[string]any{"files": map[string]any{"type": "file_input", "files": []map[string]any{{
+						"id": "F77", "name": "台账.xlsx", "mimetype": "application/vnd.ms-excel", "size": 2048, "permalink": "https://files.example/F77"}}}},
+				}}},
+		})
+	}
+	if code, body := submit("150"); code != http.StatusOK || !strings.Contains(body, "0–100") {
+		t.Errorf("percent 150 = %d %s; want the form's error", code, body)
+	}
+	for range 2 { // a double click
+		if code, body := submit("100"); code != http.StatusOK || strings.Contains(body, "errors") {
+			t.Fatalf("submission = %d %s; want the form closed", code, body)
+		}
+	}
+	a.wait()
+	entries, err := b.Store.TaskProgress(context.Background(), 7, 0)
+	if err != nil || len(entries) != 1 || entries[0].Kind != storage.KindDone || entries[0].UnitName != "长葛市" || entries[0].MilestoneSeq != 1 {
+		t.Fatalf("entries of task 7 = %+v, %v; want one 报完成 of 长葛市 on 节点1", entries, err)
+	}
+	files, _ := b.Store.Attachments(context.Background(), []uint{entries[0].ID})
+	if fs := files[entries[0].ID]; len(fs) != 1 || fs[0].FileID != "F77" || fs[0].URL != "https://files.example/F77" {
+		t.Errorf("evidence = %+v; want the uploaded 台账.xlsx", fs)
+	}
+}

@@ -376,8 +376,14 @@ var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 // again and its answer goes to the channel through the response_url. It
 // runs in the background; the click is acknowledged at once.
 func (a *Adapter) interaction(cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	if cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == ReasonCallbackID {
-		return a.submitReason(cb)
+	if cb.Type == slack.InteractionTypeViewSubmission {
+		switch cb.View.CallbackID {
+		case ReasonCallbackID:
+			return a.submitReason(cb)
+		case ProgressCallbackID:
+			return a.submitProgress(cb)
+		}
+		return nil
 	}
 	if cb.Type != slack.InteractionTypeBlockActions {
 		return nil
@@ -394,6 +400,9 @@ func (a *Adapter) interaction(cb slack.InteractionCallback) *slack.ViewSubmissio
 			continue
 		case strings.HasPrefix(act.ActionID, WhyActionID):
 			a.why(cb, act)
+			continue
+		case strings.HasPrefix(act.ActionID, FormActionID):
+			a.openForm(cb, act)
 			continue
 		}
 		if act == nil || act.ActionID != ShareActionID {

@@ -206,6 +206,8 @@ func render(r bot.Reply, opt renderOptions) []Message {
 		}
 		id := AskActionID
 		switch {
+		case a.Form != "":
+			id = FormActionID + "_" + a.Form
 		case a.Reason != "":
 			id = WhyActionID
 		case opt.Writes != nil && opt.Writes(a.Command):
