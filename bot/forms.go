@@ -15,19 +15,31 @@ import (
 type ProgressForm struct {
 	// Task is the task's code or number.
 	Task string
-	// Kind is storage.KindReport, KindDone, KindCloseRequest or
-	// KindExtensionRequest.
+	// Kind is what the form records: FormReport, FormDone, FormClose or
+	// FormExtend.
 	Kind      string
 	Milestone int // 0: the task as a whole
 	Percent   *int
-	ExtendTo  storage.Date
-	Text      string
-	Files     []File
-	Unit      string // "" : the reporter's only unit
+	// ExtendTo is the day an extension asks for, YYYY-MM-DD.
+	ExtendTo string
+	Text     string
+	Files    []File
+	Unit     string // "" : the reporter's only unit
 	// ID names the submission (a view's ID): submitted twice, it is
 	// recorded once.
 	ID string
 }
+
+// Kinds of ProgressForm.
+const (
+	FormReport = "report" // 报送进展
+	FormDone   = "done"   // 报完成
+	FormClose  = "close"  // 申请销号
+	FormExtend = "extend" // 申请延期
+)
+
+var formKinds = map[string]string{FormReport: storage.KindReport, FormDone: storage.KindDone,
+	FormClose: storage.KindCloseRequest, FormExtend: storage.KindExtensionRequest}
 
 // Choice is an option of a form's select: a label and its value.
 type Choice struct {
@@ -105,11 +117,17 @@ func (b *Bot) SubmitProgress(ctx context.Context, user string, f ProgressForm) (
 	if err != nil {
 		return Reply{}, err
 	}
-	if f.Kind == "" {
-		f.Kind = storage.KindReport
+	kind, ok := formKinds[f.Kind]
+	if !ok {
+		return Reply{}, storage.Errorf(storage.EINVALID, "表单类型“%s”无效。", clip(f.Kind, 20))
 	}
-	pa := ProgressArgs{Task: TaskRef{Section: t.Section, Number: t.Number}, Unit: strings.TrimLeft(f.Unit, "@＠"), Kind: f.Kind,
-		Percent: f.Percent, ExtendTo: f.ExtendTo, Text: strings.TrimSpace(f.Text), Files: f.Files}
+	pa := ProgressArgs{Task: TaskRef{Section: t.Section, Number: t.Number}, Unit: strings.TrimLeft(f.Unit, "@＠"), Kind: kind,
+		Percent: f.Percent, Text: strings.TrimSpace(f.Text), Files: f.Files}
+	if f.ExtendTo != "" {
+		if pa.ExtendTo, err = ParseExtensionDate(f.ExtendTo); err != nil {
+			return Reply{}, err
+		}
+	}
 	if f.Milestone > 0 {
 		if pa.Milestone, err = milestoneArg(t, fmt.Sprint(f.Milestone)); err != nil {
 			return Reply{}, err
@@ -121,9 +139,9 @@ func (b *Bot) SubmitProgress(ctx context.Context, user string, f ProgressForm) (
 		return Reply{}, storage.Errorf(storage.EINVALID, "进度应为 0–100 之间的整数。")
 	case pa.Text == "" && len(f.Files) == 0:
 		return Reply{}, storage.Errorf(storage.EINVALID, "请写明进展内容，或附上文件。")
-	case (f.Kind == storage.KindDone || f.Kind == storage.KindExtensionRequest) && pa.Milestone == 0:
+	case (kind == storage.KindDone || kind == storage.KindExtensionRequest) && pa.Milestone == 0:
 		return Reply{}, storage.Errorf(storage.EINVALID, "请选择节点。")
-	case f.Kind == storage.KindExtensionRequest && f.ExtendTo.IsZero():
+	case kind == storage.KindExtensionRequest && pa.ExtendTo.IsZero():
 		return Reply{}, storage.Errorf(storage.EINVALID, "请选择申请延期到的日期。")
 	case len([]rune(pa.Text)) > MaxProgressText:
 		return Reply{}, storage.Errorf(storage.EINVALID, "进展内容过长（超过 %d 字），请精简或附链接。", MaxProgressText)
@@ -135,7 +153,7 @@ func (b *Bot) SubmitProgress(ctx context.Context, user string, f ProgressForm) (
 		}
 		pa.Text = "上传文件：" + strings.Join(names, "、")
 	}
-	if f.Kind == storage.KindCloseRequest {
+	if kind == storage.KindCloseRequest {
 		if err := b.checkEvidence(ctx, t, pa); err != nil {
 			return Reply{}, err
 		}

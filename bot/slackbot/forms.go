@@ -9,7 +9,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"taskbot/bot"
-	"taskbot/storage"
 )
 
 // FormActionID is the action_id prefix of a button that opens a progress
@@ -35,10 +34,10 @@ type progressFormMeta struct {
 	Kind string `json:"k"`
 }
 
-var formKinds = map[string]struct{ title, kind, text string }{
-	"report": {"报送进展", storage.KindReport, "进展情况"},
-	"close":  {"申请销号", storage.KindCloseRequest, "完成情况（佐证：链接写在这里，或上传文件）"},
-	"extend": {"申请延期", storage.KindExtensionRequest, "延期理由"},
+var formKinds = map[string]struct{ title, text string }{
+	bot.FormReport: {"报送进展", "进展情况"},
+	bot.FormClose:  {"申请销号", "完成情况（佐证：链接写在这里，或上传文件）"},
+	bot.FormExtend: {"申请延期", "延期理由"},
 }
 
 // openForm opens the progress form of kind for the task a button names, for
@@ -113,18 +112,19 @@ func ProgressView(kind, task, title string, choices []bot.Choice) slack.ModalVie
 // a retried payload) is recorded once.
 func (a *Adapter) submitProgress(cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	var meta progressFormMeta
-	if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil || formKinds[meta.Kind].kind == "" {
+	err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta)
+	if _, ok := formKinds[meta.Kind]; err != nil || !ok {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{fText: "表单已失效，请重新打开。"})
 	}
 	v := cb.View.State.Values
 	// The view's ID names the submission: a resubmitted view is recorded
 	// once (the same unique key as a Slack message).
-	f := bot.ProgressForm{Task: meta.Task, Kind: formKinds[meta.Kind].kind, ID: cb.View.ID}
+	f := bot.ProgressForm{Task: meta.Task, Kind: meta.Kind, ID: cb.View.ID}
 	if m, err := strconv.Atoi(v[fMilestone][fMilestone].SelectedOption.Value); err == nil {
 		f.Milestone = m
 	}
-	if len(v[fDone][fDone].SelectedOptions) > 0 && meta.Kind == "report" {
-		f.Kind = storage.KindDone
+	if len(v[fDone][fDone].SelectedOptions) > 0 && meta.Kind == bot.FormReport {
+		f.Kind = bot.FormDone
 	}
 	if p := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v[fPercent][fPercent].Value), "%")); p != "" {
 		n, err := strconv.Atoi(p)
@@ -133,13 +133,7 @@ func (a *Adapter) submitProgress(cb slack.InteractionCallback) *slack.ViewSubmis
 		}
 		f.Percent = &n
 	}
-	if d := v[fDate][fDate].SelectedDate; d != "" {
-		date, err := storage.ParseDate(d)
-		if err != nil {
-			return slack.NewErrorsViewSubmissionResponse(map[string]string{fDate: "请选择日期。"})
-		}
-		f.ExtendTo = date
-	}
+	f.ExtendTo = v[fDate][fDate].SelectedDate
 	f.Text = v[fText][fText].Value
 	for _, file := range v[fFiles][fFiles].Files {
 		name := file.Name
@@ -154,7 +148,7 @@ func (a *Adapter) submitProgress(cb slack.InteractionCallback) *slack.ViewSubmis
 	if err != nil {
 		block := fText
 		switch {
-		case f.Kind == storage.KindExtensionRequest && strings.Contains(bot.Explain(err), "日期"):
+		case f.Kind == bot.FormExtend && strings.Contains(bot.Explain(err), "日期"):
 			block = fDate
 		case strings.Contains(bot.Explain(err), "节点"):
 			block = fMilestone
