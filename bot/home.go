@@ -74,8 +74,9 @@ func (b *Bot) homeSupervisor(ctx context.Context, r *Reply, now time.Time) error
 	}
 	s := Section{Heading: fmt.Sprintf("待审核（%d 项）", total+len(reqs))}
 	for _, sh := range shares {
+		a := confirmAction(sh)
 		s.Items = append(s.Items, Item{Text: fmt.Sprintf("%s 节点%d 完成报告 · %s · 佐证 %d 项 → /task %s 确认 %d %s",
-			sh.Code, sh.Seq, sh.Unit, sh.Evidence, sh.Code, sh.Seq, sh.Unit)})
+			sh.Code, sh.Seq, sh.Unit, sh.Evidence, sh.Code, sh.Seq, sh.Unit), Action: &a})
 	}
 	for i, p := range reqs {
 		if len(s.Items) >= homeList {
@@ -83,10 +84,15 @@ func (b *Bot) homeSupervisor(ctx context.Context, r *Reply, now time.Time) error
 			break
 		}
 		kind := "销号申请"
+		a := Action{Label: "销号", Command: "task " + p.Code + " 销号"}
+		if p.MilestoneSeq > 0 {
+			a.Command += fmt.Sprintf(" %d", p.MilestoneSeq)
+		}
 		if p.Kind == storage.KindExtensionRequest {
 			kind = fmt.Sprintf("节点%d 延期申请至 %s", p.MilestoneSeq, p.ExtendTo)
+			a = Action{Label: "批准延期", Command: fmt.Sprintf("task %s 批准延期 %d", p.Code, p.MilestoneSeq)}
 		}
-		s.Items = append(s.Items, Item{Text: fmt.Sprintf("%s %s · %s", p.Code, kind, orNone(p.UnitName))})
+		s.Items = append(s.Items, Item{Text: fmt.Sprintf("%s %s · %s", p.Code, kind, orNone(p.UnitName)), Action: &a})
 	}
 	s.More += total - len(shares)
 	if len(s.Items) == 0 {
@@ -140,7 +146,7 @@ func (b *Bot) homeUnits(ctx context.Context, r *Reply, w who, today storage.Date
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, id := range ids {
-		s, err := b.unitShares(ctx, storage.UnitName{UnitID: id, Unit: w.roles.Units[id]}, today)
+		s, err := b.unitShares(ctx, storage.UnitName{UnitID: id, Unit: w.roles.Units[id]}, today, true)
 		if err != nil {
 			return err
 		}

@@ -225,6 +225,15 @@ func TestReminderMessages(t *testing.T) {
 	}
 	mustContain(t, "市水利局's reminder", water.Notice.Reply.Text(), "【整改提醒】市水利局：即将到期 2 项", "即将到期（2 项）",
 		"共性7 节点1 2021-09-30 剩余 7 天", "共性8 节点1 2021-09-30 剩余 7 天", "截至 2021-09-23")
+	var forms []string
+	for _, a := range water.Notice.Reply.Actions {
+		if a.Form == bot.FormReport {
+			forms = append(forms, a.Label+"="+a.Command)
+		}
+	}
+	if !slices.Equal(forms, []string{"报送 共性7=共性7", "报送 共性8=共性8"}) {
+		t.Errorf("市水利局's reminder buttons = %v; want a 报送 form button per task named", forms)
+	}
 	if !strings.HasPrefix(water.Key, "rem:u") || !strings.HasSuffix(water.Key, ":2021-09-23") {
 		t.Errorf("市水利局's message key = %q; want rem:u<id>:2021-09-23 (one per unit per day)", water.Key)
 	}

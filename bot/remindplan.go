@@ -367,8 +367,22 @@ func unitReminder(bx *unitBox, today storage.Date, pointer func(remLine) Item) R
 	add("请报送进展", bx.nudges)
 	r.Title = fmt.Sprintf("【整改提醒】%s：%s", bx.name, strings.Join(parts, " · "))
 	r.Footnotes = []string{"完成后请报送本单位的部分：/progress 编号 完成 节点 佐证；报送进展：/progress 编号 内容；查看：/unit " + bx.name}
+	// The first tasks named get a 报送 button that opens the form.
+	seen := map[string]bool{}
+	for _, ls := range [][]remLine{bx.overdue, bx.ahead, bx.nudges} {
+		for _, l := range ls {
+			if len(r.Actions) == maxReminderForms || seen[l.code] {
+				continue
+			}
+			seen[l.code] = true
+			r.Actions = append(r.Actions, Action{Label: "报送 " + l.code, Command: l.code, Form: FormReport})
+		}
+	}
 	return r
 }
+
+// maxReminderForms is how many 报送 buttons a reminder carries at most.
+const maxReminderForms = 5
 
 // fallbackMessage is the one message of a pass for the fallback channel:
 // every unit with nobody to receive its reminders, grouped by unit, and the

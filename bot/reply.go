@@ -87,6 +87,10 @@ type Item struct {
 	// link to but that has none yet: the adapter that posts the message
 	// starts the thread and adds the link (see Bot.TaskThread).
 	Thread *ThreadRef `json:",omitempty"`
+	// Action, when set, is what to do about this line with one click
+	// (确认 a report, 报送 a share); adapters with buttons put it beside
+	// the line, and the line's text says the same as a command.
+	Action *Action `json:",omitempty"`
 }
 
 // Text renders the reply as plain text: the console's output and the Slack

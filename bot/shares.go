@@ -316,6 +316,15 @@ func (b *Bot) pendingCmd(ctx context.Context, req Request, args []string) (Reply
 	type row struct {
 		day  storage.Date
 		text string
+		act  *Action
+	}
+	// A supervisor decides from the list: the approving button beside each
+	// line (the line says how to send back instead).
+	act := func(a Action) *Action {
+		if !w.roles.Supervisor {
+			return nil
+		}
+		return &a
 	}
 	var rows []row
 	for _, sh := range shares {
@@ -324,7 +333,8 @@ func (b *Bot) pendingCmd(ctx context.Context, req Request, args []string) (Reply
 			day = b.Clock().Day(*sh.ReportedAt)
 		}
 		rows = append(rows, row{day, fmt.Sprintf("%s 节点%d 完成报告 · %s · 已等 %d 天 · 佐证 %d 项 → /task %s 确认 %d %s 或 /task %s 退回 %d %s 理由",
-			sh.Code, sh.Seq, sh.Unit, day.DaysUntil(today), sh.Evidence, sh.Code, sh.Seq, sh.Unit, sh.Code, sh.Seq, sh.Unit)})
+			sh.Code, sh.Seq, sh.Unit, day.DaysUntil(today), sh.Evidence, sh.Code, sh.Seq, sh.Unit, sh.Code, sh.Seq, sh.Unit),
+			act(confirmAction(sh))})
 	}
 	for _, p := range reqs {
 		day := b.Clock().Day(p.CreatedAt)
@@ -333,6 +343,7 @@ func (b *Bot) pendingCmd(ctx context.Context, req Request, args []string) (Reply
 			unit = authorLabel(p.Author, p.AuthorName)
 		}
 		var text string
+		var a *Action
 		ev := len(p.EvidenceLinks())
 		switch p.Kind {
 		case storage.KindCloseRequest:
@@ -343,11 +354,13 @@ func (b *Bot) pendingCmd(ctx context.Context, req Request, args []string) (Reply
 				cmd += fmt.Sprintf(" %d", p.MilestoneSeq)
 			}
 			text = fmt.Sprintf("%s %s 销号申请 · %s · 已等 %d 天 · 佐证 %d 项 → %s 或 /task %s 退回 理由", p.Code, what, unit, day.DaysUntil(today), ev, cmd, p.Code)
+			a = act(Action{Label: "销号", Command: strings.TrimPrefix(cmd, "/")})
 		default:
 			text = fmt.Sprintf("%s 节点%d 延期申请至 %s · %s · 已等 %d 天 → /task %s 批准延期 %d 或 /task %s 驳回延期 %d 理由",
 				p.Code, p.MilestoneSeq, p.ExtendTo, unit, day.DaysUntil(today), p.Code, p.MilestoneSeq, p.Code, p.MilestoneSeq)
+			a = act(Action{Label: "批准延期", Command: fmt.Sprintf("task %s 批准延期 %d", p.Code, p.MilestoneSeq)})
 		}
-		rows = append(rows, row{day, text})
+		rows = append(rows, row{day, text, a})
 	}
 	// Oldest first across kinds (stable: shares before requests on a day).
 	for i := 1; i < len(rows); i++ {
@@ -361,7 +374,7 @@ func (b *Bot) pendingCmd(ctx context.Context, req Request, args []string) (Reply
 			s.More += len(rows) - MaxItems
 			break
 		}
-		s.Items = append(s.Items, Item{Text: rw.text})
+		s.Items = append(s.Items, Item{Text: rw.text, Action: rw.act})
 	}
 	r.Sections = []Section{s}
 	return r, nil
@@ -384,8 +397,9 @@ func behindLine(c *storage.ShareCounts) string {
 
 // unitShares is the unit's own part of its tasks: the counts of its shares
 // by state, and those still open (soonest due first) or awaiting review.
-// Nil when it has none (a collective: its members hold the shares).
-func (b *Bot) unitShares(ctx context.Context, u storage.UnitName, today storage.Date) (*Section, error) {
+// Nil when it has none (a collective: its members hold the shares). With
+// forms, each open share carries its 报送 button (the unit's own Home).
+func (b *Bot) unitShares(ctx context.Context, u storage.UnitName, today storage.Date, forms bool) (*Section, error) {
 	shs, counts, err := b.Store.UnitShares(ctx, u.UnitID, MaxItems)
 	total := 0
 	for _, n := range counts {
@@ -409,7 +423,16 @@ func (b *Bot) unitShares(ctx context.Context, u storage.UnitName, today storage.
 		if sh.Reason != "" {
 			text += "（" + clip(sh.Reason, 30) + "）"
 		}
-		s.Items = append(s.Items, Item{Status: shareStatus(&sh, today), Text: text})
+		it := Item{Status: shareStatus(&sh, today), Text: text}
+		if forms && sh.State == storage.ShareOpen {
+			it.Action = &Action{Label: "报送进展", Command: sh.Code, Form: FormReport}
+		}
+		s.Items = append(s.Items, it)
 	}
 	return s, nil
+}
+
+// confirmAction is the button that confirms a reported share.
+func confirmAction(sh storage.ShareView) Action {
+	return Action{Label: "确认", Command: fmt.Sprintf("task %s 确认 %d %s", sh.Code, sh.Seq, sh.Unit)}
 }

@@ -98,8 +98,8 @@ func (b *Bot) taskCmd(ctx context.Context, req Request, args []string) (Reply, e
 	// The forms only for those who may report on the task.
 	if w, err := b.whoIs(ctx, req.User); err == nil && !t.Closed() {
 		if g, err := b.grantOn(ctx, w, t); err == nil && g.mayReport() {
-			short.Actions = append([]Action{{Label: "报送进展", Command: t.Code, Form: "report"},
-				{Label: "申请销号", Command: t.Code, Form: "close"}, {Label: "申请延期", Command: t.Code, Form: "extend"}}, short.Actions...)
+			short.Actions = append([]Action{{Label: "报送进展", Command: t.Code, Form: FormReport},
+				{Label: "申请销号", Command: t.Code, Form: FormClose}, {Label: "申请延期", Command: t.Code, Form: FormExtend}}, short.Actions...)
 		}
 	}
 	r.Short = &short

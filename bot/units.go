@@ -171,7 +171,7 @@ func (b *Bot) unitCmd(ctx context.Context, req Request, args []string) (Reply, e
 	if len(info.Fields) > 0 {
 		r.Sections = append(r.Sections, info)
 	}
-	if s, err := b.unitShares(ctx, u, today); err != nil {
+	if s, err := b.unitShares(ctx, u, today, false); err != nil {
 		return Reply{}, err
 	} else if s != nil {
 		r.Sections = append(r.Sections, *s)

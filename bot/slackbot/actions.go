@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -18,8 +19,26 @@ const reasonBlock = "reason"
 
 // reasonForm is what the form carries from the button to its submission.
 type reasonForm struct {
-	Command     string `json:"c"`
-	ResponseURL string `json:"u"`
+	Command string `json:"c"`
+	origin
+}
+
+// origin is where a button was pressed, so the outcome shows there.
+type origin struct {
+	// ResponseURL answers in the conversation of the message (none on
+	// the Home tab).
+	ResponseURL string `json:"u,omitempty"`
+	// Home: the button was on the presser's Home tab, which is published
+	// again with the outcome on top.
+	Home bool `json:"h,omitempty"`
+	// Item: the button was beside one line of a list; the list stays and
+	// the outcome comes as a message of its own.
+	Item bool `json:"i,omitempty"`
+}
+
+func originOf(cb slack.InteractionCallback, act *slack.BlockAction) origin {
+	return origin{ResponseURL: cb.ResponseURL, Home: cb.View.Type == slack.VTHomeTab,
+		Item: strings.Contains(act.ActionID, "_item")}
 }
 
 // do runs a button's command that writes, as the presser: the message it
@@ -31,21 +50,47 @@ func (a *Adapter) do(cb slack.InteractionCallback, act *slack.BlockAction) {
 	a.goJob(func(ctx context.Context) {
 		reply := a.Bot.Handle(ctx, bot.Request{Text: text, User: user})
 		a.deliver(reply.Notices)
-		if err := a.outcome(ctx, cb.ResponseURL, user, reply); err != nil {
+		if err := a.outcome(ctx, originOf(cb, act), user, reply); err != nil {
 			log.Error("button outcome not shown", "err", err)
 		}
 	})
 }
 
-// outcome replaces the message a decision came from with what it did, or
-// tells the presser why nothing was done.
-func (a *Adapter) outcome(ctx context.Context, responseURL, user string, reply bot.Reply) error {
+// outcome shows what a decision did, or why nothing was done, where the
+// button was: on the Home tab, published again with the outcome on top; as
+// a message of its own for a line of a list; otherwise in place of the
+// message, so its buttons cannot be pressed twice. A refusal goes to the
+// presser alone.
+func (a *Adapter) outcome(ctx context.Context, o origin, user string, reply bot.Reply) error {
+	if o.Home {
+		return a.homeWith(ctx, user, reply)
+	}
 	if reply.Error {
-		return a.Poster.respond(ctx, responseURL, false, render(reply, renderOptions{}))
+		return a.Poster.respond(ctx, o.ResponseURL, false, render(reply, renderOptions{}))
 	}
 	done := bot.Reply{Title: strings.TrimPrefix(reply.Title, "✅ 已保存："), Sections: reply.Sections,
 		Footnotes: []string{"✅ 由 <@" + user + "> 处理"}}
-	return a.Poster.replace(ctx, responseURL, render(done, renderOptions{}))
+	if o.Item {
+		return a.Poster.respond(ctx, o.ResponseURL, false, render(done, renderOptions{}))
+	}
+	return a.Poster.replace(ctx, o.ResponseURL, render(done, renderOptions{}))
+}
+
+// homeWith publishes user's Home tab again, what they just did (or asked,
+// or why it was refused) on top: the Home tab has no conversation to
+// answer in.
+func (a *Adapter) homeWith(ctx context.Context, user string, outcome bot.Reply) error {
+	home, err := a.Bot.Home(ctx, user, time.Time{})
+	if err != nil {
+		return err
+	}
+	if outcome.Short != nil {
+		outcome = *outcome.Short
+	}
+	top := []bot.Section{{Heading: "刚才：" + outcome.Title}}
+	top = append(top, outcome.Sections...)
+	home.Sections = append(top, home.Sections...)
+	return a.Poster.Publish(ctx, user, home)
 }
 
 // why opens the form that asks the presser for a reason (views.open, inside
@@ -55,7 +100,7 @@ func (a *Adapter) why(cb slack.InteractionCallback, act *slack.BlockAction) {
 	if !ok {
 		return
 	}
-	meta, _ := json.Marshal(reasonForm{Command: command, ResponseURL: cb.ResponseURL})
+	meta, _ := json.Marshal(reasonForm{Command: command, origin: originOf(cb, act)})
 	view := slack.ModalViewRequest{
 		Type: slack.VTModal, CallbackID: ReasonCallbackID, PrivateMetadata: string(meta),
 		Title: plain("填写理由"), Submit: plain("提交"), Close: plain("取消"),
@@ -104,7 +149,7 @@ func (a *Adapter) submitReason(cb slack.InteractionCallback) *slack.ViewSubmissi
 	a.deliver(reply.Notices)
 	log := a.Log.With("user", user, "command", form.Command)
 	a.goJob(func(ctx context.Context) {
-		if err := a.outcome(ctx, form.ResponseURL, user, reply); err != nil {
+		if err := a.outcome(ctx, form.origin, user, reply); err != nil {
 			log.Error("form outcome not shown", "err", err)
 		}
 	})

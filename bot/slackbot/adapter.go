@@ -453,7 +453,13 @@ func (a *Adapter) ask(cb slack.InteractionCallback, act *slack.BlockAction) {
 	}
 	a.goJob(func(ctx context.Context) {
 		reply := a.Bot.Handle(ctx, bot.Request{Text: text, User: user})
-		if err := a.Poster.respond(ctx, cb.ResponseURL, false, render(reply, renderOptions{Share: text})); err != nil {
+		var err error
+		if cb.View.Type == slack.VTHomeTab {
+			err = a.homeWith(ctx, user, reply)
+		} else {
+			err = a.Poster.respond(ctx, cb.ResponseURL, false, render(reply, renderOptions{Share: text}))
+		}
+		if err != nil {
 			log.Error("button answer not delivered", "err", err)
 		}
 	})

@@ -32,6 +32,8 @@ const (
 type progressFormMeta struct {
 	Task string `json:"t"`
 	Kind string `json:"k"`
+	// Home: opened from the Home tab, published again once saved.
+	Home bool `json:"h,omitempty"`
 }
 
 var formKinds = map[string]struct{ title, text string }{
@@ -53,10 +55,15 @@ func (a *Adapter) openForm(cb slack.InteractionCallback, act *slack.BlockAction)
 	a.goJob(func(ctx context.Context) {
 		title, choices, err := a.Bot.FormChoices(ctx, user, task)
 		if err != nil {
-			_ = a.Poster.respond(ctx, cb.ResponseURL, false, render(bot.Reply{Title: "⚠️ " + bot.Explain(err), Error: true}, renderOptions{}))
+			_ = a.outcome(ctx, originOf(cb, act), user, bot.Reply{Title: "⚠️ " + bot.Explain(err), Error: true})
 			return
 		}
-		if err := a.Poster.openView(ctx, cb.TriggerID, ProgressView(kind, task, title, choices)); err != nil {
+		view := ProgressView(kind, task, title, choices)
+		if cb.View.Type == slack.VTHomeTab {
+			meta, _ := json.Marshal(progressFormMeta{Task: task, Kind: kind, Home: true})
+			view.PrivateMetadata = string(meta)
+		}
+		if err := a.Poster.openView(ctx, cb.TriggerID, view); err != nil {
 			log.Error("progress form not opened", "err", err)
 		}
 	})
@@ -156,5 +163,13 @@ func (a *Adapter) submitProgress(cb slack.InteractionCallback) *slack.ViewSubmis
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{block: bot.Explain(err)})
 	}
 	a.deliver(reply.Notices) // the entry goes to the task's thread, as a command's does
+	if meta.Home {
+		user := cb.User.ID
+		a.goJob(func(ctx context.Context) {
+			if err := a.homeWith(ctx, user, reply); err != nil {
+				a.Log.Error("home not refreshed after a form", "user", user, "err", err)
+			}
+		})
+	}
 	return nil
 }

@@ -193,18 +193,25 @@ func (p *Poster) Publish(ctx context.Context, user string, r bot.Reply) error {
 	if p.api == nil {
 		return ErrNoToken
 	}
+	view := HomeView(r, p.Writes)
+	return p.retry(ctx, "views.publish", user, func() error {
+		_, err := p.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view})
+		return err
+	})
+}
+
+// HomeView is r as a Home tab: its messages' blocks in one view, at most
+// Slack's 100; a longer one ends with a pointer to the commands. writes
+// tells which commands' buttons act (see renderOptions).
+func HomeView(r bot.Reply, writes func(string) bool) slack.HomeTabViewRequest {
 	var blocks []slack.Block
-	for _, m := range render(r, renderOptions{Writes: p.Writes}) {
+	for _, m := range render(r, renderOptions{Writes: writes}) {
 		blocks = append(blocks, m.Blocks...)
 	}
 	if len(blocks) > maxViewBlocks {
 		blocks = append(blocks[:maxViewBlocks-1], contextBlock("内容较多，未全部显示：/pending、/unit 单位、/overdue"))
 	}
-	return p.retry(ctx, "views.publish", user, func() error {
-		_, err := p.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user,
-			View: slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}})
-		return err
-	})
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }
 
 // respond posts msgs to a response_url (at most five, Slack's limit per URL)

@@ -105,6 +105,7 @@ func render(r bot.Reply, opt renderOptions) []Message {
 	if !r.AsOf.IsZero() {
 		add(contextBlock("截至 "+r.AsOf.String()), 20)
 	}
+	itemN := 0 // item buttons so far: their action ids must differ
 	for _, s := range r.Sections {
 		heading := ""
 		if s.Heading != "" {
@@ -144,14 +145,28 @@ func render(r bot.Reply, opt renderOptions) []Message {
 				}
 			}
 		}
-		if len(s.Items) > 0 {
+		if hasActions(s.Items) {
+			// A list of things to act on: a line per item, its button
+			// beside it (a section's accessory).
+			if heading != "" {
+				mrkdwnSection(strings.TrimSuffix(heading, "\n"))
+				heading = ""
+			}
+			for _, it := range s.Items {
+				text := escape(clip(itemLine(it), maxSectionRunes))
+				var acc *slack.Accessory
+				if it.Action != nil {
+					if btn := actionButton(*it.Action, fmt.Sprintf("item%d", itemN), opt); btn != nil {
+						acc = slack.NewAccessory(btn)
+						itemN++
+					}
+				}
+				add(slack.NewSectionBlock(mrkdwn(text), nil, acc), utf8.RuneCountInString(text)+10)
+			}
+		} else if len(s.Items) > 0 {
 			lines := make([]string, len(s.Items))
 			for i, it := range s.Items {
-				if it.Status != bot.StatusNone {
-					lines[i] = it.Status.Marker() + " " + it.Text
-				} else {
-					lines[i] = it.Text
-				}
+				lines[i] = itemLine(it)
 			}
 			for _, chunk := range splitText(strings.Join(lines, "\n"), maxSectionRunes-utf8.RuneCountInString(heading)) {
 				mrkdwnSection(heading + escape(chunk))
@@ -201,27 +216,9 @@ func render(r bot.Reply, opt renderOptions) []Message {
 	msgs = append(msgs, Message{Blocks: cur})
 	var buttons []slack.BlockElement
 	for i, a := range r.Actions {
-		if utf8.RuneCountInString(a.Command) > maxButtonValue {
-			continue
+		if btn := actionButton(a, strconv.Itoa(i), opt); btn != nil {
+			buttons = append(buttons, btn)
 		}
-		id := AskActionID
-		switch {
-		case a.Form != "":
-			id = FormActionID + "_" + a.Form
-		case a.Reason != "":
-			id = WhyActionID
-		case opt.Writes != nil && opt.Writes(a.Command):
-			id = DoActionID
-		}
-		value := a.Command
-		if a.Reason != "" {
-			value = a.Reason + "\x1f" + a.Command
-		}
-		btn := slack.NewButtonBlockElement(fmt.Sprintf("%s_%d", id, i), value, plain(a.Label))
-		if id != AskActionID {
-			btn.Style = slack.StylePrimary
-		}
-		buttons = append(buttons, btn)
 	}
 	if opt.Share != "" && !r.Error && utf8.RuneCountInString(opt.Share) <= maxButtonValue {
 		buttons = append(buttons, slack.NewButtonBlockElement(ShareActionID, opt.Share, plain("公开到频道")))
@@ -320,4 +317,49 @@ func clip(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// actionButton is the button of a, its action id the kind's (ask, do, why,
+// form) followed by "_" and suffix; nil when the command is too long for a
+// button's value.
+func actionButton(a bot.Action, suffix string, opt renderOptions) *slack.ButtonBlockElement {
+	if utf8.RuneCountInString(a.Command)+utf8.RuneCountInString(a.Reason)+1 > maxButtonValue {
+		return nil
+	}
+	id := AskActionID
+	switch {
+	case a.Form != "":
+		id = FormActionID + "_" + a.Form
+	case a.Reason != "":
+		id = WhyActionID
+	case opt.Writes != nil && opt.Writes(a.Command):
+		id = DoActionID
+	}
+	value := a.Command
+	if a.Reason != "" {
+		value = a.Reason + "\x1f" + a.Command
+	}
+	btn := slack.NewButtonBlockElement(id+"_"+suffix, value, plain(clip(a.Label, 75)))
+	if id != AskActionID {
+		btn.Style = slack.StylePrimary
+	}
+	return btn
+}
+
+// itemLine is an item as a line of text, its status marker first.
+func itemLine(it bot.Item) string {
+	if it.Status != bot.StatusNone {
+		return it.Status.Marker() + " " + it.Text
+	}
+	return it.Text
+}
+
+// hasActions reports whether any item carries a button.
+func hasActions(items []bot.Item) bool {
+	for _, it := range items {
+		if it.Action != nil {
+			return true
+		}
+	}
+	return false
 }
