@@ -161,5 +161,27 @@ func (b *Bot) homeUnits(ctx context.Context, r *Reply, w who, today storage.Date
 		s.Text = "报送：/progress 编号 完成 节点 佐证；在任务线程中回复也可。"
 		r.Sections = append(r.Sections, *s)
 	}
+	// Their requests still waiting for the office.
+	reqs, err := b.Store.OpenRequests(ctx, ids)
+	if err != nil || len(reqs) == 0 {
+		return err
+	}
+	s := Section{Heading: fmt.Sprintf("本单位的申请（待督查室审核，%d 项）", len(reqs))}
+	for i, p := range reqs {
+		if i == homeList {
+			s.More = len(reqs) - i
+			break
+		}
+		kind := "销号申请"
+		if p.MilestoneSeq > 0 {
+			kind = fmt.Sprintf("节点%d 销号申请", p.MilestoneSeq)
+		}
+		if p.Kind == storage.KindExtensionRequest {
+			kind = fmt.Sprintf("节点%d 延期申请至 %s", p.MilestoneSeq, p.ExtendTo)
+		}
+		s.Items = append(s.Items, Item{Status: StatusFlagged, Text: fmt.Sprintf("%s %s · %s · %s 提交",
+			p.Code, kind, orNone(p.UnitName), b.Clock().Day(p.CreatedAt))})
+	}
+	r.Sections = append(r.Sections, s)
 	return nil
 }

@@ -231,7 +231,7 @@ func TestReminderMessages(t *testing.T) {
 			forms = append(forms, a.Label+"="+a.Command)
 		}
 	}
-	if !slices.Equal(forms, []string{"报送 共性7=共性7", "报送 共性8=共性8"}) {
+	if !slices.Equal(forms, []string{"报送 共性7=共性7 1", "报送 共性8=共性8 1"}) {
 		t.Errorf("市水利局's reminder buttons = %v; want a 报送 form button per task named", forms)
 	}
 	if !strings.HasPrefix(water.Key, "rem:u") || !strings.HasSuffix(water.Key, ":2021-09-23") {

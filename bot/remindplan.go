@@ -375,7 +375,7 @@ func unitReminder(bx *unitBox, today storage.Date, pointer func(remLine) Item) R
 				continue
 			}
 			seen[l.code] = true
-			r.Actions = append(r.Actions, Action{Label: "报送 " + l.code, Command: l.code, Form: FormReport})
+			r.Actions = append(r.Actions, Action{Label: "报送 " + l.code, Command: formTarget(l.code, l.seq), Form: FormReport})
 		}
 	}
 	return r

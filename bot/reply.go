@@ -155,7 +155,7 @@ type Action struct {
 	Command string
 	Reason  string `json:",omitempty"`
 	// Form, when set, opens a form of that kind for the task Command names
-	// instead of running it: "report" (报送进展), "close" (申请销号) or
+	// (a code, then perhaps the milestone to preselect) instead of running it: "report" (报送进展), "close" (申请销号) or
 	// "extend" (申请延期); submitted, it goes through SubmitProgress.
 	Form string `json:",omitempty"`
 }

@@ -425,7 +425,7 @@ func (b *Bot) unitShares(ctx context.Context, u storage.UnitName, today storage.
 		}
 		it := Item{Status: shareStatus(&sh, today), Text: text}
 		if forms && sh.State == storage.ShareOpen {
-			it.Action = &Action{Label: "报送进展", Command: sh.Code, Form: FormReport}
+			it.Action = &Action{Label: "报送进展", Command: formTarget(sh.Code, sh.Seq), Form: FormReport}
 		}
 		s.Items = append(s.Items, it)
 	}
@@ -435,4 +435,13 @@ func (b *Bot) unitShares(ctx context.Context, u storage.UnitName, today storage.
 // confirmAction is the button that confirms a reported share.
 func confirmAction(sh storage.ShareView) Action {
 	return Action{Label: "确认", Command: fmt.Sprintf("task %s 确认 %d %s", sh.Code, sh.Seq, sh.Unit)}
+}
+
+// formTarget is a form button's command: the task, and the milestone to
+// preselect when there is one.
+func formTarget(code string, seq int) string {
+	if seq > 0 {
+		return fmt.Sprintf("%s %d", code, seq)
+	}
+	return code
 }

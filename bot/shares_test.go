@@ -333,6 +333,7 @@ func FuzzDecisionVerbs(f *testing.F) {
 func TestHome(t *testing.T) {
 	b := shareBot(t)
 	say(t, b, "2021-09-28", "U0000LS01", "progress 7 完成 1 长葛市台账 https://example.gov.cn/cg")
+	say(t, b, "2021-09-29", "U0000YL01", "progress 7 申请延期 1 2021-12-31 汛期施工受限")
 	ctx := context.Background()
 	now := testenv.At(t, "2021-10-08 09:00")
 	home := func(user string) string {
@@ -343,10 +344,12 @@ func TestHome(t *testing.T) {
 		}
 		return r.Text()
 	}
-	mustContain(t, "a supervisor's Home", home("U0000SUP1"), "本周概况（督查室）", "待审核（1 项）", "共性7 节点1 完成报告 · 长葛市", "/task 共性7 确认 1 长葛市")
+	mustContain(t, "a supervisor's Home", home("U0000SUP1"), "本周概况（督查室）", "待审核（2 项）", "共性7 节点1 完成报告 · 长葛市", "/task 共性7 确认 1 长葛市",
+		"共性7 节点1 延期申请至 2021-12-31 · 鄢陵县")
 	member := home("U0000YL01")
-	mustContain(t, "a member's Home", member, "鄢陵县 · 本单位分工", "共性7 节点1 2021-09-30 已逾期 8 天 · 未完成")
-	mustNotContain(t, "a member's Home", member, "待审核")
+	mustContain(t, "a member's Home", member, "鄢陵县 · 本单位分工", "共性7 节点1 2021-09-30 已逾期 8 天 · 未完成",
+		"本单位的申请（待督查室审核，1 项）", "共性7 节点1 延期申请至 2021-12-31 · 鄢陵县 · 2021-09-29 提交")
+	mustNotContain(t, "a member's Home", member, "待审核（", "长葛市")
 	mustContain(t, "a leader's Home", home("U0000LDR1"), "分管任务：")
 	mustContain(t, "a stranger's Home", home("U9999XXX1"), "尚未绑定到任何责任单位", "/task 6")
 	// Deciding a share refreshes the reporter's Home.

@@ -50,7 +50,10 @@ func (a *Adapter) openForm(cb slack.InteractionCallback, act *slack.BlockAction)
 	if _, ok := formKinds[kind]; !ok {
 		return
 	}
-	user, task := cb.User.ID, act.Value
+	// The value names the task, and perhaps the milestone to preselect.
+	user := cb.User.ID
+	task, seqText, _ := strings.Cut(act.Value, " ")
+	selected, _ := strconv.Atoi(seqText)
 	log := a.Log.With("action", act.ActionID, "user", user)
 	a.goJob(func(ctx context.Context) {
 		title, choices, err := a.Bot.FormChoices(ctx, user, task)
@@ -58,7 +61,7 @@ func (a *Adapter) openForm(cb slack.InteractionCallback, act *slack.BlockAction)
 			_ = a.outcome(ctx, originOf(cb, act), user, bot.Reply{Title: "⚠️ " + bot.Explain(err), Error: true})
 			return
 		}
-		view := ProgressView(kind, task, title, choices)
+		view := ProgressView(kind, task, title, choices, selected)
 		if cb.View.Type == slack.VTHomeTab {
 			meta, _ := json.Marshal(progressFormMeta{Task: task, Kind: kind, Home: true})
 			view.PrivateMetadata = string(meta)
@@ -70,9 +73,10 @@ func (a *Adapter) openForm(cb slack.InteractionCallback, act *slack.BlockAction)
 }
 
 // ProgressView is the form of kind ("report", "close", "extend") for task:
-// the milestone (from choices), for a report the 完成 box and a
-// percentage, for an extension the date, the text, and files as evidence.
-func ProgressView(kind, task, title string, choices []bot.Choice) slack.ModalViewRequest {
+// the milestone (from choices; selected, when offered, is preselected), for
+// a report the 完成 box and a percentage, for an extension the date, the
+// text, and files as evidence.
+func ProgressView(kind, task, title string, choices []bot.Choice, selected int) slack.ModalViewRequest {
 	fk := formKinds[kind]
 	meta, _ := json.Marshal(progressFormMeta{Task: task, Kind: kind})
 	var opts []*slack.OptionBlockObject
@@ -83,7 +87,12 @@ func ProgressView(kind, task, title string, choices []bot.Choice) slack.ModalVie
 		opts = append(opts, slack.NewOptionBlockObject(strconv.Itoa(c.Value), plain(clip(c.Label, 75)), nil))
 	}
 	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("选择节点"), fMilestone, opts...)
-	if kind != "extend" && len(opts) > 0 {
+	for _, o := range opts {
+		if selected > 0 && o.Value == strconv.Itoa(selected) {
+			sel.InitialOption = o
+		}
+	}
+	if sel.InitialOption == nil && kind != "extend" && len(opts) > 0 {
 		sel.InitialOption = opts[0]
 	}
 	blocks := []slack.Block{

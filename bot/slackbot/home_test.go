@@ -168,6 +168,10 @@ func TestHomeReviewButtons(t *testing.T) {
 		mu.Unlock()
 		t.Fatalf("views.open = %+v; want the progress form, remembering the Home tab", opened)
 	}
+	if in, ok := opened[0].Blocks.BlockSet[1].(*slack.InputBlock); !ok || in.Element.(*slack.SelectBlockElement).InitialOption == nil ||
+		in.Element.(*slack.SelectBlockElement).InitialOption.Value != "1" {
+		t.Errorf("the form from 共性7 节点1's line preselects %+v; want milestone 1", opened[0].Blocks.BlockSet[1])
+	}
 	mu.Unlock()
 
 	// Reported (by command here), the share waits on the supervisor's Home.
@@ -265,7 +269,7 @@ func TestSampleViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, kind := range []string{bot.FormReport, bot.FormClose, bot.FormExtend} {
-		view := ProgressView(kind, "7", title, choices)
+		view := ProgressView(kind, "7", title, choices, 2)
 		checkViewLimits(t, kind, view.Blocks.BlockSet)
 		got, _ := json.MarshalIndent(view, "", "  ")
 		testenv.Golden(t, filepath.Join("testdata", "form-"+kind+".json"), got, *update)
