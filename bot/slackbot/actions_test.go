@@ -3,17 +3,13 @@ package slackbot
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/slacktest"
 
 	"taskbot/bot"
 	"taskbot/internal/testenv"
@@ -52,36 +48,9 @@ func interact(t *testing.T, a *Adapter, payload map[string]any) (int, string) {
 // is not a supervisor is refused. 退回 opens a form (views.open); an empty
 // reason is refused in the form; with a reason the share goes back.
 func TestDecisionButtons(t *testing.T) {
-	var mu sync.Mutex
-	var opened []slack.ModalViewRequest
-	api := slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/views.open", func(w http.ResponseWriter, r *http.Request) {
-			r.ParseForm()
-			var v slack.ModalViewRequest
-			if raw := r.Form.Get("view"); raw != "" {
-				json.Unmarshal([]byte(raw), &v)
-			} else {
-				var req struct {
-					View slack.ModalViewRequest `json:"view"`
-				}
-				body, _ := io.ReadAll(r.Body)
-				json.Unmarshal(body, &req)
-				v = req.View
-			}
-			mu.Lock()
-			opened = append(opened, v)
-			mu.Unlock()
-			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
-		})
-	})
-	api.Start()
-	defer api.Stop()
-	hooks := newHooks(t)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	b := newBot(t, testenv.Directory())
-	a := New(b, NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(api.GetAPIURL())), log), log)
-	a.SigningSecret = testSecret
-	defer a.Shutdown(context.Background())
+	a, views := viewsAdapter(t, b)
+	hooks := newHooks(t)
 
 	// 李四 of 长葛市 reports task 7 milestone 1 done; the office is told.
 	r := b.Handle(context.Background(), bot.Request{Text: "progress 7 完成 1 台账已建立 https://example.gov.cn/cg", User: "U0000LS01"})
@@ -144,13 +113,11 @@ func TestDecisionButtons(t *testing.T) {
 
 	// 退回 asks for a reason in a form.
 	press("U0000SUP1", back, "back")
-	mu.Lock()
+	opened := views.opened()
 	if len(opened) != 1 || opened[0].CallbackID != ReasonCallbackID {
-		mu.Unlock()
 		t.Fatalf("views.open calls = %+v; want the reason form", opened)
 	}
 	meta := opened[0].PrivateMetadata
-	mu.Unlock()
 	submit := func(reason string) (int, string) {
 		return interact(t, a, map[string]any{
 			"type": "view_submission", "user": map[string]string{"id": "U0000SUP1"},
@@ -175,35 +142,9 @@ func TestDecisionButtons(t *testing.T) {
 // with its evidence; submitted twice it is recorded once; a bad percentage
 // is shown in the form; someone who may not report is refused.
 func TestProgressForm(t *testing.T) {
-	var mu sync.Mutex
-	var opened []slack.ModalViewRequest
-	api := slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/views.open", func(w http.ResponseWriter, r *http.Request) {
-			r.ParseForm()
-			var v slack.ModalViewRequest
-			json.Unmarshal([]byte(r.Form.Get("view")), &v)
-			if v.CallbackID == "" {
-				var req struct {
-					View slack.ModalViewRequest `json:"view"`
-				}
-				body, _ := io.ReadAll(r.Body)
-				json.Unmarshal(body, &req)
-				v = req.View
-			}
-			mu.Lock()
-			opened = append(opened, v)
-			mu.Unlock()
-			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
-		})
-	})
-	api.Start()
-	defer api.Stop()
-	hooks := newHooks(t)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	b := newBot(t, testenv.Directory())
-	a := New(b, NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(api.GetAPIURL())), log), log)
-	a.SigningSecret = testSecret
-	defer a.Shutdown(context.Background())
+	a, views := viewsAdapter(t, b)
+	hooks := newHooks(t)
 
 	card := b.Handle(context.Background(), bot.Request{Text: "task 7", User: "U0000LS01"})
 	btn := buttonsOf(render(card, renderOptions{Writes: a.Poster.Writes}))["报送进展"]
@@ -225,13 +166,11 @@ func TestProgressForm(t *testing.T) {
 		a.wait()
 	}
 	press("U0000LS01")
-	mu.Lock()
+	opened := views.opened()
 	if len(opened) != 1 || opened[0].CallbackID != ProgressCallbackID {
-		mu.Unlock()
 		t.Fatalf("views.open = %+v; want the progress form", opened)
 	}
 	view := opened[0]
-	mu.Unlock()
 	raw, _ := json.Marshal(view)
 	for _, want := range []string{"整体进展", "节点1 2021-09-30", "节点2 2021-12-31", `"file_input"`, "本单位的该节点已完成"} {
 		if !strings.Contains(string(raw), want) {

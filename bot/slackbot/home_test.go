@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +21,70 @@ import (
 	"taskbot/internal/testenv"
 	"taskbot/storage"
 )
+
+// fakeViews records the views an adapter opens and publishes.
+type fakeViews struct {
+	mu    sync.Mutex
+	open  []slack.ModalViewRequest
+	homes []slack.HomeTabViewRequest
+}
+
+func (v *fakeViews) opened() []slack.ModalViewRequest {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return slices.Clone(v.open)
+}
+
+func (v *fakeViews) published() []slack.HomeTabViewRequest {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return slices.Clone(v.homes)
+}
+
+// viewsAdapter is an adapter for b, signed requests on, whose Web API is a
+// slacktest server that records views.open and views.publish.
+func viewsAdapter(t *testing.T, b *bot.Bot) (*Adapter, *fakeViews) {
+	t.Helper()
+	views := &fakeViews{}
+	// The view arrives as JSON, or as a form field, depending on the call.
+	decode := func(r *http.Request, into any) {
+		body, _ := io.ReadAll(r.Body)
+		if json.Unmarshal(body, into) != nil {
+			vals, _ := url.ParseQuery(string(body))
+			raw, _ := json.Marshal(map[string]json.RawMessage{"view": json.RawMessage(vals.Get("view"))})
+			json.Unmarshal(raw, into)
+		}
+	}
+	api := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/views.publish", func(w http.ResponseWriter, r *http.Request) {
+			var req struct {
+				View slack.HomeTabViewRequest `json:"view"`
+			}
+			decode(r, &req)
+			views.mu.Lock()
+			views.homes = append(views.homes, req.View)
+			views.mu.Unlock()
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
+		})
+		c.Handle("/views.open", func(w http.ResponseWriter, r *http.Request) {
+			var req struct {
+				View slack.ModalViewRequest `json:"view"`
+			}
+			decode(r, &req)
+			views.mu.Lock()
+			views.open = append(views.open, req.View)
+			views.mu.Unlock()
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V2"}})
+		})
+	})
+	api.Start()
+	t.Cleanup(api.Stop)
+	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	a := New(b, NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(api.GetAPIURL())), log), log)
+	a.SigningSecret = testSecret
+	t.Cleanup(func() { a.Shutdown(context.Background()) })
+	return a, views
+}
 
 // itemButtons returns the buttons beside list lines (section accessories),
 // by the line's text.
@@ -90,47 +156,9 @@ func checkViewLimits(t *testing.T, name string, blocks []slack.Block) {
 // answers with a message of its own and leaves the list in place. A unit
 // member's Home has 报送进展 beside each open share, which opens the form.
 func TestHomeReviewButtons(t *testing.T) {
-	var mu sync.Mutex
-	var published []slack.HomeTabViewRequest
-	var opened []slack.ModalViewRequest
-	decode := func(r *http.Request, into any) {
-		body, _ := io.ReadAll(r.Body)
-		if json.Unmarshal(body, into) != nil {
-			r.ParseForm()
-			raw, _ := json.Marshal(map[string]json.RawMessage{"view": json.RawMessage(r.Form.Get("view"))})
-			json.Unmarshal(raw, into)
-		}
-	}
-	api := slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/views.publish", func(w http.ResponseWriter, r *http.Request) {
-			var req struct {
-				View slack.HomeTabViewRequest `json:"view"`
-			}
-			decode(r, &req)
-			mu.Lock()
-			published = append(published, req.View)
-			mu.Unlock()
-			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
-		})
-		c.Handle("/views.open", func(w http.ResponseWriter, r *http.Request) {
-			var req struct {
-				View slack.ModalViewRequest `json:"view"`
-			}
-			decode(r, &req)
-			mu.Lock()
-			opened = append(opened, req.View)
-			mu.Unlock()
-			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V2"}})
-		})
-	})
-	api.Start()
-	defer api.Stop()
-	hooks := newHooks(t)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	b := newBot(t, testenv.Directory())
-	a := New(b, NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(api.GetAPIURL())), log), log)
-	a.SigningSecret = testSecret
-	defer a.Shutdown(context.Background())
+	a, views := viewsAdapter(t, b)
+	hooks := newHooks(t)
 	ctx := context.Background()
 
 	// Before reporting, 李四's Home offers 报送进展 beside 长葛市's open shares.
@@ -163,16 +191,14 @@ func TestHomeReviewButtons(t *testing.T) {
 		a.wait()
 	}
 	press("U0000LS01", form, "home", "")
-	mu.Lock()
+	opened := views.opened()
 	if len(opened) != 1 || opened[0].CallbackID != ProgressCallbackID || !strings.Contains(opened[0].PrivateMetadata, `"h":true`) {
-		mu.Unlock()
 		t.Fatalf("views.open = %+v; want the progress form, remembering the Home tab", opened)
 	}
 	if in, ok := opened[0].Blocks.BlockSet[1].(*slack.InputBlock); !ok || in.Element.(*slack.SelectBlockElement).InitialOption == nil ||
 		in.Element.(*slack.SelectBlockElement).InitialOption.Value != "1" {
 		t.Errorf("the form from 共性7 节点1's line preselects %+v; want milestone 1", opened[0].Blocks.BlockSet[1])
 	}
-	mu.Unlock()
 
 	// Reported (by command here), the share waits on the supervisor's Home.
 	if r := b.Handle(ctx, bot.Request{Text: "progress 7 完成 1 台账已建立 https://example.gov.cn/cg", User: "U0000LS01"}); r.Error {
@@ -197,14 +223,12 @@ func TestHomeReviewButtons(t *testing.T) {
 	if s := shareState(t, b, 7, "长葛市", 1); s != storage.ShareConfirmed {
 		t.Fatalf("share after the supervisor's press = %s; want confirmed", s)
 	}
-	mu.Lock()
+	published := views.published()
 	if len(published) != 2 {
-		mu.Unlock()
 		t.Fatalf("views.publish calls = %d; want 2 (the refusal, the outcome)", len(published))
 	}
 	refused, _ := json.Marshal(published[0])
 	done, _ := json.Marshal(published[1])
-	mu.Unlock()
 	if !strings.Contains(string(refused), "只有督查室") {
 		t.Errorf("the member's Home after a refused press = %s; want the refusal on top", refused)
 	}
