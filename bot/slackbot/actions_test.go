@@ -212,4 +212,14 @@ func TestProgressForm(t *testing.T) {
 	if fs := files[entries[0].ID]; len(fs) != 1 || fs[0].FileID != "F77" || fs[0].URL != "https://files.example/F77" {
 		t.Errorf("evidence = %+v; want the uploaded 台账.xlsx", fs)
 	}
+	// The entry is in the task's thread, as a command's would be.
+	inThread := 0
+	for _, p := range views.recorded() {
+		if p.Method == "chat.postMessage" && p.Channel == "C_TRACK" && p.ThreadTS != "" && strings.Contains(p.Text, "长葛市") {
+			inThread++
+		}
+	}
+	if inThread != 1 {
+		t.Errorf("thread posts of the entry = %d; want 1; posts: %+v", inThread, views.recorded())
+	}
 }

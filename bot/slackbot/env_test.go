@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +56,8 @@ type fakeSlack struct {
 	fail  []func(w http.ResponseWriter) // consumed one per call
 	hold  chan struct{}                 // when set, calls wait for it to close
 	calls int
+	open  []slack.ModalViewRequest              // views.open
+	homes map[string][]slack.HomeTabViewRequest // views.publish, by user
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
@@ -62,6 +65,30 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", f.handler("chat.postMessage"))
 		c.Handle("/chat.postEphemeral", f.handler("chat.postEphemeral"))
+		c.Handle("/views.open", func(w http.ResponseWriter, r *http.Request) {
+			var req struct {
+				View slack.ModalViewRequest `json:"view"`
+			}
+			decodeView(r, &req)
+			f.mu.Lock()
+			f.open = append(f.open, req.View)
+			f.mu.Unlock()
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V2"}})
+		})
+		c.Handle("/views.publish", func(w http.ResponseWriter, r *http.Request) {
+			var req struct {
+				User string                   `json:"user_id"`
+				View slack.HomeTabViewRequest `json:"view"`
+			}
+			decodeView(r, &req)
+			f.mu.Lock()
+			if f.homes == nil {
+				f.homes = map[string][]slack.HomeTabViewRequest{}
+			}
+			f.homes[req.User] = append(f.homes[req.User], req.View)
+			f.mu.Unlock()
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
+		})
 	})
 	f.srv.Start()
 	t.Cleanup(f.srv.Stop)
@@ -104,6 +131,32 @@ func (f *fakeSlack) handler(method string) http.HandlerFunc {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": p.Channel, "ts": "1772413200.00" + strconv.Itoa(1000+n), "message_ts": "1772413200.000200"})
 	}
+}
+
+// decodeView reads a views.* call: JSON, or form fields.
+func decodeView(r *http.Request, into any) {
+	body, _ := io.ReadAll(r.Body)
+	if json.Unmarshal(body, into) != nil {
+		vals, _ := url.ParseQuery(string(body))
+		user, _ := json.Marshal(vals.Get("user_id"))
+		raw, _ := json.Marshal(map[string]json.RawMessage{"view": json.RawMessage(vals.Get("view")), "user_id": user})
+		json.Unmarshal(raw, into)
+	}
+}
+
+// opened returns the views opened (views.open) so far.
+func (f *fakeSlack) opened() []slack.ModalViewRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.open)
+}
+
+// published returns the Home views published (views.publish) for user so
+// far.
+func (f *fakeSlack) published(user string) []slack.HomeTabViewRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.homes[user])
 }
 
 func (f *fakeSlack) failNext(fs ...func(w http.ResponseWriter)) {

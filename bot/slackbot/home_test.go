@@ -3,87 +3,32 @@ package slackbot
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/slacktest"
 
 	"taskbot/bot"
 	"taskbot/internal/testenv"
 	"taskbot/storage"
 )
 
-// fakeViews records the views an adapter opens and publishes.
-type fakeViews struct {
-	mu    sync.Mutex
-	open  []slack.ModalViewRequest
-	homes []slack.HomeTabViewRequest
-}
-
-func (v *fakeViews) opened() []slack.ModalViewRequest {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return slices.Clone(v.open)
-}
-
-func (v *fakeViews) published() []slack.HomeTabViewRequest {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return slices.Clone(v.homes)
-}
-
-// viewsAdapter is an adapter for b, signed requests on, whose Web API is a
-// slacktest server that records views.open and views.publish.
-func viewsAdapter(t *testing.T, b *bot.Bot) (*Adapter, *fakeViews) {
+// viewsAdapter is an adapter for b, signed requests on, over a recording
+// fake of the Web API, its notices sent to threads in C_TRACK.
+func viewsAdapter(t *testing.T, b *bot.Bot) (*Adapter, *fakeSlack) {
 	t.Helper()
-	views := &fakeViews{}
-	// The view arrives as JSON, or as a form field, depending on the call.
-	decode := func(r *http.Request, into any) {
-		body, _ := io.ReadAll(r.Body)
-		if json.Unmarshal(body, into) != nil {
-			vals, _ := url.ParseQuery(string(body))
-			raw, _ := json.Marshal(map[string]json.RawMessage{"view": json.RawMessage(vals.Get("view"))})
-			json.Unmarshal(raw, into)
-		}
-	}
-	api := slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/views.publish", func(w http.ResponseWriter, r *http.Request) {
-			var req struct {
-				View slack.HomeTabViewRequest `json:"view"`
-			}
-			decode(r, &req)
-			views.mu.Lock()
-			views.homes = append(views.homes, req.View)
-			views.mu.Unlock()
-			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
-		})
-		c.Handle("/views.open", func(w http.ResponseWriter, r *http.Request) {
-			var req struct {
-				View slack.ModalViewRequest `json:"view"`
-			}
-			decode(r, &req)
-			views.mu.Lock()
-			views.open = append(views.open, req.View)
-			views.mu.Unlock()
-			json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V2"}})
-		})
-	})
-	api.Start()
-	t.Cleanup(api.Stop)
+	f := newFakeSlack(t)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
-	a := New(b, NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(api.GetAPIURL())), log), log)
+	p := NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(f.srv.GetAPIURL())), log)
+	a := New(b, p, log)
+	a.Notifier = NewNotifier(b, p, "C_TRACK", log)
 	a.SigningSecret = testSecret
 	t.Cleanup(func() { a.Shutdown(context.Background()) })
-	return a, views
+	return a, f
 }
 
 // itemButtons returns the buttons beside list lines (section accessories),
@@ -223,17 +168,24 @@ func TestHomeReviewButtons(t *testing.T) {
 	if s := shareState(t, b, 7, "长葛市", 1); s != storage.ShareConfirmed {
 		t.Fatalf("share after the supervisor's press = %s; want confirmed", s)
 	}
-	published := views.published()
-	if len(published) != 2 {
-		t.Fatalf("views.publish calls = %d; want 2 (the refusal, the outcome)", len(published))
+	// Each Home is published once: the refusal on the member's, the
+	// outcome on the supervisor's, and the reporter's refreshed through
+	// the outbox (their share was decided).
+	refusedViews, doneViews, reporter := views.published("U0000ZS01"), views.published("U0000SUP1"), views.published("U0000LS01")
+	if len(refusedViews) != 1 || len(doneViews) != 1 || len(reporter) != 1 {
+		t.Fatalf("views.publish calls: member %d, supervisor %d, reporter %d; want one each", len(refusedViews), len(doneViews), len(reporter))
 	}
-	refused, _ := json.Marshal(published[0])
-	done, _ := json.Marshal(published[1])
+	refused, _ := json.Marshal(refusedViews[0])
+	done, _ := json.Marshal(doneViews[0])
+	refreshed, _ := json.Marshal(reporter[0])
 	if !strings.Contains(string(refused), "只有督查室") {
 		t.Errorf("the member's Home after a refused press = %s; want the refusal on top", refused)
 	}
 	if !strings.Contains(string(done), "刚才") || !strings.Contains(string(done), "已确认") || strings.Contains(string(done), confirm.Value) {
 		t.Errorf("the supervisor's Home after 确认 = %s; want the outcome on top and the line gone", done)
+	}
+	if !strings.Contains(string(refreshed), "已确认 1") || strings.Contains(string(refreshed), "刚才") {
+		t.Errorf("the reporter's refreshed Home = %s; want 已确认 1 in the counts", refreshed)
 	}
 
 	// In /pending (a message), the button answers beside the list.
