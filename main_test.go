@@ -91,6 +91,11 @@ func TestConsoleErrors(t *testing.T) {
 	}{
 		{"bad --at", []string{"console", "--at", "2021-13-01", "--db", filepath.Join(dir, "a.db")}, true, "--at"},
 		{"bad --at form", []string{"console", "--at", "yesterday", "--db", filepath.Join(dir, "a.db")}, true, "--at"},
+		// Issue 14's faults: each says the date is not YYYY-MM-DD.
+		{"--at 2021-02-30", []string{"console", "--at", "2021-02-30", "--db", filepath.Join(dir, "a.db")}, true, "应为 YYYY-MM-DD"},
+		{"--at abc", []string{"console", "--at", "abc", "--db", filepath.Join(dir, "a.db")}, true, "应为 YYYY-MM-DD"},
+		{"--at 2021-9-23", []string{"console", "--at", "2021-9-23", "--db", filepath.Join(dir, "a.db")}, true, "应为 YYYY-MM-DD"},
+		{"--at 10000-01-01", []string{"remind", "--at", "10000-01-01", "--db", filepath.Join(dir, "a.db")}, true, "应为 YYYY-MM-DD"},
 		{"bad --tz", []string{"console", "--tz", "Mars/Olympus", "--db", filepath.Join(dir, "a.db")}, true, "--tz"},
 		{"unknown flag", []string{"console", "--frobnicate"}, true, "frobnicate"},
 		{"extra argument", []string{"console", "--db", filepath.Join(dir, "a.db"), "extra"}, true, "extra"},

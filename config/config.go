@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // the zone must load in a bare container
+	"unicode"
 )
 
 // Defaults.
@@ -75,8 +76,13 @@ func (c Config) checkSlack() error {
 	if c.SlackAppToken != "" && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
 		return fmt.Errorf("SLACK_APP_TOKEN: not an app-level token (must start with xapp-)")
 	}
-	if strings.TrimSpace(c.SlackSigningSecret) != c.SlackSigningSecret {
-		return fmt.Errorf("SLACK_SIGNING_SECRET: has leading or trailing spaces")
+	// A pasted secret often carries a space or a newline: Slack would
+	// refuse it later with a puzzling error.
+	for _, s := range []struct{ name, value string }{{"SLACK_BOT_TOKEN", c.SlackBotToken},
+		{"SLACK_APP_TOKEN", c.SlackAppToken}, {"SLACK_SIGNING_SECRET", c.SlackSigningSecret}} {
+		if strings.TrimSpace(s.value) != s.value || strings.ContainsFunc(s.value, unicode.IsSpace) {
+			return fmt.Errorf("%s: contains spaces or line breaks (copy the value again, without them)", s.name)
+		}
 	}
 	if c.SlackAPIURL != "" {
 		u, err := url.Parse(c.SlackAPIURL)
@@ -127,14 +133,30 @@ func (c Config) CheckServe() (socket bool, err error) {
 // LogValue implements slog.LogValuer: secrets appear only as set/unset.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("db", c.DB),
+		slog.String("db", redactURL(c.DB)),
 		slog.String("tz", c.TZ),
 		slog.Bool("slack_bot_token_set", c.SlackBotToken != ""),
 		slog.Bool("slack_app_token_set", c.SlackAppToken != ""),
 		slog.Bool("slack_signing_secret_set", c.SlackSigningSecret != ""),
-		slog.String("slack_api_url", c.SlackAPIURL),
+		slog.String("slack_api_url", redactURL(c.SlackAPIURL)),
 		slog.String("http_addr", c.HTTPAddr),
 	)
+}
+
+// redactURL hides the password of a URL (postgres://user:PASSWORD@…,
+// https://user:PASSWORD@…); anything else is returned as it is.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if i := strings.Index(s, "@"); i >= 0 && strings.Contains(s[:i], "://") {
+			return s[:strings.Index(s, "://")+3] + "xxxxx" + s[i:] // unparsable, but holds credentials
+		}
+		return s
+	}
+	if _, has := u.User.Password(); !has {
+		return s
+	}
+	return u.Redacted()
 }
 
 // String redacts secrets, like LogValue.

@@ -46,6 +46,10 @@ func TestLoadErrorsNameTheVariableNotTheValue(t *testing.T) {
 		{map[string]string{"TASKBOT_OVERDUE_WEEKDAY": "8"}, "TASKBOT_OVERDUE_WEEKDAY"},
 		{map[string]string{"TASKBOT_ESCALATE_AFTER": "-1"}, "TASKBOT_ESCALATE_AFTER"},
 		{map[string]string{"TASKBOT_WORKDAYS": "maybe"}, "TASKBOT_WORKDAYS"},
+		{map[string]string{"SLACK_BOT_TOKEN": "xoxb-SECRET-VALUE "}, "SLACK_BOT_TOKEN"},
+		{map[string]string{"SLACK_APP_TOKEN": "xapp-SECRET-VALUE\n"}, "SLACK_APP_TOKEN"},
+		{map[string]string{"SLACK_SIGNING_SECRET": " SECRET-VALUE"}, "SLACK_SIGNING_SECRET"},
+		{map[string]string{"SLACK_BOT_TOKEN": "xoxb-SECRET VALUE"}, "SLACK_BOT_TOKEN"},
 	}
 	for _, tt := range tests {
 		_, err := Load(env(tt.env))
@@ -60,7 +64,8 @@ func TestLoadErrorsNameTheVariableNotTheValue(t *testing.T) {
 }
 
 func TestSecretsNeverPrinted(t *testing.T) {
-	c, err := Load(env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-SECRET1", "SLACK_APP_TOKEN": "xapp-SECRET2", "SLACK_SIGNING_SECRET": "SECRET3"}))
+	c, err := Load(env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-SECRET1", "SLACK_APP_TOKEN": "xapp-SECRET2", "SLACK_SIGNING_SECRET": "SECRET3",
+		"SLACK_API_URL": "http://proxy:SECRET4@slack.example/api/", "TASKBOT_DB": "postgres://taskbot:SECRET5@db:5432/taskbot"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +76,9 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 	if !c.SlackConfigured() {
 		t.Error("SlackConfigured() = false with tokens set")
+	}
+	if v := c.LogValue().String(); !strings.Contains(v, "proxy:xxxxx@slack.example") || !strings.Contains(v, "taskbot:xxxxx@db:5432") {
+		t.Errorf("config printed as %s; want the URLs with their passwords hidden", v)
 	}
 }
 

@@ -135,6 +135,10 @@ func (a *Adapter) serveEvent(w http.ResponseWriter, r *http.Request, body []byte
 		io.WriteString(w, v.Challenge)
 		return
 	case slackevents.CallbackEvent:
+	case "": // null, [], a string: not an event at all
+		a.Log.Warn("malformed event", "err", "no type")
+		http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
+		return
 	default:
 		w.WriteHeader(http.StatusOK) // app_rate_limited and the like: nothing to do
 		return
