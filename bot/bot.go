@@ -66,6 +66,8 @@ func (b *Bot) Handle(ctx context.Context, req Request) (reply Reply) {
 			reply = b.errorReply(storage.Internal(fmt.Errorf("panic: %v", p)), nil)
 		}
 	}()
+	// Only valid UTF-8 is stored, and the reply shows what was.
+	req.Text = storage.CleanText(req.Text)
 	fields := splitArgs(req.Text)
 	if len(fields) == 0 {
 		return b.errorReply(storage.Errorf(storage.EINVALID, "请输入命令。"), nil)

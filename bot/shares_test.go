@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"taskbot/bot"
 	"taskbot/internal/testenv"
@@ -407,4 +408,21 @@ func TestNotConcernedKeepsConfirmed(t *testing.T) {
 	n2 := out[strings.Index(out, "【节点2"):]
 	mustContain(t, "节点1 of 分解", n1, "长葛市 · 已确认")
 	mustContain(t, "节点2 of 分解", n2, "长葛市 · 不涉及")
+}
+
+// TestEntriesStoreValidUTF8: invalid UTF-8 and NUL bytes in a report are
+// not stored raw: the entry holds valid UTF-8 (U+FFFD for the bad bytes),
+// and the reply shows what was stored.
+func TestEntriesStoreValidUTF8(t *testing.T) {
+	b := shareBot(t)
+	out, _ := say(t, b, "2021-09-28", "U0000LS01", "progress 7 台账\x00已建立\xff\xfe")
+	entries, err := b.Store.TaskProgress(context.Background(), 7, 0)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("entries = %+v, %v; want one", entries, err)
+	}
+	text := entries[0].Text
+	if !utf8.ValidString(text) || strings.ContainsRune(text, 0) || !strings.Contains(text, "台账已建立\uFFFD") {
+		t.Errorf("stored text %q; want valid UTF-8, no NUL, the bad bytes as U+FFFD", text)
+	}
+	mustContain(t, "the reply", out, "台账已建立\uFFFD")
 }

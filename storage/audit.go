@@ -76,3 +76,9 @@ func (s *Store) TaskAudits(ctx context.Context, taskID uint) ([]Audit, error) {
 	}
 	return out, nil
 }
+
+// BeforeSave keeps a decision's text valid UTF-8 (CleanText).
+func (a *Audit) BeforeSave(*gorm.DB) error {
+	a.Details, a.ActorName = CleanText(a.Details), CleanText(a.ActorName)
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -541,4 +542,26 @@ func takeTask(tx *gorm.DB, id uint) (*Task, error) {
 		return nil, err
 	}
 	return &t, nil
+}
+
+// CleanText makes s storable everywhere: invalid UTF-8 becomes U+FFFD and
+// NUL bytes are dropped (PostgreSQL refuses both; SQLite would keep bytes
+// no reader can show). Entries are stored only as cleaned.
+func CleanText(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// BeforeSave keeps an entry's text fields valid UTF-8 (CleanText).
+func (p *Progress) BeforeSave(*gorm.DB) error {
+	p.Text, p.Evidence, p.AuthorName, p.UnitName = CleanText(p.Text), CleanText(p.Evidence), CleanText(p.AuthorName), CleanText(p.UnitName)
+	return nil
+}
+
+// BeforeSave keeps a file's name valid UTF-8 (CleanText).
+func (a *Attachment) BeforeSave(*gorm.DB) error {
+	a.Name, a.URL = CleanText(a.Name), CleanText(a.URL)
+	return nil
 }

@@ -1,0 +1,24 @@
+package storage
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzCleanText: what CleanText returns is always valid UTF-8 without NUL,
+// and text that already was is returned unchanged.
+func FuzzCleanText(f *testing.F) {
+	for _, s := range []string{"", "台账已建立", "a\x00b", "\xff\xfe完成", "ok\xe4\xb8"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := CleanText(s)
+		if !utf8.ValidString(got) || strings.ContainsRune(got, 0) {
+			t.Fatalf("CleanText(%q) = %q: not storable", s, got)
+		}
+		if utf8.ValidString(s) && !strings.ContainsRune(s, 0) && got != s {
+			t.Fatalf("CleanText(%q) = %q; want it unchanged", s, got)
+		}
+	})
+}
