@@ -48,6 +48,8 @@ func explain(err error) string {
 		return err.Error()
 	case e.Code == storage.EINTERNAL:
 		return "内部错误：" + err.Error()
+	case e.Code == storage.EUNAVAILABLE:
+		return storage.ErrorMessage(err) + "（" + err.Error() + "）"
 	}
 	return storage.ErrorMessage(err)
 }

@@ -98,10 +98,10 @@ func Explain(err error) string { return storage.ErrorMessage(err) }
 // says what stands in the way, neither how to type.
 func (b *Bot) errorReply(err error, cmd *command) Reply {
 	code := storage.ErrorCode(err)
-	if code == storage.EINTERNAL {
+	if code == storage.EINTERNAL || code == storage.EUNAVAILABLE {
 		b.Log.Error("request failed", "err", err)
 	}
-	r := Reply{Title: "⚠️ " + Explain(err), Error: true}
+	r := Reply{Title: "⚠️ " + Explain(err), Error: true, Unavailable: code == storage.EUNAVAILABLE}
 	switch {
 	case code != storage.EINVALID && code != storage.ENOTFOUND:
 	case cmd != nil:

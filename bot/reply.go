@@ -48,6 +48,9 @@ type Reply struct {
 	Footnotes []string
 	// Error marks a reply to bad input or a refusal.
 	Error bool
+	// Unavailable marks an error reply because the database cannot be
+	// written (disk full, read-only): a terminal session stops with it.
+	Unavailable bool `json:",omitempty"`
 	// Notices are for other people; adapters deliver them (see Notice).
 	Notices []Notice
 	// Actions are follow-up questions the reader may ask with one click

@@ -54,8 +54,8 @@ func (b *Bot) RecordThreadReply(ctx context.Context, m ThreadMessage) (Reply, Th
 		return r, Recorded, nil
 	case errors.Is(err, storage.ErrAlreadyRecorded):
 		return Reply{}, AlreadyRecorded, nil
-	case storage.ErrorCode(err) == storage.EINTERNAL:
-		return Reply{}, Refused, err
+	case storage.ErrorCode(err) == storage.EINTERNAL || storage.ErrorCode(err) == storage.EUNAVAILABLE:
+		return Reply{}, Refused, err // not the author's fault: tried again later
 	}
 	rep := b.errorReply(err, nil)
 	rep.Footnotes = []string{"此条回复未记录为进展。在线程中回复的写法与 /progress 相同（不写任务编号），如：完成 1 佐证链接、60% 内容、@单位 内容。"}

@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes shared by every layer. The bot turns them into what the user
@@ -13,7 +14,29 @@ const (
 	EFORBIDDEN = "forbidden"
 	ECONFLICT  = "conflict"
 	EINTERNAL  = "internal"
+	// EUNAVAILABLE: the database cannot be written (disk full, read-only
+	// file): nothing more will be saved until an operator acts.
+	EUNAVAILABLE = "unavailable"
 )
+
+// unavailableMessage is what users read when the database cannot be written.
+const unavailableMessage = "数据库无法写入（磁盘已满或文件只读），本次内容未保存。请联系管理员处理后重试。"
+
+// dbUnwritable reports whether err says the database cannot be written at
+// all, as SQLite and PostgreSQL word it.
+func dbUnwritable(err error) bool {
+	if err == nil {
+		return false
+	}
+	m := strings.ToLower(err.Error())
+	for _, s := range []string{"database or disk is full", "no space left on device", "readonly database",
+		"read-only file system", "could not extend file", "disk full"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // Error is the application error: a code and a message that is safe to show
 // the user (in Chinese). Wrapped lower-level errors are kept in Err for logs.
@@ -41,6 +64,9 @@ func Errorf(code, format string, args ...any) *Error {
 
 // Internal wraps err as an EINTERNAL error whose message never reaches users.
 func Internal(err error) *Error {
+	if dbUnwritable(err) {
+		return &Error{Code: EUNAVAILABLE, Message: unavailableMessage, Err: err}
+	}
 	return &Error{Code: EINTERNAL, Message: "内部错误", Err: err}
 }
 
@@ -51,8 +77,11 @@ func ErrorCode(err error) string {
 		return ""
 	}
 	var e *Error
-	if errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e) && !(e.Code == EINTERNAL && dbUnwritable(err)):
 		return e.Code
+	case dbUnwritable(err):
+		return EUNAVAILABLE
 	}
 	return EINTERNAL
 }
@@ -61,7 +90,10 @@ func ErrorCode(err error) string {
 // *Error that is not internal, otherwise a generic Chinese message.
 func ErrorMessage(err error) string {
 	var e *Error
-	if errors.As(err, &e) && e.Code != EINTERNAL {
+	switch code := ErrorCode(err); {
+	case code == EUNAVAILABLE:
+		return unavailableMessage
+	case errors.As(err, &e) && code != EINTERNAL:
 		return e.Message
 	}
 	return "内部错误，请稍后再试或联系管理员。"

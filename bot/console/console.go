@@ -39,6 +39,9 @@ type Console struct {
 
 const prompt = "taskbot> "
 
+// ErrUnwritable stops a session whose database cannot be written.
+var ErrUnwritable = errors.New("数据库无法写入（磁盘已满或文件只读），已停止；后续输入未处理")
+
 // Run answers lines until EOF (or "exit" when interactive) or until ctx is
 // done. Blank lines are skipped. It returns nil at EOF.
 func (c *Console) Run(ctx context.Context) error {
@@ -67,6 +70,10 @@ func (c *Console) Run(ctx context.Context) error {
 		default:
 			reply := c.Bot.Handle(ctx, bot.Request{Text: text, User: c.User})
 			fmt.Fprintln(c.Out, strings.TrimRight(reply.Text(), "\n"))
+			if reply.Unavailable {
+				// Going on would lose every line after this one.
+				return ErrUnwritable
+			}
 			c.save(reply.Upload)
 			c.notices(ctx, reply.Notices)
 			fmt.Fprintln(c.Out)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,5 +127,34 @@ func TestConsoleExportSaves(t *testing.T) {
 	defer f.Close()
 	if rows, _ := f.GetRows(ledger.SheetTasks); len(rows) != 26 {
 		t.Errorf("%s has %d rows; want the title, the header and 24 tasks", ledger.SheetTasks, len(rows))
+	}
+}
+
+// TestConsoleStopsWhenUnwritable: when the database cannot be written (here
+// SQLite's own "database or disk is full", by capping its pages), the
+// console says so in words and stops with an error, so the command line
+// exits non-zero, instead of answering 内部错误 and reading on.
+func TestConsoleStopsWhenUnwritable(t *testing.T) {
+	store := testenv.Store(t, testenv.AsOf(testenv.At(t, "2021-09-23 09:00")), testenv.Directory())
+	db, err := store.DB().DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1) // the cap is per connection
+	var pages int
+	if err := db.QueryRow("PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	in := "progress 7 " + strings.Repeat("台账", 1500) + "\ntask 6\n"
+	c := &console.Console{Bot: bot.New(store, nil), In: strings.NewReader(in), Out: &out, User: "U0000LS01"}
+	if err := c.Run(context.Background()); !errors.Is(err, console.ErrUnwritable) {
+		t.Fatalf("Run = %v; want ErrUnwritable", err)
+	}
+	if got := out.String(); !strings.Contains(got, "数据库无法写入") || strings.Contains(got, "内部错误") || strings.Contains(got, "【共性6】") {
+		t.Errorf("output = %.300s; want the database named as unwritable and nothing read after it", got)
 	}
 }
