@@ -79,10 +79,14 @@ func (b *Bot) Handle(ctx context.Context, req Request) (reply Reply) {
 	if cmd == nil {
 		return b.errorReply(storage.Errorf(storage.EINVALID, "不认识的命令“%s”。", clip(fields[0], 20)), nil)
 	}
+	start := time.Now()
 	r, err := cmd.run(b, ctx, req, args)
 	if err != nil {
-		return b.errorReply(err, cmd)
+		r = b.errorReply(err, cmd)
 	}
+	// The outcome, for `serve -v`: the command's name, never its text.
+	b.Log.Debug("request handled", "command", cmd.name, "user", req.User, "error", r.Error,
+		"code", storage.ErrorCode(err), "took", time.Since(start).Round(time.Microsecond))
 	return r
 }
 

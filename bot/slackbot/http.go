@@ -31,7 +31,30 @@ func (a *Adapter) HTTPHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
-	return a.recoverer(mux)
+	return a.recoverer(a.logged(mux))
+}
+
+// logged logs each request's outcome at debug level (`serve -v`): path,
+// status and time; never a body.
+func (a *Adapter) logged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		a.Log.Debug("slack request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"took", time.Since(start).Round(time.Microsecond), "retry", r.Header.Get("X-Slack-Retry-Num"))
+	})
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // recoverer turns a panic into a 500 and a log line instead of a dropped

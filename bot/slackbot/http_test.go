@@ -3,6 +3,7 @@ package slackbot
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -597,4 +598,37 @@ func TestAskButtons(t *testing.T) {
 	if !strings.Contains(e.logText(), "button naming a command that writes refused") {
 		t.Errorf("refusal not logged")
 	}
+}
+
+// TestVerboseLogsOutcomes: at debug level (`serve -v`) every request's
+// outcome is logged: the HTTP line (path, status), and the core's (the
+// command's name and whether it failed), never the text typed.
+func TestVerboseLogsOutcomes(t *testing.T) {
+	e := newEnv(t)
+	var core bytes.Buffer
+	e.a.Bot.Log = slog.New(slog.NewTextHandler(&syncWriter{w: &core, mu: &e.mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if w := e.serve(signed("/slack/commands", "application/x-www-form-urlencoded", commandForm("/task", "6 机密词", e.hooks.url("v")))); w.Code != http.StatusOK {
+		t.Fatalf("status %d", w.Code)
+	}
+	e.serve(unsignedRequest("/slack/events"))
+	e.a.wait()
+	e.mu.Lock()
+	coreLog := core.String()
+	e.mu.Unlock()
+	log := e.logText()
+	for _, want := range []string{"path=/slack/commands status=200", "path=/slack/events status=401"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("adapter log lacks %q:\n%s", want, log)
+		}
+	}
+	if !strings.Contains(coreLog, "request handled") || !strings.Contains(coreLog, "command=task") {
+		t.Errorf("core log lacks the outcome of /task 6:\n%s", coreLog)
+	}
+	if strings.Contains(log+coreLog, "机密词") {
+		t.Errorf("a log holds the text typed:\n%s\n%s", log, coreLog)
+	}
+}
+
+func unsignedRequest(path string) *http.Request {
+	return httptest.NewRequest(http.MethodPost, path, strings.NewReader(`{}`))
 }

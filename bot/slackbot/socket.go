@@ -3,6 +3,7 @@ package slackbot
 import (
 	"context"
 	"errors"
+	"net"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -58,13 +59,15 @@ func (a *Adapter) socketEvent(ack acker, evt socketmode.Event) {
 		}
 	case socketmode.EventTypeInvalidAuth:
 		a.Log.Error("socket mode: invalid auth (check SLACK_APP_TOKEN)")
-	case socketmode.EventTypeDisconnect:
-		reason := ""
-		if evt.Request != nil {
-			reason = evt.Request.Reason
-		}
-		a.Log.Info("socket mode disconnect requested; reconnecting", "reason", reason)
 	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+		// slack-go answers Slack's routine refresh (a "disconnect" request,
+		// never passed on) by closing the socket, and the reader then
+		// reports the closed connection; so does every shutdown. Routine,
+		// not a warning: WARN is kept for real trouble.
+		if e, ok := evt.Data.(*slack.IncomingEventError); ok && errors.Is(e.ErrorObj, net.ErrClosed) {
+			a.Log.Info("socket mode connection closed (Slack's refresh or shutdown); slack-go reconnects unless stopping")
+			return
+		}
 		a.Log.Warn("socket mode error", "type", evt.Type, "data", evt.Data)
 	case socketmode.EventTypeHello:
 		a.Log.Debug("socket mode hello")

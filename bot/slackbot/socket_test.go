@@ -2,6 +2,8 @@ package slackbot
 
 import (
 	"encoding/json"
+	"errors"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -118,5 +120,35 @@ func TestSocketModeOversizedAck(t *testing.T) {
 	}
 	if !fitsAck(&response{Text: "ok"}) {
 		t.Errorf("a tiny payload does not fit the ack")
+	}
+}
+
+// TestSocketModeRoutineCloseIsNotAWarning: the closed connection slack-go
+// reports after Slack's routine refresh (and at every shutdown) is logged
+// at INFO; any other read error stays a WARN.
+func TestSocketModeRoutineCloseIsNotAWarning(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	_, closed := c.Read(make([]byte, 1)) // what the reader gets once slack-go closed the socket
+	if !errors.Is(closed, net.ErrClosed) {
+		t.Fatalf("read after close = %v; want net.ErrClosed", closed)
+	}
+	e := newEnv(t)
+	var ack acks
+	e.a.socketEvent(&ack, socketmode.Event{Type: socketmode.EventTypeIncomingError, Data: &slack.IncomingEventError{ErrorObj: closed}})
+	if log := e.logText(); strings.Contains(log, "level=WARN") || !strings.Contains(log, "connection closed") {
+		t.Errorf("log after a routine close:\n%s\nwant an INFO line and no WARN", log)
+	}
+	e.a.socketEvent(&ack, socketmode.Event{Type: socketmode.EventTypeIncomingError, Data: &slack.IncomingEventError{ErrorObj: errors.New("tls: bad record MAC")}})
+	if log := e.logText(); !strings.Contains(log, "level=WARN") {
+		t.Errorf("log after a real read error:\n%s\nwant a WARN", log)
 	}
 }
