@@ -26,11 +26,12 @@ func dataMigrations() []dataMigration {
 	}
 }
 
-// applyDataMigrations runs the data migrations this database has not had.
-func (s *Store) applyDataMigrations() error {
+// applyDataMigrations runs the data migrations this database has not had,
+// within db (the migration's transaction).
+func (s *Store) applyDataMigrations(db *gorm.DB) error {
 	for _, m := range dataMigrations() {
 		key := "migration:" + m.name
-		err := s.db.Transaction(func(tx *gorm.DB) error {
+		err := db.Transaction(func(tx *gorm.DB) error {
 			var done Meta
 			err := tx.Where("name = ?", key).Take(&done).Error
 			if err == nil {

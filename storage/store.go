@@ -5,9 +5,12 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -73,7 +76,11 @@ func Open(path string) (*Store, error) {
 			return nil, fmt.Errorf("storage: open %s: %w", path, err)
 		}
 	}
-	if err := s.migrate(); err != nil {
+	lock := ""
+	if !memory {
+		lock = strings.SplitN(path, "?", 2)[0] + ".migrate-lock"
+	}
+	if err := s.migrate(lock); err != nil {
 		s.closeVersioner()
 		sqlDB.Close()
 		return nil, fmt.Errorf("storage: migrate %s: %w", path, err)
@@ -81,7 +88,33 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-func (s *Store) migrate() error {
+// models are the tables, in creation order.
+func models() []any {
+	return []any{&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &UnitAlias{}, &UnitMember{}, &UnitTask{}, &ReminderStep{}, &Outbox{}, &Meta{},
+		&Person{}, &Membership{}, &UnitChannel{}, &LeaderHolder{}, &Supervisor{}, &Progress{}, &Thread{}, &Audit{}, &Share{}, &Attachment{}}
+}
+
+// migrate brings the schema to this version's. A database already at it
+// (its "schema" meta row holds this build's fingerprint) is only read:
+// nothing is written. Otherwise one start at a time migrates, under a lock
+// (a file lock beside a SQLite file), and the starts that waited find the
+// work done: simultaneous starts never fail on half-made indexes. The
+// schema changes cannot share one transaction: SQLite rebuilds a table to
+// alter a column, which needs foreign keys off, which a transaction
+// ignores (the rebuild would cascade-delete the rows that refer to it).
+func (s *Store) migrate(lockPath string) error {
+	want := schemaFingerprint()
+	if s.schemaIs(s.db, want) {
+		return nil
+	}
+	unlock, err := lockFile(lockPath)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if s.schemaIs(s.db, want) {
+		return nil // another start did it while this one waited
+	}
 	// The unique (channel, slack_ts) index on progresses came after the
 	// table: keep the first of any duplicate pair so it can be created.
 	m := s.db.Migrator()
@@ -92,12 +125,53 @@ func (s *Store) migrate() error {
 			return err
 		}
 	}
-	err := s.db.AutoMigrate(&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &UnitAlias{}, &UnitMember{}, &UnitTask{}, &ReminderStep{}, &Outbox{}, &Meta{},
-		&Person{}, &Membership{}, &UnitChannel{}, &LeaderHolder{}, &Supervisor{}, &Progress{}, &Thread{}, &Audit{}, &Share{}, &Attachment{})
-	if err != nil {
+	if err := s.db.AutoMigrate(models()...); err != nil {
 		return err
 	}
-	return s.applyDataMigrations()
+	if err := s.applyDataMigrations(s.db); err != nil {
+		return err
+	}
+	return s.db.Save(&Meta{Name: schemaKey, Value: want}).Error
+}
+
+// schemaKey is the meta row holding the schema's fingerprint.
+const schemaKey = "schema"
+
+// schemaIs reports whether the database's schema is the one fingerprinted
+// want, by reading only.
+func (s *Store) schemaIs(db *gorm.DB, want string) bool {
+	if !db.Migrator().HasTable(&Meta{}) {
+		return false
+	}
+	var m Meta
+	return db.Where("name = ?", schemaKey).Limit(1).Find(&m).Error == nil && m.Value == want
+}
+
+// schemaFingerprint names this build's schema: every model's fields with
+// their types and tags, and the data migrations. Any change to them makes
+// the next start migrate; nobody has to remember to bump a number.
+func schemaFingerprint() string {
+	h := sha256.New()
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				walk(f.Type)
+				continue
+			}
+			fmt.Fprintf(h, "%s %s %q;", f.Name, f.Type, f.Tag)
+		}
+	}
+	for _, m := range models() {
+		t := reflect.TypeOf(m).Elem()
+		fmt.Fprintf(h, "\n%s:", t.Name())
+		walk(t)
+	}
+	for _, m := range dataMigrations() {
+		fmt.Fprintf(h, "\nmigration:%s", m.name)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // Close closes the database.
