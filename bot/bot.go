@@ -55,6 +55,10 @@ type Request struct {
 	// Files are files shared with the message (a DM to the bot): a
 	// progress entry keeps them as evidence.
 	Files []File
+	// Channel and TS name the chat message the command came in, when it
+	// did (a mention, a DM): an entry keeps them, unique, so a message
+	// delivered twice is recorded once.
+	Channel, TS string
 }
 
 // Handle answers one request. It never panics on user input and always

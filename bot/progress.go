@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,7 +28,10 @@ func (b *Bot) progressCmd(ctx context.Context, req Request, args []string) (Repl
 			return Reply{}, err
 		}
 	}
-	p, err := b.record(ctx, req.User, t, pa, &storage.Progress{Source: "command"})
+	p, err := b.record(ctx, req.User, t, pa, &storage.Progress{Source: "command", Channel: req.Channel, SlackTS: req.TS})
+	if errors.Is(err, storage.ErrAlreadyRecorded) {
+		return Reply{Title: fmt.Sprintf("✅ 此消息已记录过：任务 %s 的%s（第 %d 条记录），未重复保存", t.Code, kindNames[p.Kind], p.ID)}, nil
+	}
 	if err != nil {
 		return Reply{}, err
 	}

@@ -57,7 +57,6 @@ type Adapter struct {
 	// threads as progress; nil: neither.
 	Notifier *Notifier
 
-	dedupe dedupe
 	jobs   sync.WaitGroup
 	ctx    context.Context // parent of background work; canceled by Shutdown
 	cancel context.CancelFunc
@@ -266,7 +265,13 @@ func (a *Adapter) event(ev slackevents.EventsAPIEvent, retry int) (done <-chan e
 		id = cb.EventID
 	}
 	log := a.Log.With("event_id", id, "event", ev.InnerEvent.Type)
-	if !a.dedupe.claim(id, a.Bot.Clock().WallNow()) {
+	claimed, err := a.Bot.ClaimEvent(a.ctx, id)
+	if err != nil {
+		log.Error("event not claimed; a retry will be", "err", err)
+		ch <- err
+		return ch
+	}
+	if !claimed {
 		log.Info("duplicate event ignored", "retry", retry)
 		ch <- nil
 		return ch
@@ -276,7 +281,9 @@ func (a *Adapter) event(ev slackevents.EventsAPIEvent, retry int) (done <-chan e
 	}
 	a.goJob(func(ctx context.Context) {
 		err := a.processEvent(ctx, ev.InnerEvent)
-		a.dedupe.finish(id, err == nil, a.Bot.Clock().WallNow())
+		if ferr := a.Bot.FinishEvent(context.WithoutCancel(ctx), id, err == nil); ferr != nil {
+			log.Error("event outcome not recorded", "err", ferr)
+		}
 		if err != nil {
 			log.Error("event not processed; a retry will be", "err", err)
 		}
@@ -307,7 +314,7 @@ func (a *Adapter) processEvent(ctx context.Context, inner slackevents.EventsAPII
 		for _, f := range e.Files {
 			files = append(files, bot.File{ID: f.ID, Name: f.Name, Mime: f.Mimetype, Size: int64(f.Size), URL: f.Permalink})
 		}
-		return a.answerInThread(ctx, e.Channel, e.User, threadOf(e.TimeStamp, e.ThreadTimeStamp), e.Text, files...)
+		return a.answerInThread(ctx, e.Channel, e.User, e.TimeStamp, threadOf(e.TimeStamp, e.ThreadTimeStamp), e.Text, files...)
 	case *slackevents.MessageEvent:
 		if handled, err := a.threadReply(ctx, e); handled {
 			return err
@@ -317,7 +324,7 @@ func (a *Adapter) processEvent(ctx context.Context, inner slackevents.EventsAPII
 		if e.ChannelType != "im" || (e.SubType != "" && e.SubType != "file_share") || e.BotID != "" || e.User == "" {
 			return nil
 		}
-		return a.answerInThread(ctx, e.Channel, e.User, threadOf(e.TimeStamp, e.ThreadTimeStamp), e.Text, messageFiles(e)...)
+		return a.answerInThread(ctx, e.Channel, e.User, e.TimeStamp, threadOf(e.TimeStamp, e.ThreadTimeStamp), e.Text, messageFiles(e)...)
 	}
 	return nil
 }
@@ -333,12 +340,12 @@ func threadOf(ts, threadTS string) string {
 // failed answer to a read-only command is returned, so Slack's retry asks
 // again; once a command that writes has run, the event is done whatever
 // happens to the answer, or the retry would record it twice.
-func (a *Adapter) answerInThread(ctx context.Context, channel, user, threadTS, text string, files ...bot.File) error {
+func (a *Adapter) answerInThread(ctx context.Context, channel, user, ts, threadTS, text string, files ...bot.File) error {
 	line := a.messageText(text)
 	if words, _ := stripShare(line); a.Bot.ReadOnly(strings.Join(words, " ")) {
 		line = strings.Join(words, " ") // in a thread every answer is public already
 	}
-	reply := a.Bot.Handle(ctx, bot.Request{Text: line, User: user, Files: files})
+	reply := a.Bot.Handle(ctx, bot.Request{Text: line, User: user, Files: files, Channel: channel, TS: ts})
 	a.deliver(reply.Notices)
 	a.upload(ctx, a.Log, channel, threadTS, user, reply.Upload)
 	_, err := a.Poster.Post(ctx, channel, threadTS, reply)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -631,4 +632,74 @@ func TestVerboseLogsOutcomes(t *testing.T) {
 
 func unsignedRequest(path string) *http.Request {
 	return httptest.NewRequest(http.MethodPost, path, strings.NewReader(`{}`))
+}
+
+// TestEventRememberedAcrossRestart: an event processed before a restart is
+// not processed again when Slack retries it to the new process (the
+// database remembers its id), and the same message arriving under another
+// event id is recorded once (the entry keeps the message's channel and ts).
+func TestEventRememberedAcrossRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "taskbot.db")
+	f := newFakeSlack(t)
+	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	start := func() (*Adapter, *storage.Store) {
+		t.Helper()
+		st, err := testenv.Open(path, testenv.AsOf(testNow), testenv.Wall(testNow), testenv.Directory())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := New(bot.New(st, nil), NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(f.srv.GetAPIURL())), log), log)
+		a.SigningSecret = testSecret
+		return a, st
+	}
+	entries := func(st *storage.Store) int {
+		t.Helper()
+		t6, err := st.FindTask(t.Context(), 1, 6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := st.TaskProgress(t.Context(), t6.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ps)
+	}
+	send := func(a *Adapter, id string, retry int) {
+		t.Helper()
+		by := strings.Replace(mention("<@UBOT> progress 6 已完成排查", "1772413100.000100", ""), `"user":"U1"`, `"user":"U0000SUP1"`, 1)
+		r := signed("/slack/events", "application/json", eventBody(id, by))
+		if retry > 0 {
+			r.Header.Set("X-Slack-Retry-Num", strconv.Itoa(retry))
+			r.Header.Set("X-Slack-Retry-Reason", "http_timeout")
+		}
+		w := httptest.NewRecorder()
+		a.HTTPHandler().ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("event %s: status %d", id, w.Code)
+		}
+		a.wait()
+	}
+
+	a, st := start()
+	send(a, "EvR", 0)
+	if n := entries(st); n != 1 {
+		t.Fatalf("%d entries after the first delivery; want 1", n)
+	}
+	a.Shutdown(t.Context())
+	st.Close()
+
+	a, st = start() // the restart
+	defer func() { a.Shutdown(t.Context()); st.Close() }()
+	send(a, "EvR", 1)
+	send(a, "EvR-other", 0)
+	if n := entries(st); n != 1 {
+		t.Errorf("%d entries after a restart, Slack's retry and the same message under another event; want 1", n)
+	}
+	var answers []string
+	for _, p := range f.recorded() {
+		answers = append(answers, p.Text)
+	}
+	if len(answers) != 2 || !strings.Contains(answers[1], "已记录过") {
+		t.Errorf("answers = %q; want the first delivery's and, for the same message again, 已记录过", answers)
+	}
 }
