@@ -116,13 +116,20 @@ func runRemind(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "（试运行）截至 %s：%d 条消息；未写入、未发送。\n", day, len(plan.Messages))
 		return nil
 	}
-	queued, sent, err := p.bot.RemindAndSend(ctx, now, policy, holder(), p.send)
+	o, err := p.bot.RemindAndSend(ctx, now, policy, holder(), p.send)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "截至 %s：新排入 %d 条提醒；本次发送 %d 条，失败 %d 条（失败的稍后重试）。\n", day, queued, sent.Sent, sent.Failed)
-	if sent.Failed > 0 {
-		return storage.Errorf(storage.ECONFLICT, "%d 条提醒发送失败，仍在队列中，由下一次发送重试。", sent.Failed)
+	fmt.Fprintf(e.stdout, "截至 %s：新排入 %d 条提醒；本次发送 %d 条（含此前未发出的），失败 %d 条。\n", day, o.Queued, o.Sent.Sent, o.Sent.Failed)
+	if o.Held > 0 {
+		fmt.Fprintf(e.stdout, "另有 %d 条正由其他进程（如 serve）发送，本次未动。\n", o.Held)
+	}
+	const retry = "仍在队列中：serve 运行时会自动重试；否则稍后再次运行 taskbot remind 即重试。"
+	switch {
+	case o.Sent.Failed > 0:
+		return storage.Errorf(storage.ECONFLICT, "%d 条提醒发送失败，%s", o.Sent.Failed, retry)
+	case o.Waiting > 0:
+		return storage.Errorf(storage.ECONFLICT, "%d 条提醒等待重试，%s", o.Waiting, retry)
 	}
 	return nil
 }

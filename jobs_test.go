@@ -52,7 +52,7 @@ func TestRemindDryRunWritesNothing(t *testing.T) {
 	}
 	// Without --dry-run: sent (to stdout, no Slack) and recorded once.
 	out, _, err = runCLI(t, env, "remind", "--at", "2021-09-23")
-	if err != nil || !strings.Contains(out, "新排入 1 条提醒；本次发送 1 条，失败 0 条") {
+	if err != nil || !strings.Contains(out, "新排入 1 条提醒；本次发送 1 条（含此前未发出的），失败 0 条") {
 		t.Fatalf("remind = %v:\n%.500s", err, out)
 	}
 	out, _, err = runCLI(t, env, "remind", "--at", "2021-09-23")

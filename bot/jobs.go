@@ -73,20 +73,34 @@ func (b *Bot) PostReport(ctx context.Context, now time.Time, p ReportPolicy, hol
 	return outcome, sent, err
 }
 
-// RemindAndSend runs one reminder pass as of now and sends exactly the
-// messages it queued: a reminder, notice or digest another process queued
-// is that process's to send. It returns how many it queued and the sends.
-func (b *Bot) RemindAndSend(ctx context.Context, now time.Time, p RemindPolicy, holder string, send Sender) (int, SendCounts, error) {
+// RemindAndSend runs one reminder pass as of now and sends the reminders
+// due: those it queued, and earlier ones still unsent whose sender is gone
+// (a crash, a killed `remind`: their lease expired) or whose retry is due,
+// so a failure is truly retried by the next pass. A reminder another live
+// process holds is left to it and counted in Held; notices, digests and
+// reports are not a reminder pass's to send.
+func (b *Bot) RemindAndSend(ctx context.Context, now time.Time, p RemindPolicy, holder string, send Sender) (RemindOutcome, error) {
+	var o RemindOutcome
 	queued, err := b.RunReminders(ctx, now, p)
-	if err != nil || len(queued) == 0 {
-		return 0, SendCounts{}, err
+	if err != nil {
+		return o, err
 	}
-	keys := make([]string, len(queued))
-	for i, q := range queued {
-		keys[i] = q.Key
+	o.Queued = len(queued)
+	o.Sent, err = b.SendAllQueued(ctx, holder, send, ReminderKeyPrefixes...)
+	if err != nil {
+		return o, err
 	}
-	sent, err := b.SendAllQueued(ctx, holder, send, keys...)
-	return len(queued), sent, err
+	o.Held, o.Waiting, err = b.Store.UnsentOutbox(ctx, b.wall(), ReminderKeyPrefixes)
+	return o, err
+}
+
+// RemindOutcome is what a reminder pass did.
+type RemindOutcome struct {
+	Queued int        // messages this pass queued
+	Sent   SendCounts // sends, this pass's and earlier ones'
+	// Held: unsent reminders another live process is sending; Waiting:
+	// unsent ones whose retry is not due yet.
+	Held, Waiting int
 }
 
 // PostDigest queues the digest as of now (see QueueDigest) and sends it,

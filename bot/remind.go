@@ -192,3 +192,7 @@ func (b *Bot) RunReminders(ctx context.Context, now time.Time, p RemindPolicy) (
 		return plan.Messages, nil
 	}
 }
+
+// ReminderKeyPrefixes start the outbox keys of a reminder pass's messages:
+// units' reminders and nudges, the fallback channel's, escalations.
+var ReminderKeyPrefixes = []string{"rem:", "fallback:", "esc:"}

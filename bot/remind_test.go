@@ -829,3 +829,37 @@ func TestSlowSendKeepsLease(t *testing.T) {
 		t.Errorf("another process leased %d message(s) while they were being sent", stolen)
 	}
 }
+
+// TestRemindTakesOverUnsent: a `remind` killed after queueing leaves
+// messages leased by a process that is gone; the next run the same day
+// queues nothing new but sends them once their lease expired. A message a
+// live process holds is left to it and counted.
+func TestRemindTakesOverUnsent(t *testing.T) {
+	ctx := context.Background()
+	b := remindBot(t)
+	now := at(t, "2021-09-23")
+	queued, err := b.RunReminders(ctx, now, policy())
+	if err != nil || len(queued) < 3 {
+		t.Fatalf("RunReminders = %d, %v; want at least 3 messages", len(queued), err)
+	}
+	wall := time.Now()
+	// The killed run had leased two; their leases have run out.
+	if got, err := b.Store.Lease(ctx, "dead#1", wall, -time.Minute, 2, bot.ReminderKeyPrefixes); err != nil || len(got) != 2 {
+		t.Fatalf("lease by the dead run = %d, %v", len(got), err)
+	}
+	// serve is sending one right now.
+	if got, err := b.Store.Lease(ctx, "serve#1", wall, time.Hour, 1, bot.ReminderKeyPrefixes); err != nil || len(got) != 1 {
+		t.Fatalf("lease by serve = %d, %v", len(got), err)
+	}
+	rec := &recorder{}
+	o, err := b.RemindAndSend(ctx, now.Add(time.Hour), policy(), "rerun", rec.send)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Queued != 0 || o.Sent.Sent != len(queued)-1 || o.Held != 1 || o.Waiting != 0 {
+		t.Errorf("rerun = %+v; want nothing new, %d sent (the dead run's included), 1 held by serve", o, len(queued)-1)
+	}
+	if o, err := b.RemindAndSend(ctx, now.Add(2*time.Hour), policy(), "rerun", rec.send); err != nil || o.Sent.Sent != 0 {
+		t.Errorf("a third run = %+v, %v; want nothing sent again", o, err)
+	}
+}

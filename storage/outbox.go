@@ -253,3 +253,28 @@ func (s *Store) CountPendingOutbox(ctx context.Context) (int, error) {
 	}
 	return int(n), nil
 }
+
+// UnsentOutbox counts the unsent, not given up messages whose key starts
+// with one of prefixes: held (a live lease at now: another process is
+// sending them) and waiting (their next attempt is after now).
+func (s *Store) UnsentOutbox(ctx context.Context, now time.Time, prefixes []string) (held, waiting int, err error) {
+	now = now.UTC()
+	q := s.db.WithContext(ctx).Model(&Outbox{}).Where("sent_at IS NULL AND dead_at IS NULL")
+	if len(prefixes) > 0 {
+		var or []string
+		var args []any
+		for _, p := range prefixes {
+			or = append(or, `key LIKE ? ESCAPE '\'`)
+			args = append(args, likePrefix(p))
+		}
+		q = q.Where("("+strings.Join(or, " OR ")+")", args...)
+	}
+	var row struct{ Held, Waiting int }
+	err = q.Select(`COALESCE(SUM(CASE WHEN leased_until IS NOT NULL AND leased_until >= ? THEN 1 ELSE 0 END), 0) AS held,
+		COALESCE(SUM(CASE WHEN (leased_until IS NULL OR leased_until < ?) AND next_attempt_at > ? THEN 1 ELSE 0 END), 0) AS waiting`, now, now, now).
+		Scan(&row).Error
+	if err != nil {
+		return 0, 0, Internal(err)
+	}
+	return row.Held, row.Waiting, nil
+}
