@@ -30,7 +30,7 @@ func dbUnwritable(err error) bool {
 	}
 	m := strings.ToLower(err.Error())
 	for _, s := range []string{"database or disk is full", "no space left on device", "readonly database",
-		"read-only file system", "could not extend file", "disk full"} {
+		"read-only file system", "could not extend file", "disk full", "read-only transaction"} {
 		if strings.Contains(m, s) {
 			return true
 		}

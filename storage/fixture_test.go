@@ -2,10 +2,10 @@ package storage_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"taskbot/internal/testenv"
 	"taskbot/storage"
 )
 
@@ -34,7 +34,7 @@ var fixtureStart = time.Date(2021, 11, 1, 1, 0, 0, 0, time.UTC)
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{path: filepath.Join(t.TempDir(), "fixture.db"), now: fixtureStart}
+	f := &fixture{path: testenv.DSN(t, "fixture.db"), now: fixtureStart}
 	s, err := storage.Open(f.path)
 	if err != nil {
 		t.Fatalf("Open(%q) error: %v", f.path, err)

@@ -91,7 +91,8 @@ func syncShares(tx *gorm.DB, taskIDs ...uint) error {
 		FROM (`+units+`) x
 		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
 		JOIN milestones m ON m.task_id = x.task_id AND m.open = TRUE
-		WHERE NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = m.id AND s.unit_id = x.unit_id)`,
+		WHERE NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = m.id AND s.unit_id = x.unit_id)
+		ORDER BY x.task_id, m.seq, x.unit_id`, // ids in list order, whatever the database: lists tie-break on id
 		args...).Error
 	if err != nil {
 		return err
@@ -101,7 +102,8 @@ func syncShares(tx *gorm.DB, taskIDs ...uint) error {
 		FROM (`+units+`) x
 		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
 		WHERE NOT EXISTS (SELECT 1 FROM milestones m WHERE m.task_id = x.task_id AND NOT m.retired)
-		AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = 0 AND s.unit_id = x.unit_id)`,
+		AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = 0 AND s.unit_id = x.unit_id)
+		ORDER BY x.task_id, x.unit_id`,
 		args...).Error
 	if err != nil {
 		return err
@@ -511,7 +513,7 @@ func (s *Store) UnitShares(ctx context.Context, unitID uint, limit int) ([]Share
 	// Dated open shares soonest first, then undated ones (the task as a
 	// whole), then reported ones: each in the index's order, never sorted.
 	for _, part := range []struct{ state, due string }{
-		{ShareOpen, "s.due IS NOT NULL ORDER BY s.due"}, {ShareOpen, "s.due IS NULL"}, {ShareReported, "TRUE ORDER BY s.due"},
+		{ShareOpen, "s.due IS NOT NULL ORDER BY s.due, s.id"}, {ShareOpen, "s.due IS NULL ORDER BY s.id"}, {ShareReported, "TRUE ORDER BY s.due NULLS FIRST, s.id"},
 	} {
 		if len(out) >= limit {
 			break
@@ -773,14 +775,14 @@ func (s *Store) TaskEvidenceCount(ctx context.Context, taskID uint) (int, error)
 }
 
 // UnitAllShares returns the unit's live shares of open tasks, whatever
-// their state, by state then due date (the order of the (unit, state, due)
-// index: no sort), at most limit.
+// their state, by state, due date (none first) and id (list order): the
+// order of the (unit, state, due) index, no sort; at most limit.
 func (s *Store) UnitAllShares(ctx context.Context, unitID uint, limit int) ([]ShareView, error) {
 	var out []ShareView
 	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
 		FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
 		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
-		WHERE s.unit_id = ? AND NOT s.retired ORDER BY s.unit_id, s.state, s.due LIMIT ?`, unitID, limit).Scan(&out).Error
+		WHERE s.unit_id = ? AND NOT s.retired ORDER BY s.unit_id, s.state, s.due NULLS FIRST, s.id LIMIT ?`, unitID, limit).Scan(&out).Error
 	if err != nil {
 		return nil, Internal(err)
 	}

@@ -109,7 +109,7 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 		return nil, Internal(err)
 	}
 	err = s.scanRows(ctx, `SELECT s.unit_id,
-		COALESCE(SUM(CASE WHEN s.due IS NULL OR s.decided_at < datetime(s.due, ?) THEN 1 ELSE 0 END), 0), COUNT(*)
+		COALESCE(SUM(CASE WHEN s.due IS NULL OR s.decided_at < `+s.endOf("s.due")+` THEN 1 ELSE 0 END), 0), COUNT(*)
 		FROM shares s WHERE `+where+` AND s.state = 'confirmed' GROUP BY s.unit_id`, append([]any{endOfDue}, args...), func(rows *sql.Rows) error {
 		var id uint
 		var onTime, n int
@@ -171,8 +171,8 @@ func (s *Store) CountOverview(ctx context.Context, today Date, loc *time.Locatio
 		return o, Internal(err)
 	}
 	err = s.db.WithContext(ctx).Raw(`SELECT
-		COALESCE(SUM(CASE WHEN m.done_at IS NOT NULL AND m.done_at < datetime(m.due, ?) THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN m.done_at IS NOT NULL AND m.done_at >= datetime(m.due, ?) THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN m.done_at IS NOT NULL AND m.done_at < `+s.endOf("m.due")+` THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN m.done_at IS NOT NULL AND m.done_at >= `+s.endOf("m.due")+` THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN m.open AND m.due >= ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN m.open AND m.due < ? THEN 1 ELSE 0 END), 0)
 		FROM milestones m WHERE NOT m.retired`, endOfDue, endOfDue, today.String(), today.String()).
@@ -196,4 +196,13 @@ func (s *Store) CountEntriesSince(ctx context.Context, since time.Time) (int, er
 		return 0, Internal(err)
 	}
 	return int(n), nil
+}
+
+// endOf is the SQL for the moment a date column's day ends, in UTC, given
+// as a parameter the offset "+N seconds" from the date's midnight UTC.
+func (s *Store) endOf(col string) string {
+	if s.dialect == Postgres {
+		return "((" + col + ")::timestamp + CAST(? AS interval)) AT TIME ZONE 'UTC'"
+	}
+	return "datetime(" + col + ", ?)"
 }

@@ -10,11 +10,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
 	"time"
 
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -23,8 +25,9 @@ import (
 // Store is the database. Clock is the program's one clock: writes are
 // stamped with its "as of" moment; the core and adapters read it from here.
 type Store struct {
-	db    *gorm.DB
-	Clock Clock
+	db      *gorm.DB
+	dialect string // SQLite or Postgres
+	Clock   Clock
 
 	searchMu sync.Mutex
 	search   *searchIndex // loaded lazily, replaced when the tasks change
@@ -32,13 +35,45 @@ type Store struct {
 	version versioner
 }
 
-// Open opens (creating if needed) the SQLite database at path and migrates
-// its schema. The path ":memory:" opens a private in-memory database. SQLite
-// runs in WAL mode with a busy timeout and foreign keys on.
-func Open(path string) (*Store, error) {
-	if path == "" {
+// Open opens the database named by dsn and migrates its schema:
+// PostgreSQL for a postgres:// or postgresql:// URL, otherwise the SQLite
+// file at that path (created if needed; ":memory:" is a private in-memory
+// database). SQLite runs in WAL mode with a busy timeout and foreign keys
+// on. Errors never show the URL's password.
+func Open(dsn string) (*Store, error) {
+	if dsn == "" {
 		return nil, Errorf(EINVALID, "数据库路径为空")
 	}
+	if IsPostgres(dsn) {
+		return openPostgres(dsn)
+	}
+	return openSQLite(dsn)
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Dialects of SQL the store speaks.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Dialect is the store's database: SQLite or Postgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+func (s *Store) gormConfig() *gorm.Config {
+	return &gorm.Config{
+		NowFunc:                func() time.Time { return s.now() }, // created_at & co. in UTC
+		Logger:                 logger.Discard,
+		PrepareStmt:            true,
+		SkipDefaultTransaction: true,
+	}
+}
+
+func openSQLite(path string) (*Store, error) {
 	memory := path == ":memory:"
 	dsn := path
 	if !memory {
@@ -52,13 +87,8 @@ func Open(path string) (*Store, error) {
 	} else {
 		dsn = "file::memory:?_foreign_keys=on"
 	}
-	s := &Store{}
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
-		NowFunc:                func() time.Time { return s.now() }, // created_at & co. in UTC
-		Logger:                 logger.Discard,
-		PrepareStmt:            true,
-		SkipDefaultTransaction: true,
-	})
+	s := &Store{dialect: SQLite}
+	db, err := gorm.Open(sqlite.Open(dsn), s.gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
@@ -76,9 +106,9 @@ func Open(path string) (*Store, error) {
 			return nil, fmt.Errorf("storage: open %s: %w", path, err)
 		}
 	}
-	lock := ""
+	lock := func() (func(), error) { return func() {}, nil }
 	if !memory {
-		lock = strings.SplitN(path, "?", 2)[0] + ".migrate-lock"
+		lock = func() (func(), error) { return lockFile(strings.SplitN(path, "?", 2)[0] + ".migrate-lock") }
 	}
 	if err := s.migrate(lock); err != nil {
 		s.closeVersioner()
@@ -86,6 +116,72 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("storage: migrate %s: %w", path, err)
 	}
 	return s, nil
+}
+
+func openPostgres(dsn string) (*Store, error) {
+	name := redactDSN(dsn)
+	s := &Store{dialect: Postgres}
+	db, err := gorm.Open(postgres.Open(dsn), s.gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %s", name, redactErr(err, dsn))
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %s", name, redactErr(err, dsn))
+	}
+	if err := sqlDB.Ping(); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("storage: open %s: %s", name, redactErr(err, dsn))
+	}
+	s.db = db
+	s.version.pg = sqlDB
+	if err := s.migrate(func() (func(), error) { return advisoryLock(sqlDB) }); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("storage: migrate %s: %s", name, redactErr(err, dsn))
+	}
+	return s, nil
+}
+
+// redactDSN is dsn with its password hidden.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "（无法解析的数据库地址）"
+	}
+	return u.Redacted()
+}
+
+// redactErr is err's text without dsn's password, should a driver quote it.
+func redactErr(err error, dsn string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(dsn); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// migrationLockKey is the PostgreSQL advisory lock that serializes
+// migrations ("taskbot" in ASCII).
+const migrationLockKey = 0x7461736b626f74
+
+// advisoryLock takes PostgreSQL's session advisory lock for migrations on
+// a connection of its own, waiting for it, and returns its release.
+func advisoryLock(db *sql.DB) (func(), error) {
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("migration lock: %w", err)
+	}
+	return func() {
+		conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", migrationLockKey)
+		conn.Close()
+	}, nil
 }
 
 // models are the tables, in creation order.
@@ -97,17 +193,17 @@ func models() []any {
 // migrate brings the schema to this version's. A database already at it
 // (its "schema" meta row holds this build's fingerprint) is only read:
 // nothing is written. Otherwise one start at a time migrates, under a lock
-// (a file lock beside a SQLite file), and the starts that waited find the
+// (a file lock beside a SQLite file, an advisory lock in PostgreSQL), and the starts that waited find the
 // work done: simultaneous starts never fail on half-made indexes. The
 // schema changes cannot share one transaction: SQLite rebuilds a table to
 // alter a column, which needs foreign keys off, which a transaction
 // ignores (the rebuild would cascade-delete the rows that refer to it).
-func (s *Store) migrate(lockPath string) error {
+func (s *Store) migrate(lock func() (func(), error)) error {
 	want := schemaFingerprint()
 	if s.schemaIs(s.db, want) {
 		return nil
 	}
-	unlock, err := lockFile(lockPath)
+	unlock, err := lock()
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,8 @@ package storage_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -12,12 +12,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"taskbot/seeds"
+	"taskbot/internal/testenv"
 	"taskbot/storage"
 )
 
 func openStore(t testing.TB) (*storage.Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "taskbot.db")
+	path := testenv.DSN(t, "taskbot.db")
 	s, err := storage.Open(path)
 	if err != nil {
 		t.Fatalf("Open(%q) error: %v", path, err)
@@ -46,33 +47,37 @@ var stampColumns = []string{"created_at", "updated_at"}
 func dump(t *testing.T, s *storage.Store, skip ...string) tableDump {
 	t.Helper()
 	db := s.DB()
-	var tables []string
-	if err := db.Raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).Scan(&tables).Error; err != nil {
+	all, err := db.Migrator().GetTables()
+	if err != nil {
 		t.Fatal(err)
 	}
+	var tables []string
+	for _, name := range all {
+		if !strings.HasPrefix(name, "sqlite_") {
+			tables = append(tables, name)
+		}
+	}
+	sort.Strings(tables)
 	if len(tables) < 5 {
 		t.Fatalf("only tables %v", tables)
 	}
 	out := tableDump{}
 	for _, table := range tables {
-		var cols []struct {
-			Name string
-			Pk   int
-		}
-		if err := db.Raw(fmt.Sprintf("SELECT name, pk FROM pragma_table_info('%s')", table)).Scan(&cols).Error; err != nil {
+		cols, err := db.Migrator().ColumnTypes(table)
+		if err != nil {
 			t.Fatal(err)
 		}
 		var keep, pk []string
 		for _, c := range cols {
-			if !slices.Contains(skip, c.Name) && !slices.Contains(skip, table+"."+c.Name) {
-				keep = append(keep, fmt.Sprintf("%q", c.Name))
+			if !slices.Contains(skip, c.Name()) && !slices.Contains(skip, table+"."+c.Name()) {
+				keep = append(keep, fmt.Sprintf("%q", c.Name()))
 			}
-			if c.Pk > 0 {
-				pk = append(pk, fmt.Sprintf("%q", c.Name))
+			if isPK, _ := c.PrimaryKey(); isPK {
+				pk = append(pk, fmt.Sprintf("%q", c.Name()))
 			}
 		}
 		if len(pk) == 0 {
-			pk = []string{"rowid"}
+			pk = keep // every table has a key; this is only a fallback
 		}
 		q := fmt.Sprintf("SELECT %s FROM %q ORDER BY %s", strings.Join(keep, ", "), table, strings.Join(pk, ", "))
 		rows, err := db.Raw(q).Rows()
@@ -278,6 +283,9 @@ func TestSeedKeepsUserState(t *testing.T) {
 
 func TestOpenPragmas(t *testing.T) {
 	s, path := openStore(t)
+	if s.Dialect() != storage.SQLite {
+		t.Skip("SQLite's settings")
+	}
 	for _, tt := range []struct{ pragma, want string }{
 		{"journal_mode", "wal"},
 		{"foreign_keys", "1"},
@@ -371,7 +379,7 @@ func TestBulkAndIncrementalSeedAgree(t *testing.T) {
 		}
 		return rows
 	}
-	bulk, err := storage.Open(filepath.Join(t.TempDir(), "bulk.db"))
+	bulk, err := storage.Open(testenv.DSN(t, "bulk.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +387,7 @@ func TestBulkAndIncrementalSeedAgree(t *testing.T) {
 	if _, err := bulk.Seed(ctx, doc, "v1"); err != nil {
 		t.Fatal(err)
 	}
-	inc, err := storage.Open(filepath.Join(t.TempDir(), "inc.db"))
+	inc, err := storage.Open(testenv.DSN(t, "inc.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +410,7 @@ func TestBulkAndIncrementalSeedAgree(t *testing.T) {
 // for a milestone; closing the task decides the first and settles both.
 func TestCloseSettlesEveryRequest(t *testing.T) {
 	ctx := context.Background()
-	store, err := storage.Open(filepath.Join(t.TempDir(), "c.db"))
+	store, err := storage.Open(testenv.DSN(t, "c.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +447,7 @@ func TestCloseSettlesEveryRequest(t *testing.T) {
 // Slack user: one person with both roles, at every start.
 func TestSlackIDMergesPeople(t *testing.T) {
 	ctx := context.Background()
-	store, err := storage.Open(filepath.Join(t.TempDir(), "p.db"))
+	store, err := storage.Open(testenv.DSN(t, "p.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +505,7 @@ func TestSlackIDMergesPeople(t *testing.T) {
 // then the milestone is marked done: nothing stays pending.
 func TestDoneSettlesMilestoneRequests(t *testing.T) {
 	ctx := context.Background()
-	store, err := storage.Open(filepath.Join(t.TempDir(), "d.db"))
+	store, err := storage.Open(testenv.DSN(t, "d.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +547,7 @@ func TestDoneSettlesMilestoneRequests(t *testing.T) {
 // start) does no work; a changed one is applied.
 func TestApplyUnitsSkipsUnchanged(t *testing.T) {
 	ctx := context.Background()
-	store, err := storage.Open(filepath.Join(t.TempDir(), "u.db"))
+	store, err := storage.Open(testenv.DSN(t, "u.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

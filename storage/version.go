@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 )
 
@@ -16,6 +17,9 @@ type versioner struct {
 	// store's pool so that it never takes a connection the store needs;
 	// nil: no versioning (an in-memory database).
 	db *sql.DB
+	// pg, on PostgreSQL, is the store's pool: the WAL position read there
+	// moves with every commit to the cluster.
+	pg *sql.DB
 }
 
 // DataVersion returns a number that changes whenever anything is committed
@@ -23,6 +27,20 @@ type versioner struct {
 // cannot tell (an in-memory database), and callers must not cache. It
 // returns EINTERNAL when the query fails.
 func (s *Store) DataVersion(ctx context.Context) (v int64, ok bool, err error) {
+	if s.version.pg != nil {
+		// Any write anywhere in the cluster moves the WAL insert position:
+		// a conservative version (other databases' writes only cost a
+		// recomputation).
+		var lsn string
+		if err := s.version.pg.QueryRowContext(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&lsn); err != nil {
+			return 0, false, Internal(err)
+		}
+		var hi, lo uint32
+		if _, err := fmt.Sscanf(lsn, "%X/%X", &hi, &lo); err != nil {
+			return 0, false, Internal(err)
+		}
+		return int64(hi)<<32 | int64(lo), true, nil
+	}
 	s.version.mu.Lock()
 	defer s.version.mu.Unlock()
 	if s.version.db == nil {

@@ -16,6 +16,7 @@ import (
 	"taskbot/bot/console"
 	"taskbot/internal/testenv"
 	"taskbot/ledger"
+	"taskbot/storage"
 )
 
 // newConsole is a console over the embedded list in a temp SQLite file,
@@ -140,13 +141,20 @@ func TestConsoleStopsWhenUnwritable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SetMaxOpenConns(1) // the cap is per connection
-	var pages int
-	if err := db.QueryRow("PRAGMA page_count").Scan(&pages); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
-		t.Fatal(err)
+	db.SetMaxOpenConns(1) // the setting is per connection
+	if store.Dialect() == storage.Postgres {
+		// PostgreSQL's own refusal to write (as on a read-only standby).
+		if _, err := db.Exec("SET default_transaction_read_only = on"); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		var pages int
+		if err := db.QueryRow("PRAGMA page_count").Scan(&pages); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var out bytes.Buffer
 	in := "progress 7 " + strings.Repeat("台账", 1500) + "\ntask 6\n"

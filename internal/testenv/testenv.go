@@ -10,14 +10,19 @@ package testenv
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for test schemas
 
 	"taskbot/seeds"
 	"taskbot/storage"
@@ -99,14 +104,85 @@ func Wall(t time.Time) Option { return func(s *setup) { s.wall = t } }
 // Units then People, and sets its clock: days counted in Asia/Shanghai,
 // AsOf and Wall pinned when given, real time otherwise. The store is closed
 // when the test ends. Any failure fails the test.
+//
+// With TASKBOT_TEST_POSTGRES set (an admin URL of a throwaway server, see
+// scripts/pg-test-cluster.sh), the store is instead a new schema of that
+// database, dropped when the test ends: the same tests run on PostgreSQL.
 func Store(tb testing.TB, opts ...Option) *storage.Store {
 	tb.Helper()
-	s, err := Open(filepath.Join(tb.TempDir(), "taskbot.db"), opts...)
+	dsn := filepath.Join(tb.TempDir(), "taskbot.db")
+	if pg := PostgresURL(); pg != "" {
+		dsn = PostgresSchema(tb, pg)
+	}
+	s, err := Open(dsn, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
+}
+
+// DSN names a new, empty database for tb: a SQLite file called name in
+// tb's temporary directory, or with TASKBOT_TEST_POSTGRES a schema of its
+// own (see PostgresSchema). The same name in one test is one database.
+func DSN(tb testing.TB, name string) string {
+	tb.Helper()
+	pg := PostgresURL()
+	if pg == "" {
+		return filepath.Join(tb.TempDir(), name)
+	}
+	dsnMu.Lock()
+	defer dsnMu.Unlock()
+	key := tb.Name() + "\x00" + name
+	if d, ok := dsns[key]; ok {
+		return d
+	}
+	d := PostgresSchema(tb, pg)
+	dsns[key] = d
+	return d
+}
+
+var (
+	dsnMu sync.Mutex
+	dsns  = map[string]string{}
+)
+
+// PostgresURL is TASKBOT_TEST_POSTGRES: the PostgreSQL server tests use,
+// or "" for SQLite only.
+func PostgresURL() string { return os.Getenv("TASKBOT_TEST_POSTGRES") }
+
+var schemaSeq atomic.Int64
+
+// PostgresSchema creates a schema of its own for tb in the database at
+// admin and returns a URL whose connections use it; it is dropped when tb
+// ends.
+func PostgresSchema(tb testing.TB, admin string) string {
+	tb.Helper()
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	name := fmt.Sprintf("t%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, schemaSeq.Add(1))
+	if _, err := db.Exec("CREATE SCHEMA " + name); err != nil {
+		tb.Fatalf("testenv: create schema: %v", err)
+	}
+	tb.Cleanup(func() {
+		db, err := sql.Open("pgx", admin)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		db.Exec("DROP SCHEMA " + name + " CASCADE")
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // Open is Store for a fixture that outlives one test (built once, shared

@@ -1,18 +1,19 @@
-package storage
+package storage_test
 
 import (
-	"database/sql"
-	"path/filepath"
 	"sync"
 	"testing"
+
+	"taskbot/internal/testenv"
+	"taskbot/storage"
 )
 
 // TestSimultaneousOpens: 40 starts on one new database at once (separate
 // connection pools, as separate processes would have) all succeed: the
-// schema is migrated once, under the write lock, and the others find it
-// current.
+// schema is migrated once, under a lock (a file lock for SQLite, an
+// advisory lock in PostgreSQL), and the others find it current.
 func TestSimultaneousOpens(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "taskbot.db")
+	dsn := testenv.DSN(t, "taskbot.db")
 	const n = 40
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -20,7 +21,7 @@ func TestSimultaneousOpens(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := Open(path)
+			s, err := storage.Open(dsn)
 			if err == nil {
 				err = s.Close()
 			}
@@ -41,46 +42,43 @@ func TestSimultaneousOpens(t *testing.T) {
 }
 
 // TestOpenCurrentSchemaWritesNothing: opening a database whose schema is
-// this version's commits nothing (SQLite's data_version, read on a
-// connection of its own, is unchanged), so replicas starting never contend
-// for the write lock.
+// this version's commits nothing (the database's data version, read by
+// another store, is unchanged), so replicas starting never contend for
+// the database.
 func TestOpenCurrentSchemaWritesNothing(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "taskbot.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	watch, err := sql.Open("sqlite3", path)
+	dsn := testenv.DSN(t, "taskbot.db")
+	watch, err := storage.Open(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer watch.Close()
-	watch.SetMaxOpenConns(1)
-	version := func() int {
+	version := func() int64 {
 		t.Helper()
-		var v int
-		if err := watch.QueryRow("PRAGMA data_version").Scan(&v); err != nil {
-			t.Fatal(err)
+		v, ok, err := watch.DataVersion(t.Context())
+		if err != nil || !ok {
+			t.Fatalf("DataVersion = %d, %v, %v", v, ok, err)
 		}
 		return v
 	}
 	before := version()
-	s, err = Open(path)
+	s, err := storage.Open(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 	if after := version(); after != before {
-		t.Errorf("data_version %d → %d: opening an up-to-date database wrote to it", before, after)
+		t.Errorf("data version %d → %d: opening an up-to-date database wrote to it", before, after)
 	}
-	// The check itself is real: a write by another connection shows.
-	s, _ = Open(path)
+	// The check itself is real: a write by another store shows.
+	s, err = storage.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.DB().Exec("INSERT INTO meta (name, value) VALUES ('probe', 'x')").Error; err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 	if after := version(); after == before {
-		t.Error("data_version unchanged after a write; the check sees nothing")
+		t.Error("data version unchanged after a write; the check sees nothing")
 	}
 }
