@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"taskbot/seeds"
 	"taskbot/internal/testenv"
+	"taskbot/seeds"
 	"taskbot/storage"
 )
 
