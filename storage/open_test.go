@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"net/url"
 	"sync"
 	"testing"
 
@@ -42,9 +43,10 @@ func TestSimultaneousOpens(t *testing.T) {
 }
 
 // TestOpenCurrentSchemaWritesNothing: opening a database whose schema is
-// this version's commits nothing (the database's data version, read by
-// another store, is unchanged), so replicas starting never contend for
-// the database.
+// this version's writes nothing, so replicas starting never contend for
+// the database. On SQLite the file's data version, read by another store,
+// is unchanged; on PostgreSQL (whose WAL position moves with every other
+// test's writes) a start in a read-only session succeeds.
 func TestOpenCurrentSchemaWritesNothing(t *testing.T) {
 	dsn := testenv.DSN(t, "taskbot.db")
 	watch, err := storage.Open(dsn)
@@ -52,6 +54,25 @@ func TestOpenCurrentSchemaWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer watch.Close()
+	if watch.Dialect() == storage.Postgres {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("default_transaction_read_only", "on")
+		u.RawQuery = q.Encode()
+		s, err := storage.Open(u.String())
+		if err != nil {
+			t.Fatalf("opening an up-to-date database read-only: %v; it must only read", err)
+		}
+		// The check itself is real: a write in that session fails.
+		if err := s.DB().Exec("INSERT INTO meta (name, value) VALUES ('probe', 'x')").Error; err == nil {
+			t.Error("a write in the read-only session succeeded; the check sees nothing")
+		}
+		s.Close()
+		return
+	}
 	version := func() int64 {
 		t.Helper()
 		v, ok, err := watch.DataVersion(t.Context())
