@@ -88,6 +88,18 @@ func openSQLite(path string) (*Store, error) {
 		dsn = "file::memory:?_foreign_keys=on"
 	}
 	s := &Store{dialect: SQLite}
+	if !memory {
+		// One start at a time opens the file: making a new file WAL can
+		// fail at once with "database is locked" when another start does
+		// the same, and the schema is migrated by one start (see migrate).
+		// Opening takes milliseconds; the lock is released before Open
+		// returns and never held while the store is used.
+		unlock, err := lockFile(strings.SplitN(path, "?", 2)[0] + ".migrate-lock")
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	db, err := gorm.Open(sqlite.Open(dsn), s.gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
@@ -106,11 +118,8 @@ func openSQLite(path string) (*Store, error) {
 			return nil, fmt.Errorf("storage: open %s: %w", path, err)
 		}
 	}
-	lock := func() (func(), error) { return func() {}, nil }
-	if !memory {
-		lock = func() (func(), error) { return lockFile(strings.SplitN(path, "?", 2)[0] + ".migrate-lock") }
-	}
-	if err := s.migrate(lock); err != nil {
+	held := func() (func(), error) { return func() {}, nil } // the open's lock
+	if err := s.migrate(held); err != nil {
 		s.closeVersioner()
 		sqlDB.Close()
 		return nil, fmt.Errorf("storage: migrate %s: %w", path, err)
