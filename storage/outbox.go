@@ -72,7 +72,7 @@ func (s *Store) ClaimedSteps(ctx context.Context, taskIDs []uint) (map[string]bo
 // already is skipped. It returns the messages enqueued.
 func (s *Store) Claim(ctx context.Context, steps []ReminderStep, msgs []Outbox) ([]Outbox, error) {
 	var queued []Outbox
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		queued = nil
 		// The unique key decides: a step another pass claimed first makes
 		// the insert fail and the whole claim roll back.

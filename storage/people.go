@@ -110,7 +110,7 @@ type PeopleSpec struct {
 // that came from the file are replaced; those bound in chat are kept. A
 // unit's channel is set when spec gives one. Unknown units are created.
 func (s *Store) ApplyPeople(ctx context.Context, spec PeopleSpec) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		for _, m := range []any{&Membership{}, &LeaderHolder{}, &Supervisor{}} {
 			if err := tx.Where("source = ?", SourceConfig).Delete(m).Error; err != nil {
 				return err
@@ -282,7 +282,7 @@ func reassign[T any](tx *gorm.DB, from uint, move func(*T)) error {
 // into the other — memberships, leader posts and the supervisor role move
 // over, the email is kept — in one transaction.
 func (s *Store) SetSlackID(ctx context.Context, personID uint, slackID string) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var other Person
 		err := tx.Where("slack_id = ? AND id <> ?", slackID, personID).Take(&other).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -427,7 +427,7 @@ func (s *Store) LeaderHolders(ctx context.Context) (map[string][]Person, error) 
 // already a member.
 func (s *Store) Bind(ctx context.Context, unitID uint, ref PersonRef, actor Actor) (*Person, error) {
 	var p *Person
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		var err error
 		if p, err = upsertPerson(tx, ref); err != nil {
 			return err
@@ -453,7 +453,7 @@ func (s *Store) Bind(ctx context.Context, unitID uint, ref PersonRef, actor Acto
 // audit entry. It returns ENOTFOUND when p is not a member. A binding from
 // the organisation file returns at the next start unless the file changes.
 func (s *Store) Unbind(ctx context.Context, unitID uint, p *Person, actor Actor) (source string, err error) {
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.write(ctx, func(tx *gorm.DB) error {
 		var m Membership
 		err := tx.Where("unit_id = ? AND person_id = ?", unitID, p.ID).Take(&m).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -124,7 +124,7 @@ func (s *Store) CreateProgress(ctx context.Context, p *Progress) error {
 	if kindAction[p.Kind] == "" {
 		return Errorf(EINVALID, "未知的进展类型 %q", p.Kind)
 	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		if p.SlackTS != "" {
 			var prev Progress
 			err := tx.Where("channel = ? AND slack_ts = ?", p.Channel, p.SlackTS).Take(&prev).Error
@@ -309,7 +309,7 @@ type Decision struct {
 // an unknown task and ECONFLICT when it is already closed.
 func (s *Store) CloseTask(ctx context.Context, taskID uint, actor Actor, note string) (Decision, error) {
 	var d Decision
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		t, err := takeTask(tx, taskID)
 		if err != nil {
 			return err
@@ -378,7 +378,7 @@ func (s *Store) CloseTask(ctx context.Context, taskID uint, actor Actor, note st
 // ECONFLICT when the task is closed or the milestone done.
 func (s *Store) ApproveMilestone(ctx context.Context, taskID uint, seq int, actor Actor) (Decision, error) {
 	var d Decision
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		t, m, err := openMilestone(tx, taskID, seq)
 		if err != nil {
 			return err
@@ -438,7 +438,7 @@ func openMilestone(tx *gorm.DB, taskID uint, seq int) (*Task, *Milestone, error)
 // there is none.
 func (s *Store) SendBack(ctx context.Context, taskID uint, actor Actor, reason string) (Decision, error) {
 	var d Decision
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		req, err := pending(tx, taskID, KindCloseRequest, nil)
 		if err != nil {
 			return err
@@ -464,7 +464,7 @@ func (s *Store) SendBack(ctx context.Context, taskID uint, actor Actor, reason s
 // closed or the milestone done.
 func (s *Store) DecideExtension(ctx context.Context, taskID uint, seq int, approve bool, actor Actor, reason string) (Decision, error) {
 	var d Decision
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		t, m, err := openMilestone(tx, taskID, seq)
 		if err != nil {
 			return err

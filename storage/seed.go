@@ -39,7 +39,7 @@ func setMeta(tx *gorm.DB, name, value string) error {
 // and equals the version of the last seed, Seed does nothing.
 func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedResult, error) {
 	var res SeedResult
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		if version != "" {
 			var m Meta
 			err := tx.Where("name = ?", metaSeedVersion).Take(&m).Error

@@ -165,7 +165,7 @@ func settleRetired(tx *gorm.DB, scope ...any) error {
 // SyncShares creates and retires shares after the tasks or the units
 // changed (see syncShares). It returns EINTERNAL when the database fails.
 func (s *Store) SyncShares(ctx context.Context) error {
-	if err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return syncShares(tx) }); err != nil {
+	if err := s.write(ctx, func(tx *gorm.DB) error { return syncShares(tx) }); err != nil {
 		return Internal(err)
 	}
 	return nil
@@ -294,7 +294,7 @@ func (s *Store) MarkNotConcerned(ctx context.Context, taskID uint, seq int, unit
 func (s *Store) decideShares(ctx context.Context, taskID uint, seq int, unitID uint, actor Actor,
 	pick func(tx *gorm.DB, t *Task, m *Milestone, shs []Share) ([]Share, error), state, action, reason string) (ShareDecision, error) {
 	var d ShareDecision
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		t, err := takeTask(tx, taskID)
 		if err != nil {
 			return err
@@ -732,7 +732,7 @@ func (s *Store) LatestByUnit(ctx context.Context, taskID uint) (map[uint]*Progre
 // shares are created where missing. It returns ENOTFOUND for an unknown
 // task and ECONFLICT when it is not closed.
 func (s *Store) ReopenTask(ctx context.Context, taskID uint, actor Actor, reason string) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		t, err := takeTask(tx, taskID)
 		if err != nil {
 			return err

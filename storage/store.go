@@ -171,10 +171,6 @@ func redactErr(err error, dsn string) string {
 	return msg
 }
 
-// migrationLockKey is the PostgreSQL advisory lock that serializes
-// migrations ("taskbot" in ASCII).
-const migrationLockKey = 0x7461736b626f74
-
 // advisoryLock takes PostgreSQL's session advisory lock for migrations on
 // a connection of its own, waiting for it, and returns its release.
 func advisoryLock(db *sql.DB) (func(), error) {
@@ -183,12 +179,12 @@ func advisoryLock(db *sql.DB) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1, hashtext(current_schema()))", migrationLockClass); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("migration lock: %w", err)
 	}
 	return func() {
-		conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", migrationLockKey)
+		conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1, hashtext(current_schema()))", migrationLockClass)
 		conn.Close()
 	}, nil
 }
@@ -371,4 +367,27 @@ func (s *Store) SectionCounts(ctx context.Context) (map[int]int, error) {
 		out[r.Section] = r.N
 	}
 	return out, nil
+}
+
+// Advisory locks on PostgreSQL are (class, hashtext(current_schema())):
+// one deployment per schema, not blocking another's.
+const (
+	writeLockClass     = 0x7461736b // write transactions ("task")
+	migrationLockClass = 0x6d696772 // migrations ("migr")
+)
+
+// write runs fn in a transaction that holds the database's write lock from
+// its start: SQLite's (transactions begin IMMEDIATE), or on PostgreSQL an
+// advisory lock, so that write transactions run one at a time on both, as
+// the code that reads then writes in them assumes, however many replicas
+// there are. Reads never wait for it.
+func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.dialect == Postgres {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", writeLockClass).Error; err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
 }

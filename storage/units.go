@@ -30,7 +30,7 @@ func (s *Store) ApplyUnits(ctx context.Context, specs []UnitSpec) error {
 	}
 	sum := sha256.Sum256(b)
 	version := hex.EncodeToString(sum[:12])
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.write(ctx, func(tx *gorm.DB) error {
 		var m Meta
 		if err := tx.Where("name = ?", metaUnitsVersion).Take(&m).Error; err == nil && m.Value == version {
 			return nil
