@@ -69,6 +69,7 @@ Commands:
   digest    print the daily deadline digest (--at DATE; --post to send it)
   report    print the weekly report (--at DATE; --post to send it with the ledger)
   export    write the Excel ledger (--at DATE, --out FILE.xlsx)
+  copy-db   copy a database into an empty one, e.g. SQLite to PostgreSQL (--from, --to)
   help      show this help
 
 Run "taskbot COMMAND -h" for the flags of a command.
@@ -116,6 +117,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runReport(ctx, e, args)
 	case "export":
 		return runExport(ctx, e, args)
+	case "copy-db":
+		return runCopyDB(ctx, e, args)
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
@@ -157,7 +160,7 @@ func newFlags(e env, name, synopsis string, withAt bool) *flags {
 		fmt.Fprintln(e.stderr, "usage: taskbot "+name+" "+synopsis)
 		f.PrintDefaults()
 	}
-	f.StringVar(&f.db, "db", e.cfg.DB, "SQLite database `path` (env TASKBOT_DB)")
+	f.StringVar(&f.db, "db", e.cfg.DB, "SQLite database `path`, or a postgres:// URL (env TASKBOT_DB)")
 	f.StringVar(&f.tz, "tz", e.cfg.TZ, "time `zone` days are counted in (env TASKBOT_TZ)")
 	f.StringVar(&f.seed, "seed", e.cfg.Seed, "task-list `file` to seed from instead of the embedded list (env TASKBOT_SEED)")
 	if withAt {
