@@ -5,6 +5,8 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -27,6 +29,7 @@ type Bot struct {
 
 	commands []*command // the command table: parsing, help, usage, access
 	threadMu sync.Mutex // one thread parent per task within this process
+	instance string     // this process's name in leases (random)
 	stats    statsCache // Statistics under the database's data version
 }
 
@@ -35,7 +38,9 @@ func New(store *storage.Store, log *slog.Logger) *Bot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &Bot{Store: store, Log: log}
+	var id [6]byte
+	rand.Read(id[:])
+	b := &Bot{Store: store, Log: log, instance: "bot-" + hex.EncodeToString(id[:])}
 	b.commands = newCommands()
 	return b
 }

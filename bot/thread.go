@@ -3,7 +3,9 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"taskbot/storage"
 )
@@ -109,13 +111,32 @@ func (b *Bot) TaskThread(ctx context.Context, ref *ThreadRef, channel string, po
 	if storage.ErrorCode(err) != storage.ENOTFOUND {
 		return "", err
 	}
+	// Across processes: the one holding the task's lease posts; the others
+	// fail for now and their outbox retries find the thread.
+	lease := fmt.Sprintf("thread:%d", ref.TaskID)
+	ok, err := b.Store.Acquire(ctx, lease, b.instance, b.wall(), threadLease)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", storage.Errorf(storage.ECONFLICT, "任务 %s 的跟踪线程正由另一进程创建，稍后重试。", ref.TaskCode)
+	}
+	if th, err := b.Store.FindThread(ctx, ref.TaskID); err == nil {
+		_ = b.Store.Finish(ctx, lease, b.instance) // made while this one waited
+		return th.TS, nil
+	}
 	ts, err := post(ctx, channel, ref.Parent)
 	if err != nil {
+		_ = b.Store.Release(ctx, lease, b.instance)
 		return "", err
 	}
 	th, err = b.Store.CreateThread(ctx, storage.Thread{TaskID: ref.TaskID, Channel: channel, TS: ts})
 	if err != nil {
 		return "", err
 	}
-	return th.TS, nil
+	return th.TS, b.Store.Finish(ctx, lease, b.instance)
 }
+
+// threadLease is how long a process may take to post a thread parent
+// before another may (it died in between).
+const threadLease = 2 * time.Minute

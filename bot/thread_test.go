@@ -3,12 +3,16 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"taskbot/bot"
 	"taskbot/internal/testenv"
+	"taskbot/storage"
 )
 
 // TestTaskThread: the core posts a task's thread parent once, even under
@@ -56,6 +60,61 @@ func TestTaskThread(t *testing.T) {
 		if ts != "1632370000.000100" {
 			t.Errorf("TaskThread call %d = %q; want the parent's ts", i, ts)
 		}
+	}
+}
+
+// TestTaskThreadAcrossProcesses: two bots on one database (two replicas)
+// post one parent per task: while one is posting, the other is told to
+// retry, and then finds the parent; a lease left by a process that died
+// mid-post is taken over once it expired.
+func TestTaskThreadAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	store := testenv.Store(t, testenv.Directory())
+	a, b := bot.New(store, nil), bot.New(store, nil)
+	t6, err := store.FindTask(ctx, 1, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := &bot.ThreadRef{TaskID: t6.ID, TaskCode: t6.Code, Parent: bot.Reply{Title: "【共性6】"}}
+	posting, release := make(chan struct{}), make(chan struct{})
+	var posts atomic.Int32
+	slow := func(ctx context.Context, channel string, r bot.Reply) (string, error) {
+		posts.Add(1)
+		close(posting)
+		<-release
+		return "1632370000.000100", nil
+	}
+	fast := func(ctx context.Context, channel string, r bot.Reply) (string, error) {
+		posts.Add(1)
+		return "1632370000.000999", nil
+	}
+	done := make(chan string)
+	go func() {
+		ts, _ := a.TaskThread(ctx, ref, "CTRACK", slow)
+		done <- ts
+	}()
+	<-posting // a holds the lease and is posting
+	if ts, err := b.TaskThread(ctx, ref, "CTRACK", fast); err == nil || storage.ErrorCode(err) != storage.ECONFLICT {
+		t.Fatalf("the other replica during the post = %q, %v; want a conflict to retry", ts, err)
+	}
+	close(release)
+	if ts := <-done; ts != "1632370000.000100" {
+		t.Fatalf("the posting replica = %q", ts)
+	}
+	if ts, err := b.TaskThread(ctx, ref, "CTRACK", fast); err != nil || ts != "1632370000.000100" {
+		t.Errorf("the other replica's retry = %q, %v; want the one parent", ts, err)
+	}
+	if n := posts.Load(); n != 1 {
+		t.Errorf("%d parents posted; want 1", n)
+	}
+	// A replica died holding task 7's lease; it expires and b takes over.
+	t7, _ := store.FindTask(ctx, 1, 7)
+	if ok, err := store.Acquire(ctx, fmt.Sprintf("thread:%d", t7.ID), "dead", time.Now().Add(-time.Hour), time.Minute); err != nil || !ok {
+		t.Fatalf("the dead replica's lease: %v %v", ok, err)
+	}
+	ref7 := &bot.ThreadRef{TaskID: t7.ID, TaskCode: t7.Code, Parent: bot.Reply{Title: "【共性7】"}}
+	if ts, err := b.TaskThread(ctx, ref7, "CTRACK", fast); err != nil || ts != "1632370000.000999" {
+		t.Errorf("taking over an expired lease = %q, %v", ts, err)
 	}
 }
 

@@ -192,7 +192,7 @@ func advisoryLock(db *sql.DB) (func(), error) {
 // models are the tables, in creation order.
 func models() []any {
 	return []any{&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &UnitAlias{}, &UnitMember{}, &UnitTask{}, &ReminderStep{}, &Outbox{}, &Meta{},
-		&Person{}, &Membership{}, &UnitChannel{}, &LeaderHolder{}, &Supervisor{}, &Progress{}, &Thread{}, &Audit{}, &Share{}, &Attachment{}, &SlackEvent{}}
+		&Person{}, &Membership{}, &UnitChannel{}, &LeaderHolder{}, &Supervisor{}, &Progress{}, &Thread{}, &Audit{}, &Share{}, &Attachment{}, &SlackEvent{}, &Lease{}}
 }
 
 // migrate brings the schema to this version's. A database already at it
