@@ -77,4 +77,3 @@ func (s *Store) ForgetLeases(ctx context.Context, cutoff time.Time) error {
 	}
 	return nil
 }
-
