@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -25,19 +26,24 @@ type Jobs struct {
 }
 
 // Jobs returns the scheduled passes, sending through send under holder.
+// Remind, Digest and Report run once per tick however many replicas fire
+// it: the first to take the tick's lease runs it, the others skip; if it
+// dies mid-run, the next Flush of any replica takes the tick over once the
+// lease expired. Flush runs on every replica (the outbox leases each
+// message).
 func (b *Bot) Jobs(rp RemindPolicy, dp DigestPolicy, wp ReportPolicy, holder string, send Sender) Jobs {
-	flush := func(ctx context.Context, now time.Time) error {
+	send1 := func(ctx context.Context) error {
 		_, err := b.SendQueued(ctx, holder, send)
 		return err
 	}
-	return Jobs{
-		Remind: func(ctx context.Context, now time.Time) error {
+	passes := map[string]Job{
+		"remind": func(ctx context.Context, now time.Time) error {
 			if _, err := b.RunReminders(ctx, now, rp); err != nil {
 				return err
 			}
-			return flush(ctx, now)
+			return send1(ctx)
 		},
-		Digest: func(ctx context.Context, now time.Time) error {
+		"digest": func(ctx context.Context, now time.Time) error {
 			if dp.Channel == "" {
 				b.Log.Warn("daily digest not posted: TASKBOT_DIGEST_CHANNEL is not set")
 				return nil
@@ -45,9 +51,9 @@ func (b *Bot) Jobs(rp RemindPolicy, dp DigestPolicy, wp ReportPolicy, holder str
 			if _, err := b.QueueDigest(ctx, now, dp); err != nil {
 				return err
 			}
-			return flush(ctx, now)
+			return send1(ctx)
 		},
-		Report: func(ctx context.Context, now time.Time) error {
+		"report": func(ctx context.Context, now time.Time) error {
 			if wp.Channel == "" {
 				b.Log.Warn("weekly report not posted: TASKBOT_DIGEST_CHANNEL is not set")
 				return nil
@@ -55,10 +61,84 @@ func (b *Bot) Jobs(rp RemindPolicy, dp DigestPolicy, wp ReportPolicy, holder str
 			if _, err := b.QueueReport(ctx, now, wp); err != nil {
 				return err
 			}
-			return flush(ctx, now)
+			return send1(ctx)
 		},
-		Flush: flush,
 	}
+	flush := func(ctx context.Context, now time.Time) error {
+		if err := b.takeOverTicks(ctx, passes); err != nil {
+			b.Log.Error("taking over unfinished scheduled passes", "err", err)
+		}
+		return send1(ctx)
+	}
+	return Jobs{
+		Remind: b.oncePerTick("remind", passes["remind"]),
+		Digest: b.oncePerTick("digest", passes["digest"]),
+		Report: b.oncePerTick("report", passes["report"]),
+		Flush:  flush,
+	}
+}
+
+// jobLease is how long a replica may run a scheduled pass before another
+// may take it over (the first died).
+const jobLease = 10 * time.Minute
+
+// tickLease names a pass's tick: the same on every replica firing it.
+func tickLease(name string, now time.Time) string {
+	return "job:" + name + ":" + now.UTC().Truncate(time.Minute).Format(time.RFC3339)
+}
+
+// oncePerTick runs job for the replica that takes the tick's lease first.
+func (b *Bot) oncePerTick(name string, job Job) Job {
+	return func(ctx context.Context, now time.Time) error {
+		lease := tickLease(name, now)
+		ok, err := b.Store.Acquire(ctx, lease, b.instance, b.wall(), jobLease)
+		if err != nil || !ok {
+			if err == nil {
+				b.Log.Debug("scheduled pass run by another replica", "job", name, "tick", now)
+			}
+			return err
+		}
+		return b.runTick(ctx, lease, job, now)
+	}
+}
+
+func (b *Bot) runTick(ctx context.Context, lease string, job Job, now time.Time) error {
+	if err := job(ctx, now); err != nil {
+		_ = b.Store.Release(ctx, lease, b.instance) // the next tick tries again
+		return err
+	}
+	return b.Store.Finish(ctx, lease, b.instance)
+}
+
+// takeOverTicks runs the scheduled passes whose replica died mid-run
+// (their lease expired unfinished), as of their tick, and forgets finished
+// ticks older than a week.
+func (b *Bot) takeOverTicks(ctx context.Context, passes map[string]Job) error {
+	names, err := b.Store.ExpiredLeases(ctx, "job:", b.wall())
+	if err != nil {
+		return err
+	}
+	for _, lease := range names {
+		rest := strings.TrimPrefix(lease, "job:")
+		i := strings.Index(rest, ":")
+		if i < 0 {
+			continue
+		}
+		job, ok := passes[rest[:i]]
+		tick, err := time.Parse(time.RFC3339, rest[i+1:])
+		if !ok || err != nil {
+			continue
+		}
+		got, err := b.Store.Acquire(ctx, lease, b.instance, b.wall(), jobLease)
+		if err != nil || !got {
+			continue // another replica took it first
+		}
+		b.Log.Warn("taking over a scheduled pass left unfinished", "job", rest[:i], "tick", tick)
+		if err := b.runTick(ctx, lease, job, tick); err != nil {
+			return err
+		}
+	}
+	return b.Store.ForgetLeases(ctx, b.wall().Add(-7*24*time.Hour))
 }
 
 // PostReport queues the weekly report as of now (see QueueReport) and
