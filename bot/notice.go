@@ -36,6 +36,11 @@ type Notice struct {
 	// request answered) instead of messaging them.
 	Home  bool `json:",omitempty"`
 	Reply Reply
+	// Outbox is the outbox message being sent (set when it is sent, not
+	// stored): senders tag what they post with it, and when Uncertain (an
+	// earlier sender may have posted it and died) look for the tag first.
+	Outbox    uint `json:"-"`
+	Uncertain bool `json:"-"`
 }
 
 // ThreadRef names a task's tracking thread in TASKBOT_CHANNEL. Parent is

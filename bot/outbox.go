@@ -62,6 +62,7 @@ func (b *Bot) SendQueued(ctx context.Context, holder string, send Sender, only .
 		m := msgs[0]
 		var n Notice
 		err = json.Unmarshal([]byte(m.Payload), &n)
+		n.Outbox, n.Uncertain = m.ID, m.Uncertain
 		if err == nil && n.Supervisors {
 			n, err = b.toSupervisors(ctx, n)
 		}

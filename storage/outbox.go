@@ -47,6 +47,10 @@ type Outbox struct {
 	// DeadAt is set when delivery was given up (see MarkDead); the message
 	// and its last error stay for the record.
 	DeadAt *time.Time
+	// Uncertain: an earlier lease of it ran out with no outcome recorded:
+	// its sender may have died after the platform accepted it, so the
+	// next sender looks before sending again (set by Lease).
+	Uncertain bool `gorm:"not null;default:false"`
 }
 
 // ClaimedSteps returns the keys of the reminder steps already claimed for
@@ -177,7 +181,10 @@ func (s *Store) Lease(ctx context.Context, holder string, now time.Time, ttl tim
 			break
 		}
 		res := s.db.WithContext(ctx).Model(&Outbox{}).Where("id = ? AND "+due, id, now, now).
-			Updates(map[string]any{"leased_by": holder, "leased_until": until})
+			Updates(map[string]any{"leased_by": holder, "leased_until": until,
+				// An unexpired lease is never taken, so one still set had
+				// expired: its holder recorded nothing.
+				"uncertain": gorm.Expr("uncertain OR leased_until IS NOT NULL")})
 		if res.Error != nil {
 			return nil, Internal(res.Error)
 		}

@@ -232,6 +232,11 @@ func (s *Store) migrate(lock func() (func(), error)) error {
 	if err := s.applyDataMigrations(s.db); err != nil {
 		return err
 	}
+	// Statements prepared before the tables changed (the migrator's own
+	// "SELECT * … LIMIT 1") would still see the old columns.
+	if p, ok := s.db.ConnPool.(*gorm.PreparedStmtDB); ok {
+		p.Reset()
+	}
 	return s.db.Save(&Meta{Name: schemaKey, Value: want}).Error
 }
 

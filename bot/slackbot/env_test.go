@@ -43,6 +43,8 @@ type posted struct {
 	User     string
 	Text     string
 	Blocks   slack.Blocks
+	Metadata string // message metadata, JSON, as sent
+	TS       string // the ts Slack gave it
 }
 
 // fakeSlack is slacktest's Web API server with chat.postMessage and
@@ -65,6 +67,32 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", f.handler("chat.postMessage"))
 		c.Handle("/chat.postEphemeral", f.handler("chat.postEphemeral"))
+		// The conversation as posted (a user's DM is named by the user).
+		history := func(w http.ResponseWriter, r *http.Request, thread bool) {
+			r.ParseForm()
+			channel, ts := r.Form.Get("channel"), r.Form.Get("ts")
+			f.mu.Lock()
+			var msgs []map[string]any
+			for i := len(f.posts) - 1; i >= 0; i-- {
+				p := f.posts[i]
+				if p.Method != "chat.postMessage" || p.Channel != channel || (thread && p.ThreadTS != ts) || (!thread && p.ThreadTS != "") {
+					continue
+				}
+				m := map[string]any{"type": "message", "ts": p.TS, "text": p.Text}
+				if p.Metadata != "" && r.Form.Get("include_all_metadata") == "1" {
+					m["metadata"] = json.RawMessage(p.Metadata)
+				}
+				msgs = append(msgs, m)
+			}
+			f.mu.Unlock()
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "messages": msgs, "has_more": false})
+		}
+		c.Handle("/conversations.history", func(w http.ResponseWriter, r *http.Request) { history(w, r, false) })
+		c.Handle("/conversations.replies", func(w http.ResponseWriter, r *http.Request) { history(w, r, true) })
+		c.Handle("/conversations.open", func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": map[string]any{"id": r.Form.Get("users")}})
+		})
 		c.Handle("/views.open", func(w http.ResponseWriter, r *http.Request) {
 			var req struct {
 				View slack.ModalViewRequest `json:"view"`
@@ -117,7 +145,7 @@ func (f *fakeSlack) handler(method string) http.HandlerFunc {
 			return
 		}
 		p := posted{Method: method, Channel: r.Form.Get("channel"), ThreadTS: r.Form.Get("thread_ts"),
-			User: r.Form.Get("user"), Text: r.Form.Get("text")}
+			User: r.Form.Get("user"), Text: r.Form.Get("text"), Metadata: r.Form.Get("metadata")}
 		if b := r.Form.Get("blocks"); b != "" {
 			if err := json.Unmarshal([]byte(b), &p.Blocks); err != nil {
 				http.Error(w, err.Error(), http.StatusBadRequest)
@@ -125,11 +153,11 @@ func (f *fakeSlack) handler(method string) http.HandlerFunc {
 			}
 		}
 		f.mu.Lock()
+		p.TS = "1772413200.00" + strconv.Itoa(1001+len(f.posts))
 		f.posts = append(f.posts, p)
-		n := len(f.posts)
 		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": p.Channel, "ts": "1772413200.00" + strconv.Itoa(1000+n), "message_ts": "1772413200.000200"})
+		json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": p.Channel, "ts": p.TS, "message_ts": "1772413200.000200"})
 	}
 }
 

@@ -336,7 +336,7 @@ func TestEventsAnsweredInThread(t *testing.T) {
 			blocks = got[0].Blocks.BlockSet
 		}
 		for j := range got {
-			got[j].Blocks, got[j].Text = slack.Blocks{}, ""
+			got[j].Blocks, got[j].Text, got[j].TS = slack.Blocks{}, "", ""
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s: posts (-want +got):\n%s", tt.name, diff)

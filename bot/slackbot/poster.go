@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -26,6 +27,10 @@ type webAPI interface {
 	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
+	// For looking whether an outbox message was already posted.
+	OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error)
+	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
+	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
 }
 
 // Poster sends replies through Slack's Web API and response URLs. On HTTP
@@ -318,4 +323,101 @@ func errorNote(err error) bot.Reply {
 		msg = "⚠️ Slack 限流，回复未能发出，请稍后重试。"
 	}
 	return bot.Reply{Title: msg, Error: true}
+}
+
+// outboxEvent is the message metadata event type of taskbot's outbox posts:
+// its payload names the outbox message ("id") and the part of a long reply
+// ("part").
+const outboxEvent = "taskbot_outbox"
+
+// PostOutbox posts r like Post, each message tagged with message metadata
+// naming outbox message id and its part. With recheck (an earlier sender
+// may have posted it, then died before recording so) it first looks for
+// those tags among the conversation's latest 100 messages (the thread's,
+// when threadTS is set) and posts only the parts not found: what Slack
+// accepted once is not posted again. When the look fails (no history
+// scope, say), it posts, and logs why: a message twice is better than none.
+func (p *Poster) PostOutbox(ctx context.Context, channel, threadTS string, r bot.Reply, id uint, recheck bool) (string, error) {
+	if p.api == nil {
+		return "", ErrNoToken
+	}
+	msgs := render(r, renderOptions{Writes: p.Writes})
+	var found map[int]string
+	if recheck {
+		var err error
+		if found, err = p.postedParts(ctx, channel, threadTS, id); err != nil {
+			p.log.Warn("could not check whether an outbox message was already posted; posting it", "outbox", id, "channel", channel, "err", err)
+		}
+	}
+	first := ""
+	for i, m := range msgs {
+		ts, ok := found[i]
+		if !ok {
+			opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...),
+				slack.MsgOptionMetadata(slack.SlackMetadata{EventType: outboxEvent, EventPayload: map[string]any{"id": id, "part": i}})}
+			if threadTS != "" {
+				opts = append(opts, slack.MsgOptionTS(threadTS))
+			}
+			err := p.retry(ctx, "chat.postMessage", channel, func() error {
+				var err error
+				_, ts, err = p.api.PostMessageContext(ctx, channel, opts...)
+				return err
+			})
+			if err != nil {
+				return first, err
+			}
+		}
+		if first == "" {
+			first = ts
+		}
+	}
+	return first, nil
+}
+
+// postedParts finds the parts of outbox message id already in the
+// conversation, by their metadata: part number → ts.
+func (p *Poster) postedParts(ctx context.Context, channel, threadTS string, id uint) (map[int]string, error) {
+	if strings.HasPrefix(channel, "U") || strings.HasPrefix(channel, "W") {
+		// A user: their DM with the bot is the conversation.
+		var im *slack.Channel
+		err := p.retry(ctx, "conversations.open", channel, func() error {
+			var err error
+			im, _, _, err = p.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{channel}, ReturnIM: true})
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		channel = im.ID
+	}
+	var msgs []slack.Message
+	err := p.retry(ctx, "conversations.history", channel, func() error {
+		if threadTS != "" {
+			got, _, _, err := p.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+				ChannelID: channel, Timestamp: threadTS, Limit: 100, IncludeAllMetadata: true})
+			msgs = got
+			return err
+		}
+		res, err := p.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Limit: 100, IncludeAllMetadata: true})
+		if res != nil {
+			msgs = res.Messages
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	found := map[int]string{}
+	for _, m := range msgs {
+		if m.Metadata.EventType != outboxEvent {
+			continue
+		}
+		if got, ok := m.Metadata.EventPayload["id"].(float64); !ok || uint(got) != id {
+			continue
+		}
+		part, _ := m.Metadata.EventPayload["part"].(float64)
+		found[int(part)] = m.Timestamp
+	}
+	return found, nil
 }

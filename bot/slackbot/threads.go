@@ -67,23 +67,31 @@ func (n *Notifier) Send(ctx context.Context, no bot.Notice) error {
 		return err
 	}
 	no.Reply = reply
+	// An outbox message is tagged, and looked for before it is posted
+	// again after its sender died (see Poster.PostOutbox).
+	post := func(channel, threadTS string) (string, error) {
+		if no.Outbox == 0 {
+			return n.Poster.Post(ctx, channel, threadTS, no.Reply)
+		}
+		return n.Poster.PostOutbox(ctx, channel, threadTS, no.Reply, no.Outbox, no.Uncertain)
+	}
 	var errs []error
 	if no.Thread != nil {
 		if n.Channel == "" {
 			n.Log.Warn("TASKBOT_CHANNEL not set; progress not posted to a thread", "task", no.Thread.TaskCode)
 		} else if ts, err := n.Bot.TaskThread(ctx, no.Thread, n.Channel, n.postParent); err != nil {
 			errs = append(errs, fmt.Errorf("thread of %s: %w", no.Thread.TaskCode, err))
-		} else if _, err := n.Poster.Post(ctx, n.Channel, ts, no.Reply); err != nil {
+		} else if _, err := post(n.Channel, ts); err != nil {
 			errs = append(errs, fmt.Errorf("thread of %s: %w", no.Thread.TaskCode, err))
 		}
 	}
 	for _, u := range no.UserIDs {
-		if _, err := n.Poster.Post(ctx, u, "", no.Reply); err != nil {
+		if _, err := post(u, ""); err != nil {
 			errs = append(errs, fmt.Errorf("user %s: %w", u, err))
 		}
 	}
 	if no.Channel != "" {
-		if _, err := n.Poster.Post(ctx, no.Channel, "", no.Reply); err != nil {
+		if _, err := post(no.Channel, ""); err != nil {
 			errs = append(errs, fmt.Errorf("channel %s: %w", no.Channel, err))
 		} else if no.Ledger != "" { // sent directly, not through the outbox
 			errs = append(errs, n.attachLedger(ctx, no.Channel, no.Ledger))

@@ -204,3 +204,60 @@ func TestResolveEmails(t *testing.T) {
 		t.Errorf("孙九 = %+v, %v; want no Slack ID", p, err)
 	}
 }
+
+// TestOutboxExactlyOnceAfterCrash: a sender posted one outbox message and
+// died before recording it sent; another died before posting a second.
+// When their leases have run out, the next sender finds the first in the
+// conversation by its metadata and does not post it again, and posts the
+// second: each is in Slack once.
+func TestOutboxExactlyOnceAfterCrash(t *testing.T) {
+	e := newEnv(t, testenv.Directory())
+	ctx := t.Context()
+	b := e.a.Bot
+	n := NewNotifier(b, e.a.Poster, "C_TRACK", e.a.Log)
+	if _, err := b.QueueNotices(ctx, []bot.Notice{
+		{To: "长葛市", Channel: "C_UNIT", Reply: bot.Reply{Title: "通知一"}},
+		{To: "李四", UserIDs: []string{"U0000LS01"}, Reply: bot.Reply{Title: "通知二"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The dead sender leased both (its leases have run out) and posted
+	// the first, tagged, before dying.
+	leased, err := b.Store.Lease(ctx, "dead", b.Clock().WallNow(), -time.Minute, 10, nil)
+	if err != nil || len(leased) != 2 {
+		t.Fatalf("lease = %d, %v", len(leased), err)
+	}
+	var first bot.Notice
+	if err := json.Unmarshal([]byte(leased[0].Payload), &first); err != nil {
+		t.Fatal(err)
+	}
+	first.Outbox = leased[0].ID
+	if err := n.Send(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := b.SendQueued(ctx, "next", n.Send)
+	if err != nil || c.Sent != 2 {
+		t.Fatalf("the next sender: %+v, %v; want both recorded sent", c, err)
+	}
+	perOutbox := map[uint]int{}
+	for _, p := range e.slack.recorded() {
+		var meta struct {
+			EventType    string `json:"event_type"`
+			EventPayload struct {
+				ID uint `json:"id"`
+			} `json:"event_payload"`
+		}
+		if p.Method == "chat.postMessage" && json.Unmarshal([]byte(p.Metadata), &meta) == nil && meta.EventType == "taskbot_outbox" {
+			perOutbox[meta.EventPayload.ID]++
+		}
+	}
+	for _, m := range leased {
+		if perOutbox[m.ID] != 1 {
+			t.Errorf("outbox message %d (%s) posted %d times; want once", m.ID, m.Key, perOutbox[m.ID])
+		}
+	}
+	if pending, _ := b.Store.CountPendingOutbox(ctx); pending != 0 {
+		t.Errorf("%d messages still pending", pending)
+	}
+}
