@@ -114,6 +114,8 @@ func newCommands() []*command {
 			example: "/export", readOnly: true, run: (*Bot).exportCmd},
 		{name: "pending", aliases: []string{"待办", "待审核"}, summary: "待审核的事项：单位报完成、销号申请、延期申请，最早的在前，附处理命令；督查室看全部，其他人看本单位",
 			example: "/pending", readOnly: true, run: (*Bot).pendingCmd},
+		{name: "resend", aliases: []string{"重发"}, summary: "督查室：把多次发送失败、已放弃的消息重新排队发送（日报中会提示此类消息的数量）",
+			example: "/resend", who: supervisors, run: (*Bot).resendCmd},
 		{name: "help", aliases: []string{"帮助", "h", "?", "？"}, args: "[命令]", summary: "列出全部命令；/help 命令 列出该命令的子命令",
 			example: "/help、/help task", readOnly: true, run: (*Bot).helpCmd},
 	}

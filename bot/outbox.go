@@ -203,3 +203,27 @@ func (b *Bot) SendNotices(ctx context.Context, holder string, send Sender, notic
 	}
 	return b.SendAllQueued(ctx, holder, send, keys...)
 }
+
+// resendCmd is `resend`: the messages given up on (too many failed sends)
+// are queued again, with their attempts counted afresh.
+func (b *Bot) resendCmd(ctx context.Context, req Request, args []string) (Reply, error) {
+	if len(args) > 0 {
+		return Reply{}, storage.Errorf(storage.EINVALID, "resend 不带参数。")
+	}
+	w, err := b.whoIs(ctx, req.User)
+	if err != nil {
+		return Reply{}, err
+	}
+	if !w.roles.Supervisor {
+		return Reply{}, b.onlySupervisors(ctx, "重发消息")
+	}
+	n, err := b.Store.ReviveDead(ctx, b.wall())
+	if err != nil {
+		return Reply{}, err
+	}
+	if n == 0 {
+		return Reply{Title: "没有发送失败、已放弃的消息。"}, nil
+	}
+	return Reply{Title: fmt.Sprintf("✅ 已将 %d 条发送失败的消息重新排队", n),
+		Sections: []Section{{Text: "它们由 serve 的定时发送立即重试；仍然失败的，请检查机器人是否在频道中、用户是否存在。"}}}, nil
+}

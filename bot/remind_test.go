@@ -723,7 +723,7 @@ func TestBadRecipientAlone(t *testing.T) {
 	b := remindBot(t)
 	err := b.Store.ApplyPeople(ctx, storage.PeopleSpec{Units: []storage.UnitPeople{
 		{Unit: "禹州市", Members: []storage.PersonRef{{SlackID: "U_YUZHOU"}, {SlackID: "U_GONE"}}},
-	}})
+	}, Supervisors: []storage.PersonRef{{SlackID: "U_SUP", Name: "督查员"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -763,6 +763,20 @@ func TestBadRecipientAlone(t *testing.T) {
 	}
 	if pending, _ := b.Store.CountPendingOutbox(ctx); pending != 0 {
 		t.Errorf("%d messages still pending after three days", pending)
+	}
+	// The office retries it by command (the user is back, say): queued
+	// again; nobody else may.
+	if r := b.Handle(ctx, bot.Request{Text: "resend", User: "U_YUZHOU"}); !r.Error {
+		t.Errorf("resend by a unit member = %q; want a refusal", r.Text())
+	}
+	if r := b.Handle(ctx, bot.Request{Text: "重发", User: "U_SUP"}); r.Error || !strings.Contains(r.Title, "1 条") {
+		t.Errorf("resend by the office = %q; want 1 queued again", r.Text())
+	}
+	if dead, _ := b.Store.CountDeadOutbox(ctx); dead != 0 {
+		t.Errorf("%d messages still given up after resend", dead)
+	}
+	if pending, _ := b.Store.CountPendingOutbox(ctx); pending != 1 {
+		t.Errorf("%d messages pending after resend; want 1", pending)
 	}
 }
 

@@ -285,3 +285,15 @@ func (s *Store) UnsentOutbox(ctx context.Context, now time.Time, prefixes []stri
 	}
 	return row.Held, row.Waiting, nil
 }
+
+// ReviveDead queues again every message given up on (MarkDead), its
+// attempts counted afresh, due at now; its last error stays until the next
+// attempt. It returns how many.
+func (s *Store) ReviveDead(ctx context.Context, now time.Time) (int, error) {
+	res := s.db.WithContext(ctx).Model(&Outbox{}).Where("dead_at IS NOT NULL AND sent_at IS NULL").
+		Updates(map[string]any{"dead_at": nil, "attempts": 0, "next_attempt_at": now.UTC(), "leased_until": nil})
+	if res.Error != nil {
+		return 0, Internal(res.Error)
+	}
+	return int(res.RowsAffected), nil
+}
