@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"sort"
 	"strings"
 	"time"
 
@@ -157,34 +158,53 @@ func (s *Store) Enqueue(ctx context.Context, m Outbox) (bool, error) {
 func (s *Store) Lease(ctx context.Context, holder string, now time.Time, ttl time.Duration, limit int, prefixes []string) ([]Outbox, error) {
 	now = now.UTC()
 	const due = `sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ? AND (leased_until IS NULL OR leased_until < ?)`
-	q := s.db.WithContext(ctx).Model(&Outbox{}).Where(due, now, now).
-		Where(`(grp = '' OR NOT EXISTS (SELECT 1 FROM outboxes e WHERE e.grp = outboxes.grp AND e.id < outboxes.id
-			AND e.sent_at IS NULL AND e.dead_at IS NULL))`)
+	const inOrder = `(grp = '' OR NOT EXISTS (SELECT 1 FROM outboxes e WHERE e.grp = outboxes.grp AND e.id < outboxes.id
+			AND e.sent_at IS NULL AND e.dead_at IS NULL))`
+	cond, args := due+" AND "+inOrder, []any{now, now}
 	if len(prefixes) > 0 {
 		var or []string
-		var args []any
 		for _, p := range prefixes {
 			or = append(or, `key LIKE ? ESCAPE '\'`)
 			args = append(args, likePrefix(p))
 		}
-		q = q.Where("("+strings.Join(or, " OR ")+")", args...)
+		cond += " AND (" + strings.Join(or, " OR ") + ")"
+	}
+	until := now.Add(ttl)
+	// An unexpired lease is never taken, so one still set had expired: its
+	// holder recorded nothing, and may have sent it (Uncertain).
+	set := map[string]any{"leased_by": holder, "leased_until": until,
+		"uncertain": gorm.Expr("uncertain OR leased_until IS NOT NULL")}
+	if s.dialect == Postgres {
+		// One statement: rows another replica is leasing right now are
+		// skipped, not waited for.
+		var out []Outbox
+		err := s.db.WithContext(ctx).Raw(`UPDATE outboxes SET leased_by = ?, leased_until = ?,
+			uncertain = (uncertain OR leased_until IS NOT NULL)
+			WHERE id IN (SELECT id FROM outboxes WHERE `+cond+` ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED)
+			RETURNING *`, append(append([]any{holder, until}, args...), limit)...).Scan(&out).Error
+		if err != nil {
+			return nil, Internal(err)
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if !out[i].NextAttemptAt.Equal(out[j].NextAttemptAt) {
+				return out[i].NextAttemptAt.Before(out[j].NextAttemptAt)
+			}
+			return out[i].ID < out[j].ID
+		})
+		return out, nil
 	}
 	var ids []uint
 	// A few more candidates than needed: another process may take some.
-	if err := q.Order("next_attempt_at, id").Limit(limit*4+4).Pluck("id", &ids).Error; err != nil {
+	err := s.db.WithContext(ctx).Model(&Outbox{}).Where(cond, args...).Order("next_attempt_at, id").Limit(limit*4+4).Pluck("id", &ids).Error
+	if err != nil {
 		return nil, Internal(err)
 	}
-	until := now.Add(ttl)
 	var out []Outbox
 	for _, id := range ids {
 		if len(out) == limit {
 			break
 		}
-		res := s.db.WithContext(ctx).Model(&Outbox{}).Where("id = ? AND "+due, id, now, now).
-			Updates(map[string]any{"leased_by": holder, "leased_until": until,
-				// An unexpired lease is never taken, so one still set had
-				// expired: its holder recorded nothing.
-				"uncertain": gorm.Expr("uncertain OR leased_until IS NOT NULL")})
+		res := s.db.WithContext(ctx).Model(&Outbox{}).Where("id = ? AND "+due, id, now, now).Updates(set)
 		if res.Error != nil {
 			return nil, Internal(res.Error)
 		}
