@@ -603,20 +603,21 @@ func (s *Store) UnsettledShares(ctx context.Context, milestoneIDs []uint) (map[u
 // report first, at most limit, and the total: all of them, or those of the
 // given units. The (state, reported_at) index serves it.
 func (s *Store) PendingShares(ctx context.Context, unitIDs []uint, limit int) ([]ShareView, int, error) {
-	where := ` WHERE s.state = 'reported' AND NOT s.retired`
+	// A closed task's shares carry task_closed: no join to tell them.
+	where := ` WHERE s.state = 'reported' AND NOT s.retired AND NOT s.task_closed`
 	args := []any{}
 	if unitIDs != nil {
 		where += ` AND s.unit_id IN ?`
 		args = append(args, append([]uint{0}, unitIDs...))
 	}
 	var total int64
-	if err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL`+where, args...).
+	if err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM shares s`+where, args...).
 		Scan(&total).Error; err != nil {
 		return nil, 0, Internal(err)
 	}
 	var out []ShareView
 	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
-		FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
+		FROM shares s JOIN tasks t ON t.id = s.task_id
 		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id`+where+`
 		ORDER BY s.reported_at, s.id LIMIT ?`, append(args, limit)...).Scan(&out).Error
 	if err != nil {

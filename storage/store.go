@@ -130,7 +130,7 @@ func openSQLite(path string) (*Store, error) {
 func openPostgres(dsn string) (*Store, error) {
 	name := redactDSN(dsn)
 	s := &Store{dialect: Postgres}
-	db, err := gorm.Open(postgres.Open(dsn), s.gormConfig())
+	db, err := gorm.Open(postgres.Open(sessionDefaults(dsn)), s.gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %s", name, redactErr(err, dsn))
 	}
@@ -149,6 +149,22 @@ func openPostgres(dsn string) (*Store, error) {
 		return nil, fmt.Errorf("storage: migrate %s: %s", name, redactErr(err, dsn))
 	}
 	return s, nil
+}
+
+// sessionDefaults adds taskbot's session settings to a PostgreSQL URL
+// unless it sets them itself: no parallel workers, whose start (~15 ms on
+// a small machine) costs more than taskbot's small queries take.
+func sessionDefaults(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn // Open reports it
+	}
+	q := u.Query()
+	if !q.Has("max_parallel_workers_per_gather") {
+		q.Set("max_parallel_workers_per_gather", "0")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // redactDSN is dsn with its password hidden.

@@ -158,31 +158,43 @@ var schemaSeq atomic.Int64
 // ends.
 func PostgresSchema(tb testing.TB, admin string) string {
 	tb.Helper()
-	db, err := sql.Open("pgx", admin)
+	dsn, drop, err := NewPostgresSchema(admin)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	tb.Cleanup(drop)
+	return dsn
+}
+
+// NewPostgresSchema is PostgresSchema for a fixture that outlives one test:
+// the caller drops the schema.
+func NewPostgresSchema(admin string) (dsn string, drop func(), err error) {
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		return "", nil, err
 	}
 	defer db.Close()
 	name := fmt.Sprintf("t%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, schemaSeq.Add(1))
 	if _, err := db.Exec("CREATE SCHEMA " + name); err != nil {
-		tb.Fatalf("testenv: create schema: %v", err)
+		return "", nil, fmt.Errorf("testenv: create schema: %w", err)
 	}
-	tb.Cleanup(func() {
+	drop = func() {
 		db, err := sql.Open("pgx", admin)
 		if err != nil {
 			return
 		}
 		defer db.Close()
 		db.Exec("DROP SCHEMA " + name + " CASCADE")
-	})
+	}
 	u, err := url.Parse(admin)
 	if err != nil {
-		tb.Fatal(err)
+		drop()
+		return "", nil, err
 	}
 	q := u.Query()
 	q.Set("search_path", name)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), drop, nil
 }
 
 // Open is Store for a fixture that outlives one test (built once, shared
