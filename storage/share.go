@@ -616,10 +616,12 @@ func (s *Store) PendingShares(ctx context.Context, unitIDs []uint, limit int) ([
 		return nil, 0, Internal(err)
 	}
 	var out []ShareView
+	// The oldest first, then their names: joining all before the limit
+	// costs PostgreSQL a join per reported share.
 	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
-		FROM shares s JOIN tasks t ON t.id = s.task_id
-		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id`+where+`
-		ORDER BY s.reported_at, s.id LIMIT ?`, append(args, limit)...).Scan(&out).Error
+		FROM (SELECT * FROM shares s`+where+` ORDER BY s.reported_at, s.id LIMIT ?) s JOIN tasks t ON t.id = s.task_id
+		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
+		ORDER BY s.reported_at, s.id`, append(args, limit)...).Scan(&out).Error
 	if err != nil {
 		return nil, 0, Internal(err)
 	}
