@@ -512,17 +512,22 @@ func (s *Store) UnitShares(ctx context.Context, unitID uint, limit int) ([]Share
 	var out []ShareView
 	// Dated open shares soonest first, then undated ones (the task as a
 	// whole), then reported ones: each in the index's order, never sorted.
-	for _, part := range []struct{ state, due string }{
-		{ShareOpen, "s.due IS NOT NULL ORDER BY s.due, s.id"}, {ShareOpen, "s.due IS NULL ORDER BY s.id"}, {ShareReported, "TRUE ORDER BY s.due NULLS FIRST, s.id"},
+	for _, part := range []struct{ state, due, order string }{
+		{ShareOpen, "s.due IS NOT NULL ORDER BY s.due, s.id", "s.due, s.id"},
+		{ShareOpen, "s.due IS NULL ORDER BY s.id", "s.id"},
+		{ShareReported, "TRUE ORDER BY s.due NULLS FIRST, s.id", "s.due NULLS FIRST, s.id"},
 	} {
 		if len(out) >= limit {
 			break
 		}
 		var rows []ShareView
+		// The shares first (an index range), then their names.
 		err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
-			FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
+			FROM (SELECT * FROM shares s WHERE s.unit_id = ? AND s.state = ? AND NOT s.retired AND NOT s.task_closed
+				AND `+part.due+` LIMIT ?) s
+			JOIN tasks t ON t.id = s.task_id
 			JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
-			WHERE s.unit_id = ? AND s.state = ? AND NOT s.retired AND `+part.due+` LIMIT ?`,
+			ORDER BY `+part.order,
 			unitID, part.state, limit-len(out)).Scan(&rows).Error
 		if err != nil {
 			return nil, nil, Internal(err)
