@@ -97,27 +97,35 @@ func sleep(ctx context.Context, d time.Duration) error {
 // a bot token, the Slack error (e.g. not_in_channel) when Slack refuses, or
 // ctx's error when it ends during a rate-limit wait.
 func (p *Poster) Post(ctx context.Context, channel, threadTS string, r bot.Reply) (string, error) {
-	return p.post(ctx, channel, threadTS, render(r, renderOptions{Writes: p.Writes}))
+	return p.post(ctx, channel, threadTS, render(r, renderOptions{Writes: p.Writes}), nil, nil)
 }
 
-func (p *Poster) post(ctx context.Context, channel, threadTS string, msgs []Message) (string, error) {
+// post posts msgs in order and returns the first one's ts. extra, when
+// set, adds options to message i (its metadata); a message whose index is
+// in posted is already in Slack, under that ts, and is not posted again.
+func (p *Poster) post(ctx context.Context, channel, threadTS string, msgs []Message, extra func(i int) []slack.MsgOption, posted map[int]string) (string, error) {
 	if p.api == nil {
 		return "", ErrNoToken
 	}
 	first := ""
-	for _, m := range msgs {
-		opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
-		if threadTS != "" {
-			opts = append(opts, slack.MsgOptionTS(threadTS))
-		}
-		var ts string
-		err := p.retry(ctx, "chat.postMessage", channel, func() error {
-			var err error
-			_, ts, err = p.api.PostMessageContext(ctx, channel, opts...)
-			return err
-		})
-		if err != nil {
-			return first, err
+	for i, m := range msgs {
+		ts, ok := posted[i]
+		if !ok {
+			opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}
+			if threadTS != "" {
+				opts = append(opts, slack.MsgOptionTS(threadTS))
+			}
+			if extra != nil {
+				opts = append(opts, extra(i)...)
+			}
+			err := p.retry(ctx, "chat.postMessage", channel, func() error {
+				var err error
+				_, ts, err = p.api.PostMessageContext(ctx, channel, opts...)
+				return err
+			})
+			if err != nil {
+				return first, err
+			}
 		}
 		if first == "" {
 			first = ts
@@ -349,29 +357,10 @@ func (p *Poster) PostOutbox(ctx context.Context, channel, threadTS string, r bot
 			p.log.Warn("could not check whether an outbox message was already posted; posting it", "outbox", id, "channel", channel, "err", err)
 		}
 	}
-	first := ""
-	for i, m := range msgs {
-		ts, ok := found[i]
-		if !ok {
-			opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...),
-				slack.MsgOptionMetadata(slack.SlackMetadata{EventType: outboxEvent, EventPayload: map[string]any{"id": id, "part": i}})}
-			if threadTS != "" {
-				opts = append(opts, slack.MsgOptionTS(threadTS))
-			}
-			err := p.retry(ctx, "chat.postMessage", channel, func() error {
-				var err error
-				_, ts, err = p.api.PostMessageContext(ctx, channel, opts...)
-				return err
-			})
-			if err != nil {
-				return first, err
-			}
-		}
-		if first == "" {
-			first = ts
-		}
+	tag := func(i int) []slack.MsgOption {
+		return []slack.MsgOption{slack.MsgOptionMetadata(slack.SlackMetadata{EventType: outboxEvent, EventPayload: map[string]any{"id": id, "part": i}})}
 	}
-	return first, nil
+	return p.post(ctx, channel, threadTS, msgs, tag, found)
 }
 
 // postedParts finds the parts of outbox message id already in the
