@@ -65,9 +65,10 @@ func scaleBot(tb testing.TB) *bot.Bot {
 			return
 		}
 		if store.Dialect() == storage.Postgres {
-			// Planner statistics, as autovacuum keeps them in a running
-			// database (right after a bulk load there are none).
-			if scale.err = store.DB().Exec("ANALYZE").Error; scale.err != nil {
+			// Planner statistics and the visibility map, as autovacuum
+			// keeps them in a running database (right after a bulk load
+			// there are none, and no index-only scans).
+			if scale.err = store.DB().Exec("VACUUM ANALYZE").Error; scale.err != nil {
 				return
 			}
 		}
