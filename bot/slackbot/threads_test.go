@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -259,5 +260,116 @@ func TestOutboxExactlyOnceAfterCrash(t *testing.T) {
 	}
 	if pending, _ := b.Store.CountPendingOutbox(ctx); pending != 0 {
 		t.Errorf("%d messages still pending", pending)
+	}
+}
+
+// TestTwoReplicasDeliverOnce: two replicas on one database (two bots, two
+// notifiers, one fake Web API) fire the same reminder and digest ticks at
+// once and flush: every outbox message is in Slack once. Then a replica
+// dies mid-delivery (it had leased the next day's messages and posted one);
+// once its leases expire, the other delivers the rest, and the one it had
+// posted is not posted again.
+func TestTwoReplicasDeliverOnce(t *testing.T) {
+	e := newEnv(t, testenv.Directory())
+	ctx := t.Context()
+	store := e.a.Bot.Store
+	wall := time.Date(2021, 9, 23, 1, 0, 0, 0, time.UTC)
+	var wallMu sync.Mutex
+	store.Clock.Wall = func() time.Time { wallMu.Lock(); defer wallMu.Unlock(); return wall }
+	rp := bot.DefaultRemindPolicy()
+	rp.Fallback = "C_DUCHA"
+	dp := bot.DefaultDigestPolicy()
+	dp.Channel = "C_DIGEST"
+	type replica struct {
+		b    *bot.Bot
+		n    *Notifier
+		jobs bot.Jobs
+	}
+	var rs []replica
+	for _, name := range []string{"A", "B"} {
+		b := bot.New(store, nil)
+		n := NewNotifier(b, e.a.Poster, "C_TRACK", e.a.Log)
+		rs = append(rs, replica{b, n, b.Jobs(rp, dp, bot.DefaultReportPolicy(), name, n.Send)})
+	}
+	run := func(f func(r replica) error) {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make([]error, len(rs))
+		for i, r := range rs {
+			wg.Go(func() { errs[i] = f(r) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tick := time.Date(2021, 9, 23, 1, 0, 0, 0, time.UTC) // 09:00 in Shanghai
+	run(func(r replica) error { return r.jobs.Remind(ctx, tick) })
+	run(func(r replica) error { return r.jobs.Digest(ctx, tick.Add(30*time.Minute)) })
+	run(func(r replica) error { return r.jobs.Flush(ctx, tick.Add(time.Minute)) })
+	checkOnce := func(when string) int {
+		t.Helper()
+		per := map[uint]int{}
+		for _, p := range e.slack.recorded() {
+			var meta struct {
+				EventType    string `json:"event_type"`
+				EventPayload struct {
+					ID   uint `json:"id"`
+					Part int  `json:"part"`
+				} `json:"event_payload"`
+			}
+			if p.Method == "chat.postMessage" && json.Unmarshal([]byte(p.Metadata), &meta) == nil && meta.EventType == "taskbot_outbox" && meta.EventPayload.Part == 0 {
+				per[meta.EventPayload.ID]++
+			}
+		}
+		for id, n := range per {
+			if n != 1 {
+				t.Errorf("%s: outbox message %d posted %d times", when, id, n)
+			}
+		}
+		if pending, _ := store.CountPendingOutbox(ctx); pending != 0 {
+			t.Errorf("%s: %d messages still pending", when, pending)
+		}
+		return len(per)
+	}
+	first := checkOnce("two replicas, one tick")
+	if first < 2 {
+		t.Fatalf("%d messages delivered on 09-23; want the reminders and the digest", first)
+	}
+
+	// The next working day: A queues the pass, leases everything, posts
+	// one message and dies.
+	next := time.Date(2021, 9, 24, 1, 0, 0, 0, time.UTC)
+	if _, err := rs[0].b.RunReminders(ctx, next, rp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs[0].b.QueueDigest(ctx, next.Add(30*time.Minute), dp); err != nil {
+		t.Fatal(err)
+	}
+	leased, err := store.Lease(ctx, "A#dead", wall, 10*time.Minute, 100, nil)
+	if err != nil || len(leased) == 0 {
+		t.Fatalf("A's lease: %d, %v", len(leased), err)
+	}
+	var posted bot.Notice
+	if err := json.Unmarshal([]byte(leased[0].Payload), &posted); err != nil {
+		t.Fatal(err)
+	}
+	posted.Outbox = leased[0].ID
+	if err := rs[0].n.Send(ctx, posted); err != nil {
+		t.Fatal(err)
+	}
+	// B flushes at once (A's leases are live: nothing), then after they
+	// expired.
+	if c, err := rs[1].b.SendQueued(ctx, "B", rs[1].n.Send); err != nil || c.Sent != 0 {
+		t.Fatalf("B while A's leases are live: %+v, %v; want nothing sent", c, err)
+	}
+	wallMu.Lock()
+	wall = wall.Add(11 * time.Minute)
+	wallMu.Unlock()
+	run(func(r replica) error { return r.jobs.Flush(ctx, next.Add(11*time.Minute)) })
+	if total := checkOnce("after A died"); total != first+len(leased) {
+		t.Errorf("%d messages in Slack; want %d (the first day's and the %d A had leased)", total, first+len(leased), len(leased))
 	}
 }
