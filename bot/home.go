@@ -74,7 +74,7 @@ func (b *Bot) homeSupervisor(ctx context.Context, r *Reply, now time.Time) error
 	}
 	s := Section{Heading: fmt.Sprintf("待审核（%d 项）", total+len(reqs))}
 	for _, sh := range shares {
-		a := confirmAction(sh)
+		a := confirmAction(sh.Code, sh.Seq, sh.Unit)
 		s.Items = append(s.Items, Item{Text: fmt.Sprintf("%s 节点%d 完成报告 · %s · 佐证 %d 项 → /task %s 确认 %d %s",
 			sh.Code, sh.Seq, sh.Unit, sh.Evidence, sh.Code, sh.Seq, sh.Unit), Action: &a})
 	}
@@ -84,14 +84,10 @@ func (b *Bot) homeSupervisor(ctx context.Context, r *Reply, now time.Time) error
 			break
 		}
 		kind := "销号申请"
-		a := Action{Label: "销号", Command: "task " + p.Code + " 销号"}
-		if p.MilestoneSeq > 0 {
-			a.Command += fmt.Sprintf(" %d", p.MilestoneSeq)
-		}
 		if p.Kind == storage.KindExtensionRequest {
 			kind = fmt.Sprintf("节点%d 延期申请至 %s", p.MilestoneSeq, p.ExtendTo)
-			a = Action{Label: "批准延期", Command: fmt.Sprintf("task %s 批准延期 %d", p.Code, p.MilestoneSeq)}
 		}
+		a := approveAction(p.Code, p.Kind, p.MilestoneSeq)
 		s.Items = append(s.Items, Item{Text: fmt.Sprintf("%s %s · %s", p.Code, kind, orNone(p.UnitName)), Action: &a})
 	}
 	s.More += total - len(shares)

@@ -195,7 +195,7 @@ func (b *Bot) recorded(ctx context.Context, t *storage.Task, p *storage.Progress
 			Footnotes: []string{fmt.Sprintf("确认：/task %s 确认 %d %s    退回：/task %s 退回 %d %s 理由    全部待办：/pending",
 				t.Code, p.MilestoneSeq, p.UnitName, t.Code, p.MilestoneSeq, p.UnitName)},
 			Actions: []Action{
-				{Label: "确认", Command: fmt.Sprintf("task %s 确认 %d %s", t.Code, p.MilestoneSeq, p.UnitName)},
+				confirmAction(t.Code, p.MilestoneSeq, p.UnitName),
 				{Label: "退回", Command: fmt.Sprintf("task %s 退回 %d %s", t.Code, p.MilestoneSeq, p.UnitName), Reason: "退回理由"},
 				{Label: "不涉及", Command: fmt.Sprintf("task %s 不涉及 %d %s", t.Code, p.MilestoneSeq, p.UnitName), Reason: "不涉及的理由"},
 			},
@@ -210,7 +210,7 @@ func (b *Bot) recorded(ctx context.Context, t *storage.Task, p *storage.Progress
 			Sections:  closeSections(p, open),
 			Footnotes: []string{fmt.Sprintf("同意：/task %s 销号%s    退回：/task %s 退回 理由", t.Code, map[bool]string{true: fmt.Sprintf(" %d", p.MilestoneSeq), false: ""}[p.MilestoneSeq > 0], t.Code)},
 			Actions: []Action{
-				{Label: "销号", Command: fmt.Sprintf("task %s 销号%s", t.Code, map[bool]string{true: fmt.Sprintf(" %d", p.MilestoneSeq), false: ""}[p.MilestoneSeq > 0])},
+				approveAction(t.Code, p.Kind, p.MilestoneSeq),
 				{Label: "退回", Command: fmt.Sprintf("task %s 退回", t.Code), Reason: "退回理由"},
 			},
 		}))
@@ -220,7 +220,7 @@ func (b *Bot) recorded(ctx context.Context, t *storage.Task, p *storage.Progress
 			Sections:  []Section{{Text: "理由：" + p.Text}},
 			Footnotes: []string{fmt.Sprintf("批准：/task %s 批准延期 %d    驳回：/task %s 驳回延期 %d 理由", t.Code, p.MilestoneSeq, t.Code, p.MilestoneSeq)},
 			Actions: []Action{
-				{Label: "批准延期", Command: fmt.Sprintf("task %s 批准延期 %d", t.Code, p.MilestoneSeq)},
+				approveAction(t.Code, p.Kind, p.MilestoneSeq),
 				{Label: "驳回延期", Command: fmt.Sprintf("task %s 驳回延期 %d", t.Code, p.MilestoneSeq), Reason: "驳回理由"},
 			},
 		}))

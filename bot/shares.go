@@ -334,7 +334,7 @@ func (b *Bot) pendingCmd(ctx context.Context, req Request, args []string) (Reply
 		}
 		rows = append(rows, row{day, fmt.Sprintf("%s 节点%d 完成报告 · %s · 已等 %d 天 · 佐证 %d 项 → /task %s 确认 %d %s 或 /task %s 退回 %d %s 理由",
 			sh.Code, sh.Seq, sh.Unit, day.DaysUntil(today), sh.Evidence, sh.Code, sh.Seq, sh.Unit, sh.Code, sh.Seq, sh.Unit),
-			act(confirmAction(sh))})
+			act(confirmAction(sh.Code, sh.Seq, sh.Unit))})
 	}
 	for _, p := range reqs {
 		day := b.Clock().Day(p.CreatedAt)
@@ -343,7 +343,6 @@ func (b *Bot) pendingCmd(ctx context.Context, req Request, args []string) (Reply
 			unit = authorLabel(p.Author, p.AuthorName)
 		}
 		var text string
-		var a *Action
 		ev := len(p.EvidenceLinks())
 		switch p.Kind {
 		case storage.KindCloseRequest:
@@ -354,13 +353,11 @@ func (b *Bot) pendingCmd(ctx context.Context, req Request, args []string) (Reply
 				cmd += fmt.Sprintf(" %d", p.MilestoneSeq)
 			}
 			text = fmt.Sprintf("%s %s 销号申请 · %s · 已等 %d 天 · 佐证 %d 项 → %s 或 /task %s 退回 理由", p.Code, what, unit, day.DaysUntil(today), ev, cmd, p.Code)
-			a = act(Action{Label: "销号", Command: strings.TrimPrefix(cmd, "/")})
 		default:
 			text = fmt.Sprintf("%s 节点%d 延期申请至 %s · %s · 已等 %d 天 → /task %s 批准延期 %d 或 /task %s 驳回延期 %d 理由",
 				p.Code, p.MilestoneSeq, p.ExtendTo, unit, day.DaysUntil(today), p.Code, p.MilestoneSeq, p.Code, p.MilestoneSeq)
-			a = act(Action{Label: "批准延期", Command: fmt.Sprintf("task %s 批准延期 %d", p.Code, p.MilestoneSeq)})
 		}
-		rows = append(rows, row{day, text, a})
+		rows = append(rows, row{day, text, act(approveAction(p.Code, p.Kind, p.MilestoneSeq))})
 	}
 	// Oldest first across kinds (stable: shares before requests on a day).
 	for i := 1; i < len(rows); i++ {
@@ -432,9 +429,23 @@ func (b *Bot) unitShares(ctx context.Context, u storage.UnitName, today storage.
 	return s, nil
 }
 
-// confirmAction is the button that confirms a reported share.
-func confirmAction(sh storage.ShareView) Action {
-	return Action{Label: "确认", Command: fmt.Sprintf("task %s 确认 %d %s", sh.Code, sh.Seq, sh.Unit)}
+// confirmAction is the button that confirms unit's report of milestone
+// seq of task code.
+func confirmAction(code string, seq int, unit string) Action {
+	return Action{Label: "确认", Command: fmt.Sprintf("task %s 确认 %d %s", code, seq, unit)}
+}
+
+// approveAction is the button that grants a request of kind on task code:
+// 销号 (of the task, or of milestone seq) or 批准延期 of milestone seq.
+func approveAction(code, kind string, seq int) Action {
+	if kind == storage.KindExtensionRequest {
+		return Action{Label: "批准延期", Command: fmt.Sprintf("task %s 批准延期 %d", code, seq)}
+	}
+	a := Action{Label: "销号", Command: "task " + code + " 销号"}
+	if seq > 0 {
+		a.Command += fmt.Sprintf(" %d", seq)
+	}
+	return a
 }
 
 // formTarget is a form button's command: the task, and the milestone to
