@@ -10,6 +10,8 @@ import (
 	"time"
 	_ "time/tzdata" // the zone must load in a bare container
 	"unicode"
+
+	"taskbot/storage"
 )
 
 // Defaults.
@@ -133,30 +135,14 @@ func (c Config) CheckServe() (socket bool, err error) {
 // LogValue implements slog.LogValuer: secrets appear only as set/unset.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("db", redactURL(c.DB)),
+		slog.String("db", storage.RedactURL(c.DB)),
 		slog.String("tz", c.TZ),
 		slog.Bool("slack_bot_token_set", c.SlackBotToken != ""),
 		slog.Bool("slack_app_token_set", c.SlackAppToken != ""),
 		slog.Bool("slack_signing_secret_set", c.SlackSigningSecret != ""),
-		slog.String("slack_api_url", redactURL(c.SlackAPIURL)),
+		slog.String("slack_api_url", storage.RedactURL(c.SlackAPIURL)),
 		slog.String("http_addr", c.HTTPAddr),
 	)
-}
-
-// redactURL hides the password of a URL (postgres://user:PASSWORD@…,
-// https://user:PASSWORD@…); anything else is returned as it is.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		if i := strings.Index(s, "@"); i >= 0 && strings.Contains(s[:i], "://") {
-			return s[:strings.Index(s, "://")+3] + "xxxxx" + s[i:] // unparsable, but holds credentials
-		}
-		return s
-	}
-	if _, has := u.User.Password(); !has {
-		return s
-	}
-	return u.Redacted()
 }
 
 // String redacts secrets, like LogValue.

@@ -162,12 +162,9 @@ func (s *Store) Lease(ctx context.Context, holder string, now time.Time, ttl tim
 			AND e.sent_at IS NULL AND e.dead_at IS NULL))`
 	cond, args := due+" AND "+inOrder, []any{now, now}
 	if len(prefixes) > 0 {
-		var or []string
-		for _, p := range prefixes {
-			or = append(or, `key LIKE ? ESCAPE '\'`)
-			args = append(args, likePrefix(p))
-		}
-		cond += " AND (" + strings.Join(or, " OR ") + ")"
+		keys, keyArgs := keyPrefixes(prefixes)
+		cond += " AND " + keys
+		args = append(args, keyArgs...)
 	}
 	until := now.Add(ttl)
 	// An unexpired lease is never taken, so one still set had expired: its
@@ -218,6 +215,17 @@ func (s *Store) Lease(ctx context.Context, holder string, now time.Time, ttl tim
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// keyPrefixes is the condition that a message's key starts with one of
+// prefixes, and its arguments.
+func keyPrefixes(prefixes []string) (string, []any) {
+	or := make([]string, len(prefixes))
+	args := make([]any, len(prefixes))
+	for i, p := range prefixes {
+		or[i], args[i] = `key LIKE ? ESCAPE '\'`, likePrefix(p)
+	}
+	return "(" + strings.Join(or, " OR ") + ")", args
 }
 
 // likePrefix makes a LIKE pattern matching strings that start with p.
@@ -288,13 +296,8 @@ func (s *Store) UnsentOutbox(ctx context.Context, now time.Time, prefixes []stri
 	now = now.UTC()
 	q := s.db.WithContext(ctx).Model(&Outbox{}).Where("sent_at IS NULL AND dead_at IS NULL")
 	if len(prefixes) > 0 {
-		var or []string
-		var args []any
-		for _, p := range prefixes {
-			or = append(or, `key LIKE ? ESCAPE '\'`)
-			args = append(args, likePrefix(p))
-		}
-		q = q.Where("("+strings.Join(or, " OR ")+")", args...)
+		keys, args := keyPrefixes(prefixes)
+		q = q.Where(keys, args...)
 	}
 	var row struct{ Held, Waiting int }
 	err = q.Select(`COALESCE(SUM(CASE WHEN leased_until IS NOT NULL AND leased_until >= ? THEN 1 ELSE 0 END), 0) AS held,

@@ -128,7 +128,7 @@ func openSQLite(path string) (*Store, error) {
 }
 
 func openPostgres(dsn string) (*Store, error) {
-	name := redactDSN(dsn)
+	name := RedactURL(dsn)
 	s := &Store{dialect: Postgres}
 	db, err := gorm.Open(postgres.Open(sessionDefaults(dsn)), s.gormConfig())
 	if err != nil {
@@ -167,11 +167,18 @@ func sessionDefaults(dsn string) string {
 	return u.String()
 }
 
-// redactDSN is dsn with its password hidden.
-func redactDSN(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "（无法解析的数据库地址）"
+// RedactURL hides the password of a URL (postgres://user:PASSWORD@…,
+// https://user:PASSWORD@…); anything else is returned as it is.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if i := strings.Index(s, "@"); i >= 0 && strings.Contains(s[:i], "://") {
+			return s[:strings.Index(s, "://")+3] + "xxxxx" + s[i:] // unparsable, but holds credentials
+		}
+		return s
+	}
+	if _, has := u.User.Password(); !has {
+		return s
 	}
 	return u.Redacted()
 }
