@@ -78,8 +78,8 @@ func ErrorCode(err error) string {
 	}
 	var e *Error
 	switch {
-	case errors.As(err, &e) && !(e.Code == EINTERNAL && dbUnwritable(err)):
-		return e.Code
+	case errors.As(err, &e):
+		return e.Code // Internal already told an unwritable database apart
 	case dbUnwritable(err):
 		return EUNAVAILABLE
 	}
