@@ -71,7 +71,8 @@ func Internal(err error) *Error {
 }
 
 // ErrorCode returns the code of err: the code of an *Error in its chain, ""
-// for nil, and EINTERNAL for any other error.
+// for nil, EUNAVAILABLE for a driver's error saying the database cannot be
+// written, and EINTERNAL for any other error.
 func ErrorCode(err error) string {
 	if err == nil {
 		return ""

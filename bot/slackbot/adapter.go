@@ -415,17 +415,10 @@ func (a *Adapter) interaction(cb slack.InteractionCallback) *slack.ViewSubmissio
 		if act == nil || act.ActionID != ShareActionID {
 			continue
 		}
-		text, user := act.Value, cb.User.ID
-		log := a.Log.With("action", act.ActionID, "user", user, "channel", cb.Channel.ID)
-		if !a.Bot.ReadOnly(text) {
-			// Only read-only answers carry the button; a forged or old
-			// payload must not record anything twice.
-			log.Warn("share of a command that writes refused", "text", text)
-			continue
-		}
-		a.goJob(func(ctx context.Context) {
-			reply := a.Bot.Handle(ctx, bot.Request{Text: text, User: user})
-			msgs := render(reply, renderOptions{Note: "由 <@" + user + "> 公开"})
+		// Only read-only answers carry the button; a forged or old payload
+		// must not record anything twice.
+		a.runReadOnly(cb, act, "share of a command that writes refused", func(ctx context.Context, log *slog.Logger, reply bot.Reply) {
+			msgs := render(reply, renderOptions{Note: "由 <@" + cb.User.ID + "> 公开"})
 			if err := a.Poster.respond(ctx, cb.ResponseURL, true, msgs); err != nil {
 				log.Error("shared answer not delivered", "err", err)
 				note := render(errorNote(err), renderOptions{})
@@ -434,6 +427,22 @@ func (a *Adapter) interaction(cb slack.InteractionCallback) *slack.ViewSubmissio
 		})
 	}
 	return nil
+}
+
+// runReadOnly runs a button's command (its value) as the presser, in the
+// background, and hands the answer to deliver. Only a command that reads
+// is run: a forged or old payload naming one that writes is refused and
+// logged as refused says.
+func (a *Adapter) runReadOnly(cb slack.InteractionCallback, act *slack.BlockAction, refused string, deliver func(ctx context.Context, log *slog.Logger, reply bot.Reply)) {
+	text, user := act.Value, cb.User.ID
+	log := a.Log.With("action", act.ActionID, "user", user, "channel", cb.Channel.ID)
+	if !a.Bot.ReadOnly(text) {
+		log.Warn(refused, "text", text)
+		return
+	}
+	a.goJob(func(ctx context.Context) {
+		deliver(ctx, log, a.Bot.Handle(ctx, bot.Request{Text: text, User: user}))
+	})
 }
 
 // upload shares a reply's file in the conversation it was asked in; a
@@ -448,23 +457,15 @@ func (a *Adapter) upload(ctx context.Context, log *slog.Logger, channel, threadT
 	}
 }
 
-// ask answers a follow-up button (AskActionID) to the presser alone,
-// through the response_url. Only a command that reads is run: a forged or
-// old payload naming one that writes is refused and logged.
+// ask answers a follow-up button (AskActionID) to the presser alone:
+// through the response_url, or on their Home tab when pressed there.
 func (a *Adapter) ask(cb slack.InteractionCallback, act *slack.BlockAction) {
-	text, user := act.Value, cb.User.ID
-	log := a.Log.With("action", act.ActionID, "user", user, "channel", cb.Channel.ID)
-	if !a.Bot.ReadOnly(text) {
-		log.Warn("button naming a command that writes refused", "text", text)
-		return
-	}
-	a.goJob(func(ctx context.Context) {
-		reply := a.Bot.Handle(ctx, bot.Request{Text: text, User: user})
+	a.runReadOnly(cb, act, "button naming a command that writes refused", func(ctx context.Context, log *slog.Logger, reply bot.Reply) {
 		var err error
-		if cb.View.Type == slack.VTHomeTab {
-			err = a.homeWith(ctx, user, reply)
+		if originOf(cb, act).Home {
+			err = a.homeWith(ctx, cb.User.ID, reply)
 		} else {
-			err = a.Poster.respond(ctx, cb.ResponseURL, false, render(reply, renderOptions{Share: text}))
+			err = a.Poster.respond(ctx, cb.ResponseURL, false, render(reply, renderOptions{Share: act.Value}))
 		}
 		if err != nil {
 			log.Error("button answer not delivered", "err", err)

@@ -62,7 +62,7 @@ func (a *Adapter) openForm(cb slack.InteractionCallback, act *slack.BlockAction)
 			return
 		}
 		view := ProgressView(kind, task, title, choices, selected)
-		if cb.View.Type == slack.VTHomeTab {
+		if originOf(cb, act).Home {
 			meta, _ := json.Marshal(progressFormMeta{Task: task, Kind: kind, Home: true})
 			view.PrivateMetadata = string(meta)
 		}
