@@ -2,7 +2,6 @@ package seeds_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 
 	"taskbot/internal/testenv"
@@ -15,33 +14,15 @@ import (
 // and the list is there once.
 func TestSimultaneousStarts(t *testing.T) {
 	dsn := testenv.DSN(t, "taskbot.db")
-	const n = 40
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s, err := storage.Open(dsn)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			defer s.Close()
-			_, _, errs[i] = seeds.Load(context.Background(), s, seeds.Xuchang())
-		}()
-	}
-	wg.Wait()
-	failed := 0
-	for _, err := range errs {
+	testenv.AtOnce(t, 40, func() error {
+		s, err := storage.Open(dsn)
 		if err != nil {
-			failed++
-			t.Log(err)
+			return err
 		}
-	}
-	if failed > 0 {
-		t.Errorf("%d of %d simultaneous starts failed", failed, n)
-	}
+		defer s.Close()
+		_, _, err = seeds.Load(context.Background(), s, seeds.Xuchang())
+		return err
+	})
 	s, err := storage.Open(dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package storage_test
 
 import (
 	"net/url"
-	"sync"
 	"testing"
 
 	"taskbot/internal/testenv"
@@ -15,31 +14,13 @@ import (
 // advisory lock in PostgreSQL), and the others find it current.
 func TestSimultaneousOpens(t *testing.T) {
 	dsn := testenv.DSN(t, "taskbot.db")
-	const n = 40
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s, err := storage.Open(dsn)
-			if err == nil {
-				err = s.Close()
-			}
-			errs[i] = err
-		}()
-	}
-	wg.Wait()
-	failed := 0
-	for _, err := range errs {
+	testenv.AtOnce(t, 40, func() error {
+		s, err := storage.Open(dsn)
 		if err != nil {
-			failed++
-			t.Log(err)
+			return err
 		}
-	}
-	if failed > 0 {
-		t.Errorf("%d of %d simultaneous opens failed", failed, n)
-	}
+		return s.Close()
+	})
 }
 
 // TestOpenCurrentSchemaWritesNothing: opening a database whose schema is

@@ -312,3 +312,25 @@ func Golden(tb testing.TB, path string, got []byte, update bool) {
 		tb.Errorf("output differs from %s (-want +got):\n%s", path, diff)
 	}
 }
+
+// AtOnce runs start n times at once, as n processes starting together
+// would, and fails tb naming how many of them failed, and why.
+func AtOnce(tb testing.TB, n int, start func() error) {
+	tb.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = start() })
+	}
+	wg.Wait()
+	failed := 0
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			tb.Log(err)
+		}
+	}
+	if failed > 0 {
+		tb.Errorf("%d of %d simultaneous starts failed", failed, n)
+	}
+}
