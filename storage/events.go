@@ -11,9 +11,8 @@ import (
 // that Slack's retries of it, to this process or another, after a restart
 // or not, do the work once.
 type SlackEvent struct {
-	ID   string    `gorm:"primaryKey;size:64"`
-	Done bool      `gorm:"not null;default:false"`
-	At   time.Time `gorm:"not null;index"` // claimed, or done
+	ID string    `gorm:"primaryKey;size:64"`
+	At time.Time `gorm:"not null;index"` // claimed, or processed
 }
 
 // ClaimEvent reports whether the caller should process event id: true for
@@ -30,7 +29,7 @@ func (s *Store) ClaimEvent(ctx context.Context, id string, now time.Time, ttl ti
 		return true, nil
 	}
 	res = db.Model(&SlackEvent{}).Where("id = ? AND at < ?", id, now.Add(-ttl).UTC()).
-		Updates(map[string]any{"at": now.UTC(), "done": false})
+		Update("at", now.UTC())
 	if res.Error != nil {
 		return false, Internal(res.Error)
 	}
@@ -43,7 +42,7 @@ func (s *Store) FinishEvent(ctx context.Context, id string, ok bool, now time.Ti
 	db := s.db.WithContext(ctx)
 	var err error
 	if ok {
-		err = db.Model(&SlackEvent{}).Where("id = ?", id).Updates(map[string]any{"at": now.UTC(), "done": true}).Error
+		err = db.Model(&SlackEvent{}).Where("id = ?", id).Update("at", now.UTC()).Error
 	} else {
 		err = db.Where("id = ?", id).Delete(&SlackEvent{}).Error
 	}
