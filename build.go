@@ -45,6 +45,7 @@ func build(ctx context.Context, cfg config.Config, clock storage.Clock, log *slo
 		return nil, err
 	}
 	p := &parts{cfg: cfg, log: log, store: store, bot: bot.New(store, log), send: bot.PrintSender(out)}
+	p.bot.Lease = cfg.Lease
 	p.bot.Ledger = func(ctx context.Context, now time.Time) (*bot.Upload, error) {
 		var buf bytes.Buffer
 		if err := ledger.Write(ctx, &buf, p.bot, now, ""); err != nil {
@@ -141,15 +142,33 @@ func (p *parts) calendar() bot.Calendar {
 }
 
 // scheduler validates the cron specs and returns the core's jobs on them,
-// to run until a context is done.
+// to run until a context is done. The outbox is flushed every minute, or
+// twice per lease when TASKBOT_LEASE is shorter, so that a dead replica's
+// work is taken over soon after its lease runs out. Under serve --at the
+// jobs run on that day, at the time of day they fire.
 func (p *parts) scheduler() (*scheduler.Scheduler, error) {
 	jobs := p.bot.Jobs(p.remindPolicy(), p.digestPolicy(), p.reportPolicy(), holder(), p.send)
 	s := p.cfg.Schedule
+	flush := scheduler.DefaultFlushSpec
+	if l := p.cfg.Lease; l > 0 && l < 2*time.Minute {
+		flush = "@every " + max(l/2, time.Second).Truncate(time.Second).String()
+	}
+	on := func(job scheduler.Job) scheduler.Job {
+		clock := p.store.Clock
+		if clock.AsOf == nil {
+			return job
+		}
+		return func(ctx context.Context, now time.Time) error {
+			d, loc := clock.Today(), clock.Zone()
+			now = now.In(loc)
+			return job(ctx, time.Date(d.Year, d.Month, d.Day, now.Hour(), now.Minute(), now.Second(), now.Nanosecond(), loc))
+		}
+	}
 	return scheduler.New(p.cfg.Location, p.log,
-		scheduler.Entry{Name: "TASKBOT_REMIND_CRON", Spec: s.RemindCron, Job: jobs.Remind},
-		scheduler.Entry{Name: "TASKBOT_DIGEST_CRON", Spec: s.DigestCron, Job: jobs.Digest},
-		scheduler.Entry{Name: "TASKBOT_REPORT_CRON", Spec: s.ReportCron, Job: jobs.Report},
-		scheduler.Entry{Name: "outbox", Spec: scheduler.DefaultFlushSpec, Job: jobs.Flush},
+		scheduler.Entry{Name: "TASKBOT_REMIND_CRON", Spec: s.RemindCron, Job: on(jobs.Remind)},
+		scheduler.Entry{Name: "TASKBOT_DIGEST_CRON", Spec: s.DigestCron, Job: on(jobs.Digest)},
+		scheduler.Entry{Name: "TASKBOT_REPORT_CRON", Spec: s.ReportCron, Job: on(jobs.Report)},
+		scheduler.Entry{Name: "outbox", Spec: flush, Job: on(jobs.Flush)},
 	)
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"taskbot/bot/slackbot"
-	"taskbot/storage"
 )
 
 // shutdownGrace is how long in-flight requests and deliveries may take to
@@ -21,9 +20,10 @@ const shutdownGrace = 10 * time.Second
 // it post. It returns when ctx ends and everything in flight has finished
 // (or the grace period ran out), or when one side fails.
 func runServe(ctx context.Context, e env, args []string) error {
-	f := newFlags(e, "serve", "[--http ADDR] [--db PATH] [--tz ZONE] [--seed FILE] [-v]\n"+
+	f := newFlags(e, "serve", "[--http ADDR] [--db PATH] [--tz ZONE] [--seed FILE] [--at DATE] [-v]\n"+
 		"Socket Mode runs when SLACK_APP_TOKEN (xapp-) and SLACK_BOT_TOKEN (xoxb-) are set;\n"+
-		"HTTP runs with --http and SLACK_SIGNING_SECRET (SLACK_BOT_TOKEN to answer mentions and DMs).", false)
+		"HTTP runs with --http and SLACK_SIGNING_SECRET (SLACK_BOT_TOKEN to answer mentions and DMs).\n"+
+		"--at rehearses a day: answers as of it, and the scheduler's jobs run on it.", true)
 	addr := f.String("http", e.cfg.HTTPAddr, "serve Slack's HTTP endpoints on `addr`, e.g. :8080 (env TASKBOT_HTTP_ADDR)")
 	verbose := f.Bool("v", false, "log every request outcome (debug level)")
 	cfg := e.cfg
@@ -45,7 +45,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	log.Info("starting", "config", cfg, "socket_mode", socket, "http", cfg.HTTPAddr != "")
 
-	p, err := build(ctx, cfg, storage.Clock{Loc: cfg.Location}, log, e.stdout)
+	clock, err := f.clock(cfg)
+	if err != nil {
+		return err
+	}
+	p, err := build(ctx, cfg, clock, log, e.stdout)
 	if err != nil {
 		return err
 	}

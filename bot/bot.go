@@ -26,6 +26,11 @@ type Bot struct {
 	// main, since the ledger builds on the core). Nil: export is not
 	// available.
 	Ledger func(ctx context.Context, now time.Time) (*Upload, error)
+	// Lease is how long this process's claim on an outbox message or a
+	// scheduled pass lasts: when it dies mid-way, another process takes
+	// the work over after this long (TASKBOT_LEASE). Zero means
+	// DefaultLease.
+	Lease time.Duration
 
 	commands []*command // the command table: parsing, help, usage, access
 	threadMu sync.Mutex // one thread parent per task within this process

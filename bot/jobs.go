@@ -78,10 +78,6 @@ func (b *Bot) Jobs(rp RemindPolicy, dp DigestPolicy, wp ReportPolicy, holder str
 	}
 }
 
-// jobLease is how long a replica may run a scheduled pass before another
-// may take it over (the first died).
-const jobLease = 10 * time.Minute
-
 // tickLease names a pass's tick: the same on every replica firing it.
 func tickLease(name string, now time.Time) string {
 	return "job:" + name + ":" + now.UTC().Truncate(time.Minute).Format(time.RFC3339)
@@ -91,7 +87,7 @@ func tickLease(name string, now time.Time) string {
 func (b *Bot) oncePerTick(name string, job Job) Job {
 	return func(ctx context.Context, now time.Time) error {
 		lease := tickLease(name, now)
-		ok, err := b.Store.Acquire(ctx, lease, b.instance, b.wall(), jobLease)
+		ok, _, err := b.Store.Acquire(ctx, lease, b.instance, b.wall(), b.lease())
 		if err != nil || !ok {
 			if err == nil {
 				b.Log.Debug("scheduled pass run by another replica", "job", name, "tick", now)
@@ -129,7 +125,7 @@ func (b *Bot) takeOverTicks(ctx context.Context, passes map[string]Job) error {
 		if !ok || err != nil {
 			continue
 		}
-		got, err := b.Store.Acquire(ctx, lease, b.instance, b.wall(), jobLease)
+		got, _, err := b.Store.Acquire(ctx, lease, b.instance, b.wall(), b.lease())
 		if err != nil || !got {
 			continue // another replica took it first
 		}

@@ -52,7 +52,7 @@ func TestPassOncePerTick(t *testing.T) {
 	}
 	// A replica died mid-pass: its lease expired unfinished.
 	dead := tick.Add(48 * time.Hour)
-	if ok, err := store.Acquire(ctx, tickLease("remind", dead), "dead", store.Clock.WallNow().Add(-time.Hour), jobLease); err != nil || !ok {
+	if ok, _, err := store.Acquire(ctx, tickLease("remind", dead), "dead", store.Clock.WallNow().Add(-time.Hour), DefaultLease); err != nil || !ok {
 		t.Fatalf("the dead replica's lease: %v %v", ok, err)
 	}
 	if err := b.takeOverTicks(ctx, map[string]Job{"remind": pass}); err != nil {

@@ -17,10 +17,10 @@ type Sender func(ctx context.Context, n Notice) error
 
 // Lease and retry settings of outbox delivery.
 const (
-	// leaseTTL outlasts one send, 429 waits included (Poster waits out at
-	// most a few Retry-After periods); messages are leased one at a time,
-	// so a slow send never holds others past their lease.
-	leaseTTL     = 10 * time.Minute
+	// DefaultLease outlasts one send, 429 waits included (Poster waits
+	// out at most a few Retry-After periods); messages are leased one at a
+	// time, so a slow send never holds others past their lease.
+	DefaultLease = 10 * time.Minute
 	deliverBatch = 100
 	maxBackoff   = 30 * time.Minute
 	// MaxAttempts is how often a message is tried before it is given up
@@ -28,6 +28,14 @@ const (
 	// (user_not_found, channel_not_found) is not retried forever.
 	MaxAttempts = 60
 )
+
+// lease is Lease, or DefaultLease.
+func (b *Bot) lease() time.Duration {
+	if b.Lease <= 0 {
+		return DefaultLease
+	}
+	return b.Lease
+}
 
 // Backoff is the wait before attempt n+1 after n failed attempts: one
 // minute, doubling, at most 30 minutes — an hour-long outage costs at most
@@ -55,7 +63,7 @@ func (b *Bot) SendQueued(ctx context.Context, holder string, send Sender, only .
 	}
 	holder += "#" + hex.EncodeToString(run[:])
 	for range deliverBatch {
-		msgs, err := b.Store.Lease(ctx, holder, b.wall(), leaseTTL, 1, only)
+		msgs, err := b.Store.Lease(ctx, holder, b.wall(), b.lease(), 1, only)
 		if err != nil || len(msgs) == 0 {
 			return c, err
 		}
@@ -80,8 +88,15 @@ func (b *Bot) SendQueued(ctx context.Context, holder string, send Sender, only .
 			b.Log.Error("delivery given up", "key", m.Key, "attempts", m.Attempts+1, "err", err)
 			err = b.Store.MarkDead(ctx, m.ID, holder, err.Error())
 		default:
-			b.Log.Warn("delivery failed; will retry", "key", m.Key, "attempt", m.Attempts+1, "err", err)
-			err = b.Store.MarkFailed(ctx, m.ID, holder, err.Error(), b.wall().Add(Backoff(m.Attempts+1)))
+			wait := Backoff(m.Attempts + 1)
+			if storage.ErrorCode(err) == storage.ECONFLICT {
+				// Another process is posting the thread parent this
+				// message needs: it is done, or its claim has run out,
+				// within ThreadLease.
+				wait = min(wait, ThreadLease(b.lease()))
+			}
+			b.Log.Warn("delivery failed; will retry", "key", m.Key, "attempt", m.Attempts+1, "err", err, "retry_in", wait)
+			err = b.Store.MarkFailed(ctx, m.ID, holder, err.Error(), b.wall().Add(wait))
 		}
 		if err != nil {
 			return c, err

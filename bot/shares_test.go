@@ -268,7 +268,7 @@ func TestFilesAreEvidence(t *testing.T) {
 	b := shareBot(t)
 	ctx := context.Background()
 	ref := &bot.ThreadRef{TaskID: 6, TaskCode: "共性6"}
-	ts, err := b.TaskThread(ctx, ref, "CTRACK", func(context.Context, string, bot.Reply) (string, error) { return "100.1", nil })
+	ts, err := b.TaskThread(ctx, ref, "CTRACK", func(context.Context, string, uint, bot.Reply, bool) (string, error) { return "100.1", nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,9 +93,11 @@ func (b *Bot) threadReply(ctx context.Context, taskID uint, m ThreadMessage) (Re
 	return b.recorded(ctx, t, p, false), nil
 }
 
-// PostFunc posts a message in channel and returns its ts; the adapter
-// that owns the chat platform supplies it.
-type PostFunc func(ctx context.Context, channel string, r Reply) (ts string, err error)
+// PostFunc posts the parent message r of task taskID's thread in channel
+// and returns its ts; the adapter that owns the chat platform supplies it.
+// With recheck, a process that died may have posted it already: the
+// adapter looks for it in the channel first, and returns that one.
+type PostFunc func(ctx context.Context, channel string, taskID uint, r Reply, recheck bool) (ts string, err error)
 
 // TaskThread returns the ts of the task's tracking thread in channel,
 // posting its parent message through post and remembering it the first
@@ -114,7 +116,7 @@ func (b *Bot) TaskThread(ctx context.Context, ref *ThreadRef, channel string, po
 	// Across processes: the one holding the task's lease posts; the others
 	// fail for now and their outbox retries find the thread.
 	lease := fmt.Sprintf("thread:%d", ref.TaskID)
-	ok, err := b.Store.Acquire(ctx, lease, b.instance, b.wall(), threadLease)
+	ok, tookOver, err := b.Store.Acquire(ctx, lease, b.instance, b.wall(), ThreadLease(b.lease()))
 	if err != nil {
 		return "", err
 	}
@@ -125,7 +127,7 @@ func (b *Bot) TaskThread(ctx context.Context, ref *ThreadRef, channel string, po
 		_ = b.Store.Finish(ctx, lease, b.instance) // made while this one waited
 		return th.TS, nil
 	}
-	ts, err := post(ctx, channel, ref.Parent)
+	ts, err := post(ctx, channel, ref.TaskID, ref.Parent, tookOver)
 	if err != nil {
 		_ = b.Store.Release(ctx, lease, b.instance)
 		return "", err
@@ -137,6 +139,7 @@ func (b *Bot) TaskThread(ctx context.Context, ref *ThreadRef, channel string, po
 	return th.TS, b.Store.Finish(ctx, lease, b.instance)
 }
 
-// threadLease is how long a process may take to post a thread parent
-// before another may (it died in between).
-const threadLease = 2 * time.Minute
+// ThreadLease is how long a process may take to post a thread parent
+// before another may (it died in between): two minutes, or lease when
+// shorter.
+func ThreadLease(lease time.Duration) time.Duration { return min(2*time.Minute, lease) }

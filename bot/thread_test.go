@@ -23,7 +23,7 @@ func TestTaskThread(t *testing.T) {
 	var mu sync.Mutex
 	var parents []string
 	fail := true
-	post := func(ctx context.Context, channel string, r bot.Reply) (string, error) {
+	post := func(ctx context.Context, channel string, _ uint, r bot.Reply, _ bool) (string, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if fail {
@@ -78,14 +78,18 @@ func TestTaskThreadAcrossProcesses(t *testing.T) {
 	ref := &bot.ThreadRef{TaskID: t6.ID, TaskCode: t6.Code, Parent: bot.Reply{Title: "【共性6】"}}
 	posting, release := make(chan struct{}), make(chan struct{})
 	var posts atomic.Int32
-	slow := func(ctx context.Context, channel string, r bot.Reply) (string, error) {
+	slow := func(ctx context.Context, channel string, _ uint, r bot.Reply, recheck bool) (string, error) {
 		posts.Add(1)
 		close(posting)
 		<-release
 		return "1632370000.000100", nil
 	}
-	fast := func(ctx context.Context, channel string, r bot.Reply) (string, error) {
+	var rechecked []uint // tasks whose parent was looked for before posting
+	fast := func(ctx context.Context, channel string, task uint, r bot.Reply, recheck bool) (string, error) {
 		posts.Add(1)
+		if recheck {
+			rechecked = append(rechecked, task)
+		}
 		return "1632370000.000999", nil
 	}
 	done := make(chan string)
@@ -109,12 +113,19 @@ func TestTaskThreadAcrossProcesses(t *testing.T) {
 	}
 	// A replica died holding task 7's lease; it expires and b takes over.
 	t7, _ := store.FindTask(ctx, 1, 7)
-	if ok, err := store.Acquire(ctx, fmt.Sprintf("thread:%d", t7.ID), "dead", time.Now().Add(-time.Hour), time.Minute); err != nil || !ok {
+	if ok, _, err := store.Acquire(ctx, fmt.Sprintf("thread:%d", t7.ID), "dead", time.Now().Add(-time.Hour), time.Minute); err != nil || !ok {
 		t.Fatalf("the dead replica's lease: %v %v", ok, err)
+	}
+	if len(rechecked) != 0 {
+		t.Errorf("parents looked for before posting: %v; want none before a takeover", rechecked)
 	}
 	ref7 := &bot.ThreadRef{TaskID: t7.ID, TaskCode: t7.Code, Parent: bot.Reply{Title: "【共性7】"}}
 	if ts, err := b.TaskThread(ctx, ref7, "CTRACK", fast); err != nil || ts != "1632370000.000999" {
 		t.Errorf("taking over an expired lease = %q, %v", ts, err)
+	}
+	// The dead one may have posted it: the adapter is told to look first.
+	if len(rechecked) != 1 || rechecked[0] != t7.ID {
+		t.Errorf("parents looked for before posting: %v; want task 7's (%d), whose lease was taken over", rechecked, t7.ID)
 	}
 }
 
@@ -129,7 +140,7 @@ func TestRecordThreadReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := &bot.ThreadRef{TaskID: t6.ID, TaskCode: t6.Code}
-	parent, err := b.TaskThread(ctx, ref, "CTRACK", func(context.Context, string, bot.Reply) (string, error) {
+	parent, err := b.TaskThread(ctx, ref, "CTRACK", func(context.Context, string, uint, bot.Reply, bool) (string, error) {
 		return "1632370000.000100", nil
 	})
 	if err != nil {

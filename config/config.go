@@ -38,7 +38,19 @@ type Config struct {
 	SlackSigningSecret string // SLACK_SIGNING_SECRET
 	SlackAPIURL        string // SLACK_API_URL: Web API base URL, ending in "/"; "" = slack.com
 	HTTPAddr           string // TASKBOT_HTTP_ADDR: serve Slack's HTTP endpoints on this address
+	// Lease is TASKBOT_LEASE: how long a process's claim on a message or
+	// a scheduled pass lasts before another process takes over the work
+	// of one that died (see bot.Bot.Lease); zero means the default.
+	Lease time.Duration
 }
+
+// Lease bounds: shorter than a send can take would let two processes
+// send one message; longer than a day leaves a dead replica's work
+// undone for too long.
+const (
+	MinLease = time.Second
+	MaxLease = 24 * time.Hour
+)
 
 // Load reads the configuration from getenv. It returns an error naming the
 // variable when a value is invalid, never echoing a secret.
@@ -62,6 +74,13 @@ func Load(getenv func(string) string) (Config, error) {
 	var err error
 	if c.Schedule, err = loadSchedule(getenv); err != nil {
 		return c, err
+	}
+	if v := getenv("TASKBOT_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < MinLease || d > MaxLease {
+			return c, fmt.Errorf("TASKBOT_LEASE: %q is not a duration from 1s to 24h (e.g. \"10m\")", v)
+		}
+		c.Lease = d
 	}
 	if err := c.checkSlack(); err != nil {
 		return c, err

@@ -50,6 +50,9 @@ func TestLoadErrorsNameTheVariableNotTheValue(t *testing.T) {
 		{map[string]string{"SLACK_APP_TOKEN": "xapp-SECRET-VALUE\n"}, "SLACK_APP_TOKEN"},
 		{map[string]string{"SLACK_SIGNING_SECRET": " SECRET-VALUE"}, "SLACK_SIGNING_SECRET"},
 		{map[string]string{"SLACK_BOT_TOKEN": "xoxb-SECRET VALUE"}, "SLACK_BOT_TOKEN"},
+		{map[string]string{"TASKBOT_LEASE": "10"}, "TASKBOT_LEASE"},
+		{map[string]string{"TASKBOT_LEASE": "500ms"}, "TASKBOT_LEASE"},
+		{map[string]string{"TASKBOT_LEASE": "25h"}, "TASKBOT_LEASE"},
 	}
 	for _, tt := range tests {
 		_, err := Load(env(tt.env))
@@ -106,9 +109,13 @@ func TestOverdueWeekday(t *testing.T) {
 
 func TestScheduleFromEnv(t *testing.T) {
 	c, err := Load(env(map[string]string{"TASKBOT_REMIND_OFFSETS": "14, 3,0", "TASKBOT_NUDGE_AFTER": "0",
-		"TASKBOT_WORKDAYS": "false", "TASKBOT_DIGEST_CHANNEL": "C1", "TASKBOT_REMIND_CRON": "30 8 * * *"}))
+		"TASKBOT_WORKDAYS": "false", "TASKBOT_DIGEST_CHANNEL": "C1", "TASKBOT_REMIND_CRON": "30 8 * * *",
+		"TASKBOT_LEASE": "90s"}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.Lease != 90*time.Second {
+		t.Errorf("Lease = %v; want 1m30s from TASKBOT_LEASE=90s", c.Lease)
 	}
 	s := c.Schedule
 	if !slices.Equal(s.Offsets, []int{14, 3, 0}) || s.NudgeAfter != 0 || s.Workdays || s.DigestChannel != "C1" || s.RemindCron != "30 8 * * *" {

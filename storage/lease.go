@@ -20,23 +20,33 @@ type Lease struct {
 
 // Acquire takes the lease name for holder until now+ttl, when nobody holds
 // it, its holder's time ran out or the holder is holder itself, and it is
-// not done. It reports whether holder now has it; of two callers one wins.
-func (s *Store) Acquire(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
+// not done. It reports whether holder now has it (of two callers one
+// wins), and whether it took it over from a holder whose time ran out: a
+// process that died with the work half done (Release deletes the lease),
+// so the work may have had effects already.
+func (s *Store) Acquire(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (got, tookOver bool, err error) {
 	now = now.UTC()
 	db := s.db.WithContext(ctx)
 	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&Lease{Name: name, Holder: holder, Until: now.Add(ttl)})
 	if res.Error != nil {
-		return false, Internal(res.Error)
+		return false, false, Internal(res.Error)
 	}
 	if res.RowsAffected == 1 {
-		return true, nil
+		return true, false, nil
 	}
-	res = db.Model(&Lease{}).Where("name = ? AND NOT done AND (until < ? OR holder = ?)", name, now, holder).
+	res = db.Model(&Lease{}).Where("name = ? AND NOT done AND holder = ?", name, holder).Update("until", now.Add(ttl))
+	if res.Error != nil {
+		return false, false, Internal(res.Error)
+	}
+	if res.RowsAffected == 1 {
+		return true, false, nil
+	}
+	res = db.Model(&Lease{}).Where("name = ? AND NOT done AND until < ?", name, now).
 		Updates(map[string]any{"holder": holder, "until": now.Add(ttl)})
 	if res.Error != nil {
-		return false, Internal(res.Error)
+		return false, false, Internal(res.Error)
 	}
-	return res.RowsAffected == 1, nil
+	return res.RowsAffected == 1, res.RowsAffected == 1, nil
 }
 
 // Release gives the lease up (the work was not done: anyone may take it).

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -64,5 +65,46 @@ func TestThreads(t *testing.T) {
 	}
 	if none, err := s.Threads(ctx, nil); err != nil || len(none) != 0 {
 		t.Errorf("Threads(nil) = %v, %v; want an empty map", none, err)
+	}
+}
+
+// TestAcquireReportsTakeover: a lease is taken when free, renewed by its
+// holder, refused to others while it runs, and taken over once it ran
+// out; only the last says so (the dead holder may have done part of the
+// work). A released lease is free, not taken over; a finished one is
+// never taken again.
+func TestAcquireReportsTakeover(t *testing.T) {
+	ctx := context.Background()
+	s := newFixture(t).s
+	now := fixtureStart
+	steps := []struct {
+		what, holder string
+		at           time.Time
+		got, took    bool
+		then         func()
+	}{
+		{"free", "a", now, true, false, nil},
+		{"its holder again", "a", now.Add(time.Second), true, false, nil},
+		{"another while it runs", "b", now.Add(30 * time.Second), false, false, nil},
+		{"another once it ran out", "b", now.Add(2 * time.Minute), true, true, func() {
+			if err := s.Release(ctx, "job:x", "b"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"after a release", "c", now.Add(2 * time.Minute), true, false, func() {
+			if err := s.Finish(ctx, "job:x", "c"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"finished", "d", now.Add(time.Hour), false, false, nil},
+	}
+	for _, st := range steps {
+		got, took, err := s.Acquire(ctx, "job:x", st.holder, st.at, time.Minute)
+		if err != nil || got != st.got || took != st.took {
+			t.Fatalf("%s: Acquire = %v, %v, %v; want %v, %v", st.what, got, took, err, st.got, st.took)
+		}
+		if st.then != nil {
+			st.then()
+		}
 	}
 }

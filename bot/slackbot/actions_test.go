@@ -113,7 +113,7 @@ func TestDecisionButtons(t *testing.T) {
 
 	// 退回 asks for a reason in a form.
 	press("U0000SUP1", back, "back")
-	opened := views.opened()
+	opened := views.Opened()
 	if len(opened) != 1 || opened[0].CallbackID != ReasonCallbackID {
 		t.Fatalf("views.open calls = %+v; want the reason form", opened)
 	}
@@ -166,7 +166,7 @@ func TestProgressForm(t *testing.T) {
 		a.wait()
 	}
 	press("U0000LS01")
-	opened := views.opened()
+	opened := views.Opened()
 	if len(opened) != 1 || opened[0].CallbackID != ProgressCallbackID {
 		t.Fatalf("views.open = %+v; want the progress form", opened)
 	}
@@ -214,12 +214,12 @@ func TestProgressForm(t *testing.T) {
 	}
 	// The entry is in the task's thread, as a command's would be.
 	inThread := 0
-	for _, p := range views.recorded() {
+	for _, p := range views.Posts() {
 		if p.Method == "chat.postMessage" && p.Channel == "C_TRACK" && p.ThreadTS != "" && strings.Contains(p.Text, "长葛市") {
 			inThread++
 		}
 	}
 	if inThread != 1 {
-		t.Errorf("thread posts of the entry = %d; want 1; posts: %+v", inThread, views.recorded())
+		t.Errorf("thread posts of the entry = %d; want 1; posts: %+v", inThread, views.Posts())
 	}
 }

@@ -13,17 +13,18 @@ import (
 	"github.com/slack-go/slack"
 
 	"taskbot/bot"
+	"taskbot/internal/fakeslack"
 	"taskbot/internal/testenv"
 	"taskbot/storage"
 )
 
 // viewsAdapter is an adapter for b, signed requests on, over a recording
 // fake of the Web API, its notices sent to threads in C_TRACK.
-func viewsAdapter(t *testing.T, b *bot.Bot) (*Adapter, *fakeSlack) {
+func viewsAdapter(t *testing.T, b *bot.Bot) (*Adapter, *fakeslack.Server) {
 	t.Helper()
-	f := newFakeSlack(t)
+	f := fakeslack.New(t)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
-	p := NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(f.srv.GetAPIURL())), log)
+	p := NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(f.URL())), log)
 	a := New(b, p, log)
 	a.Notifier = NewNotifier(b, p, "C_TRACK", log)
 	a.SigningSecret = testSecret
@@ -136,7 +137,7 @@ func TestHomeReviewButtons(t *testing.T) {
 		a.wait()
 	}
 	press("U0000LS01", form, "home", "")
-	opened := views.opened()
+	opened := views.Opened()
 	if len(opened) != 1 || opened[0].CallbackID != ProgressCallbackID || !strings.Contains(opened[0].PrivateMetadata, `"h":true`) {
 		t.Fatalf("views.open = %+v; want the progress form, remembering the Home tab", opened)
 	}
@@ -171,7 +172,7 @@ func TestHomeReviewButtons(t *testing.T) {
 	// Each Home is published once: the refusal on the member's, the
 	// outcome on the supervisor's, and the reporter's refreshed through
 	// the outbox (their share was decided).
-	refusedViews, doneViews, reporter := views.published("U0000ZS01"), views.published("U0000SUP1"), views.published("U0000LS01")
+	refusedViews, doneViews, reporter := views.Published("U0000ZS01"), views.Published("U0000SUP1"), views.Published("U0000LS01")
 	if len(refusedViews) != 1 || len(doneViews) != 1 || len(reporter) != 1 {
 		t.Fatalf("views.publish calls: member %d, supervisor %d, reporter %d; want one each", len(refusedViews), len(doneViews), len(reporter))
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"taskbot/bot"
+	"taskbot/internal/fakeslack"
 	"taskbot/internal/testenv"
 	"taskbot/storage"
 )
@@ -308,16 +309,16 @@ func TestEventsAnsweredInThread(t *testing.T) {
 	tests := []struct {
 		name  string
 		inner string
-		want  []posted // Blocks not compared
+		want  []fakeslack.Post // Blocks not compared
 	}{
 		{"mention", mention("<@UBOT> 6", "1772413100.000100", ""),
-			[]posted{{Method: "chat.postMessage", Channel: "C1", ThreadTS: "1772413100.000100"}}},
+			[]fakeslack.Post{{Method: "chat.postMessage", Channel: "C1", ThreadTS: "1772413100.000100"}}},
 		{"mention inside a thread", mention("<@UBOT>  ６", "1772413100.000300", "1772413000.000100"),
-			[]posted{{Method: "chat.postMessage", Channel: "C1", ThreadTS: "1772413000.000100"}}},
+			[]fakeslack.Post{{Method: "chat.postMessage", Channel: "C1", ThreadTS: "1772413000.000100"}}},
 		{"mention with share word", mention("<@UBOT> 6 公开", "1772413100.000400", ""),
-			[]posted{{Method: "chat.postMessage", Channel: "C1", ThreadTS: "1772413100.000400"}}},
+			[]fakeslack.Post{{Method: "chat.postMessage", Channel: "C1", ThreadTS: "1772413100.000400"}}},
 		{"direct message", `{"type":"message","channel_type":"im","user":"U1","text":"task 6","ts":"1772413100.000500","channel":"D1"}`,
-			[]posted{{Method: "chat.postMessage", Channel: "D1", ThreadTS: "1772413100.000500"}}},
+			[]fakeslack.Post{{Method: "chat.postMessage", Channel: "D1", ThreadTS: "1772413100.000500"}}},
 		{"bot's own DM", `{"type":"message","channel_type":"im","user":"UBOT","bot_id":"B1","text":"【共性6】","ts":"1.2","channel":"D1"}`, nil},
 		{"edited DM", `{"type":"message","subtype":"message_changed","channel_type":"im","ts":"1.3","channel":"D1","message":{"type":"message","user":"U1","text":"6","ts":"1.1"}}`, nil},
 		{"channel message", `{"type":"message","channel_type":"channel","user":"U1","text":"<@UBOT> 6","ts":"1.4","channel":"C1"}`, nil},
@@ -330,13 +331,13 @@ func TestEventsAnsweredInThread(t *testing.T) {
 			t.Errorf("%s: status %d; want 200", tt.name, w.Code)
 		}
 		e.a.wait()
-		got := e.slack.recorded()
+		got := e.slack.Posts()
 		var blocks []slack.Block
 		if len(got) > 0 {
 			blocks = got[0].Blocks.BlockSet
 		}
 		for j := range got {
-			got[j].Blocks, got[j].Text, got[j].TS = slack.Blocks{}, "", ""
+			got[j].Blocks, got[j].Text, got[j].TS, got[j].Token = slack.Blocks{}, "", "", ""
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s: posts (-want +got):\n%s", tt.name, diff)
@@ -371,14 +372,14 @@ func TestEventRetries(t *testing.T) {
 			}
 			e.a.wait()
 		}
-		if got := e.slack.recorded(); len(got) != 1 {
+		if got := e.slack.Posts(); len(got) != 1 {
 			t.Errorf("posted %d messages for one event delivered 3 times; want 1", len(got))
 		}
 	})
 
 	t.Run("first delivery failed", func(t *testing.T) {
 		e := newEnv(t)
-		e.slack.failNext(func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
+		e.slack.FailNext(func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) })
 		if code := post(e, "EvFail", 0); code != http.StatusInternalServerError {
 			t.Errorf("failed delivery: status %d; want 500 so Slack retries", code)
 		}
@@ -392,7 +393,7 @@ func TestEventRetries(t *testing.T) {
 		}
 		e.a.wait()
 		var msgs int
-		for _, p := range e.slack.recorded() {
+		for _, p := range e.slack.Posts() {
 			if p.Method == "chat.postMessage" {
 				msgs++
 			}
@@ -406,25 +407,21 @@ func TestEventRetries(t *testing.T) {
 		e := newEnv(t)
 		e.a.AckWithin = 20 * time.Millisecond
 		hold := make(chan struct{})
-		e.slack.mu.Lock()
-		e.slack.hold = hold
-		e.slack.mu.Unlock()
+		e.slack.Hold(hold)
 		if code := post(e, "EvSlow", 0); code != http.StatusOK {
 			t.Errorf("slow delivery: status %d; want 200 (acknowledged in time)", code)
 		}
 		if code := post(e, "EvSlow", 1); code != http.StatusOK {
 			t.Errorf("retry in flight: status %d; want 200", code)
 		}
-		e.slack.mu.Lock()
-		e.slack.hold = nil
-		e.slack.mu.Unlock()
+		e.slack.Hold(nil)
 		close(hold)
 		e.a.wait()
 		if code := post(e, "EvSlow", 2); code != http.StatusOK {
 			t.Errorf("retry after success: status %d; want 200", code)
 		}
 		e.a.wait()
-		if got := e.slack.recorded(); len(got) != 1 {
+		if got := e.slack.Posts(); len(got) != 1 {
 			t.Errorf("posted %d messages; want 1", len(got))
 		}
 	})
@@ -490,7 +487,7 @@ func TestShareButtonNeverRerunsWrites(t *testing.T) {
 // Slack's error, and never the token.
 func TestPostErrorsLogged(t *testing.T) {
 	e := newEnv(t)
-	e.slack.failNext(slackErr("not_in_channel"))
+	e.slack.FailNext(fakeslack.Error("not_in_channel"))
 	_, err := e.a.Poster.Post(t.Context(), "C9", "", e.a.Bot.Handle(t.Context(), botReq("task 6")))
 	if slackError(err) != "not_in_channel" {
 		t.Fatalf("Post error = %v; want not_in_channel", err)
@@ -515,7 +512,7 @@ func TestMentionProgressNotRecordedTwice(t *testing.T) {
 	if err := st.ApplyPeople(ctx, storage.PeopleSpec{Supervisors: []storage.PersonRef{bot.ParsePerson("U1")}}); err != nil {
 		t.Fatal(err)
 	}
-	e.slack.failNext(slackErr("internal_error"))
+	e.slack.FailNext(fakeslack.Error("internal_error"))
 	body := eventBody("EvP", mention("<@UBOT> progress 6 已完成排查", "1772413100.000100", ""))
 	e.serve(signed("/slack/events", "application/json", body))
 	e.a.wait()
@@ -640,7 +637,7 @@ func unsignedRequest(path string) *http.Request {
 // event id is recorded once (the entry keeps the message's channel and ts).
 func TestEventRememberedAcrossRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "taskbot.db")
-	f := newFakeSlack(t)
+	f := fakeslack.New(t)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	start := func() (*Adapter, *storage.Store) {
 		t.Helper()
@@ -648,7 +645,7 @@ func TestEventRememberedAcrossRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := New(bot.New(st, nil), NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(f.srv.GetAPIURL())), log), log)
+		a := New(bot.New(st, nil), NewPoster(slack.New("xoxb-test-token", slack.OptionAPIURL(f.URL())), log), log)
 		a.SigningSecret = testSecret
 		return a, st
 	}
@@ -696,7 +693,7 @@ func TestEventRememberedAcrossRestart(t *testing.T) {
 		t.Errorf("%d entries after a restart, Slack's retry and the same message under another event; want 1", n)
 	}
 	var answers []string
-	for _, p := range f.recorded() {
+	for _, p := range f.Posts() {
 		answers = append(answers, p.Text)
 	}
 	if len(answers) != 2 || !strings.Contains(answers[1], "已记录过") {

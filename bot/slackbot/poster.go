@@ -366,6 +366,17 @@ func (p *Poster) PostOutbox(ctx context.Context, channel, threadTS string, r bot
 // postedParts finds the parts of outbox message id already in the
 // conversation, by their metadata: part number → ts.
 func (p *Poster) postedParts(ctx context.Context, channel, threadTS string, id uint) (map[int]string, error) {
+	return p.tagged(ctx, channel, threadTS, outboxEvent, func(payload map[string]any) (int, bool) {
+		got, ok := payload["id"].(float64)
+		part, _ := payload["part"].(float64)
+		return int(part), ok && uint(got) == id
+	})
+}
+
+// tagged finds the messages among the latest 100 of the conversation (a
+// thread's replies when threadTS is set) whose metadata is of eventType
+// and matches: part number → ts.
+func (p *Poster) tagged(ctx context.Context, channel, threadTS, eventType string, match func(payload map[string]any) (part int, ok bool)) (map[int]string, error) {
 	if strings.HasPrefix(channel, "U") || strings.HasPrefix(channel, "W") {
 		// A user: their DM with the bot is the conversation.
 		var im *slack.Channel
@@ -399,14 +410,42 @@ func (p *Poster) postedParts(ctx context.Context, channel, threadTS string, id u
 	}
 	found := map[int]string{}
 	for _, m := range msgs {
-		if m.Metadata.EventType != outboxEvent {
+		if m.Metadata.EventType != eventType {
 			continue
 		}
-		if got, ok := m.Metadata.EventPayload["id"].(float64); !ok || uint(got) != id {
-			continue
+		if part, ok := match(m.Metadata.EventPayload); ok {
+			found[part] = m.Timestamp
 		}
-		part, _ := m.Metadata.EventPayload["part"].(float64)
-		found[int(part)] = m.Timestamp
 	}
 	return found, nil
+}
+
+// threadEvent is the message metadata event type of a task's thread
+// parent; its payload names the task ("task", the task's ID).
+const threadEvent = "taskbot_thread"
+
+// PostParent posts the parent message of task taskID's thread, tagged
+// with message metadata. With recheck (a process that died may have posted
+// it) it first looks for the tagged parent in the channel's latest
+// messages and returns that one instead.
+func (p *Poster) PostParent(ctx context.Context, channel string, taskID uint, r bot.Reply, recheck bool) (string, error) {
+	if p.api == nil {
+		return "", ErrNoToken
+	}
+	var found map[int]string
+	if recheck {
+		var err error
+		found, err = p.tagged(ctx, channel, "", threadEvent, func(payload map[string]any) (int, bool) {
+			got, ok := payload["task"].(float64)
+			part, _ := payload["part"].(float64)
+			return int(part), ok && uint(got) == taskID
+		})
+		if err != nil {
+			p.log.Warn("could not check whether a thread parent was already posted; posting it", "task", taskID, "channel", channel, "err", err)
+		}
+	}
+	tag := func(i int) []slack.MsgOption {
+		return []slack.MsgOption{slack.MsgOptionMetadata(slack.SlackMetadata{EventType: threadEvent, EventPayload: map[string]any{"task": taskID, "part": i}})}
+	}
+	return p.post(ctx, channel, "", render(r, renderOptions{Writes: p.Writes}), tag, found)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"taskbot/bot"
+	"taskbot/internal/fakeslack"
 )
 
 func botReq(text string) bot.Request {
@@ -18,7 +19,7 @@ func botReq(text string) bot.Request {
 
 func TestPostRateLimited(t *testing.T) {
 	e := newEnv(t)
-	e.slack.failNext(rateLimited("1"))
+	e.slack.FailNext(fakeslack.RateLimited("1"))
 	reply := e.a.Bot.Handle(t.Context(), botReq("task 6"))
 	ts, err := e.a.Poster.Post(t.Context(), "C1", "1772413000.000100", reply)
 	if err != nil {
@@ -30,7 +31,7 @@ func TestPostRateLimited(t *testing.T) {
 	if diff := cmp.Diff([]time.Duration{time.Second}, e.waits); diff != "" {
 		t.Errorf("waits (-want +got):\n%s", diff)
 	}
-	got := e.slack.recorded()
+	got := e.slack.Posts()
 	if len(got) != 1 {
 		t.Fatalf("delivered %d times; want exactly 1", len(got))
 	}
@@ -55,26 +56,26 @@ func TestPostRateLimited(t *testing.T) {
 func TestPostRateLimitedGivesUp(t *testing.T) {
 	e := newEnv(t)
 	e.a.Poster.MaxAttempts = 3
-	e.slack.failNext(rateLimited("2"), rateLimited("2"), rateLimited("2"))
+	e.slack.FailNext(fakeslack.RateLimited("2"), fakeslack.RateLimited("2"), fakeslack.RateLimited("2"))
 	_, err := e.a.Poster.Post(t.Context(), "C1", "", bot.Reply{Title: "x"})
 	var rl *slack.RateLimitedError
 	if !errors.As(err, &rl) {
 		t.Fatalf("Post = %v; want a RateLimitedError after 3 attempts", err)
 	}
-	if len(e.waits) != 2 || len(e.slack.recorded()) != 0 {
-		t.Errorf("waited %v, delivered %d; want 2 waits and nothing delivered", e.waits, len(e.slack.recorded()))
+	if len(e.waits) != 2 || len(e.slack.Posts()) != 0 {
+		t.Errorf("waited %v, delivered %d; want 2 waits and nothing delivered", e.waits, len(e.slack.Posts()))
 	}
 }
 
 func TestPostMentionNotInChannel(t *testing.T) {
 	e := newEnv(t)
-	e.slack.failNext(slackErr("not_in_channel"))
+	e.slack.FailNext(fakeslack.Error("not_in_channel"))
 	w := e.serve(signed("/slack/events", "application/json", eventBody("EvNIC", mention("<@UBOT> 6", "1772413100.000100", ""))))
 	e.a.wait()
 	if w.Code != 500 {
 		t.Errorf("status %d; want 500 (not processed)", w.Code)
 	}
-	got := e.slack.recorded()
+	got := e.slack.Posts()
 	if len(got) != 1 || got[0].Method != "chat.postEphemeral" || got[0].User != "U1" || !strings.Contains(blocksText(got[0].Blocks.BlockSet), "/invite @taskbot") {
 		t.Errorf("recorded %+v; want an ephemeral note to U1 asking to invite the bot", got)
 	}

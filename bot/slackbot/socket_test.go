@@ -93,7 +93,7 @@ func TestSocketModeMention(t *testing.T) {
 	if len(ack.got) != 2 || ack.got[0].EnvelopeID != "env-2" || ack.got[0].Payload != nil || ack.got[1].EnvelopeID != "env-3" {
 		t.Errorf("acks %+v; want env-2 and env-3 without payload", ack.got)
 	}
-	got := e.slack.recorded()
+	got := e.slack.Posts()
 	if len(got) != 1 || got[0].Channel != "C1" || got[0].ThreadTS != "1772413100.000100" || !strings.Contains(blocksText(got[0].Blocks.BlockSet), "【共性6】") {
 		t.Errorf("posted %+v; want one threaded card in C1", got)
 	}

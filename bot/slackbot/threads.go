@@ -79,7 +79,7 @@ func (n *Notifier) Send(ctx context.Context, no bot.Notice) error {
 	if no.Thread != nil {
 		if n.Channel == "" {
 			n.Log.Warn("TASKBOT_CHANNEL not set; progress not posted to a thread", "task", no.Thread.TaskCode)
-		} else if ts, err := n.Bot.TaskThread(ctx, no.Thread, n.Channel, n.postParent); err != nil {
+		} else if ts, err := n.Bot.TaskThread(ctx, no.Thread, n.Channel, n.Poster.PostParent); err != nil {
 			errs = append(errs, fmt.Errorf("thread of %s: %w", no.Thread.TaskCode, err))
 		} else if _, err := post(n.Channel, ts); err != nil {
 			errs = append(errs, fmt.Errorf("thread of %s: %w", no.Thread.TaskCode, err))
@@ -118,7 +118,7 @@ func (n *Notifier) linkThreads(ctx context.Context, r bot.Reply) (bot.Reply, err
 			if n.Channel == "" {
 				continue
 			}
-			ts, err := n.Bot.TaskThread(ctx, ref, n.Channel, n.postParent)
+			ts, err := n.Bot.TaskThread(ctx, ref, n.Channel, n.Poster.PostParent)
 			if err != nil {
 				return r, fmt.Errorf("thread of %s: %w", ref.TaskCode, err)
 			}
@@ -139,11 +139,6 @@ func (n *Notifier) attachLedger(ctx context.Context, channel, day string) error 
 		return fmt.Errorf("ledger upload to %s: %w", channel, err)
 	}
 	return nil
-}
-
-// postParent posts a thread's parent message (a bot.PostFunc).
-func (n *Notifier) postParent(ctx context.Context, channel string, r bot.Reply) (string, error) {
-	return n.Poster.Post(ctx, channel, "", r)
 }
 
 // deliver queues the notices in the outbox and sends them in the

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"taskbot/bot"
+	"taskbot/internal/fakeslack"
 	"taskbot/internal/testenv"
 	"taskbot/storage"
 )
@@ -58,7 +59,7 @@ func TestThreadReplies(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FindThread: %v", err)
 	}
-	posts := e.slack.recorded()
+	posts := e.slack.Posts()
 	if len(posts) != 3 || posts[0].Channel != "CTRACK" || posts[0].ThreadTS != "" {
 		t.Fatalf("posts = %+v; want a parent in CTRACK then two replies", posts)
 	}
@@ -103,8 +104,8 @@ func TestThreadReplies(t *testing.T) {
 		got.Evidence != "https://example.gov.cn/cg" || got.SlackTS != "1772413300.000100" {
 		t.Errorf("thread reply recorded as %+v", got)
 	}
-	var eph []posted
-	for _, p := range e.slack.recorded() {
+	var eph []fakeslack.Post
+	for _, p := range e.slack.Posts() {
 		if p.Method == "chat.postEphemeral" {
 			eph = append(eph, p)
 		}
@@ -149,7 +150,7 @@ func TestThreadPostRetried(t *testing.T) {
 		{Unit: "市城管局", Members: []storage.PersonRef{{SlackID: "U1", Name: "赵六"}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	e.slack.failNext(slackErr("internal_error"))
+	e.slack.FailNext(fakeslack.Error("internal_error"))
 	w := e.serve(signed("/slack/commands", "application/x-www-form-urlencoded", commandForm("/progress", "6 调查已启动", e.hooks.url("p"))))
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "已保存") {
 		t.Fatalf("status %d body %.200s; want the entry saved", w.Code, w.Body.String())
@@ -169,7 +170,7 @@ func TestThreadPostRetried(t *testing.T) {
 		t.Fatalf("no thread after the retry: %v", err)
 	}
 	var inThread int
-	for _, p := range e.slack.recorded() {
+	for _, p := range e.slack.Posts() {
 		if p.Channel == "CTRACK" && p.ThreadTS == th.TS && strings.Contains(p.Text, "调查已启动") {
 			inThread++
 		}
@@ -241,21 +242,10 @@ func TestOutboxExactlyOnceAfterCrash(t *testing.T) {
 	if err != nil || c.Sent != 2 {
 		t.Fatalf("the next sender: %+v, %v; want both recorded sent", c, err)
 	}
-	perOutbox := map[uint]int{}
-	for _, p := range e.slack.recorded() {
-		var meta struct {
-			EventType    string `json:"event_type"`
-			EventPayload struct {
-				ID uint `json:"id"`
-			} `json:"event_payload"`
-		}
-		if p.Method == "chat.postMessage" && json.Unmarshal([]byte(p.Metadata), &meta) == nil && meta.EventType == "taskbot_outbox" {
-			perOutbox[meta.EventPayload.ID]++
-		}
-	}
+	perOutbox := e.slack.Outbox()
 	for _, m := range leased {
-		if perOutbox[m.ID] != 1 {
-			t.Errorf("outbox message %d (%s) posted %d times; want once", m.ID, m.Key, perOutbox[m.ID])
+		if perOutbox[fakeslack.OutboxPart{ID: m.ID}] != 1 {
+			t.Errorf("outbox message %d (%s) posted %d times; want once", m.ID, m.Key, perOutbox[fakeslack.OutboxPart{ID: m.ID}])
 		}
 	}
 	if pending, _ := b.Store.CountPendingOutbox(ctx); pending != 0 {
@@ -311,19 +301,7 @@ func TestTwoReplicasDeliverOnce(t *testing.T) {
 	run(func(r replica) error { return r.jobs.Flush(ctx, tick.Add(time.Minute)) })
 	checkOnce := func(when string) int {
 		t.Helper()
-		per := map[uint]int{}
-		for _, p := range e.slack.recorded() {
-			var meta struct {
-				EventType    string `json:"event_type"`
-				EventPayload struct {
-					ID   uint `json:"id"`
-					Part int  `json:"part"`
-				} `json:"event_payload"`
-			}
-			if p.Method == "chat.postMessage" && json.Unmarshal([]byte(p.Metadata), &meta) == nil && meta.EventType == "taskbot_outbox" && meta.EventPayload.Part == 0 {
-				per[meta.EventPayload.ID]++
-			}
-		}
+		per := e.slack.Outbox()
 		for id, n := range per {
 			if n != 1 {
 				t.Errorf("%s: outbox message %d posted %d times", when, id, n)
@@ -371,5 +349,29 @@ func TestTwoReplicasDeliverOnce(t *testing.T) {
 	run(func(r replica) error { return r.jobs.Flush(ctx, next.Add(11*time.Minute)) })
 	if total := checkOnce("after A died"); total != first+len(leased) {
 		t.Errorf("%d messages in Slack; want %d (the first day's and the %d A had leased)", total, first+len(leased), len(leased))
+	}
+}
+
+// TestPostParentRecheck: a thread parent is tagged with its task in its
+// metadata; when a process took over a dead one's claim on the parent, it
+// finds the parent the dead one had posted instead of posting a second.
+func TestPostParentRecheck(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	parent := bot.Reply{Title: "【共性7】任务跟踪线程"}
+	ts, err := e.a.Poster.PostParent(ctx, "C_TRACK", 7, parent, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.a.Poster.PostParent(ctx, "C_TRACK", 7, parent, true)
+	if err != nil || again != ts {
+		t.Errorf("recheck of task 7's parent = %q, %v; want the one posted (%s)", again, err, ts)
+	}
+	other, err := e.a.Poster.PostParent(ctx, "C_TRACK", 8, bot.Reply{Title: "【共性8】"}, true)
+	if err != nil || other == ts || other == "" {
+		t.Errorf("recheck of task 8's parent = %q, %v; want a new post", other, err)
+	}
+	if n := len(e.slack.Posts()); n != 2 {
+		t.Errorf("%d posts; want 2 (one parent per task)", n)
 	}
 }
