@@ -70,7 +70,14 @@ func (l *lockedBuffer) String() string {
 // logged when the test fails.
 func startTaskbot(t *testing.T, name string, env map[string]string, args ...string) *proc {
 	t.Helper()
+	return startTaskbotInput(t, name, env, "", args...)
+}
+
+// startTaskbotInput is startTaskbot with stdin.
+func startTaskbotInput(t *testing.T, name string, env map[string]string, stdin string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = []string{"TASKBOT_TEST_AS_MAIN=1", "HOME=" + t.TempDir()}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)

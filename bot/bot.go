@@ -31,11 +31,15 @@ type Bot struct {
 	// the work over after this long (TASKBOT_LEASE). Zero means
 	// DefaultLease.
 	Lease time.Duration
+	// NoCache turns the read model off: every answer is computed afresh
+	// (benchmarks of the uncached path).
+	NoCache bool
 
 	commands []*command // the command table: parsing, help, usage, access
 	threadMu sync.Mutex // one thread parent per task within this process
 	instance string     // this process's name in leases (random)
 	stats    statsCache // Statistics under the database's data version
+	replies  replyCache // read-only answers under the data version
 }
 
 // New returns a Bot over store, logging to log (nil: discard).
@@ -94,7 +98,7 @@ func (b *Bot) Handle(ctx context.Context, req Request) (reply Reply) {
 		return b.errorReply(storage.Errorf(storage.EINVALID, "不认识的命令“%s”。", clip(fields[0], 20)), nil)
 	}
 	start := time.Now()
-	r, err := cmd.run(b, ctx, req, args)
+	r, err := b.cached(ctx, req, fields, cmd, args, func() (Reply, error) { return cmd.run(b, ctx, req, args) })
 	if err != nil {
 		r = b.errorReply(err, cmd)
 	}
