@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"sync"
+
+	"taskbot/storage"
 )
 
 // replyCache is the read model of answers that only read: a reply is kept
@@ -39,23 +41,56 @@ func (c *replyCache) put(version int64, key string, r Reply) {
 
 // cached answers req from the cache when it only reads and its answer is
 // there; otherwise it runs it, and keeps the answer when it is one to
-// keep (no error, nothing to send or upload).
+// keep (see Keep).
 func (b *Bot) cached(ctx context.Context, req Request, fields []string, cmd *command, args []string,
 	run func() (Reply, error)) (Reply, error) {
-	if b.NoCache || !cmd.readOnlyWith(args) || cmd.name == "export" {
+	key, version, ok := b.readKey(ctx, req, fields, cmd, args)
+	if !ok {
 		return run()
 	}
-	version, ok, err := b.Store.DataVersion(ctx)
-	if err != nil || !ok {
-		return run()
-	}
-	key := req.User + "\x00" + b.today(req.Now).String() + "\x00" + strings.Join(fields, " ")
 	if r, ok := b.replies.get(version, key); ok {
 		return r, nil
 	}
 	r, err := run()
-	if err == nil && !r.Error && len(r.Notices) == 0 && r.Upload == nil {
+	if err == nil && Keep(r) {
 		b.replies.put(version, key, r)
 	}
 	return r, err
+}
+
+// Keep reports whether an answer may be kept in a read model: it is not
+// an error (which may be passing: the database unavailable) and it sends
+// and uploads nothing.
+func Keep(r Reply) bool { return !r.Error && len(r.Notices) == 0 && r.Upload == nil }
+
+// ReadKey says whether req only reads, so that its answer may be kept
+// under the data version: then it returns the answer's key (the user, the
+// day it is answered as of, the command as typed) and the data version
+// now. Adapters keep their encoded answers under the same two.
+func (b *Bot) ReadKey(ctx context.Context, req Request) (key string, version int64, ok bool) {
+	fields := splitArgs(storage.CleanText(req.Text))
+	if len(fields) == 0 {
+		return "", 0, false
+	}
+	cmd, args := b.resolve(fields)
+	if cmd == nil {
+		return "", 0, false
+	}
+	if req.Now.IsZero() {
+		req.Now = b.Clock().Now()
+	}
+	return b.readKey(ctx, req, fields, cmd, args)
+}
+
+func (b *Bot) readKey(ctx context.Context, req Request, fields []string, cmd *command, args []string) (string, int64, bool) {
+	if b.NoCache || !cmd.readOnlyWith(args) || cmd.name == "export" {
+		return "", 0, false
+	}
+	// A short read: no deadline, which would make the SQLite driver
+	// start a goroutine to watch it.
+	version, ok, err := b.Store.DataVersion(context.WithoutCancel(ctx))
+	if err != nil || !ok {
+		return "", 0, false
+	}
+	return req.User + "\x00" + b.today(req.Now).String() + "\x00" + strings.Join(fields, " "), version, true
 }

@@ -46,5 +46,8 @@ done
 "$tmp/loadtest" -url "http://127.0.0.1:$port/slack/commands" -floor "http://127.0.0.1:$((port + 1))/" \
 	-secret "$secret" -d 5s "$@"
 
+# Memory of the taskbot process under the load (issue 15: RSS < 60 MB).
+awk '/^VmHWM|^VmRSS/ {printf "taskbot %s %.1f MB\n", $1, $2/1024}' "/proc/$server_pid/status" 2>/dev/null || true
+
 echo "server warnings/errors:"
 grep -E 'level=(WARN|ERROR)' "$tmp/server.log" | grep -v 'SLACK_BOT_TOKEN not set' | head -5 || echo "  none"

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"net/url"
 	"testing"
+	"time"
 
 	"taskbot/internal/testenv"
 	"taskbot/storage"
@@ -82,5 +83,53 @@ func TestOpenCurrentSchemaWritesNothing(t *testing.T) {
 	s.Close()
 	if after := version(); after == before {
 		t.Error("data version unchanged after a write; the check sees nothing")
+	}
+}
+
+// TestPostgresVersionRowUpgrade: a PostgreSQL database written before the
+// version row existed (no taskbot_version, no triggers, the previous
+// fingerprint) gets them at the next start; then a write moves the version
+// and a write to leases does not.
+func TestPostgresVersionRowUpgrade(t *testing.T) {
+	if testenv.PostgresURL() == "" {
+		t.Skip("PostgreSQL only (TASKBOT_TEST_POSTGRES)")
+	}
+	ctx := t.Context()
+	dsn := testenv.DSN(t, "old")
+	s, err := storage.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE taskbot_version`, `DROP FUNCTION taskbot_bump() CASCADE`,
+		`UPDATE meta SET value = 'previous' WHERE name = 'schema'`} {
+		if err := s.DB().Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if s, err = storage.Open(dsn); err != nil {
+		t.Fatalf("the upgrade: %v", err)
+	}
+	defer s.Close()
+	version := func() int64 {
+		t.Helper()
+		v, ok, err := s.DataVersion(ctx)
+		if err != nil || !ok {
+			t.Fatalf("DataVersion = %d, %v, %v", v, ok, err)
+		}
+		return v
+	}
+	v0 := version()
+	if _, _, err := s.Acquire(ctx, "job:x", "a", time.Now(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); v != v0 {
+		t.Errorf("a lease moved the version %d → %d; it changes no answer", v0, v)
+	}
+	if err := s.DB().Exec(`UPDATE tasks SET title = title || '！' WHERE id = 1`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); v == v0 {
+		t.Error("a write to tasks did not move the version")
 	}
 }

@@ -255,6 +255,11 @@ func (s *Store) migrate(lock func() (func(), error)) error {
 	if err := s.applyDataMigrations(s.db); err != nil {
 		return err
 	}
+	if s.dialect == Postgres {
+		if err := installVersioning(s.db); err != nil {
+			return err
+		}
+	}
 	// Statements prepared before the tables changed (the migrator's own
 	// "SELECT * … LIMIT 1") would still see the old columns.
 	if p, ok := s.db.ConnPool.(*gorm.PreparedStmtDB); ok {
@@ -300,6 +305,7 @@ func schemaFingerprint() string {
 	for _, m := range dataMigrations() {
 		fmt.Fprintf(h, "\nmigration:%s", m.name)
 	}
+	fmt.Fprintf(h, "\n%s", pgVersioning)
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 

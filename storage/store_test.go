@@ -53,7 +53,9 @@ func dump(t *testing.T, s *storage.Store, skip ...string) tableDump {
 	}
 	var tables []string
 	for _, name := range all {
-		if !strings.HasPrefix(name, "sqlite_") {
+		// taskbot_version (PostgreSQL) is the data version, moved by any
+		// write statement, even one that changes no row.
+		if !strings.HasPrefix(name, "sqlite_") && name != "taskbot_version" {
 			tables = append(tables, name)
 		}
 	}

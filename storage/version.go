@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+
+	"gorm.io/gorm"
 )
 
 // versioner reads SQLite's data_version on a connection of its own that
@@ -17,8 +19,8 @@ type versioner struct {
 	// store's pool so that it never takes a connection the store needs;
 	// nil: no versioning (an in-memory database).
 	db *sql.DB
-	// pg, on PostgreSQL, is the store's pool: the WAL position read there
-	// moves with every commit to the cluster.
+	// pg, on PostgreSQL, is the store's pool, where the version row is
+	// read (see installVersioning).
 	pg *sql.DB
 }
 
@@ -28,18 +30,10 @@ type versioner struct {
 // returns EINTERNAL when the query fails.
 func (s *Store) DataVersion(ctx context.Context) (v int64, ok bool, err error) {
 	if s.version.pg != nil {
-		// Any write anywhere in the cluster moves the WAL insert position:
-		// a conservative version (other databases' writes only cost a
-		// recomputation).
-		var lsn string
-		if err := s.version.pg.QueryRowContext(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&lsn); err != nil {
+		if err := s.version.pg.QueryRowContext(ctx, "SELECT v FROM taskbot_version WHERE id = 1").Scan(&v); err != nil {
 			return 0, false, Internal(err)
 		}
-		var hi, lo uint32
-		if _, err := fmt.Sscanf(lsn, "%X/%X", &hi, &lo); err != nil {
-			return 0, false, Internal(err)
-		}
-		return int64(hi)<<32 | int64(lo), true, nil
+		return v, true, nil
 	}
 	s.version.mu.Lock()
 	defer s.version.mu.Unlock()
@@ -80,4 +74,46 @@ func (s *Store) closeVersioner() {
 		s.version.db.Close()
 		s.version.db = nil
 	}
+}
+
+// unversioned are the tables whose writes change no answer: leases and the
+// Slack event ids seen. Writing them does not move the version.
+var unversioned = map[string]bool{"leases": true, "slack_events": true}
+
+// pgVersioning names the version row's design in the schema fingerprint:
+// changing installVersioning must change it, so that databases get it.
+const pgVersioning = "pg-version-row-1"
+
+// installVersioning gives a PostgreSQL schema its data version: a one-row
+// table taskbot_version bumped, in the writing transaction, by a
+// statement trigger on every table whose content answers depend on. A
+// commit by any process moves it; nothing outside the schema does (the
+// cluster's WAL position would move with every database on the server).
+// Idempotent; run under the migration lock.
+func installVersioning(db *gorm.DB) error {
+	stmts := []string{
+		`CREATE TABLE IF NOT EXISTS taskbot_version (id integer PRIMARY KEY, v bigint NOT NULL)`,
+		`INSERT INTO taskbot_version (id, v) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
+		`CREATE OR REPLACE FUNCTION taskbot_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN UPDATE taskbot_version SET v = v + 1 WHERE id = 1; RETURN NULL; END $$`,
+	}
+	for _, m := range models() {
+		st := &gorm.Statement{DB: db}
+		if err := st.Parse(m); err != nil {
+			return err
+		}
+		table := st.Schema.Table
+		if unversioned[table] {
+			continue
+		}
+		stmts = append(stmts, fmt.Sprintf(`DROP TRIGGER IF EXISTS taskbot_bump ON %q`, table),
+			fmt.Sprintf(`CREATE TRIGGER taskbot_bump AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %q
+			FOR EACH STATEMENT EXECUTE FUNCTION taskbot_bump()`, table))
+	}
+	for _, q := range stmts {
+		if err := db.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -57,9 +57,10 @@ type Adapter struct {
 	// threads as progress; nil: neither.
 	Notifier *Notifier
 
-	jobs   sync.WaitGroup
-	ctx    context.Context // parent of background work; canceled by Shutdown
-	cancel context.CancelFunc
+	jobs    sync.WaitGroup
+	ctx     context.Context // parent of background work; canceled by Shutdown
+	cancel  context.CancelFunc
+	answers answerCache // encoded slash-command answers (HTTP)
 }
 
 // New returns an Adapter answering with b and posting through p.
@@ -204,14 +205,24 @@ var pending = &response{ResponseType: slack.ResponseTypeEphemeral, Text: "‚è≥ Ê≠
 // ride on the acknowledgement (Socket Mode caps its size).
 func (a *Adapter) slash(cmd slack.SlashCommand, fits func(*response) bool) *response {
 	text, share := a.commandText(cmd.Command, cmd.Text)
-	req := bot.Request{Text: text, User: cmd.UserID, Now: a.Bot.Clock().Now()}
+	resp, _ := a.answer(cmd, text, share, bot.Request{Text: text, User: cmd.UserID, Now: a.Bot.Clock().Now()}, fits)
+	return resp
+}
+
+// answer is slash for a command already read: it also reports whether the
+// response is the whole answer and one to keep (bot.Keep).
+func (a *Adapter) answer(cmd slack.SlashCommand, text string, share bool, req bot.Request, fits func(*response) bool) (*response, bool) {
 	log := a.Log.With("command", cmd.Command, "user", cmd.UserID, "channel", cmd.ChannelID)
 	opt := renderOptions{Writes: a.Poster.Writes}
 	if !share && a.Bot.ReadOnly(text) {
 		opt.Share = text // the button re-runs it: never for a command that writes
 	}
 
-	ready := make(chan []Message)
+	type answer struct {
+		msgs []Message
+		keep bool
+	}
+	ready := make(chan answer)
 	late := make(chan struct{})
 	a.goJob(func(ctx context.Context) {
 		reply := a.Bot.Handle(ctx, req)
@@ -219,7 +230,7 @@ func (a *Adapter) slash(cmd slack.SlashCommand, fits func(*response) bool) *resp
 		a.upload(ctx, log, cmd.ChannelID, "", cmd.UserID, reply.Upload)
 		msgs := render(reply, opt)
 		select {
-		case ready <- msgs:
+		case ready <- answer{msgs, bot.Keep(reply)}:
 		case <-late:
 			a.deliverSlash(ctx, log, cmd.ResponseURL, share, msgs)
 		}
@@ -227,23 +238,23 @@ func (a *Adapter) slash(cmd slack.SlashCommand, fits func(*response) bool) *resp
 	t := time.NewTimer(a.AckWithin)
 	defer t.Stop()
 	select {
-	case msgs := <-ready:
-		if len(msgs) == 1 {
-			resp := &response{ResponseType: slack.ResponseTypeEphemeral, Text: msgs[0].Text, Blocks: msgs[0].Blocks}
+	case ans := <-ready:
+		if len(ans.msgs) == 1 {
+			resp := &response{ResponseType: slack.ResponseTypeEphemeral, Text: ans.msgs[0].Text, Blocks: ans.msgs[0].Blocks}
 			if share {
 				resp.ResponseType = slack.ResponseTypeInChannel
 			}
 			if fits == nil || fits(resp) {
-				return resp
+				return resp, ans.keep
 			}
 		}
 		// Several messages go out in order through response_url.
-		a.goJob(func(ctx context.Context) { a.deliverSlash(ctx, log, cmd.ResponseURL, share, msgs) })
-		return nil
+		a.goJob(func(ctx context.Context) { a.deliverSlash(ctx, log, cmd.ResponseURL, share, ans.msgs) })
+		return nil, false
 	case <-t.C:
 		close(late)
 		log.Warn("answer not ready in time; delivering through response_url", "after", a.AckWithin)
-		return pending
+		return pending, false
 	}
 }
 

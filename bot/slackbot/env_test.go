@@ -173,3 +173,13 @@ func blockTypes(bs []slack.Block) []string {
 	}
 	return out
 }
+
+// version is the store's data version now.
+func (e *testEnv) version(t *testing.T) int64 {
+	t.Helper()
+	v, ok, err := e.a.Bot.Store.DataVersion(t.Context())
+	if err != nil || !ok {
+		t.Fatalf("DataVersion = %v, %v", ok, err)
+	}
+	return v
+}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+
+	"taskbot/bot"
 )
 
 // HTTPHandler serves Slack's HTTP endpoints:
@@ -112,12 +114,34 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request, body []by
 		return
 	}
 	cmd := slashCommand(form)
-	resp := a.slash(cmd, nil)
+	text, share := a.commandText(cmd.Command, cmd.Text)
+	req := bot.Request{Text: text, User: cmd.UserID, Now: a.Bot.Clock().Now()}
+	// A question asked before, with nothing committed since: the encoded
+	// answer as it was sent (see answerCache).
+	key, version, cacheable := a.Bot.ReadKey(r.Context(), req)
+	if share {
+		key += "\x00share"
+	}
+	if cacheable {
+		if b := a.answers.get(version, key); b != nil {
+			writeBytes(w, b)
+			return
+		}
+	}
+	resp, keep := a.answer(cmd, text, share, req, nil)
 	if resp == nil {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	writeJSON(w, resp)
+	b, err := resp.MarshalJSON()
+	if err != nil {
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	if cacheable && keep {
+		a.answers.put(version, key, b)
+	}
+	writeBytes(w, b)
 }
 
 // slashCommand is slack.SlashCommandParse for a body already read.
@@ -219,6 +243,11 @@ func writeJSON(w http.ResponseWriter, resp *response) {
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}
+	writeBytes(w, b)
+}
+
+// writeBytes answers with b, encoded JSON.
+func writeBytes(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Write(b)

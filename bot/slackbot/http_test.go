@@ -700,3 +700,60 @@ func TestEventRememberedAcrossRestart(t *testing.T) {
 		t.Errorf("answers = %q; want the first delivery's and, for the same message again, 已记录过", answers)
 	}
 }
+
+// TestSlashAnswerCache: a slash command that only reads is answered again
+// with the bytes sent the first time while nothing is committed; a write
+// (here through a second bot on the same database, as another replica)
+// is in the very next answer; a day later the answer is as of that day;
+// the share word makes a different answer; a command that writes is
+// never answered from the cache.
+func TestSlashAnswerCache(t *testing.T) {
+	e := newEnv(t, testenv.Directory())
+	ask := func(text string) string {
+		t.Helper()
+		w := e.serve(signed("/slack/commands", "application/x-www-form-urlencoded", commandForm("/task", text, e.hooks.url("c"))))
+		if w.Code != http.StatusOK {
+			t.Fatalf("/task %s: status %d", text, w.Code)
+		}
+		return w.Body.String()
+	}
+	first := ask("6")
+	if again := ask("6"); again != first {
+		t.Errorf("the same question with nothing committed answered differently")
+	}
+	if e.a.answers.get(e.version(t), "U1\x00"+"2026-03-02\x00task 6") == nil {
+		t.Errorf("the answer was not kept")
+	}
+	other := bot.New(e.a.Bot.Store, nil) // another replica's write
+	if r := other.Handle(t.Context(), bot.Request{Text: "progress 6 缓存之后写入", User: "U0000ZS01", Now: testNow}); r.Error {
+		t.Fatal(r.Text())
+	}
+	if got := ask("6"); !strings.Contains(got, "缓存之后写入") {
+		t.Errorf("after a write: %.300s; want the new entry", got)
+	}
+	if shared := ask("6 公开"); !strings.Contains(shared, `"in_channel"`) {
+		t.Errorf("the share word answered from the private answer: %.200s", shared)
+	}
+	e.a.Bot.Store.Clock.AsOf = func() time.Time { return testNow.Add(24 * time.Hour) }
+	if got := ask("6"); !strings.Contains(got, "截至 2026-03-03") {
+		t.Errorf("the next day: %.300s; want the answer as of 2026-03-03", got)
+	}
+	for range 2 {
+		form := url.Values{"user_id": {"U0000ZS01"}, "command": {"/progress"}, "text": {"6 两次写入"}, "team_id": {"T1"}, "channel_id": {"C1"}}
+		if w := e.serve(signed("/slack/commands", "application/x-www-form-urlencoded", []byte(form.Encode()))); w.Code != http.StatusOK {
+			t.Fatalf("/progress: status %d", w.Code)
+		}
+	}
+	e.a.wait()
+	t6, _ := e.a.Bot.Store.FindTask(t.Context(), 1, 6)
+	entries, _ := e.a.Bot.Store.TaskProgress(t.Context(), t6.ID, 100)
+	n := 0
+	for _, p := range entries {
+		if p.Text == "两次写入" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("a command that writes, sent twice, recorded %d times; want 2 (never answered from the cache)", n)
+	}
+}
