@@ -17,24 +17,32 @@ import (
 type replyCache struct {
 	mu      sync.Mutex
 	version int64
-	m       map[string]Reply
+	m       map[ReadKey]Reply
+}
+
+// ReadKey names an answer that only reads: who asked what, as of which
+// day. Adapters keep their encoded answers under it too.
+type ReadKey struct {
+	User string
+	Day  storage.Date
+	Text string // the command's words, one space apart
 }
 
 // maxCached bounds the cache: when full, it starts over.
 const maxCached = 4096
 
-func (c *replyCache) get(version int64, key string) (Reply, bool) {
+func (c *replyCache) get(version int64, key ReadKey) (Reply, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, ok := c.m[key]
 	return r, ok && c.version == version
 }
 
-func (c *replyCache) put(version int64, key string, r Reply) {
+func (c *replyCache) put(version int64, key ReadKey, r Reply) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.version != version || c.m == nil || len(c.m) >= maxCached {
-		c.version, c.m = version, make(map[string]Reply, 64)
+		c.version, c.m = version, make(map[ReadKey]Reply, 64)
 	}
 	c.m[key] = r
 }
@@ -44,7 +52,7 @@ func (c *replyCache) put(version int64, key string, r Reply) {
 // keep (see Keep).
 func (b *Bot) cached(ctx context.Context, req Request, fields []string, cmd *command, args []string,
 	run func() (Reply, error)) (Reply, error) {
-	key, version, ok := b.readKey(ctx, req, fields, cmd, args)
+	key, version, ok := b.readKey(req, fields, cmd, args)
 	if !ok {
 		return run()
 	}
@@ -64,33 +72,32 @@ func (b *Bot) cached(ctx context.Context, req Request, fields []string, cmd *com
 func Keep(r Reply) bool { return !r.Error && len(r.Notices) == 0 && r.Upload == nil }
 
 // ReadKey says whether req only reads, so that its answer may be kept
-// under the data version: then it returns the answer's key (the user, the
-// day it is answered as of, the command as typed) and the data version
-// now. Adapters keep their encoded answers under the same two.
-func (b *Bot) ReadKey(ctx context.Context, req Request) (key string, version int64, ok bool) {
+// under the data version: then it returns the answer's key and the data
+// version now. Adapters keep their encoded answers under the same two.
+func (b *Bot) ReadKey(req Request) (key ReadKey, version int64, ok bool) {
 	fields := splitArgs(storage.CleanText(req.Text))
 	if len(fields) == 0 {
-		return "", 0, false
+		return ReadKey{}, 0, false
 	}
 	cmd, args := b.resolve(fields)
 	if cmd == nil {
-		return "", 0, false
+		return ReadKey{}, 0, false
 	}
 	if req.Now.IsZero() {
 		req.Now = b.Clock().Now()
 	}
-	return b.readKey(ctx, req, fields, cmd, args)
+	return b.readKey(req, fields, cmd, args)
 }
 
-func (b *Bot) readKey(ctx context.Context, req Request, fields []string, cmd *command, args []string) (string, int64, bool) {
+func (b *Bot) readKey(req Request, fields []string, cmd *command, args []string) (ReadKey, int64, bool) {
 	if b.NoCache || !cmd.readOnlyWith(args) || cmd.name == "export" {
-		return "", 0, false
+		return ReadKey{}, 0, false
 	}
-	// A short read: no deadline, which would make the SQLite driver
-	// start a goroutine to watch it.
-	version, ok, err := b.Store.DataVersion(context.WithoutCancel(ctx))
+	// A short read, without the request's deadline, which would make the
+	// SQLite driver start a goroutine to watch it.
+	version, ok, err := b.Store.DataVersion(context.Background())
 	if err != nil || !ok {
-		return "", 0, false
+		return ReadKey{}, 0, false
 	}
-	return req.User + "\x00" + b.today(req.Now).String() + "\x00" + strings.Join(fields, " "), version, true
+	return ReadKey{User: req.User, Day: b.today(req.Now), Text: strings.Join(fields, " ")}, version, true
 }

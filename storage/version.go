@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"sync"
 
@@ -12,13 +13,25 @@ import (
 // versioner reads SQLite's data_version on a connection of its own that
 // never writes: the number changes whenever any other connection, in this
 // process or another, commits. Read-only answers cached under a version
-// are then never stale.
+// are then never stale. The pragma is prepared once on that connection
+// and read through the driver directly: it is asked before every answer,
+// and database/sql's generic path would cost a dozen allocations.
 type versioner struct {
 	mu sync.Mutex
 	// db is a pool of its own with a single connection, apart from the
 	// store's pool so that it never takes a connection the store needs;
-	// nil: no versioning (an in-memory database).
-	db *sql.DB
+	// conn is that connection, held. Both nil: no versioning (an
+	// in-memory database).
+	db   *sql.DB
+	conn *sql.Conn
+	// stmt is "PRAGMA data_version", prepared on conn's driver
+	// connection; dest receives its one column; v and err are read's
+	// outcome. read is bound once (a method value would allocate).
+	stmt driver.Stmt
+	dest []driver.Value
+	v    int64
+	err  error
+	read func(driverConn any) error
 	// pg, on PostgreSQL, is the store's pool, where the version row is
 	// read (see installVersioning).
 	pg *sql.DB
@@ -35,15 +48,52 @@ func (s *Store) DataVersion(ctx context.Context) (v int64, ok bool, err error) {
 		}
 		return v, true, nil
 	}
-	s.version.mu.Lock()
-	defer s.version.mu.Unlock()
-	if s.version.db == nil {
+	vr := &s.version
+	vr.mu.Lock()
+	defer vr.mu.Unlock()
+	if vr.conn == nil {
 		return 0, false, nil
 	}
-	if err := s.version.db.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+	if err := vr.conn.Raw(vr.read); err != nil {
 		return 0, false, Internal(err)
 	}
-	return v, true, nil
+	if vr.err != nil {
+		return 0, false, Internal(vr.err)
+	}
+	return vr.v, true, nil
+}
+
+// readVersion runs the prepared pragma on the driver connection (under
+// vr.mu, inside Conn.Raw).
+func (vr *versioner) readVersion(driverConn any) error {
+	if vr.stmt == nil {
+		c, ok := driverConn.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("versioner: driver connection %T", driverConn)
+		}
+		st, err := c.Prepare("PRAGMA data_version")
+		if err != nil {
+			return err
+		}
+		vr.stmt, vr.dest = st, make([]driver.Value, 1)
+	}
+	//lint:ignore SA1019 the context form would watch a context we do not have
+	rows, err := vr.stmt.Query(nil) //nolint:staticcheck
+	if err != nil {
+		return err
+	}
+	vr.err = rows.Next(vr.dest)
+	if cerr := rows.Close(); vr.err == nil {
+		vr.err = cerr
+	}
+	if vr.err == nil {
+		n, ok := vr.dest[0].(int64)
+		if !ok {
+			vr.err = fmt.Errorf("data_version is %T", vr.dest[0])
+		}
+		vr.v = n
+	}
+	return nil
 }
 
 // openVersioner opens the versioner's own single connection on dsn. The
@@ -58,21 +108,37 @@ func (s *Store) openVersioner(dsn string) error {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	if err := db.Ping(); err != nil {
+	conn, err := db.Conn(context.Background())
+	if err != nil {
 		db.Close()
 		return err
 	}
-	s.version.db = db
+	vr := &s.version
+	vr.db, vr.conn = db, conn
+	vr.read = vr.readVersion
+	if _, _, err := s.DataVersion(context.Background()); err != nil {
+		s.closeVersioner()
+		return err
+	}
 	return nil
 }
 
 // closeVersioner closes the versioner's connection.
 func (s *Store) closeVersioner() {
-	s.version.mu.Lock()
-	defer s.version.mu.Unlock()
-	if s.version.db != nil {
-		s.version.db.Close()
-		s.version.db = nil
+	vr := &s.version
+	vr.mu.Lock()
+	defer vr.mu.Unlock()
+	if vr.stmt != nil {
+		_ = vr.conn.Raw(func(any) error { return vr.stmt.Close() })
+		vr.stmt = nil
+	}
+	if vr.conn != nil {
+		vr.conn.Close()
+		vr.conn = nil
+	}
+	if vr.db != nil {
+		vr.db.Close()
+		vr.db = nil
 	}
 }
 

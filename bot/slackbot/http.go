@@ -118,10 +118,8 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request, body []by
 	req := bot.Request{Text: text, User: cmd.UserID, Now: a.Bot.Clock().Now()}
 	// A question asked before, with nothing committed since: the encoded
 	// answer as it was sent (see answerCache).
-	key, version, cacheable := a.Bot.ReadKey(r.Context(), req)
-	if share {
-		key += "\x00share"
-	}
+	rk, version, cacheable := a.Bot.ReadKey(req)
+	key := answerKey{rk, share}
 	if cacheable {
 		if b := a.answers.get(version, key); b != nil {
 			writeBytes(w, b)
