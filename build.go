@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -99,19 +102,38 @@ func seed(ctx context.Context, store *storage.Store, doc []byte, org *config.Fil
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	if err := store.ApplyUnits(ctx, org.UnitSpecs()); err != nil {
-		return fmt.Errorf("TASKBOT_CONFIG: %w", err)
-	}
-	if err := store.ApplyPeople(ctx, org.PeopleSpec()); err != nil {
-		return fmt.Errorf("TASKBOT_CONFIG: %w", err)
-	}
 	if !res.Skipped {
 		log.Info("seeded task list", "created", res.Created, "updated", res.Updated)
 	}
-	// Build the search index now (milliseconds for the real list) so the
-	// first search does not pay for it.
-	return store.WarmSearch(ctx)
+	// The organisation as applied last time, with the same tasks: nothing
+	// to do (a start on an up-to-date database only reads).
+	units, people := org.UnitSpecs(), org.PeopleSpec()
+	spec, err := json.Marshal(struct {
+		Units  []storage.UnitSpec
+		People storage.PeopleSpec
+	}{units, people})
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(spec)
+	applied := "sha256-" + hex.EncodeToString(sum[:])
+	if res.Skipped {
+		if v, err := store.MetaValue(ctx, metaOrgApplied); err != nil || v == applied {
+			return err
+		}
+	}
+	if err := store.ApplyUnits(ctx, units); err != nil {
+		return fmt.Errorf("TASKBOT_CONFIG: %w", err)
+	}
+	if err := store.ApplyPeople(ctx, people); err != nil {
+		return fmt.Errorf("TASKBOT_CONFIG: %w", err)
+	}
+	return store.SetMetaValue(ctx, metaOrgApplied, applied)
 }
+
+// metaOrgApplied names the organisation (units and people) last applied
+// to the database.
+const metaOrgApplied = "org_applied"
 
 // remindPolicy is the core's reminder policy from the configuration.
 func (p *parts) remindPolicy() bot.RemindPolicy {

@@ -54,6 +54,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer p.Close()
+	// The search index is built in the background: the first search
+	// after start does not pay for it, and the start does not wait.
+	go func() {
+		if err := p.store.WarmSearch(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("search index not built at start; the first search builds it", "err", err)
+		}
+	}()
 	a := slackbot.New(p.bot, slackbot.NewPoster(p.api, log), log)
 	a.SigningSecret, a.Holder, a.Notifier = cfg.SlackSigningSecret, holder(), p.notifier
 	sched, err := p.scheduler() // specs are validated before anything runs

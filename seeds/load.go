@@ -47,12 +47,22 @@ func (d *Document) Version() string {
 }
 
 // Load parses doc and seeds it into store. A store already seeded from the
-// same content is left as it is.
+// same content is left as it is; one seeded from these very bytes is not
+// even parsed again (a start on a large list reads one row), and the
+// document returned is then nil.
 func Load(ctx context.Context, store *storage.Store, doc []byte) (*Document, storage.SeedResult, error) {
+	sum := sha256.Sum256(doc)
+	source := "sha256-" + hex.EncodeToString(sum[:])
+	if v, err := store.MetaValue(ctx, storage.MetaSeedSource); err != nil || v == source {
+		return nil, storage.SeedResult{Skipped: err == nil}, err
+	}
 	d, err := Parse(doc)
 	if err != nil {
 		return nil, storage.SeedResult{}, err
 	}
 	res, err := store.Seed(ctx, d.Records(), d.Version())
-	return d, res, err
+	if err != nil {
+		return d, res, err
+	}
+	return d, res, store.SetMetaValue(ctx, storage.MetaSeedSource, source)
 }

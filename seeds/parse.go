@@ -113,7 +113,7 @@ var (
 	// and followed by a full- or half-width colon.
 	labelRE   = regexp.MustCompile(`^(整[\s　]*改[\s　]*目[\s　]*标|整[\s　]*改[\s　]*措[\s　]*施|责[\s　]*任[\s　]*领[\s　]*导|牵[\s　]*头[\s　]*单[\s　]*位|责[\s　]*任[\s　]*单[\s　]*位|责[\s　]*任[\s　]*人|整[\s　]*改[\s　]*时[\s　]*限)[\s　]*[：:]`)
 	sectionRE = regexp.MustCompile(`^([一二三四五六七八九十]{1,3})[、.．]\s*(\S.*)$`)
-	taskRE    = regexp.MustCompile(`^([0-9０-９]{1,3})[.．、]`)
+	taskRE    = regexp.MustCompile(`^([0-9０-９]{1,6})[.．、]`) // lists of up to 999,999 tasks
 )
 
 // Parse reads a task-list document. Input may be UTF-8 (with or without a BOM)

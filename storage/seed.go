@@ -83,6 +83,10 @@ func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedRes
 		if err := setMeta(tx, metaContentVersion, fmt.Sprintf("%s@%d", version, s.now().UnixNano())); err != nil {
 			return err
 		}
+		// Whatever source was recorded is no longer what the tasks are.
+		if err := setMeta(tx, MetaSeedSource, ""); err != nil {
+			return err
+		}
 		if version == "" {
 			return nil
 		}
@@ -520,4 +524,30 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) error {
 		}
 	}
 	return nil
+}
+
+// MetaSeedSource is the meta row naming the bytes the tasks were last
+// seeded from (set by the caller after Seed, cleared by every Seed that
+// changes the tasks).
+const MetaSeedSource = "seed_source"
+
+// MetaValue returns the bookkeeping value called name ("" when unset): a
+// row of the meta table, such as which source the tasks were last seeded
+// from.
+func (s *Store) MetaValue(ctx context.Context, name string) (string, error) {
+	var m Meta
+	err := s.db.WithContext(ctx).Where("name = ?", name).Limit(1).Find(&m).Error
+	if err != nil {
+		return "", Internal(err)
+	}
+	return m.Value, nil
+}
+
+// SetMetaValue sets the bookkeeping value called name, writing only when it
+// changes.
+func (s *Store) SetMetaValue(ctx context.Context, name, value string) error {
+	if v, err := s.MetaValue(ctx, name); err != nil || v == value {
+		return err
+	}
+	return s.write(ctx, func(tx *gorm.DB) error { return setMeta(tx, name, value) })
 }
