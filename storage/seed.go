@@ -271,9 +271,17 @@ func (t *Task) fill() error {
 // tasks and of their unit_tasks rows. Every write that opens, closes or
 // moves a milestone, or closes a task, calls it in the same transaction.
 func refreshNextDue(tx *gorm.DB, taskIDs ...uint) error {
-	err := tx.Exec(`UPDATE tasks SET next_due = (
-		SELECT MIN(m.due) FROM milestones m WHERE m.task_id = tasks.id AND m.open = TRUE
-	) WHERE id IN ?`, taskIDs).Error
+	// One aggregate over the tasks' milestones, joined back: a correlated
+	// MIN(due) per task would let SQLite walk the (open, due) index from
+	// its start for each task, quadratic in the list's size.
+	err := tx.Exec(`UPDATE tasks SET next_due = NULL WHERE id IN ?`, taskIDs).Error
+	if err != nil {
+		return err
+	}
+	err = tx.Exec(`UPDATE tasks SET next_due = x.due FROM (
+		SELECT m.task_id, MIN(m.due) AS due FROM milestones m
+		WHERE m.task_id IN ? AND m.open = TRUE GROUP BY m.task_id
+	) x WHERE x.task_id = tasks.id`, taskIDs).Error
 	if err != nil {
 		return err
 	}
