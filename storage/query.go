@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -148,21 +149,21 @@ type LeaderMatch struct {
 // organ (市委, 市政府, …). No match is a LeaderMatch with LeaderNone, not
 // an error; a failed query is EINTERNAL.
 func (s *Store) LeaderTasks(ctx context.Context, query string, limit int) (LeaderMatch, error) {
-	// Posts are few and indexed: match them first, count their tasks, then
-	// fetch the tasks the cheaper way for that count.
-	var all []string
-	if err := s.db.WithContext(ctx).Model(&Leader{}).Distinct("post").Order("post").Pluck("post", &all).Error; err != nil {
-		return LeaderMatch{}, Internal(err)
+	// Posts are few: match them first (from the leader index, kept until
+	// the list is seeded again), count their tasks, then fetch the tasks
+	// the cheaper way for that count.
+	ix, err := s.leaderIndex(ctx)
+	if err != nil {
+		return LeaderMatch{}, err
 	}
 	m := LeaderMatch{}
-	m.Rule, m.Posts = matchLeaderPosts(all, NormalizeName(query))
+	m.Rule, m.Posts = matchLeaderPosts(ix.posts, NormalizeName(query))
 	if m.Rule == LeaderNone {
 		return m, nil
 	}
-	var total int64
-	err := s.db.WithContext(ctx).Model(&Leader{}).Where("post IN ?", m.Posts).Distinct("task_id").Count(&total).Error
+	total, err := ix.count(ctx, s, m.Posts)
 	if err != nil {
-		return LeaderMatch{}, Internal(err)
+		return LeaderMatch{}, err
 	}
 	// A few tasks are found by post (idx_leaders_post) and sorted; many
 	// are met early walking all tasks in urgency order (idx_tasks_urgency),
@@ -237,13 +238,70 @@ type LeaderPost struct {
 // posts with most tasks first (then by post). It returns EINTERNAL when
 // the query fails.
 func (s *Store) LeaderPosts(ctx context.Context) ([]LeaderPost, error) {
-	var out []LeaderPost
-	err := s.db.WithContext(ctx).Raw(`SELECT post, COUNT(DISTINCT task_id) AS tasks FROM leaders
-		GROUP BY post ORDER BY tasks DESC, post`).Scan(&out).Error
+	ix, err := s.leaderIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(ix.byCount), nil
+}
+
+// leaderIndex is what the leader questions read every time: the posts and
+// the number of tasks of each set of posts asked about. Leaders change
+// only when the list is seeded, so it is kept until the content version
+// in the meta table changes, whichever process seeded (as the search
+// index is); a 100,000-task list has some 120,000 leader rows.
+type leaderIndex struct {
+	version string
+	posts   []string     // in order
+	byCount []LeaderPost // most tasks first, then by post
+	mu      sync.Mutex
+	totals  map[string]int64 // distinct tasks of a set of posts, by the set
+}
+
+func (s *Store) leaderIndex(ctx context.Context) (*leaderIndex, error) {
+	var m Meta
+	err := s.db.WithContext(ctx).Where("name = ?", metaContentVersion).Limit(1).Find(&m).Error
 	if err != nil {
 		return nil, Internal(err)
 	}
-	return out, nil
+	s.leaderMu.Lock()
+	defer s.leaderMu.Unlock()
+	if s.leaders != nil && s.leaders.version == m.Value {
+		return s.leaders, nil
+	}
+	ix := &leaderIndex{version: m.Value, totals: map[string]int64{}}
+	err = s.db.WithContext(ctx).Raw(`SELECT post, COUNT(DISTINCT task_id) AS tasks FROM leaders
+		GROUP BY post ORDER BY tasks DESC, post`).Scan(&ix.byCount).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	for _, p := range ix.byCount {
+		ix.posts = append(ix.posts, p.Post)
+		ix.totals[p.Post] = int64(p.Tasks)
+	}
+	slices.Sort(ix.posts)
+	s.leaders = ix
+	return ix, nil
+}
+
+// count returns the number of tasks with any of posts.
+func (ix *leaderIndex) count(ctx context.Context, s *Store, posts []string) (int64, error) {
+	key := strings.Join(posts, "\x00")
+	ix.mu.Lock()
+	n, ok := ix.totals[key]
+	ix.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	if err := s.db.WithContext(ctx).Model(&Leader{}).Where("post IN ?", posts).Distinct("task_id").Count(&n).Error; err != nil {
+		return 0, Internal(err)
+	}
+	ix.mu.Lock()
+	if len(ix.totals) < 1024 {
+		ix.totals[key] = n
+	}
+	ix.mu.Unlock()
+	return n, nil
 }
 
 // TaskLeaderPosts returns each task's leader posts in document order, by

@@ -31,6 +31,8 @@ type Store struct {
 
 	searchMu sync.Mutex
 	search   *searchIndex // loaded lazily, replaced when the tasks change
+	leaderMu sync.Mutex
+	leaders  *leaderIndex // likewise: the leader posts and their task counts
 
 	version versioner
 }

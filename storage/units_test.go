@@ -2,10 +2,12 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"taskbot/internal/testenv"
 	"taskbot/storage"
 )
 
@@ -274,5 +276,50 @@ func TestSearchTasks(t *testing.T) {
 	hits, _, err := f.s.SearchTasks(ctx, []string{"水体"}, 10)
 	if err != nil || len(hits) != 1 || hits[0].Snippet == "" || hits[0].Score == 0 {
 		t.Errorf("SearchTasks([水体], 10) = %+v, %v; want one scored hit with a snippet", hits, err)
+	}
+}
+
+// TestLeaderIndexFollowsSeeding: the leader posts and their counts are
+// kept in memory, and a seeding that changes them — by this store or
+// another on the same database — is seen at the next question.
+func TestLeaderIndexFollowsSeeding(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.DSN(t, "leaders.db")
+	open := func() *storage.Store {
+		s, err := storage.Open(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	task := func(n int, post string) storage.Task {
+		return storage.Task{Section: 1, Number: n, Code: fmt.Sprintf("共性%d", n), Title: "t", Problem: "p",
+			Leaders: []storage.Leader{{Post: post}}}
+	}
+	posts := func() string {
+		t.Helper()
+		got, err := a.LeaderPosts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(got)
+	}
+	if _, err := a.Seed(ctx, []storage.Task{task(1, "市长"), task(2, "市长")}, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := posts(); got != "[{市长 2}]" {
+		t.Fatalf("posts = %s; want 市长 with 2 tasks", got)
+	}
+	if _, err := b.Seed(ctx, []storage.Task{task(1, "市长"), task(2, "副市长")}, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := posts(); got != "[{副市长 1} {市长 1}]" {
+		t.Errorf("after another store re-seeded: %s; want 副市长 1, 市长 1", got)
+	}
+	m, err := a.LeaderTasks(ctx, "副市长", 10)
+	if err != nil || m.Total != 1 || len(m.Tasks) != 1 || m.Tasks[0].Number != 2 {
+		t.Errorf("LeaderTasks(副市长) = %+v, %v; want task 2", m, err)
 	}
 }
