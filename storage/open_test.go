@@ -133,3 +133,31 @@ func TestPostgresVersionRowUpgrade(t *testing.T) {
 		t.Error("a write to tasks did not move the version")
 	}
 }
+
+// TestOldIndexReplaced: a database written by the previous version, with
+// the review queue's narrower index idx_shares_pending, gets the wider
+// idx_shares_review in its place at the next start, rows untouched.
+func TestOldIndexReplaced(t *testing.T) {
+	dsn := testenv.DSN(t, "old-index.db")
+	s, err := storage.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.DB().Migrator()
+	for _, q := range []string{`DROP INDEX idx_shares_review`, `CREATE INDEX idx_shares_pending ON shares (state, reported_at)`,
+		`UPDATE meta SET value = 'previous' WHERE name = 'schema'`} {
+		if err := s.DB().Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if s, err = storage.Open(dsn); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m = s.DB().Migrator()
+	if m.HasIndex(&storage.Share{}, "idx_shares_pending") || !m.HasIndex(&storage.Share{}, "idx_shares_review") {
+		t.Errorf("after the upgrade: idx_shares_pending %v, idx_shares_review %v; want only the second",
+			m.HasIndex(&storage.Share{}, "idx_shares_pending"), m.HasIndex(&storage.Share{}, "idx_shares_review"))
+	}
+}

@@ -39,7 +39,7 @@ type Share struct {
 	TaskID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:1"`
 	MilestoneID uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:2;index:idx_shares_milestone"`
 	UnitID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:3;index:idx_shares_unit,priority:1;index:idx_shares_stats,priority:1"`
-	State       string `gorm:"size:16;not null;default:'open';index:idx_shares_unit,priority:2;index:idx_shares_pending,priority:1;index:idx_shares_stats,priority:2"`
+	State       string `gorm:"size:16;not null;default:'open';index:idx_shares_unit,priority:2;index:idx_shares_review,priority:1;index:idx_shares_stats,priority:2"`
 	// Due is the milestone's due date in force (NULL for the task as a
 	// whole), copied in and kept up to date with the milestone's (see
 	// refreshNextDue), so that a unit's most urgent shares are one index
@@ -49,14 +49,14 @@ type Share struct {
 	Reason string `gorm:"type:text;not null;default:''"`
 	// ReportID is the entry that reported the share done.
 	ReportID   *uint
-	ReportedAt *time.Time `gorm:"index:idx_shares_pending,priority:2"`
+	ReportedAt *time.Time `gorm:"index:idx_shares_review,priority:4"`
 	// DecidedAt and DecidedBy record the last supervisor's decision.
 	DecidedAt *time.Time `gorm:"index:idx_shares_stats,priority:4"`
 	DecidedBy string     `gorm:"size:128;not null;default:''"`
-	Retired   bool       `gorm:"not null;default:false;index:idx_shares_stats,priority:5"`
+	Retired   bool       `gorm:"not null;default:false;index:idx_shares_stats,priority:5;index:idx_shares_review,priority:2"`
 	// TaskClosed copies the task's close-out (kept by CloseTask and
 	// ReopenTask), so that statistics skip closed tasks on the index.
-	TaskClosed bool `gorm:"not null;default:false;index:idx_shares_stats,priority:6"`
+	TaskClosed bool `gorm:"not null;default:false;index:idx_shares_stats,priority:6;index:idx_shares_review,priority:3"`
 }
 
 // Settled reports whether the share no longer holds its milestone open.
@@ -606,7 +606,8 @@ func (s *Store) UnsettledShares(ctx context.Context, milestoneIDs []uint) (map[u
 
 // PendingShares returns the shares reported done awaiting review, oldest
 // report first, at most limit, and the total: all of them, or those of the
-// given units. The (state, reported_at) index serves it.
+// given units. The (state, retired, task_closed, reported_at) index serves
+// it: the count reads only the index, the oldest come first on it.
 func (s *Store) PendingShares(ctx context.Context, unitIDs []uint, limit int) ([]ShareView, int, error) {
 	// A closed task's shares carry task_closed: no join to tell them.
 	where := ` WHERE s.state = 'reported' AND NOT s.retired AND NOT s.task_closed`

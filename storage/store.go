@@ -254,6 +254,17 @@ func (s *Store) migrate(lock func() (func(), error)) error {
 	if err := s.db.AutoMigrate(models()...); err != nil {
 		return err
 	}
+	// Indexes replaced by wider ones under another name.
+	for _, old := range []struct {
+		model any
+		name  string
+	}{{&Share{}, "idx_shares_pending"}} {
+		if m.HasIndex(old.model, old.name) {
+			if err := m.DropIndex(old.model, old.name); err != nil {
+				return err
+			}
+		}
+	}
 	if err := s.applyDataMigrations(s.db); err != nil {
 		return err
 	}
