@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"taskbot/bot/slackbot"
@@ -55,12 +56,17 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	defer p.Close()
 	// The search index is built in the background: the first search
-	// after start does not pay for it, and the start does not wait.
-	go func() {
-		if err := p.store.WarmSearch(ctx); err != nil && ctx.Err() == nil {
+	// after start does not pay for it, and the start does not wait. It
+	// is stopped and waited for before the store closes.
+	warmCtx, stopWarm := context.WithCancel(ctx)
+	var warm sync.WaitGroup
+	warm.Go(func() {
+		if err := p.store.WarmSearch(warmCtx); err != nil && warmCtx.Err() == nil {
 			log.Warn("search index not built at start; the first search builds it", "err", err)
 		}
-	}()
+	})
+	defer warm.Wait()
+	defer stopWarm()
 	a := slackbot.New(p.bot, slackbot.NewPoster(p.api, log), log)
 	a.SigningSecret, a.Holder, a.Notifier = cfg.SlackSigningSecret, holder(), p.notifier
 	sched, err := p.scheduler() // specs are validated before anything runs

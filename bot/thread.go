@@ -116,7 +116,7 @@ func (b *Bot) TaskThread(ctx context.Context, ref *ThreadRef, channel string, po
 	// Across processes: the one holding the task's lease posts; the others
 	// fail for now and their outbox retries find the thread.
 	lease := fmt.Sprintf("thread:%d", ref.TaskID)
-	ok, tookOver, err := b.Store.Acquire(ctx, lease, b.instance, b.wall(), ThreadLease(b.lease()))
+	ok, resumed, err := b.Store.Acquire(ctx, lease, b.instance, b.wall(), ThreadLease(b.lease()))
 	if err != nil {
 		return "", err
 	}
@@ -127,9 +127,11 @@ func (b *Bot) TaskThread(ctx context.Context, ref *ThreadRef, channel string, po
 		_ = b.Store.Finish(ctx, lease, b.instance) // made while this one waited
 		return th.TS, nil
 	}
-	ts, err := post(ctx, channel, ref.TaskID, ref.Parent, tookOver)
+	// An earlier attempt (a process that died, or this one failing after
+	// Slack took the parent) may have posted it: then the adapter looks
+	// first. A failed post keeps the lease, so that the retry looks too.
+	ts, err := post(ctx, channel, ref.TaskID, ref.Parent, resumed)
 	if err != nil {
-		_ = b.Store.Release(ctx, lease, b.instance)
 		return "", err
 	}
 	th, err = b.Store.CreateThread(ctx, storage.Thread{TaskID: ref.TaskID, Channel: channel, TS: ts})

@@ -200,3 +200,36 @@ func TestRecordThreadReply(t *testing.T) {
 		}
 	}
 }
+
+// TestTaskThreadRetryLooksFirst: a parent post that failed (Slack may have
+// taken it all the same: a timeout after sending) keeps the task's claim,
+// and the retry asks the adapter to look for the parent before posting.
+func TestTaskThreadRetryLooksFirst(t *testing.T) {
+	ctx := context.Background()
+	store := testenv.Store(t, testenv.Directory())
+	b := bot.New(store, nil)
+	t8, err := store.FindTask(ctx, 1, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := &bot.ThreadRef{TaskID: t8.ID, TaskCode: t8.Code, Parent: bot.Reply{Title: "【共性8】"}}
+	var rechecks []bool
+	post := func(fail bool) bot.PostFunc {
+		return func(_ context.Context, _ string, _ uint, _ bot.Reply, recheck bool) (string, error) {
+			rechecks = append(rechecks, recheck)
+			if fail {
+				return "", errors.New("timeout after sending")
+			}
+			return "1632370000.000800", nil
+		}
+	}
+	if _, err := b.TaskThread(ctx, ref, "CTRACK", post(true)); err == nil {
+		t.Fatal("a failed post reported no error")
+	}
+	if ts, err := b.TaskThread(ctx, ref, "CTRACK", post(false)); err != nil || ts != "1632370000.000800" {
+		t.Fatalf("the retry = %q, %v", ts, err)
+	}
+	if fmt.Sprint(rechecks) != "[false true]" {
+		t.Errorf("looked first: %v; want [false true] (the retry looks)", rechecks)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"runtime/debug"
+	"sync"
 
 	"taskbot/storage"
 )
@@ -47,12 +49,11 @@ func (d *Document) Version() string {
 }
 
 // Load parses doc and seeds it into store. A store already seeded from the
-// same content is left as it is; one seeded from these very bytes is not
-// even parsed again (a start on a large list reads one row), and the
-// document returned is then nil.
+// same content is left as it is; one seeded from these very bytes, by this
+// parser, is not even parsed again (a start on a large list reads one
+// row), and the document returned is then nil.
 func Load(ctx context.Context, store *storage.Store, doc []byte) (*Document, storage.SeedResult, error) {
-	sum := sha256.Sum256(doc)
-	source := "sha256-" + hex.EncodeToString(sum[:])
+	source := sourceOf(doc)
 	if v, err := store.MetaValue(ctx, storage.MetaSeedSource); err != nil || v == source {
 		return nil, storage.SeedResult{Skipped: err == nil}, err
 	}
@@ -60,9 +61,35 @@ func Load(ctx context.Context, store *storage.Store, doc []byte) (*Document, sto
 	if err != nil {
 		return nil, storage.SeedResult{}, err
 	}
-	res, err := store.Seed(ctx, d.Records(), d.Version())
-	if err != nil {
-		return d, res, err
-	}
-	return d, res, store.SetMetaValue(ctx, storage.MetaSeedSource, source)
+	res, err := store.SeedFrom(ctx, d.Records(), d.Version(), source)
+	return d, res, err
 }
+
+// sourceOf names doc as read by this parser: its bytes' hash, with the
+// build's revision and the version of the embedded list as this parser
+// reads it, so that a release that reads documents differently parses
+// them again (Version then decides whether the tasks changed).
+func sourceOf(doc []byte) string {
+	h := sha256.New()
+	h.Write(doc)
+	h.Write([]byte(parserStamp()))
+	return "sha256-" + hex.EncodeToString(h.Sum(nil))
+}
+
+// parserStamp identifies this parser: the VCS revision the binary was
+// built from when Go recorded it, and the embedded list's version as
+// parsed now.
+var parserStamp = sync.OnceValue(func() string {
+	stamp := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+				stamp += s.Value + ";"
+			}
+		}
+	}
+	if d, err := Parse(Xuchang()); err == nil {
+		stamp += d.Version()
+	}
+	return stamp
+})

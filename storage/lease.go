@@ -21,10 +21,12 @@ type Lease struct {
 // Acquire takes the lease name for holder until now+ttl, when nobody holds
 // it, its holder's time ran out or the holder is holder itself, and it is
 // not done. It reports whether holder now has it (of two callers one
-// wins), and whether it took it over from a holder whose time ran out: a
-// process that died with the work half done (Release deletes the lease),
-// so the work may have had effects already.
-func (s *Store) Acquire(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (got, tookOver bool, err error) {
+// wins), and whether it resumed a lease that was already there: taken
+// over from a holder whose time ran out (a process that died with the
+// work half done; Release deletes the lease), or held by holder itself
+// from an attempt that neither finished nor gave up. Either way the work
+// may have had effects already.
+func (s *Store) Acquire(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (got, resumed bool, err error) {
 	now = now.UTC()
 	db := s.db.WithContext(ctx)
 	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&Lease{Name: name, Holder: holder, Until: now.Add(ttl)})
@@ -39,7 +41,7 @@ func (s *Store) Acquire(ctx context.Context, name, holder string, now time.Time,
 		return false, false, Internal(res.Error)
 	}
 	if res.RowsAffected == 1 {
-		return true, false, nil
+		return true, true, nil
 	}
 	res = db.Model(&Lease{}).Where("name = ? AND NOT done AND until < ?", name, now).
 		Updates(map[string]any{"holder": holder, "until": now.Add(ttl)})

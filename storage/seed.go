@@ -38,6 +38,14 @@ func setMeta(tx *gorm.DB, name, value string) error {
 // deleted. Nothing users created is ever removed. When version is not empty
 // and equals the version of the last seed, Seed does nothing.
 func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedResult, error) {
+	return s.SeedFrom(ctx, tasks, version, "")
+}
+
+// SeedFrom is Seed recording, in the same transaction, that the tasks are
+// now those of source (MetaSeedSource, e.g. a hash of the document's
+// bytes): a start that finds its source recorded need not read it again.
+// An empty source records nothing known.
+func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source string) (SeedResult, error) {
 	var res SeedResult
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		if version != "" {
@@ -45,7 +53,14 @@ func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedRes
 			err := tx.Where("name = ?", metaSeedVersion).Take(&m).Error
 			if err == nil && m.Value == version {
 				res.Skipped = true
-				return nil
+				if source == "" {
+					return nil
+				}
+				var cur Meta
+				if err := tx.Where("name = ?", MetaSeedSource).Limit(1).Find(&cur).Error; err != nil || cur.Value == source {
+					return err
+				}
+				return setMeta(tx, MetaSeedSource, source)
 			}
 			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 				return err
@@ -83,8 +98,8 @@ func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedRes
 		if err := setMeta(tx, metaContentVersion, fmt.Sprintf("%s@%d", version, s.now().UnixNano())); err != nil {
 			return err
 		}
-		// Whatever source was recorded is no longer what the tasks are.
-		if err := setMeta(tx, MetaSeedSource, ""); err != nil {
+		// The tasks are now source's (nothing known when it is empty).
+		if err := setMeta(tx, MetaSeedSource, source); err != nil {
 			return err
 		}
 		if version == "" {
@@ -534,9 +549,8 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) error {
 	return nil
 }
 
-// MetaSeedSource is the meta row naming the bytes the tasks were last
-// seeded from (set by the caller after Seed, cleared by every Seed that
-// changes the tasks).
+// MetaSeedSource is the meta row naming the source the tasks were last
+// seeded from (see SeedFrom).
 const MetaSeedSource = "seed_source"
 
 // MetaValue returns the bookkeeping value called name ("" when unset): a

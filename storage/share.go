@@ -610,7 +610,9 @@ func (s *Store) UnsettledShares(ctx context.Context, milestoneIDs []uint) (map[u
 // it: the count reads only the index, the oldest come first on it.
 func (s *Store) PendingShares(ctx context.Context, unitIDs []uint, limit int) ([]ShareView, int, error) {
 	// A closed task's shares carry task_closed: no join to tell them.
-	where := ` WHERE s.state = 'reported' AND NOT s.retired AND NOT s.task_closed`
+	// Equalities, not NOT: SQLite then walks the index in reported_at
+	// order instead of sorting.
+	where := ` WHERE s.state = 'reported' AND s.retired = FALSE AND s.task_closed = FALSE`
 	args := []any{}
 	if unitIDs != nil {
 		where += ` AND s.unit_id IN ?`

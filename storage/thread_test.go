@@ -70,9 +70,9 @@ func TestThreads(t *testing.T) {
 
 // TestAcquireReportsTakeover: a lease is taken when free, renewed by its
 // holder, refused to others while it runs, and taken over once it ran
-// out; only the last says so (the dead holder may have done part of the
-// work). A released lease is free, not taken over; a finished one is
-// never taken again.
+// out; the renewal and the takeover say they resumed it (the earlier
+// attempt may have done part of the work). A released lease is free, not
+// resumed; a finished one is never taken again.
 func TestAcquireReportsTakeover(t *testing.T) {
 	ctx := context.Background()
 	s := newFixture(t).s
@@ -84,7 +84,7 @@ func TestAcquireReportsTakeover(t *testing.T) {
 		then         func()
 	}{
 		{"free", "a", now, true, false, nil},
-		{"its holder again", "a", now.Add(time.Second), true, false, nil},
+		{"its holder again", "a", now.Add(time.Second), true, true, nil},
 		{"another while it runs", "b", now.Add(30 * time.Second), false, false, nil},
 		{"another once it ran out", "b", now.Add(2 * time.Minute), true, true, func() {
 			if err := s.Release(ctx, "job:x", "b"); err != nil {

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"sync"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -43,6 +44,11 @@ type versioner struct {
 // returns EINTERNAL when the query fails.
 func (s *Store) DataVersion(ctx context.Context) (v int64, ok bool, err error) {
 	if s.version.pg != nil {
+		// A network read asked before every answer: bounded, so that a
+		// database that stopped answering costs the cache, not the
+		// request (callers pass a context without a deadline).
+		ctx, cancel := context.WithTimeout(ctx, versionTimeout)
+		defer cancel()
 		if err := s.version.pg.QueryRowContext(ctx, "SELECT v FROM taskbot_version WHERE id = 1").Scan(&v); err != nil {
 			return 0, false, Internal(err)
 		}
@@ -142,13 +148,17 @@ func (s *Store) closeVersioner() {
 	}
 }
 
-// unversioned are the tables whose writes change no answer: leases and the
-// Slack event ids seen. Writing them does not move the version.
-var unversioned = map[string]bool{"leases": true, "slack_events": true}
+// versionTimeout bounds the PostgreSQL version read.
+const versionTimeout = 500 * time.Millisecond
+
+// unversioned are the tables whose writes change no answer: leases, the
+// Slack event ids seen, and the outbox (flushed every minute by every
+// replica). Writing them does not move the version.
+var unversioned = map[string]bool{"leases": true, "slack_events": true, "outboxes": true}
 
 // pgVersioning names the version row's design in the schema fingerprint:
 // changing installVersioning must change it, so that databases get it.
-const pgVersioning = "pg-version-row-1"
+const pgVersioning = "pg-version-row-2"
 
 // installVersioning gives a PostgreSQL schema its data version: a one-row
 // table taskbot_version bumped, in the writing transaction, by a
@@ -160,7 +170,9 @@ func installVersioning(db *gorm.DB) error {
 	stmts := []string{
 		`CREATE TABLE IF NOT EXISTS taskbot_version (id integer PRIMARY KEY, v bigint NOT NULL)`,
 		`INSERT INTO taskbot_version (id, v) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
-		`CREATE OR REPLACE FUNCTION taskbot_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+		// The schema the function was made in, whatever the writer's
+		// search_path.
+		`CREATE OR REPLACE FUNCTION taskbot_bump() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 		BEGIN UPDATE taskbot_version SET v = v + 1 WHERE id = 1; RETURN NULL; END $$`,
 	}
 	for _, m := range models() {
@@ -169,17 +181,22 @@ func installVersioning(db *gorm.DB) error {
 			return err
 		}
 		table := st.Schema.Table
+		stmts = append(stmts, fmt.Sprintf(`DROP TRIGGER IF EXISTS taskbot_bump ON %q`, table))
 		if unversioned[table] {
 			continue
 		}
-		stmts = append(stmts, fmt.Sprintf(`DROP TRIGGER IF EXISTS taskbot_bump ON %q`, table),
-			fmt.Sprintf(`CREATE TRIGGER taskbot_bump AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %q
+		stmts = append(stmts, fmt.Sprintf(`CREATE TRIGGER taskbot_bump AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %q
 			FOR EACH STATEMENT EXECUTE FUNCTION taskbot_bump()`, table))
 	}
-	for _, q := range stmts {
-		if err := db.Exec(q).Error; err != nil {
-			return err
+	// One transaction: no moment when a table is without its trigger
+	// (a replica of the previous version writing then would not move the
+	// version).
+	return db.Transaction(func(tx *gorm.DB) error {
+		for _, q := range stmts {
+			if err := tx.Exec(q).Error; err != nil {
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
