@@ -324,6 +324,92 @@ func (s *Store) TaskLeaderPosts(ctx context.Context, taskIDs []uint) (map[uint][
 	return out, nil
 }
 
+// unitIndex is what UnitStats reads besides the day's overdue milestones:
+// every unit with its task counts, and the tasks of each (a task once
+// whatever its roles). It changes only when the list is seeded, the
+// organisation applied or a unit made, so it is kept until the list's or
+// the organisation's version in the meta table or the last unit's ID
+// changes, whichever process wrote it.
+type unitIndex struct {
+	version string
+	stats   []UnitStat // Overdue not filled
+	tasks   [][]uint32 // by the index in stats
+	maxTask uint
+}
+
+func (s *Store) unitIndex(ctx context.Context) (*unitIndex, error) {
+	// The list's and the organisation's versions, and the last unit made
+	// (ApplyPeople creates units a file names).
+	var v struct{ Content, Units, LastUnit string }
+	err := s.db.WithContext(ctx).Raw(`SELECT
+		COALESCE((SELECT value FROM meta WHERE name = ?), '') AS content,
+		COALESCE((SELECT value FROM meta WHERE name = ?), '') AS units,
+		COALESCE((SELECT CAST(MAX(id) AS VARCHAR(20)) FROM units), '') AS last_unit`,
+		metaContentVersion, metaUnitsVersion).Scan(&v).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	version := v.Content + "|" + v.Units + "|" + v.LastUnit
+	s.unitsMu.Lock()
+	defer s.unitsMu.Unlock()
+	if s.units != nil && s.units.version == version {
+		return s.units, nil
+	}
+	var units []struct {
+		ID         uint
+		Name       string
+		Collective bool
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT u.id, u.name,
+		EXISTS (SELECT 1 FROM unit_members WHERE collective_id = u.id) AS collective FROM units u ORDER BY u.id`).Scan(&units).Error
+	if err != nil {
+		return nil, Internal(err)
+	}
+	ix := &unitIndex{version: version, stats: make([]UnitStat, len(units)), tasks: make([][]uint32, len(units))}
+	pos := map[uint]int{}
+	for i, u := range units {
+		ix.stats[i] = UnitStat{UnitID: u.ID, Name: u.Name, Collective: u.Collective}
+		pos[u.ID] = i
+	}
+	// Rows in (unit_id, task_id) order: a task with two roles comes
+	// twice in a row and is listed once.
+	err = s.scanAll(ctx, `SELECT unit_id, task_id, role, via_id <> 0 FROM unit_tasks ORDER BY unit_id, task_id`, func(rows *sql.Rows) error {
+		var unit, task uint
+		var role string
+		var via bool
+		if err := rows.Scan(&unit, &task, &role, &via); err != nil {
+			return err
+		}
+		i, ok := pos[unit]
+		if !ok {
+			return nil
+		}
+		st := &ix.stats[i]
+		switch role {
+		case RoleLead:
+			st.Lead++
+			if via {
+				st.ViaLead++
+			}
+		case RoleResponsible:
+			st.Responsible++
+			if via {
+				st.ViaResp++
+			}
+		}
+		if l := ix.tasks[i]; len(l) == 0 || l[len(l)-1] != uint32(task) {
+			ix.tasks[i] = append(l, uint32(task))
+		}
+		ix.maxTask = max(ix.maxTask, task)
+		return nil
+	})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	s.units = ix
+	return ix, nil
+}
+
 // UnitStat counts a unit's tasks and overdue milestones; the Via counts are
 // the part that comes through collectives.
 type UnitStat struct {
@@ -342,65 +428,35 @@ type UnitStat struct {
 // milestones overdue on those tasks. Two grouped scans, whatever the
 // number of units.
 func (s *Store) UnitStats(ctx context.Context, today Date) ([]UnitStat, error) {
-	var units []struct {
-		ID         uint
-		Name       string
-		Collective bool
-	}
-	err := s.db.WithContext(ctx).Raw(`SELECT u.id, u.name,
-		EXISTS (SELECT 1 FROM unit_members WHERE collective_id = u.id) AS collective FROM units u`).Scan(&units).Error
+	ix, err := s.unitIndex(ctx)
 	if err != nil {
-		return nil, Internal(err)
+		return nil, err
 	}
-	var links []struct {
-		UnitID uint
-		Role   string
-		Via    bool
-		N      int
-	}
-	err = s.db.WithContext(ctx).Raw(`SELECT unit_id, role, via_id <> 0 AS via, COUNT(*) AS n
-		FROM unit_tasks GROUP BY unit_id, role, via_id <> 0`).Scan(&links).Error
-	if err != nil {
-		return nil, Internal(err)
-	}
-	var overdue []struct {
-		UnitID uint
-		N      int
-	}
-	err = s.db.WithContext(ctx).Raw(`SELECT ut.unit_id, COUNT(DISTINCT m.id) AS n
-		FROM milestones m JOIN unit_tasks ut ON ut.task_id = m.task_id
-		WHERE m.open = ? AND m.due < ? GROUP BY ut.unit_id`, true, today).Scan(&overdue).Error
-	if err != nil {
-		return nil, Internal(err)
-	}
-	byID := map[uint]*UnitStat{}
-	out := make([]UnitStat, len(units))
-	for i, u := range units {
-		out[i] = UnitStat{UnitID: u.ID, Name: u.Name, Collective: u.Collective}
-		byID[u.ID] = &out[i]
-	}
-	for _, l := range links {
-		st := byID[l.UnitID]
-		if st == nil {
-			continue
-		}
-		switch l.Role {
-		case RoleLead:
-			st.Lead += l.N
-			if l.Via {
-				st.ViaLead += l.N
+	// Overdue milestones per task, on the (open, due, task_id) index; then
+	// summed over each unit's tasks in memory.
+	perTask := make([]int32, ix.maxTask+1)
+	err = s.scanRows(ctx, `SELECT task_id, COUNT(*) FROM milestones WHERE open = ? AND due < ? GROUP BY task_id`,
+		[]any{true, today}, func(rows *sql.Rows) error {
+			var id uint
+			var n int32
+			if err := rows.Scan(&id, &n); err != nil {
+				return err
 			}
-		case RoleResponsible:
-			st.Responsible += l.N
-			if l.Via {
-				st.ViaResp += l.N
+			if id < uint(len(perTask)) {
+				perTask[id] = n
 			}
-		}
+			return nil
+		})
+	if err != nil {
+		return nil, Internal(err)
 	}
-	for _, o := range overdue {
-		if st := byID[o.UnitID]; st != nil {
-			st.Overdue = o.N
+	out := slices.Clone(ix.stats)
+	for i := range out {
+		n := 0
+		for _, t := range ix.tasks[i] {
+			n += int(perTask[t])
 		}
+		out[i].Overdue = n
 	}
 	slices.SortFunc(out, func(a, b UnitStat) int {
 		if c := cmp.Compare(b.Overdue, a.Overdue); c != 0 {

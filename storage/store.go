@@ -33,6 +33,8 @@ type Store struct {
 	search   *searchIndex // loaded lazily, replaced when the tasks change
 	leaderMu sync.Mutex
 	leaders  *leaderIndex // likewise: the leader posts and their task counts
+	unitsMu  sync.Mutex
+	units    *unitIndex // likewise: units, their task counts and tasks
 
 	version versioner
 }

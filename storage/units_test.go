@@ -323,3 +323,60 @@ func TestLeaderIndexFollowsSeeding(t *testing.T) {
 		t.Errorf("LeaderTasks(副市长) = %+v, %v; want task 2", m, err)
 	}
 }
+
+// TestUnitStatsFollowWrites: the units and their task lists kept in
+// memory follow a unit made by the organisation file, a collective given
+// new members (by another store on the database), and a re-seeding; the
+// overdue counts are the day's.
+func TestUnitStatsFollowWrites(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.DSN(t, "unitstats.db")
+	a, err := testenv.Open(dsn, testenv.Directory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := storage.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	stat := func(name string, today storage.Date) (storage.UnitStat, bool) {
+		t.Helper()
+		all, err := a.UnitStats(ctx, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range all {
+			if u.Name == name {
+				return u, true
+			}
+		}
+		return storage.UnitStat{}, false
+	}
+	day := storage.Date{Year: 2021, Month: 10, Day: 8}
+	before, _ := stat("长葛市", day)
+	if _, ok := stat("市新设局", day); ok {
+		t.Fatal("市新设局 exists before anyone made it")
+	}
+	if err := b.ApplyPeople(ctx, storage.PeopleSpec{Units: []storage.UnitPeople{{Unit: "市新设局", Channel: "C_NEW"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := stat("市新设局", day); !ok {
+		t.Error("a unit made by the organisation file is missing from the list")
+	}
+	// 长葛市 leaves the collective: its tasks through it go.
+	if err := b.ApplyUnits(ctx, []storage.UnitSpec{{Name: "各县（市、区）", Members: []string{"魏都区"}}}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := stat("长葛市", day)
+	if after.Responsible >= before.Responsible || after.ViaResp != 0 {
+		t.Errorf("长葛市 out of the collective: %+v; before %+v; want fewer tasks and none through it", after, before)
+	}
+	// A later day: more milestones overdue, from the same kept lists.
+	later, _ := stat("魏都区", storage.Date{Year: 2023, Month: 1, Day: 1})
+	now, _ := stat("魏都区", day)
+	if later.Overdue <= now.Overdue {
+		t.Errorf("魏都区 overdue on 2023-01-01 = %d, on %s = %d; want more later", later.Overdue, day, now.Overdue)
+	}
+}
