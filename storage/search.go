@@ -181,13 +181,13 @@ next:
 		score := 0
 		for _, w := range words {
 			// A two-character word is exactly its pair: no need to look.
-			if utf8.RuneCountInString(w) != 2 && !strings.Contains(d.text, w) {
+			if utf8.RuneCountInString(w) != 2 && !contains(d.text, w) {
 				continue next
 			}
-			if strings.Contains(d.title, w) {
+			if contains(d.title, w) {
 				score += 4
 			}
-			if strings.Contains(d.goal, w) {
+			if contains(d.goal, w) {
 				score += 2
 			}
 		}
@@ -209,4 +209,32 @@ next:
 		}
 	}
 	return out, total, nil
+}
+
+// contains is strings.Contains for Chinese text. strings.Index anchors on
+// the word's first byte, which in UTF-8 Chinese is one of a few lead bytes
+// found every third byte; contains anchors on the word's last byte, a
+// continuation byte spread over 64 values, and compares from there: a
+// fraction of the false starts.
+func contains(s, word string) bool {
+	n := len(word)
+	switch {
+	case n == 0:
+		return true
+	case n > len(s):
+		return false
+	}
+	last := word[n-1]
+	for i := n - 1; i < len(s); {
+		j := strings.IndexByte(s[i:], last)
+		if j < 0 {
+			return false
+		}
+		i += j
+		if s[i-n+1:i+1] == word {
+			return true
+		}
+		i++
+	}
+	return false
 }

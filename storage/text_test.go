@@ -22,3 +22,16 @@ func FuzzCleanText(f *testing.F) {
 		}
 	})
 }
+
+// FuzzContains: the search's contains agrees with strings.Contains on any
+// text, Chinese or not, valid UTF-8 or not.
+func FuzzContains(f *testing.F) {
+	for _, seed := range [][2]string{{"垃圾渗滤液处理", "渗滤液"}, {"渗滤", "渗滤液"}, {"abc", ""}, {"液液液", "液液"}, {"\xe6\xb8", "\xb8"}} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, s, word string) {
+		if got, want := contains(s, word), strings.Contains(s, word); got != want {
+			t.Errorf("Contains(%q, %q) = %v; strings.Contains says %v", s, word, got, want)
+		}
+	})
+}
