@@ -36,9 +36,14 @@ type ProgressItem struct {
 // most limit, and the total: a task the bot has just started tracking is
 // not silent. It returns EINTERNAL when a query fails.
 func (s *Store) StaleTasks(ctx context.Context, since time.Time, limit int) ([]TaskSummary, int, error) {
+	// The open tasks tracked before since (on an index), less those with
+	// an entry since then (few): not a probe of the entries per task.
 	var total int64
-	err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM tasks t WHERE t.closed_at IS NULL AND t.created_at < ?
-		AND NOT EXISTS (SELECT 1 FROM progresses p WHERE p.task_id = t.id AND p.created_at >= ?)`, since.UTC(), since.UTC()).Scan(&total).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT
+		(SELECT COUNT(*) FROM tasks t WHERE t.closed_at IS NULL AND t.created_at < @since) -
+		(SELECT COUNT(DISTINCT p.task_id) FROM progresses p JOIN tasks t ON t.id = p.task_id
+			WHERE p.created_at >= @since AND t.closed_at IS NULL AND t.created_at < @since)`,
+		map[string]any{"since": since.UTC()}).Scan(&total).Error
 	if err != nil {
 		return nil, 0, Internal(err)
 	}
@@ -217,8 +222,8 @@ func (s *Store) CountDoneSince(ctx context.Context, since time.Time) (int, error
 func (s *Store) UnreachableUnits(ctx context.Context) ([]string, error) {
 	var out []string
 	err := s.db.WithContext(ctx).Raw(`SELECT u.name FROM units u
-		WHERE EXISTS (SELECT 1 FROM shares sh JOIN tasks t ON t.id = sh.task_id AND t.closed_at IS NULL
-			WHERE sh.unit_id = u.id AND sh.state = 'open' AND NOT sh.retired)
+		WHERE EXISTS (SELECT 1 FROM shares sh WHERE sh.unit_id = u.id AND sh.state = 'open'
+			AND sh.retired = FALSE AND sh.task_closed = FALSE)
 		AND NOT EXISTS (SELECT 1 FROM unit_channels c WHERE c.unit_id = u.id AND c.channel <> '')
 		AND NOT EXISTS (SELECT 1 FROM memberships m JOIN people p ON p.id = m.person_id WHERE m.unit_id = u.id AND p.slack_id <> '')
 		ORDER BY u.id`).Scan(&out).Error

@@ -41,8 +41,10 @@ type Task struct {
 	// long-term without an open date, 2 all milestones done, 3 closed.
 	Rank int `gorm:"not null;default:0;index:idx_tasks_urgency,priority:1"`
 
-	ClosedAt  *time.Time
-	CreatedAt time.Time
+	// (closed_at, created_at) counts the open tasks tracked since a day
+	// on the index alone (the digest's silent tasks).
+	ClosedAt  *time.Time `gorm:"index:idx_tasks_open_since,priority:1"`
+	CreatedAt time.Time  `gorm:"index:idx_tasks_open_since,priority:2"`
 	UpdatedAt time.Time
 
 	Measures   []Measure   `gorm:"constraint:OnDelete:CASCADE"`
