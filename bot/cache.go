@@ -8,17 +8,48 @@ import (
 	"taskbot/storage"
 )
 
-// replyCache is the read model of answers that only read: a reply is kept
-// under the database's data version (storage.Store.DataVersion), which
-// changes whenever anything is committed, by this process or another
-// replica, so a cached answer is never stale. The key holds the user (some
-// answers depend on who asks), the command as typed and the day it is
-// answered as of, so an answer never outlives its "截至" date.
-type replyCache struct {
+// versioned keeps values computed under one data version
+// (storage.Store.DataVersion), which changes whenever anything is
+// committed, by this process or another replica: a value is never read
+// under another version. At most max are kept; when full, or when the
+// version moves, it starts over.
+type versioned[K comparable, V any] struct {
 	mu      sync.Mutex
 	version int64
-	m       map[ReadKey]Reply
+	m       map[K]V
+	max     int
 }
+
+func (c *versioned[K, V]) get(version int64, key K) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	return v, ok && c.version == version
+}
+
+func (c *versioned[K, V]) put(version int64, key K, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.version != version || c.m == nil || len(c.m) >= c.max {
+		c.version, c.m = version, make(map[K]V, min(c.max, 64))
+	}
+	c.m[key] = v
+}
+
+// The read model of answers that only read: replies kept under the data
+// version and a ReadKey — the user (some answers depend on who asks), the
+// command as typed and the day it is answered as of, so an answer never
+// outlives its "截至" date. Statistics are kept the same way, by filter.
+type (
+	replyCache = versioned[ReadKey, Reply]
+	statsCache = versioned[string, Stats]
+)
+
+// Bounds of the caches.
+const (
+	maxCached = 4096
+	maxStats  = 64
+)
 
 // ReadKey names an answer that only reads: who asked what, as of which
 // day. Adapters keep their encoded answers under it too.
@@ -26,25 +57,6 @@ type ReadKey struct {
 	User string
 	Day  storage.Date
 	Text string // the command's words, one space apart
-}
-
-// maxCached bounds the cache: when full, it starts over.
-const maxCached = 4096
-
-func (c *replyCache) get(version int64, key ReadKey) (Reply, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	r, ok := c.m[key]
-	return r, ok && c.version == version
-}
-
-func (c *replyCache) put(version int64, key ReadKey, r Reply) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.version != version || c.m == nil || len(c.m) >= maxCached {
-		c.version, c.m = version, make(map[ReadKey]Reply, 64)
-	}
-	c.m[key] = r
 }
 
 // cached answers req from the cache when it only reads and its answer is

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"taskbot/storage"
@@ -101,29 +100,6 @@ func (b *Bot) Statistics(ctx context.Context, now time.Time, f storage.StatsFilt
 		b.stats.put(version, key, st)
 	}
 	return st, err
-}
-
-// statsCache holds Stats computed under one data version.
-type statsCache struct {
-	mu      sync.Mutex
-	version int64
-	m       map[string]Stats
-}
-
-func (c *statsCache) get(version int64, key string) (Stats, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	st, ok := c.m[key]
-	return st, ok && c.version == version
-}
-
-func (c *statsCache) put(version int64, key string, st Stats) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.version != version || c.m == nil || len(c.m) > 64 {
-		c.version, c.m = version, map[string]Stats{}
-	}
-	c.m[key] = st
 }
 
 func (b *Bot) statistics(ctx context.Context, now time.Time, f storage.StatsFilter) (Stats, error) {
