@@ -134,9 +134,10 @@ func TestPostgresVersionRowUpgrade(t *testing.T) {
 	}
 }
 
-// TestOldIndexReplaced: a database written by the previous version, with
-// the review queue's narrower index idx_shares_pending, gets the wider
-// idx_shares_review in its place at the next start, rows untouched.
+// TestOldIndexReplaced: a database written by an earlier version, with the
+// narrower indexes idx_shares_pending and idx_shares_milestone, gets the
+// wider idx_shares_review and idx_shares_by_milestone in their place at
+// the next start.
 func TestOldIndexReplaced(t *testing.T) {
 	dsn := testenv.DSN(t, "old-index.db")
 	s, err := storage.Open(dsn)
@@ -145,6 +146,7 @@ func TestOldIndexReplaced(t *testing.T) {
 	}
 	m := s.DB().Migrator()
 	for _, q := range []string{`DROP INDEX idx_shares_review`, `CREATE INDEX idx_shares_pending ON shares (state, reported_at)`,
+		`DROP INDEX idx_shares_by_milestone`, `CREATE INDEX idx_shares_milestone ON shares (milestone_id)`,
 		`UPDATE meta SET value = 'previous' WHERE name = 'schema'`} {
 		if err := s.DB().Exec(q).Error; err != nil {
 			t.Fatal(err)
@@ -156,8 +158,10 @@ func TestOldIndexReplaced(t *testing.T) {
 	}
 	defer s.Close()
 	m = s.DB().Migrator()
-	if m.HasIndex(&storage.Share{}, "idx_shares_pending") || !m.HasIndex(&storage.Share{}, "idx_shares_review") {
-		t.Errorf("after the upgrade: idx_shares_pending %v, idx_shares_review %v; want only the second",
-			m.HasIndex(&storage.Share{}, "idx_shares_pending"), m.HasIndex(&storage.Share{}, "idx_shares_review"))
+	for _, ix := range []struct{ old, new string }{{"idx_shares_pending", "idx_shares_review"}, {"idx_shares_milestone", "idx_shares_by_milestone"}} {
+		if m.HasIndex(&storage.Share{}, ix.old) || !m.HasIndex(&storage.Share{}, ix.new) {
+			t.Errorf("after the upgrade: %s %v, %s %v; want only the second",
+				ix.old, m.HasIndex(&storage.Share{}, ix.old), ix.new, m.HasIndex(&storage.Share{}, ix.new))
+		}
 	}
 }

@@ -35,11 +35,13 @@ var ShareStateNames = map[string]string{
 // their state is the users' and is never reset: a share whose unit left
 // the task is retired, not deleted.
 type Share struct {
-	ID          uint   `gorm:"primaryKey"`
-	TaskID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:1"`
-	MilestoneID uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:2;index:idx_shares_milestone"`
-	UnitID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:3;index:idx_shares_unit,priority:1;index:idx_shares_stats,priority:1"`
-	State       string `gorm:"size:16;not null;default:'open';index:idx_shares_unit,priority:2;index:idx_shares_review,priority:1;index:idx_shares_stats,priority:2"`
+	ID     uint `gorm:"primaryKey"`
+	TaskID uint `gorm:"not null;uniqueIndex:idx_shares_key,priority:1"`
+	// idx_shares_by_milestone answers "who has not settled these
+	// milestones" (each reminder pass) from the index alone.
+	MilestoneID uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:2;index:idx_shares_by_milestone,priority:1"`
+	UnitID      uint   `gorm:"not null;uniqueIndex:idx_shares_key,priority:3;index:idx_shares_unit,priority:1;index:idx_shares_stats,priority:1;index:idx_shares_by_milestone,priority:4"`
+	State       string `gorm:"size:16;not null;default:'open';index:idx_shares_unit,priority:2;index:idx_shares_review,priority:1;index:idx_shares_stats,priority:2;index:idx_shares_by_milestone,priority:3"`
 	// Due is the milestone's due date in force (NULL for the task as a
 	// whole), copied in and kept up to date with the milestone's (see
 	// refreshNextDue), so that a unit's most urgent shares are one index
@@ -53,7 +55,7 @@ type Share struct {
 	// DecidedAt and DecidedBy record the last supervisor's decision.
 	DecidedAt *time.Time `gorm:"index:idx_shares_stats,priority:4"`
 	DecidedBy string     `gorm:"size:128;not null;default:''"`
-	Retired   bool       `gorm:"not null;default:false;index:idx_shares_stats,priority:5;index:idx_shares_review,priority:2"`
+	Retired   bool       `gorm:"not null;default:false;index:idx_shares_stats,priority:5;index:idx_shares_review,priority:2;index:idx_shares_by_milestone,priority:2"`
 	// TaskClosed copies the task's close-out (kept by CloseTask and
 	// ReopenTask), so that statistics skip closed tasks on the index.
 	TaskClosed bool `gorm:"not null;default:false;index:idx_shares_stats,priority:6;index:idx_shares_review,priority:3"`
@@ -586,7 +588,7 @@ func (s *Store) MilestoneShares(ctx context.Context, milestoneIDs []uint) (map[u
 func (s *Store) UnsettledShares(ctx context.Context, milestoneIDs []uint) (map[uint]map[uint]bool, error) {
 	out := map[uint]map[uint]bool{}
 	err := s.scanByIDs(ctx, `SELECT milestone_id, unit_id, state FROM shares
-			WHERE NOT retired AND state IN ('open', 'reported') AND milestone_id IN (%s)`, milestoneIDs, func(rows *sql.Rows) error {
+			WHERE retired = FALSE AND state IN ('open', 'reported') AND milestone_id IN (%s)`, milestoneIDs, func(rows *sql.Rows) error {
 		var mid, uid uint
 		var state string
 		if err := rows.Scan(&mid, &uid, &state); err != nil {

@@ -260,7 +260,7 @@ func (s *Store) migrate(lock func() (func(), error)) error {
 	for _, old := range []struct {
 		model any
 		name  string
-	}{{&Share{}, "idx_shares_pending"}} {
+	}{{&Share{}, "idx_shares_pending"}, {&Share{}, "idx_shares_milestone"}} {
 		if m.HasIndex(old.model, old.name) {
 			if err := m.DropIndex(old.model, old.name); err != nil {
 				return err
