@@ -50,7 +50,7 @@ func New(store *storage.Store, log *slog.Logger) *Bot {
 	var id [6]byte
 	rand.Read(id[:])
 	b := &Bot{Store: store, Log: log, instance: "bot-" + hex.EncodeToString(id[:])}
-	b.replies.max, b.stats.max = maxCached, maxStats
+	b.replies.Max = MaxCached
 	b.commands = newCommands()
 	return b
 }

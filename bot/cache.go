@@ -8,30 +8,37 @@ import (
 	"taskbot/storage"
 )
 
-// versioned keeps values computed under one data version
+// Versioned keeps values computed under one data version
 // (storage.Store.DataVersion), which changes whenever anything is
 // committed, by this process or another replica: a value is never read
-// under another version. At most max are kept; when full, or when the
-// version moves, it starts over.
-type versioned[K comparable, V any] struct {
+// under another version. At most Max are kept; when full, or when the
+// version moves, it starts over. The zero value keeps up to 64.
+type Versioned[K comparable, V any] struct {
+	Max     int
 	mu      sync.Mutex
 	version int64
 	m       map[K]V
-	max     int
 }
 
-func (c *versioned[K, V]) get(version int64, key K) (V, bool) {
+// Get returns the value kept for key under version.
+func (c *Versioned[K, V]) Get(version int64, key K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, ok := c.m[key]
 	return v, ok && c.version == version
 }
 
-func (c *versioned[K, V]) put(version int64, key K, v V) {
+// Put keeps v for key under version, forgetting what was kept under
+// another.
+func (c *Versioned[K, V]) Put(version int64, key K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.version != version || c.m == nil || len(c.m) >= c.max {
-		c.version, c.m = version, make(map[K]V, min(c.max, 64))
+	limit := c.Max
+	if limit <= 0 {
+		limit = 64
+	}
+	if c.version != version || c.m == nil || len(c.m) >= limit {
+		c.version, c.m = version, make(map[K]V, min(limit, 64))
 	}
 	c.m[key] = v
 }
@@ -41,15 +48,13 @@ func (c *versioned[K, V]) put(version int64, key K, v V) {
 // command as typed and the day it is answered as of, so an answer never
 // outlives its "截至" date. Statistics are kept the same way, by filter.
 type (
-	replyCache = versioned[ReadKey, Reply]
-	statsCache = versioned[string, Stats]
+	replyCache = Versioned[ReadKey, Reply]
+	statsCache = Versioned[string, Stats]
 )
 
-// Bounds of the caches.
-const (
-	maxCached = 4096
-	maxStats  = 64
-)
+// MaxCached bounds the reply caches (this one, and adapters' of encoded
+// answers).
+const MaxCached = 4096
 
 // ReadKey names an answer that only reads: who asked what, as of which
 // day. Adapters keep their encoded answers under it too.
@@ -68,12 +73,12 @@ func (b *Bot) cached(ctx context.Context, req Request, fields []string, cmd *com
 	if !ok {
 		return run()
 	}
-	if r, ok := b.replies.get(version, key); ok {
+	if r, ok := b.replies.Get(version, key); ok {
 		return r, nil
 	}
 	r, err := run()
 	if err == nil && Keep(r) {
-		b.replies.put(version, key, r)
+		b.replies.Put(version, key, r)
 	}
 	return r, err
 }

@@ -91,13 +91,13 @@ func (b *Bot) Statistics(ctx context.Context, now time.Time, f storage.StatsFilt
 	}
 	key := fmt.Sprint(b.today(now), f.TaskID, f.Units)
 	if ok {
-		if st, hit := b.stats.get(version, key); hit {
+		if st, hit := b.stats.Get(version, key); hit {
 			return st, nil
 		}
 	}
 	st, err := b.statistics(ctx, now, f)
 	if err == nil && ok {
-		b.stats.put(version, key, st)
+		b.stats.Put(version, key, st)
 	}
 	return st, err
 }

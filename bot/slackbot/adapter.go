@@ -78,7 +78,7 @@ func New(b *bot.Bot, p *Poster, log *slog.Logger) *Adapter {
 	return &Adapter{
 		Bot: b, Poster: p, Log: log, Holder: "slackbot",
 		AckWithin: DefaultAckWithin, MaxBody: DefaultMaxBody,
-		ctx: ctx, cancel: cancel,
+		ctx: ctx, cancel: cancel, answers: answerCache{Max: bot.MaxCached},
 	}
 }
 

@@ -121,7 +121,7 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request, body []by
 	rk, version, cacheable := a.Bot.ReadKey(req)
 	key := answerKey{rk, share}
 	if cacheable {
-		if b := a.answers.get(version, key); b != nil {
+		if b, ok := a.answers.Get(version, key); ok {
 			writeBytes(w, b)
 			return
 		}
@@ -137,7 +137,7 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request, body []by
 		return
 	}
 	if cacheable && keep {
-		a.answers.put(version, key, b)
+		a.answers.Put(version, key, b)
 	}
 	writeBytes(w, b)
 }
