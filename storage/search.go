@@ -21,29 +21,102 @@ type searchIndex struct {
 	// postings maps each pair of adjacent characters to the ascending
 	// indexes of the docs containing it. A word of two or more characters
 	// can only occur in docs holding all its pairs, so a search verifies
-	// that intersection instead of every doc.
-	postings map[uint64][]uint32
+	// that intersection instead of every doc. titles and goals do the
+	// same for the titles and the goals alone, which score a match.
+	postings, titles, goals map[uint64][]uint32
 }
 
 func bigram(a, b rune) uint64 { return uint64(a)<<32 | uint64(uint32(b)) }
 
 func newSearchIndex(version string, docs []searchDoc) *searchIndex {
-	ix := &searchIndex{version: version, docs: docs, postings: map[uint64][]uint32{}}
+	ix := &searchIndex{version: version, docs: docs,
+		postings: map[uint64][]uint32{}, titles: map[uint64][]uint32{}, goals: map[uint64][]uint32{}}
 	for i := range docs {
-		prev := rune(-1)
-		for _, r := range docs[i].text {
-			if prev >= 0 {
-				k := bigram(prev, r)
-				l := ix.postings[k]
-				// Docs are visited in order, so a repeat is always last.
-				if len(l) == 0 || l[len(l)-1] != uint32(i) {
-					ix.postings[k] = append(l, uint32(i))
-				}
-			}
-			prev = r
-		}
+		addBigrams(ix.postings, docs[i].text, uint32(i))
+		addBigrams(ix.titles, docs[i].title, uint32(i))
+		addBigrams(ix.goals, docs[i].goal, uint32(i))
 	}
 	return ix
+}
+
+// addBigrams adds doc to the postings of text's character pairs. Docs are
+// added in order, so a repeat is always last.
+func addBigrams(postings map[uint64][]uint32, text string, doc uint32) {
+	prev := rune(-1)
+	for _, r := range text {
+		if prev >= 0 {
+			k := bigram(prev, r)
+			if l := postings[k]; len(l) == 0 || l[len(l)-1] != doc {
+				postings[k] = append(l, doc)
+			}
+		}
+		prev = r
+	}
+}
+
+// holding returns the ascending docs whose text in postings holds every
+// character pair of word, and whether that is exact (word is one pair);
+// ok is false for a single character, which has none.
+func holding(postings map[uint64][]uint32, word string) (docs []uint32, exact, ok bool) {
+	if !indexable(word) {
+		return nil, false, false
+	}
+	var lists [][]uint32
+	prev := rune(-1)
+	for _, r := range word {
+		if prev >= 0 {
+			lists = append(lists, postings[bigram(prev, r)])
+		}
+		prev = r
+	}
+	if len(lists) == 0 {
+		return nil, false, false
+	}
+	sort.Slice(lists, func(i, j int) bool { return len(lists[i]) < len(lists[j]) })
+	out := append([]uint32(nil), lists[0]...)
+	for _, l := range lists[1:] {
+		out = intersect(out, l)
+	}
+	return out, onePair(word), true
+}
+
+// onePair reports whether word is exactly one character pair, so that a
+// doc holding the pair holds the word.
+func onePair(word string) bool { return indexable(word) && utf8.RuneCountInString(word) == 2 }
+
+// indexable reports whether word can be looked up by its character pairs:
+// not when it holds U+FFFD or bytes that are not UTF-8 (they match parts
+// of characters, or invalid bytes in a text, that pairs do not tell).
+func indexable(word string) bool { return !strings.ContainsRune(word, utf8.RuneError) }
+
+// field tells, for ascending docs, whether a title (or goal) contains a
+// word: by the field's postings, walked along with the docs, confirmed
+// with contains when the word is longer than one pair.
+type field struct {
+	word  string
+	get   func(d *searchDoc) string
+	docs  []uint32
+	exact bool
+	ok    bool // false: no pairs, check every doc with contains
+}
+
+func newField(postings map[uint64][]uint32, word string, get func(d *searchDoc) string) *field {
+	f := &field{word: word, get: get}
+	f.docs, f.exact, f.ok = holding(postings, word)
+	return f
+}
+
+func (f *field) has(i uint32, d *searchDoc) bool {
+	if !f.ok {
+		return contains(f.get(d), f.word)
+	}
+	for len(f.docs) > 0 && f.docs[0] < i {
+		f.docs = f.docs[1:]
+	}
+	if len(f.docs) == 0 || f.docs[0] != i {
+		return false
+	}
+	return f.exact || contains(f.get(d), f.word)
 }
 
 // candidates returns the ascending indexes of the docs that may contain
@@ -52,6 +125,9 @@ func newSearchIndex(version string, docs []searchDoc) *searchIndex {
 func (ix *searchIndex) candidates(words []string) []uint32 {
 	var lists [][]uint32
 	for _, w := range words {
+		if !indexable(w) {
+			continue // checked against every candidate's text
+		}
 		prev := rune(-1)
 		for _, r := range w {
 			if prev >= 0 {
@@ -169,25 +245,38 @@ func (s *Store) SearchTasks(ctx context.Context, words []string, limit int) ([]S
 	if err != nil {
 		return nil, 0, err
 	}
+	hits, total := ix.search(words, limit)
+	return hits, total, nil
+}
+
+// search returns the docs containing every word, best first (4 points a
+// word in the title, 2 in the goal; document order among equals), at most
+// limit of them, and how many there are.
+func (ix *searchIndex) search(words []string, limit int) ([]SearchHit, int) {
 	// Matches go into buckets by score (a few values: 4 per word in the
 	// title, 2 in the goal), each in document order, so the best limit
 	// come out without sorting or building every match: a common word
 	// matches a third of a 100,000-task list.
 	var buckets [][]uint32
 	total := 0
+	titles, goals := make([]*field, len(words)), make([]*field, len(words))
+	for k, w := range words {
+		titles[k] = newField(ix.titles, w, func(d *searchDoc) string { return d.title })
+		goals[k] = newField(ix.goals, w, func(d *searchDoc) string { return d.goal })
+	}
 next:
 	for _, i := range ix.candidates(words) {
 		d := &ix.docs[i]
 		score := 0
-		for _, w := range words {
+		for k, w := range words {
 			// A two-character word is exactly its pair: no need to look.
-			if utf8.RuneCountInString(w) != 2 && !contains(d.text, w) {
+			if !onePair(w) && !contains(d.text, w) {
 				continue next
 			}
-			if contains(d.title, w) {
+			if titles[k].has(i, d) {
 				score += 4
 			}
-			if contains(d.goal, w) {
+			if goals[k].has(i, d) {
 				score += 2
 			}
 		}
@@ -208,7 +297,7 @@ next:
 				Score: score, Snippet: snippet(d.text, words[0], 24)})
 		}
 	}
-	return out, total, nil
+	return out, total
 }
 
 // contains is strings.Contains for Chinese text. strings.Index anchors on

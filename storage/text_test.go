@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -32,6 +34,54 @@ func FuzzContains(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s, word string) {
 		if got, want := contains(s, word), strings.Contains(s, word); got != want {
 			t.Errorf("Contains(%q, %q) = %v; strings.Contains says %v", s, word, got, want)
+		}
+	})
+}
+
+// FuzzSearchIndex: the index's search (bigram postings for the text, the
+// titles and the goals) finds and ranks what a plain scan with
+// strings.Contains finds and ranks, on any docs and words.
+func FuzzSearchIndex(f *testing.F) {
+	f.Add("垃圾填埋", "渗滤液处理", "垃圾渗滤液处理达标", "污水处理", "", "污水管网", "渗滤液 垃圾")
+	f.Add("a", "ab", "abc", "bc", "b", "cab", "b c")
+	f.Fuzz(func(t *testing.T, t1, g1, x1, t2, g2, x2, query string) {
+		words := strings.Fields(query)
+		if len(words) == 0 {
+			return
+		}
+		docs := []searchDoc{
+			{id: 1, number: 1, title: t1, goal: g1, text: t1 + g1 + x1},
+			{id: 2, number: 2, title: t2, goal: g2, text: t2 + g2 + x2},
+			{id: 3, number: 3, title: t2, goal: g1, text: x1 + t2 + x2 + g1},
+		}
+		got, total := newSearchIndex("v", docs).search(words, 10)
+		type hit struct{ id, score int }
+		var want []hit
+		for _, d := range docs {
+			score, all := 0, true
+			for _, w := range words {
+				if !strings.Contains(d.text, w) {
+					all = false
+					break
+				}
+				if strings.Contains(d.title, w) {
+					score += 4
+				}
+				if strings.Contains(d.goal, w) {
+					score += 2
+				}
+			}
+			if all {
+				want = append(want, hit{int(d.id), score})
+			}
+		}
+		sort.SliceStable(want, func(a, b int) bool { return want[a].score > want[b].score })
+		var gotHits []hit
+		for _, h := range got {
+			gotHits = append(gotHits, hit{int(h.ID), h.Score})
+		}
+		if total != len(want) || fmt.Sprint(gotHits) != fmt.Sprint(want) {
+			t.Errorf("search(%q) = %v (total %d); a scan finds %v", words, gotHits, total, want)
 		}
 	})
 }
