@@ -131,10 +131,7 @@ func (b *Bot) compactCard(ctx context.Context, t *storage.Task, today storage.Da
 		if m.Retired {
 			continue
 		}
-		st, label := MilestoneStatus(&m, today, b.Clock().Zone())
-		if t.Closed() && st != StatusDone {
-			st, label = StatusDone, "随任务销号"
-		}
+		st, label := b.cardStatus(t, &m, today)
 		text := fmt.Sprintf("节点%d %s %s", m.Seq, m.Due, label)
 		if line := shareLine(shares[m.ID]); line != "" && !t.Closed() && st != StatusDone {
 			text += " · " + line
@@ -207,6 +204,16 @@ func (b *Bot) noSuchTask(ctx context.Context, ref TaskRef) error {
 	return storage.Errorf(storage.ENOTFOUND, "没有%s任务 %d：%s任务编号为 1–%d。", name, ref.Number, name, counts[ref.Section])
 }
 
+// cardStatus is milestone m's status and label on task t's card: its
+// own, or done with the task when the task is closed.
+func (b *Bot) cardStatus(t *storage.Task, m *storage.Milestone, today storage.Date) (Status, string) {
+	st, label := MilestoneStatus(m, today, b.Clock().Zone())
+	if t.Closed() && st != StatusDone {
+		return StatusDone, "随任务销号"
+	}
+	return st, label
+}
+
 // taskCard renders everything about a task as of today, each milestone
 // with its units' progress (shares).
 func (b *Bot) taskCard(t *storage.Task, today storage.Date, shares map[uint]*storage.ShareCounts) Reply {
@@ -244,10 +251,7 @@ func (b *Bot) taskCard(t *storage.Task, today storage.Date, shares map[uint]*sto
 		if m.Retired {
 			continue
 		}
-		st, label := MilestoneStatus(&m, today, b.Clock().Zone())
-		if t.Closed() && st != StatusDone {
-			st, label = StatusDone, "随任务销号"
-		}
+		st, label := b.cardStatus(t, &m, today)
 		text := fmt.Sprintf("节点%d  %s  %s — %s", m.Seq, m.Due, label, m.Text)
 		if m.ExtendedAt != nil && m.PlannedDue != m.Due {
 			text += fmt.Sprintf("（原定 %s，经批准延期至 %s）", m.PlannedDue, m.Due)
