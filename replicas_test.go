@@ -2,9 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -23,6 +20,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"taskbot/bot/slackbot"
 	"taskbot/config"
 	"taskbot/internal/fakeslack"
 	"taskbot/internal/testenv"
@@ -187,15 +185,13 @@ func slash(addr, command, text, trigger string) (int, error) {
 		"team_id": {"T1"}, "trigger_id": {trigger}, "response_url": {"http://127.0.0.1:1/unused"}}
 	body := form.Encode()
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	m := hmac.New(sha256.New, []byte(replicaSecret))
-	m.Write([]byte("v0:" + ts + ":" + body))
 	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/slack/commands", strings.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(m.Sum(nil)))
+	req.Header.Set("X-Slack-Signature", slackbot.Sign(replicaSecret, ts, []byte(body)))
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		return 0, err
