@@ -259,17 +259,16 @@ type leaderIndex struct {
 }
 
 func (s *Store) leaderIndex(ctx context.Context) (*leaderIndex, error) {
-	var m Meta
-	err := s.db.WithContext(ctx).Where("name = ?", metaContentVersion).Limit(1).Find(&m).Error
+	version, err := s.MetaValue(ctx, metaContentVersion)
 	if err != nil {
-		return nil, Internal(err)
+		return nil, err
 	}
 	s.leaderMu.Lock()
 	defer s.leaderMu.Unlock()
-	if s.leaders != nil && s.leaders.version == m.Value {
+	if s.leaders != nil && s.leaders.version == version {
 		return s.leaders, nil
 	}
-	ix := &leaderIndex{version: m.Value, totals: map[string]int64{}}
+	ix := &leaderIndex{version: version, totals: map[string]int64{}}
 	err = s.db.WithContext(ctx).Raw(`SELECT post, COUNT(DISTINCT task_id) AS tasks FROM leaders
 		GROUP BY post ORDER BY tasks DESC, post`).Scan(&ix.byCount).Error
 	if err != nil {

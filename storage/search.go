@@ -2,12 +2,9 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"strings"
 	"unicode/utf8"
-
-	"gorm.io/gorm"
 )
 
 // searchIndex holds every task's searchable text in memory. Searching
@@ -179,14 +176,13 @@ type searchDoc struct {
 }
 
 func (s *Store) searchIndex(ctx context.Context) (*searchIndex, error) {
-	var m Meta
-	err := s.db.WithContext(ctx).Where("name = ?", metaContentVersion).Take(&m).Error
-	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, Internal(err)
+	version, err := s.MetaValue(ctx, metaContentVersion)
+	if err != nil {
+		return nil, err
 	}
 	s.searchMu.Lock()
 	defer s.searchMu.Unlock()
-	if s.search != nil && s.search.version == m.Value {
+	if s.search != nil && s.search.version == version {
 		return s.search, nil
 	}
 	var rows []struct {
@@ -206,7 +202,7 @@ func (s *Store) searchIndex(ctx context.Context) (*searchIndex, error) {
 	for i, r := range rows {
 		docs[i] = searchDoc{r.ID, r.Section, r.Number, r.Code, r.Title, r.Goal, r.SearchText}
 	}
-	s.search = newSearchIndex(m.Value, docs)
+	s.search = newSearchIndex(version, docs)
 	return s.search, nil
 }
 
