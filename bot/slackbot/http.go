@@ -131,6 +131,8 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request, body []by
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	// MarshalJSON directly: json.Marshal would re-validate the output,
+	// which costs more than encoding it.
 	b, err := resp.MarshalJSON()
 	if err != nil {
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
@@ -231,17 +233,6 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request, body 
 		return
 	}
 	w.WriteHeader(http.StatusOK)
-}
-
-// writeJSON writes resp; it calls MarshalJSON directly because json.Marshal
-// would re-validate the output, which costs more than encoding it.
-func writeJSON(w http.ResponseWriter, resp *response) {
-	b, err := resp.MarshalJSON()
-	if err != nil {
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
-	}
-	writeBytes(w, b)
 }
 
 // writeBytes answers with b, encoded JSON.
