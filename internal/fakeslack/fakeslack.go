@@ -40,10 +40,9 @@ type Server struct {
 
 	mu    sync.Mutex
 	posts []Post
-	fail  []func(w http.ResponseWriter) // consumed one per call
-	hold  chan struct{}                 // when set, calls wait for it to close
-	after func(Post) <-chan struct{}    // see Intercept
-	calls int
+	fail  []func(w http.ResponseWriter)         // consumed one per call
+	hold  chan struct{}                         // when set, calls wait for it to close
+	after func(Post) <-chan struct{}            // see Intercept
 	open  []slack.ModalViewRequest              // views.open
 	homes map[string][]slack.HomeTabViewRequest // views.publish, by user
 }
@@ -122,7 +121,6 @@ func (f *Server) history(w http.ResponseWriter, r *http.Request, thread bool) {
 func (f *Server) handler(method string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
-		f.calls++
 		hold := f.hold
 		var fail func(http.ResponseWriter)
 		if len(f.fail) > 0 {
@@ -228,13 +226,6 @@ func (f *Server) Posts() []Post {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.posts)
-}
-
-// Calls counts the post calls made, failed ones included.
-func (f *Server) Calls() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls
 }
 
 // OutboxPart is one outbox message part as tagged in a post's metadata.
