@@ -40,6 +40,7 @@ var scale struct {
 	bot   *bot.Bot
 	err   error
 	drop  func() // the PostgreSQL schema, when the tests run there
+	keep  bool   // TASKBOT_SCALE_DIR: the directory is the caller's
 }
 
 // scaleBot opens (once per process) a temp SQLite file holding 10,000
@@ -47,13 +48,17 @@ var scale struct {
 func scaleBot(tb testing.TB) *bot.Bot {
 	tb.Helper()
 	scale.once.Do(func() {
-		scale.dir, scale.err = os.MkdirTemp("", "taskbot-scale")
-		if scale.err != nil {
+		// TASKBOT_SCALE_DIR keeps the SQLite file between runs (building
+		// 100,000 tasks takes a minute); the seed is skipped when it is
+		// there already.
+		if scale.dir = os.Getenv("TASKBOT_SCALE_DIR"); scale.dir != "" {
+			scale.keep = true
+		} else if scale.dir, scale.err = os.MkdirTemp("", "taskbot-scale"); scale.err != nil {
 			return
 		}
 		scale.tasks = synth.Tasks(scaleTasks, 42, synth.Sentences(string(seeds.Xuchang())))
 		var store *storage.Store
-		dsn := filepath.Join(scale.dir, "scale.db")
+		dsn := filepath.Join(scale.dir, fmt.Sprintf("scale-%d.db", scaleTasks))
 		if pg := testenv.PostgresURL(); pg != "" {
 			if dsn, scale.drop, scale.err = testenv.NewPostgresSchema(pg); scale.err != nil {
 				return
@@ -96,7 +101,7 @@ func TestMain(m *testing.M) {
 	if scale.bot != nil {
 		scale.bot.Store.Close()
 	}
-	if scale.dir != "" {
+	if scale.dir != "" && !scale.keep {
 		os.RemoveAll(scale.dir)
 	}
 	if scale.drop != nil {

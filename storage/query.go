@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -96,10 +97,20 @@ func (s *Store) fillMilestones(ctx context.Context, ts []TaskSummary) error {
 // through a collective it belongs to (direct wins), most urgent first. It
 // returns at most limit tasks and the total.
 func (s *Store) UnitTasks(ctx context.Context, unitID uint, role string, limit int) ([]TaskSummary, int, error) {
-	var total int64
-	err := s.db.WithContext(ctx).Model(&UnitTask{}).Where("unit_id = ? AND role = ?", unitID, role).Count(&total).Error
+	// The count from the unit index (kept until the list or the units
+	// change): a county holds most tasks through its collective.
+	ix, _, err := s.unitIndex(ctx)
 	if err != nil {
-		return nil, 0, Internal(err)
+		return nil, 0, err
+	}
+	total := 0
+	if i, ok := slices.BinarySearchFunc(ix.stats, unitID, func(u UnitStat, id uint) int { return cmp.Compare(u.UnitID, id) }); ok {
+		switch role {
+		case RoleLead:
+			total = ix.stats[i].Lead
+		case RoleResponsible:
+			total = ix.stats[i].Responsible
+		}
 	}
 	ts, _, err := s.summaries(ctx, `
 		SELECT `+summaryCols+`, v.name AS via, 0 AS total
@@ -109,7 +120,7 @@ func (s *Store) UnitTasks(ctx context.Context, unitID uint, role string, limit i
 		WHERE ut.unit_id = @unit AND ut.role = @role
 		ORDER BY ut.rank, ut.next_due, ut.section, ut.number LIMIT @limit`,
 		map[string]any{"unit": unitID, "role": role, "limit": limit})
-	return ts, int(total), err
+	return ts, total, err
 }
 
 // LeaderRule says how a query matched leader posts (see LeaderTasks).
@@ -334,25 +345,35 @@ type unitIndex struct {
 	stats   []UnitStat // Overdue not filled
 	tasks   [][]uint32 // by the index in stats
 	maxTask uint
+	// ranked is UnitStats' last answer, valid while the plan version and
+	// the day are rankedKey (guarded by Store.unitsMu).
+	rankedKey string
+	ranked    []UnitStat
 }
 
-func (s *Store) unitIndex(ctx context.Context) (*unitIndex, error) {
+// unitIndex returns the unit index, and the plan version read before it
+// (see table_versions in counts.go; -1 when unknown).
+func (s *Store) unitIndex(ctx context.Context) (*unitIndex, int64, error) {
 	// The list's and the organisation's versions, and the last unit made
 	// (ApplyPeople creates units a file names).
-	var v struct{ Content, Units, LastUnit string }
+	var v struct {
+		Content, Units, LastUnit string
+		Plan                     int64
+	}
 	err := s.db.WithContext(ctx).Raw(`SELECT
 		COALESCE((SELECT value FROM meta WHERE name = ?), '') AS content,
 		COALESCE((SELECT value FROM meta WHERE name = ?), '') AS units,
-		COALESCE((SELECT CAST(MAX(id) AS VARCHAR(20)) FROM units), '') AS last_unit`,
+		COALESCE((SELECT CAST(MAX(id) AS VARCHAR(20)) FROM units), '') AS last_unit,
+		`+tableVersionSQL(planVersion)+` AS plan`,
 		metaContentVersion, metaUnitsVersion).Scan(&v).Error
 	if err != nil {
-		return nil, Internal(err)
+		return nil, 0, Internal(err)
 	}
 	version := v.Content + "|" + v.Units + "|" + v.LastUnit
 	s.unitsMu.Lock()
 	defer s.unitsMu.Unlock()
 	if s.units != nil && s.units.version == version {
-		return s.units, nil
+		return s.units, v.Plan, nil
 	}
 	var units []struct {
 		ID         uint
@@ -362,7 +383,7 @@ func (s *Store) unitIndex(ctx context.Context) (*unitIndex, error) {
 	err = s.db.WithContext(ctx).Raw(`SELECT u.id, u.name,
 		EXISTS (SELECT 1 FROM unit_members WHERE collective_id = u.id) AS collective FROM units u ORDER BY u.id`).Scan(&units).Error
 	if err != nil {
-		return nil, Internal(err)
+		return nil, 0, Internal(err)
 	}
 	ix := &unitIndex{version: version, stats: make([]UnitStat, len(units)), tasks: make([][]uint32, len(units))}
 	pos := map[uint]int{}
@@ -403,10 +424,10 @@ func (s *Store) unitIndex(ctx context.Context) (*unitIndex, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, Internal(err)
+		return nil, 0, Internal(err)
 	}
 	s.units = ix
-	return ix, nil
+	return ix, v.Plan, nil
 }
 
 // UnitStat counts a unit's tasks and overdue milestones; the Via counts are
@@ -427,9 +448,21 @@ type UnitStat struct {
 // milestones overdue on those tasks. Two grouped scans, whatever the
 // number of units.
 func (s *Store) UnitStats(ctx context.Context, today Date) ([]UnitStat, error) {
-	ix, err := s.unitIndex(ctx)
+	ix, plan, err := s.unitIndex(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// The answer depends on the units (the index), the tasks and
+	// milestones (the plan version, read before them) and the day.
+	key := ""
+	if plan >= 0 {
+		key = fmt.Sprint(plan, " ", today)
+		s.unitsMu.Lock()
+		ranked, ok := ix.ranked, ix.rankedKey == key
+		s.unitsMu.Unlock()
+		if ok {
+			return slices.Clone(ranked), nil
+		}
 	}
 	// Overdue milestones per task, on the (open, due, task_id) index; then
 	// summed over each unit's tasks in memory.
@@ -469,6 +502,11 @@ func (s *Store) UnitStats(ctx context.Context, today Date) ([]UnitStat, error) {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
+	if key != "" {
+		s.unitsMu.Lock()
+		ix.rankedKey, ix.ranked = key, slices.Clone(out)
+		s.unitsMu.Unlock()
+	}
 	return out, nil
 }
 

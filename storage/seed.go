@@ -73,7 +73,7 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 		}
 		if existing == 0 {
 			// An empty database: insert in bulk (same rows as seedTask).
-			if err := seedFresh(tx, tasks, units); err != nil {
+			if err := s.bulk(tx, func() error { return seedFresh(tx, tasks, units) }); err != nil {
 				return err
 			}
 			res.Created = len(tasks)
@@ -91,7 +91,7 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 			}
 		}
 		// New tasks and milestones get their per-unit shares.
-		if err := syncShares(tx); err != nil {
+		if err := s.bulk(tx, func() error { return syncShares(tx) }); err != nil {
 			return err
 		}
 		// The search index reloads when this changes, in any process.

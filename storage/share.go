@@ -500,7 +500,7 @@ func (s *Store) evidenceCounts(ctx context.Context, taskID uint) (map[[2]uint]in
 // list is a range scan of the (unit, state, due) index.
 func (s *Store) UnitShares(ctx context.Context, unitID uint, limit int) ([]ShareView, map[string]int, error) {
 	counts := map[string]int{}
-	err := s.scanAll(ctx, fmt.Sprintf(`SELECT state, COUNT(*) FROM shares WHERE unit_id = %d AND NOT retired AND NOT task_closed GROUP BY state`, unitID),
+	err := s.scanAll(ctx, fmt.Sprintf(`SELECT state, SUM(n) FROM share_counts WHERE unit_id = %d GROUP BY state`, unitID),
 		func(rows *sql.Rows) error {
 			var st string
 			var n int

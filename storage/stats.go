@@ -76,50 +76,92 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 		}
 		return tally[id]
 	}
-	err := s.scanRows(ctx, `SELECT s.unit_id, s.state, s.due, COUNT(*) FROM shares s WHERE `+where+`
-		GROUP BY s.unit_id, s.state, s.due ORDER BY s.unit_id, s.state, s.due`, args, func(rows *sql.Rows) error {
-		var id uint
-		var state string
-		var due sql.NullString
-		var n int
-		if err := rows.Scan(&id, &state, &due, &n); err != nil {
-			return err
-		}
+	var confirmed []uint // the units with confirmed shares, ascending
+	add := func(id uint, state string, n, overdue, daysOverdue int) {
 		x := get(id)
 		x.Assigned += n
 		switch state {
+		case ShareConfirmed:
+			if l := len(confirmed); l == 0 || confirmed[l-1] != id {
+				confirmed = append(confirmed, id)
+			}
 		case ShareNA:
 			x.NA += n
 		case ShareReported:
 			x.Reported += n
 		case ShareOpen:
 			x.Open += n
+			x.Overdue += overdue
+			x.DaysOverdue += daysOverdue
+		}
+	}
+	var err error
+	if f.TaskID == 0 {
+		// The whole list's: summed from the counts the triggers keep
+		// (share_counts), a few rows per unit and due date instead of
+		// every share. Days overdue: today's day number times the overdue
+		// shares, less the sum of their due days.
+		q := `SELECT unit_id, state, SUM(n), SUM(CASE WHEN due <> '' AND due < ? THEN n ELSE 0 END),
+			SUM(CASE WHEN due <> '' AND due < ? THEN n * day ELSE 0 END) FROM share_counts`
+		qargs := []any{day, day}
+		if f.Units != nil {
+			q += ` WHERE unit_id IN ?`
+			qargs = append(qargs, append([]uint{0}, f.Units...))
+		}
+		todayNumber := today.dayNumber()
+		err = s.scanRows(ctx, q+` GROUP BY unit_id, state HAVING SUM(n) > 0 ORDER BY unit_id, state`, qargs, func(rows *sql.Rows) error {
+			var id uint
+			var state string
+			var n, overdue, dueDays int
+			if err := rows.Scan(&id, &state, &n, &overdue, &dueDays); err != nil {
+				return err
+			}
+			add(id, state, n, overdue, overdue*todayNumber-dueDays)
+			return nil
+		})
+	} else {
+		err = s.scanRows(ctx, `SELECT s.unit_id, s.state, s.due, COUNT(*) FROM shares s WHERE `+where+`
+			GROUP BY s.unit_id, s.state, s.due ORDER BY s.unit_id, s.state, s.due`, args, func(rows *sql.Rows) error {
+			var id uint
+			var state string
+			var due sql.NullString
+			var n int
+			if err := rows.Scan(&id, &state, &due, &n); err != nil {
+				return err
+			}
+			overdue, days := 0, 0
 			if due.Valid && due.String != "" && due.String < day {
 				d, err := ParseDate(due.String)
 				if err != nil {
 					return err
 				}
-				x.Overdue += n
-				x.DaysOverdue += n * d.DaysUntil(today)
+				overdue, days = n, n*d.DaysUntil(today)
 			}
-		}
-		return nil
-	})
+			add(id, state, n, overdue, days)
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, Internal(err)
 	}
+	// Timeliness needs each confirmed share's dates: read on the index
+	// ranges of the units that have any, not the whole index.
+	if len(confirmed) == 0 {
+		confirmed = []uint{0}
+	}
 	err = s.scanRows(ctx, `SELECT s.unit_id,
 		COALESCE(SUM(CASE WHEN s.due IS NULL OR s.decided_at < `+s.endOf("s.due")+` THEN 1 ELSE 0 END), 0), COUNT(*)
-		FROM shares s WHERE `+where+` AND s.state = 'confirmed' GROUP BY s.unit_id`, append([]any{endOfDue}, args...), func(rows *sql.Rows) error {
-		var id uint
-		var onTime, n int
-		if err := rows.Scan(&id, &onTime, &n); err != nil {
-			return err
-		}
-		x := get(id)
-		x.ConfirmedOnTime, x.ConfirmedLate = onTime, n-onTime
-		return nil
-	})
+		FROM shares s WHERE `+where+` AND s.unit_id IN ? AND s.state = 'confirmed' GROUP BY s.unit_id`,
+		append(append([]any{endOfDue}, args...), confirmed), func(rows *sql.Rows) error {
+			var id uint
+			var onTime, n int
+			if err := rows.Scan(&id, &onTime, &n); err != nil {
+				return err
+			}
+			x := get(id)
+			x.ConfirmedOnTime, x.ConfirmedLate = onTime, n-onTime
+			return nil
+		})
 	if err != nil {
 		return nil, Internal(err)
 	}
@@ -158,13 +200,30 @@ type Overview struct {
 	Awaiting int
 }
 
-// CountOverview returns the Overview as of today in loc. It returns
-// EINTERNAL when a query fails.
+// CountOverview returns the Overview as of today in loc. The counts of
+// tasks and milestones are kept in memory until the plan version (see
+// table_versions in counts.go) or the day changes; the shares awaiting review are summed
+// from share_counts. It returns EINTERNAL when a query fails.
 func (s *Store) CountOverview(ctx context.Context, today Date, loc *time.Location) (Overview, error) {
+	var o Overview
+	var plan int64
+	// The version first: counts read after it are at least as new.
+	err := s.db.WithContext(ctx).Raw(`SELECT `+tableVersionSQL(planVersion)+`,
+		(SELECT COALESCE(SUM(n), 0) FROM share_counts WHERE state = 'reported')`).Row().Scan(&plan, &o.Awaiting)
+	if err != nil {
+		return o, Internal(err)
+	}
+	key := fmt.Sprint(plan, " ", today, " ", zone(loc))
+	s.overviewMu.Lock()
+	kept, ok := s.overview, plan >= 0 && s.overviewKey == key
+	s.overviewMu.Unlock()
+	if ok {
+		kept.Awaiting = o.Awaiting
+		return kept, nil
+	}
 	_, off := today.In(zone(loc)).Zone()
 	endOfDue := fmt.Sprintf("%+d seconds", 86400-off)
-	var o Overview
-	err := s.db.WithContext(ctx).Raw(`SELECT
+	err = s.db.WithContext(ctx).Raw(`SELECT
 		COALESCE(SUM(CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN closed_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM tasks`).Row().Scan(&o.TasksOpen, &o.TasksClosed)
 	if err != nil {
@@ -180,10 +239,10 @@ func (s *Store) CountOverview(ctx context.Context, today Date, loc *time.Locatio
 	if err != nil {
 		return o, Internal(err)
 	}
-	err = s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
-		WHERE s.state = 'reported' AND NOT s.retired`).Row().Scan(&o.Awaiting)
-	if err != nil {
-		return o, Internal(err)
+	if plan >= 0 {
+		s.overviewMu.Lock()
+		s.overviewKey, s.overview = key, o
+		s.overviewMu.Unlock()
 	}
 	return o, nil
 }

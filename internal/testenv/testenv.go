@@ -118,7 +118,13 @@ func Store(tb testing.TB, opts ...Option) *storage.Store {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { s.Close() })
+	tb.Cleanup(func() {
+		// Every test's writes keep the derived share counts true.
+		if diff, err := s.CheckShareCounts(context.Background()); err == nil && diff != "" {
+			tb.Errorf("at the end of the test: %s", diff)
+		}
+		s.Close()
+	})
 	return s
 }
 

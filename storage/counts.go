@@ -1,0 +1,219 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// share_counts holds, for each unit, state and due date ("" for a share of
+// the task as a whole), how many live shares (not retired, of an open task)
+// there are, and the due date's day number (days since 1970-01-01, 0 for
+// none) so that days overdue are summed without date arithmetic per row.
+// It is derived data: database triggers keep it in step with shares in the
+// writing transaction, whichever process or version writes, so that a
+// unit's tallies and the statistics read a few rows per unit and date
+// instead of every share. It is not a model: never copied (copy-db), the
+// target's triggers count the copied shares.
+//
+// table_versions holds counters the triggers move whenever some tables are
+// written, in the writing transaction: "plan" moves with every write to
+// tasks or milestones. What is computed from those tables alone (the
+// overview's milestone counts, each unit's overdue milestones) is kept in
+// memory until it moves, whatever else is written meanwhile (a report, an
+// entry, a decision that closes no milestone).
+
+// planVersion names the counter of tasks and milestones.
+const planVersion = "plan"
+
+// liveShareCounts counts the live shares as share_counts holds them.
+const liveShareCounts = `SELECT unit_id, state, COALESCE(due, '') AS due, COUNT(*) AS n FROM shares
+	WHERE NOT retired AND NOT task_closed GROUP BY unit_id, state, COALESCE(due, '')`
+
+// shareCountsTable creates share_counts: on SQLite a table clustered on
+// its key (WITHOUT ROWID), read in one pass.
+func shareCountsTable(pg bool) string {
+	q := `CREATE TABLE IF NOT EXISTS share_counts (unit_id bigint NOT NULL, state varchar(16) NOT NULL,
+		due varchar(10) NOT NULL, day integer NOT NULL, n bigint NOT NULL, PRIMARY KEY (unit_id, state, due))`
+	if !pg {
+		q += ` WITHOUT ROWID`
+	}
+	return q
+}
+
+// sqliteDay and pgDay are the day number of a due date column.
+func sqliteDay(col string) string {
+	return `COALESCE(CAST(julianday(NULLIF(` + col + `, '')) - 2440587.5 AS INTEGER), 0)`
+}
+
+func pgDay(col string) string {
+	return `COALESCE(CAST(NULLIF(` + col + `, '') AS date) - DATE '1970-01-01', 0)`
+}
+
+// sqliteShareCounts are SQLite's row triggers keeping share_counts.
+var sqliteShareCounts = []string{
+	`CREATE TRIGGER share_counts_insert AFTER INSERT ON shares
+	WHEN NOT NEW.retired AND NOT NEW.task_closed BEGIN
+		INSERT INTO share_counts (unit_id, state, due, day, n) VALUES (NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), ` + sqliteDay("NEW.due") + `, 1)
+		ON CONFLICT (unit_id, state, due) DO UPDATE SET n = n + 1;
+	END`,
+	`CREATE TRIGGER share_counts_delete AFTER DELETE ON shares
+	WHEN NOT OLD.retired AND NOT OLD.task_closed BEGIN
+		UPDATE share_counts SET n = n - 1 WHERE unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '');
+		DELETE FROM share_counts WHERE unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '') AND n = 0;
+	END`,
+	`CREATE TRIGGER share_counts_update AFTER UPDATE OF unit_id, state, due, retired, task_closed ON shares BEGIN
+		UPDATE share_counts SET n = n - 1 WHERE NOT OLD.retired AND NOT OLD.task_closed
+			AND unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '');
+		DELETE FROM share_counts WHERE unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '') AND n = 0;
+		INSERT INTO share_counts (unit_id, state, due, day, n)
+			SELECT NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), ` + sqliteDay("NEW.due") + `, 1 WHERE NOT NEW.retired AND NOT NEW.task_closed
+		ON CONFLICT (unit_id, state, due) DO UPDATE SET n = n + 1;
+	END`,
+}
+
+// postgresShareCounts are PostgreSQL's statement triggers keeping
+// share_counts: one grouped upsert per statement from its transition
+// tables, however many shares it changed.
+var postgresShareCounts = []string{
+	`CREATE OR REPLACE FUNCTION taskbot_share_counts() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+	BEGIN
+		IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
+			INSERT INTO share_counts AS c (unit_id, state, due, day, n)
+				SELECT unit_id, state, COALESCE(due, ''), ` + pgDay("due") + `, -COUNT(*) FROM old_rows
+				WHERE NOT retired AND NOT task_closed GROUP BY 1, 2, 3, 4
+			ON CONFLICT (unit_id, state, due) DO UPDATE SET n = c.n + EXCLUDED.n;
+			DELETE FROM share_counts c USING (SELECT DISTINCT unit_id, state, COALESCE(due, '') AS due FROM old_rows) o
+				WHERE c.unit_id = o.unit_id AND c.state = o.state AND c.due = o.due AND c.n = 0;
+		END IF;
+		IF TG_OP = 'UPDATE' OR TG_OP = 'INSERT' THEN
+			INSERT INTO share_counts AS c (unit_id, state, due, day, n)
+				SELECT unit_id, state, COALESCE(due, ''), ` + pgDay("due") + `, COUNT(*) FROM new_rows
+				WHERE NOT retired AND NOT task_closed GROUP BY 1, 2, 3, 4
+			ON CONFLICT (unit_id, state, due) DO UPDATE SET n = c.n + EXCLUDED.n;
+		END IF;
+		RETURN NULL;
+	END $$`,
+	`CREATE TRIGGER share_counts_insert AFTER INSERT ON shares REFERENCING NEW TABLE AS new_rows
+		FOR EACH STATEMENT EXECUTE FUNCTION taskbot_share_counts()`,
+	`CREATE TRIGGER share_counts_update AFTER UPDATE ON shares REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+		FOR EACH STATEMENT EXECUTE FUNCTION taskbot_share_counts()`,
+	`CREATE TRIGGER share_counts_delete AFTER DELETE ON shares REFERENCING OLD TABLE AS old_rows
+		FOR EACH STATEMENT EXECUTE FUNCTION taskbot_share_counts()`,
+}
+
+// derivedDesign names the design of share_counts, table_versions and their
+// triggers in the schema fingerprint: changing installDerived must change
+// it, so that databases get the change.
+const derivedDesign = "share-counts-1 plan-version-1"
+
+// installDerived creates share_counts and table_versions when missing,
+// (re)creates their triggers and counts the shares there are, in one
+// transaction. It runs at every schema migration, after AutoMigrate: on
+// SQLite, AutoMigrate rebuilds a table whose column changed (copy, drop,
+// rename), which drops the table's triggers, and whatever was written
+// then went uncounted. On PostgreSQL creating a trigger locks out writers
+// of shares until the count is committed, and SQLite has one writer, so no
+// share is counted twice or missed. Seconds at 100,000 tasks; only when
+// the schema changes.
+func installDerived(db *gorm.DB) error {
+	return db.Transaction(func(tx *gorm.DB) error {
+		pg := tx.Dialector.Name() == Postgres
+		stmts, day := sqliteShareCounts, sqliteDay("due")
+		if pg {
+			stmts, day = postgresShareCounts, pgDay("due")
+		}
+		pre := []string{shareCountsTable(pg)}
+		for _, name := range []string{"share_counts_insert", "share_counts_update", "share_counts_delete"} {
+			if pg {
+				pre = append(pre, "DROP TRIGGER IF EXISTS "+name+" ON shares")
+			} else {
+				pre = append(pre, "DROP TRIGGER IF EXISTS "+name)
+			}
+		}
+		stmts = append(pre, stmts...)
+		stmts = append(stmts, "DELETE FROM share_counts", `INSERT INTO share_counts (unit_id, state, due, day, n)
+			SELECT unit_id, state, due, `+day+`, n FROM (`+liveShareCounts+`) c`)
+		stmts = append(stmts, planVersionStmts(pg)...)
+		for _, q := range stmts {
+			if err := tx.Exec(q).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CheckShareCounts compares share_counts with a count of the shares
+// themselves and describes the first difference ("" when they agree); err
+// is a failed query. It reads every share: for tests and for checking a
+// database by hand.
+func (s *Store) CheckShareCounts(ctx context.Context) (diff string, err error) {
+	type key struct{ unit, state, due string }
+	want := map[key]int64{}
+	if err := s.scanAll(ctx, liveShareCounts, func(rows *sql.Rows) error {
+		var k key
+		var n int64
+		err := rows.Scan(&k.unit, &k.state, &k.due, &n)
+		want[k] = n
+		return err
+	}); err != nil {
+		return "", err
+	}
+	got := map[key]int64{}
+	if err := s.scanAll(ctx, `SELECT unit_id, state, due, n FROM share_counts`, func(rows *sql.Rows) error {
+		var k key
+		var n int64
+		err := rows.Scan(&k.unit, &k.state, &k.due, &n)
+		got[k] = n
+		return err
+	}); err != nil {
+		return "", err
+	}
+	for k, n := range want {
+		if got[k] != n {
+			return fmt.Sprintf("share_counts (unit %s, %s, due %q) = %d; the shares count %d", k.unit, k.state, k.due, got[k], n), nil
+		}
+	}
+	for k, n := range got {
+		if _, ok := want[k]; !ok {
+			return fmt.Sprintf("share_counts (unit %s, %s, due %q) = %d; the shares count none", k.unit, k.state, k.due, n), nil
+		}
+	}
+	return "", nil
+}
+
+// planVersionStmts create the "plan" counter and its triggers on tasks and
+// milestones (row triggers on SQLite, statement triggers on PostgreSQL),
+// and move it: what was kept under it is stale after a migration.
+func planVersionStmts(pg bool) []string {
+	stmts := []string{`CREATE TABLE IF NOT EXISTS table_versions (name varchar(32) PRIMARY KEY, v bigint NOT NULL)`,
+		`INSERT INTO table_versions (name, v) VALUES ('plan', 0) ON CONFLICT (name) DO UPDATE SET v = table_versions.v + 1`}
+	if pg {
+		stmts = append(stmts, `CREATE OR REPLACE FUNCTION taskbot_bump_plan() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+			BEGIN UPDATE table_versions SET v = v + 1 WHERE name = 'plan'; RETURN NULL; END $$`)
+	}
+	for _, table := range []string{"tasks", "milestones"} {
+		if pg {
+			stmts = append(stmts, fmt.Sprintf(`DROP TRIGGER IF EXISTS taskbot_bump_plan ON %s`, table),
+				fmt.Sprintf(`CREATE TRIGGER taskbot_bump_plan AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s
+				FOR EACH STATEMENT EXECUTE FUNCTION taskbot_bump_plan()`, table))
+			continue
+		}
+		for _, op := range []string{"INSERT", "UPDATE", "DELETE"} {
+			name := fmt.Sprintf("plan_%s_%s", table, strings.ToLower(op))
+			stmts = append(stmts, "DROP TRIGGER IF EXISTS "+name, fmt.Sprintf(`CREATE TRIGGER %s AFTER %s ON %s BEGIN
+				UPDATE table_versions SET v = v + 1 WHERE name = 'plan';
+			END`, name, op, table))
+		}
+	}
+	return stmts
+}
+
+// tableVersionSQL is a subquery reading the counter called name.
+func tableVersionSQL(name string) string {
+	return `COALESCE((SELECT v FROM table_versions WHERE name = '` + name + `'), -1)`
+}

@@ -1,0 +1,159 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"taskbot/internal/testenv"
+	"taskbot/storage"
+)
+
+// TestShareCountsFollowShares changes shares every way the code does
+// (states, retiring, closing and reopening a task, moving due dates,
+// deleting), in plain SQL as any writer could, and checks after each that
+// the counts the triggers keep equal a count of the shares, and that the
+// statistics summed from them equal the statistics of each task read from
+// the shares themselves, added up.
+func TestShareCountsFollowShares(t *testing.T) {
+	ctx := context.Background()
+	s := testenv.Store(t, testenv.Directory())
+	day := storage.Date{Year: 2022, Month: 1, Day: 10}
+	var tasks []uint
+	if err := s.DB().Raw(`SELECT id FROM tasks ORDER BY id`).Scan(&tasks).Error; err != nil {
+		t.Fatal(err)
+	}
+	check := func(step string) {
+		t.Helper()
+		if diff, err := s.CheckShareCounts(ctx); err != nil || diff != "" {
+			t.Fatalf("after %s: %s %v", step, diff, err)
+		}
+		whole, err := s.ShareTallies(ctx, day, time.UTC, storage.StatsFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := map[uint]storage.ShareTally{}
+		for _, id := range tasks {
+			part, err := s.ShareTallies(ctx, day, time.UTC, storage.StatsFilter{TaskID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range part {
+				x := sum[p.UnitID]
+				x.UnitID, x.Unit, x.LastEntry = p.UnitID, p.Unit, p.LastEntry
+				x.Assigned += p.Assigned
+				x.NA += p.NA
+				x.ConfirmedOnTime += p.ConfirmedOnTime
+				x.ConfirmedLate += p.ConfirmedLate
+				x.Reported += p.Reported
+				x.Open += p.Open
+				x.Overdue += p.Overdue
+				x.DaysOverdue += p.DaysOverdue
+				sum[p.UnitID] = x
+			}
+		}
+		got := map[uint]storage.ShareTally{}
+		for _, w := range whole {
+			got[w.UnitID] = w
+		}
+		if diff := cmp.Diff(sum, got); diff != "" {
+			t.Fatalf("after %s: the whole list's tallies differ from its tasks' added up (-tasks +whole):\n%s", step, diff)
+		}
+	}
+	check("seeding")
+	for _, step := range []struct{ name, sql string }{
+		{"reports", `UPDATE shares SET state = 'reported', reported_at = '2022-01-01 02:00:00+00:00' WHERE id % 5 = 0`},
+		{"confirmations", `UPDATE shares SET state = 'confirmed', decided_at = '2022-01-02 02:00:00+00:00' WHERE id % 7 = 0`},
+		{"not concerned", `UPDATE shares SET state = 'na' WHERE id % 11 = 0`},
+		{"retiring", `UPDATE shares SET retired = TRUE WHERE id % 13 = 0`},
+		{"closing a task", `UPDATE shares SET task_closed = TRUE WHERE task_id = (SELECT MIN(task_id) FROM shares)`},
+		{"moving due dates", `UPDATE shares SET due = '2021-12-31' WHERE due IS NOT NULL AND id % 3 = 0`},
+		{"a share of the whole task", `UPDATE shares SET due = NULL WHERE id % 17 = 0`},
+		{"a new share", `INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired, task_closed, due)
+			SELECT s.task_id, s.milestone_id, (SELECT MAX(u.id) FROM units u WHERE u.id NOT IN
+				(SELECT o.unit_id FROM shares o WHERE o.task_id = s.task_id AND o.milestone_id = s.milestone_id)),
+				'open', '', '', FALSE, FALSE, '2021-11-30' FROM shares s WHERE s.id = 2`},
+		{"reopening", `UPDATE shares SET task_closed = FALSE, retired = FALSE`},
+		{"deleting", `DELETE FROM shares WHERE id % 4 = 1`},
+	} {
+		if err := s.DB().Exec(step.sql).Error; err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		check(step.name)
+	}
+}
+
+// TestShareCountsUpgrade opens a database as the previous version left it
+// (no share_counts, no table_versions, no triggers) or as an SQLite table
+// rebuild by AutoMigrate leaves it (the triggers gone), with shares changed
+// since. The migration counts them, and the triggers count what follows.
+func TestShareCountsUpgrade(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.DSN(t, "upgrade.db")
+	s, err := testenv.Open(dsn, testenv.Directory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := s.DB()
+	pg := s.Dialect() == storage.Postgres
+	var drops []string
+	for _, tr := range []string{"share_counts_insert", "share_counts_update", "share_counts_delete"} {
+		if pg {
+			drops = append(drops, "DROP TRIGGER "+tr+" ON shares")
+		} else {
+			drops = append(drops, "DROP TRIGGER "+tr)
+		}
+	}
+	for _, table := range []string{"tasks", "milestones"} {
+		for _, op := range []string{"insert", "update", "delete"} {
+			if !pg {
+				drops = append(drops, "DROP TRIGGER plan_"+table+"_"+op)
+			}
+		}
+		if pg {
+			drops = append(drops, "DROP TRIGGER taskbot_bump_plan ON "+table)
+		}
+	}
+	drops = append(drops, "DROP TABLE share_counts", "DROP TABLE table_versions",
+		`UPDATE meta SET value = 'previous' WHERE name = 'schema'`,
+		// What the previous version did after: reports and a decision.
+		`UPDATE shares SET state = 'reported', reported_at = '2022-01-01 02:00:00+00:00' WHERE id % 3 = 0`,
+		`UPDATE shares SET state = 'confirmed', decided_at = '2022-01-02 02:00:00+00:00' WHERE id % 6 = 0`)
+	for _, q := range drops {
+		if err := db.Exec(q).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+
+	s, err = storage.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if diff, err := s.CheckShareCounts(ctx); err != nil || diff != "" {
+		t.Fatalf("after the upgrade: %s %v", diff, err)
+	}
+	if err := s.DB().Exec(`UPDATE shares SET state = 'open' WHERE state = 'reported' AND id % 2 = 0`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if diff, err := s.CheckShareCounts(ctx); err != nil || diff != "" {
+		t.Fatalf("after a write following the upgrade: %s %v", diff, err)
+	}
+	var plan int64
+	if err := s.DB().Raw(`SELECT v FROM table_versions WHERE name = 'plan'`).Scan(&plan).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().Exec(`UPDATE milestones SET text = text || '.' WHERE id = 1`).Error; err != nil {
+		t.Fatal(err)
+	}
+	var after int64
+	if err := s.DB().Raw(`SELECT v FROM table_versions WHERE name = 'plan'`).Scan(&after).Error; err != nil {
+		t.Fatal(err)
+	}
+	if after <= plan {
+		t.Errorf("plan version %d, then %d after a milestone was written; want it to move", plan, after)
+	}
+}
