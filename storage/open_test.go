@@ -137,7 +137,7 @@ func TestPostgresVersionRowUpgrade(t *testing.T) {
 // TestOldIndexReplaced: a database written by an earlier version, with the
 // narrower indexes idx_shares_pending and idx_shares_milestone, gets the
 // wider idx_shares_review and idx_shares_by_milestone in their place at
-// the next start.
+// the next start; idx_shares_unit, a prefix of idx_shares_stats, goes.
 func TestOldIndexReplaced(t *testing.T) {
 	dsn := testenv.DSN(t, "old-index.db")
 	s, err := storage.Open(dsn)
@@ -147,6 +147,7 @@ func TestOldIndexReplaced(t *testing.T) {
 	m := s.DB().Migrator()
 	for _, q := range []string{`DROP INDEX idx_shares_review`, `CREATE INDEX idx_shares_pending ON shares (state, reported_at)`,
 		`DROP INDEX idx_shares_by_milestone`, `CREATE INDEX idx_shares_milestone ON shares (milestone_id)`,
+		`CREATE INDEX idx_shares_unit ON shares (unit_id, state, due)`,
 		`UPDATE meta SET value = 'previous' WHERE name = 'schema'`} {
 		if err := s.DB().Exec(q).Error; err != nil {
 			t.Fatal(err)
@@ -158,7 +159,8 @@ func TestOldIndexReplaced(t *testing.T) {
 	}
 	defer s.Close()
 	m = s.DB().Migrator()
-	for _, ix := range []struct{ old, new string }{{"idx_shares_pending", "idx_shares_review"}, {"idx_shares_milestone", "idx_shares_by_milestone"}} {
+	for _, ix := range []struct{ old, new string }{{"idx_shares_pending", "idx_shares_review"}, {"idx_shares_milestone", "idx_shares_by_milestone"},
+		{"idx_shares_unit", "idx_shares_stats"}} {
 		if m.HasIndex(&storage.Share{}, ix.old) || !m.HasIndex(&storage.Share{}, ix.new) {
 			t.Errorf("after the upgrade: %s %v, %s %v; want only the second",
 				ix.old, m.HasIndex(&storage.Share{}, ix.old), ix.new, m.HasIndex(&storage.Share{}, ix.new))

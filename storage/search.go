@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -21,7 +23,19 @@ type searchIndex struct {
 	// that intersection instead of every doc. titles and goals do the
 	// same for the titles and the goals alone, which score a match.
 	postings, titles, goals map[uint64][]uint32
+
+	// words keeps, for words of three or more characters searched
+	// before, the docs that really contain them: their pairs' postings
+	// only say which docs may. A common word's candidates are thousands,
+	// each verified in its text; the second search of it is an
+	// intersection. Bounded by wordsKept entries in all; guarded by mu.
+	mu    sync.Mutex
+	words map[string][]uint32
+	kept  int
 }
+
+// wordsKept bounds the docs kept for searched words (4 bytes each).
+const wordsKept = 1 << 20
 
 func bigram(a, b rune) uint64 { return uint64(a)<<32 | uint64(uint32(b)) }
 
@@ -116,21 +130,62 @@ func (f *field) has(i uint32, d *searchDoc) bool {
 	return f.exact || contains(f.get(d), f.word)
 }
 
-// candidates returns the ascending indexes of the docs that may contain
-// every word: those holding all of the words' character pairs (every doc
-// when a word is a single character).
-func (ix *searchIndex) candidates(words []string) []uint32 {
+// docsWith returns the ascending docs containing word, exactly, when the
+// index can tell: from the postings for a word of one pair, from the words
+// searched before or by verifying the pairs' candidates for a longer one.
+// ok is false for a single character and a word that is not UTF-8: those
+// are checked in each candidate's text.
+func (ix *searchIndex) docsWith(word string) (docs []uint32, ok bool) {
+	if !indexable(word) || utf8.RuneCountInString(word) < 2 {
+		return nil, false
+	}
+	if onePair(word) {
+		r1, n := utf8.DecodeRuneInString(word)
+		r2, _ := utf8.DecodeRuneInString(word[n:])
+		return ix.postings[bigram(r1, r2)], true
+	}
+	ix.mu.Lock()
+	docs, ok = ix.words[word]
+	ix.mu.Unlock()
+	if ok {
+		return docs, true
+	}
+	cands, _, _ := holding(ix.postings, word)
+	docs = cands[:0]
+	for _, i := range cands {
+		if contains(ix.docs[i].text, word) {
+			docs = append(docs, i)
+		}
+	}
+	docs = slices.Clip(docs)
+	ix.mu.Lock()
+	if ix.kept+len(docs) > wordsKept {
+		ix.words, ix.kept = nil, 0
+	}
+	if len(docs) <= wordsKept {
+		if ix.words == nil {
+			ix.words = map[string][]uint32{}
+		}
+		if _, dup := ix.words[word]; !dup {
+			ix.words[word] = docs
+			ix.kept += len(docs)
+		}
+	}
+	ix.mu.Unlock()
+	return docs, true
+}
+
+// candidates returns the ascending indexes of the docs that contain every
+// word the index can tell (docsWith), and the words it cannot, to be
+// checked in each candidate's text. With no word it can tell, every doc
+// is a candidate.
+func (ix *searchIndex) candidates(words []string) (cands []uint32, check []string) {
 	var lists [][]uint32
 	for _, w := range words {
-		if !indexable(w) {
-			continue // checked against every candidate's text
-		}
-		prev := rune(-1)
-		for _, r := range w {
-			if prev >= 0 {
-				lists = append(lists, ix.postings[bigram(prev, r)])
-			}
-			prev = r
+		if docs, ok := ix.docsWith(w); ok {
+			lists = append(lists, docs)
+		} else {
+			check = append(check, w)
 		}
 	}
 	if len(lists) == 0 {
@@ -138,7 +193,7 @@ func (ix *searchIndex) candidates(words []string) []uint32 {
 		for i := range all {
 			all[i] = uint32(i)
 		}
-		return all
+		return all, check
 	}
 	sort.Slice(lists, func(i, j int) bool { return len(lists[i]) < len(lists[j]) })
 	out := append([]uint32(nil), lists[0]...)
@@ -148,7 +203,7 @@ func (ix *searchIndex) candidates(words []string) []uint32 {
 		}
 		out = intersect(out, l)
 	}
-	return out
+	return out, check
 }
 
 func intersect(a, b []uint32) []uint32 {
@@ -260,15 +315,17 @@ func (ix *searchIndex) search(words []string, limit int) ([]SearchHit, int) {
 		titles[k] = newField(ix.titles, w, func(d *searchDoc) string { return d.title })
 		goals[k] = newField(ix.goals, w, func(d *searchDoc) string { return d.goal })
 	}
+	cands, check := ix.candidates(words)
 next:
-	for _, i := range ix.candidates(words) {
+	for _, i := range cands {
 		d := &ix.docs[i]
-		score := 0
-		for k, w := range words {
-			// A two-character word is exactly its pair: no need to look.
-			if !onePair(w) && !contains(d.text, w) {
+		for _, w := range check {
+			if !contains(d.text, w) {
 				continue next
 			}
+		}
+		score := 0
+		for k := range words {
 			if titles[k].has(i, d) {
 				score += 4
 			}

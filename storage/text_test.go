@@ -54,7 +54,13 @@ func FuzzSearchIndex(f *testing.F) {
 			{id: 2, number: 2, title: t2, goal: g2, text: t2 + g2 + x2},
 			{id: 3, number: 3, title: t2, goal: g1, text: x1 + t2 + x2 + g1},
 		}
-		got, total := newSearchIndex("v", docs).search(words, 10)
+		ix := newSearchIndex("v", docs)
+		got, total := ix.search(words, 10)
+		// Again, from the words kept by the first search.
+		again, totalAgain := ix.search(words, 10)
+		if total != totalAgain || fmt.Sprint(got) != fmt.Sprint(again) {
+			t.Errorf("search(%q) = %v (total %d), then %v (total %d) from the words kept", words, got, total, again, totalAgain)
+		}
 		type hit struct{ id, score int }
 		var want []hit
 		for _, d := range docs {
