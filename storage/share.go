@@ -789,14 +789,17 @@ func (s *Store) TaskEvidenceCount(ctx context.Context, taskID uint) (int, error)
 }
 
 // UnitAllShares returns the unit's live shares of open tasks, whatever
-// their state, by state, due date (none first) and id (list order): the
-// order of the (unit, state, due) index, no sort; at most limit.
+// their state, by state, due date (none first) and id (list order), at
+// most limit: the shares first, in the order of the (unit, state, due, …)
+// index, sorting only ties of a due date; then their names.
 func (s *Store) UnitAllShares(ctx context.Context, unitID uint, limit int) ([]ShareView, error) {
 	var out []ShareView
 	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
-		FROM shares s JOIN tasks t ON t.id = s.task_id AND t.closed_at IS NULL
+		FROM (SELECT * FROM shares s WHERE s.unit_id = ? AND NOT s.retired AND NOT s.task_closed
+			ORDER BY s.state, s.due NULLS FIRST, s.id LIMIT ?) s
+		JOIN tasks t ON t.id = s.task_id
 		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
-		WHERE s.unit_id = ? AND NOT s.retired ORDER BY s.unit_id, s.state, s.due NULLS FIRST, s.id LIMIT ?`, unitID, limit).Scan(&out).Error
+		ORDER BY s.state, s.due NULLS FIRST, s.id`, unitID, limit).Scan(&out).Error
 	if err != nil {
 		return nil, Internal(err)
 	}
