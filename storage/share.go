@@ -512,30 +512,12 @@ func (s *Store) UnitShares(ctx context.Context, unitID uint, limit int) ([]Share
 	if err != nil {
 		return nil, nil, Internal(err)
 	}
-	var out []ShareView
 	// Dated open shares soonest first, then undated ones (the task as a
-	// whole), then reported ones: each in the index's order, never sorted.
-	for _, part := range []struct{ state, due, order string }{
-		{ShareOpen, "s.due IS NOT NULL ORDER BY s.due, s.id", "s.due, s.id"},
-		{ShareOpen, "s.due IS NULL ORDER BY s.id", "s.id"},
-		{ShareReported, "TRUE ORDER BY s.due NULLS FIRST, s.id", "s.due NULLS FIRST, s.id"},
-	} {
-		if len(out) >= limit {
-			break
-		}
-		var rows []ShareView
-		// The shares first (an index range), then their names.
-		err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
-			FROM (SELECT * FROM shares s WHERE s.unit_id = ? AND s.state = ? AND NOT s.retired AND NOT s.task_closed
-				AND `+part.due+` LIMIT ?) s
-			JOIN tasks t ON t.id = s.task_id
-			JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
-			ORDER BY `+part.order,
-			unitID, part.state, limit-len(out)).Scan(&rows).Error
-		if err != nil {
-			return nil, nil, Internal(err)
-		}
-		out = append(out, rows...)
+	// whole), then reported ones, undated first.
+	out, err := s.unitShareParts(ctx, unitID, limit, []sharePart{
+		{ShareOpen, true}, {ShareOpen, false}, {ShareReported, false}, {ShareReported, true}})
+	if err != nil {
+		return nil, nil, err
 	}
 	return out, counts, nil
 }
@@ -789,19 +771,49 @@ func (s *Store) TaskEvidenceCount(ctx context.Context, taskID uint) (int, error)
 }
 
 // UnitAllShares returns the unit's live shares of open tasks, whatever
-// their state, by state, due date (none first) and id (list order), at
-// most limit: the shares first, in the order of the (unit, state, due, …)
-// index, sorting only ties of a due date; then their names.
+// their state, by state, due date (none first) and id (list order): at
+// most limit.
 func (s *Store) UnitAllShares(ctx context.Context, unitID uint, limit int) ([]ShareView, error) {
+	var parts []sharePart
+	for _, st := range []string{ShareConfirmed, ShareNA, ShareOpen, ShareReported} { // by name
+		parts = append(parts, sharePart{st, false}, sharePart{st, true})
+	}
+	return s.unitShareParts(ctx, unitID, limit, parts)
+}
+
+// sharePart is one state's shares, dated or not.
+type sharePart struct {
+	state string
+	dated bool
+}
+
+// unitShareParts returns the unit's live shares of open tasks part after
+// part, at most limit: within a part by due date and id. Each part is one
+// range of the (unit, state, due, …) index, the shares limited before
+// their names are joined; sorting only ties of a due date, on both
+// databases (a NULL-first order would not follow PostgreSQL's index).
+func (s *Store) unitShareParts(ctx context.Context, unitID uint, limit int, parts []sharePart) ([]ShareView, error) {
 	var out []ShareView
-	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
-		FROM (SELECT * FROM shares s WHERE s.unit_id = ? AND NOT s.retired AND NOT s.task_closed
-			ORDER BY s.state, s.due NULLS FIRST, s.id LIMIT ?) s
-		JOIN tasks t ON t.id = s.task_id
-		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
-		ORDER BY s.state, s.due NULLS FIRST, s.id`, unitID, limit).Scan(&out).Error
-	if err != nil {
-		return nil, Internal(err)
+	for _, part := range parts {
+		if len(out) >= limit {
+			break
+		}
+		cond, order := "s.due IS NULL ORDER BY s.id", "s.id"
+		if part.dated {
+			cond, order = "s.due IS NOT NULL ORDER BY s.due, s.id", "s.due, s.id"
+		}
+		var rows []ShareView
+		err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
+			FROM (SELECT * FROM shares s WHERE s.unit_id = ? AND s.state = ? AND NOT s.retired AND NOT s.task_closed
+				AND `+cond+` LIMIT ?) s
+			JOIN tasks t ON t.id = s.task_id
+			JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
+			ORDER BY `+order,
+			unitID, part.state, limit-len(out)).Scan(&rows).Error
+		if err != nil {
+			return nil, Internal(err)
+		}
+		out = append(out, rows...)
 	}
 	return out, nil
 }
