@@ -475,6 +475,22 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) error {
 		rows[i] = Task{Section: t.Section, Number: t.Number, Code: t.Code, Title: t.Title, Problem: t.Problem,
 			Goal: t.Goal, Persons: t.Persons, Deadline: t.Deadline, Immediate: t.Immediate, Ongoing: t.Ongoing,
 			LongTerm: t.LongTerm, SearchText: searchText(&t)}
+		// The sort keys refreshNextDue would give a new task (every
+		// milestone open, the task open), set here so that no row is
+		// written twice.
+		for _, m := range t.Milestones {
+			if rows[i].NextDue.IsZero() || m.Due.Before(rows[i].NextDue) {
+				rows[i].NextDue = m.Due
+			}
+		}
+		switch {
+		case !rows[i].NextDue.IsZero():
+			rows[i].Rank = 0
+		case t.Immediate || t.Ongoing || t.LongTerm:
+			rows[i].Rank = 1
+		default:
+			rows[i].Rank = 2
+		}
 		// The doc as writeDoc would read it back: units by role, then seq.
 		doc := taskDoc{Measures: []string{}, Leaders: []string{}, Units: []taskDocRef{}}
 		for _, m := range t.Measures {
@@ -533,20 +549,7 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) error {
 			return err
 		}
 	}
-	ids := make([]uint, len(rows))
-	for i := range rows {
-		ids[i] = rows[i].ID
-	}
-	if err := rebuildUnitTasks(tx); err != nil {
-		return err
-	}
-	for start := 0; start < len(ids); start += 5000 {
-		chunk := ids[start:min(start+5000, len(ids))]
-		if err := refreshNextDue(tx, chunk...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return rebuildUnitTasks(tx)
 }
 
 // MetaSeedSource is the meta row naming the source the tasks were last

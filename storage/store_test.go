@@ -379,14 +379,21 @@ func TestBulkAndIncrementalSeedAgree(t *testing.T) {
 			{Role: storage.RoleResponsible, Unit: storage.Unit{Name: "乙"}}, {Role: storage.RoleLead, Unit: storage.Unit{Name: "甲"}},
 			{Role: storage.RoleLead, Unit: storage.Unit{Name: "甲"}}}},
 		{Section: 1, Number: 2, Code: "共性2", Title: "乙", Measures: []storage.Measure{{Text: "措施"}},
-			Milestones: []storage.Milestone{{Due: storage.NewDate(2022, 2, 28), Text: "节点"}}},
+			Milestones: []storage.Milestone{{Due: storage.NewDate(2022, 2, 28), Text: "节点"}, {Due: storage.NewDate(2021, 12, 31), Text: "早"}},
+			Units:      []storage.TaskUnit{{Role: storage.RoleLead, Unit: storage.Unit{Name: "乙"}}}},
+		{Section: 1, Number: 3, Code: "共性3", Title: "丙", Ongoing: true, Units: []storage.TaskUnit{{Role: storage.RoleLead, Unit: storage.Unit{Name: "甲"}}}},
 	}
 	rowsOf := func(s *storage.Store) []map[string]any {
 		var rows []map[string]any
 		if err := s.DB().Raw("SELECT section, number, doc, next_due, rank FROM tasks ORDER BY section, number").Scan(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
-		return rows
+		var links []map[string]any
+		if err := s.DB().Raw(`SELECT u.name, ut.role, ut.section, ut.number, ut.next_due, ut.rank FROM unit_tasks ut
+			JOIN units u ON u.id = ut.unit_id ORDER BY u.name, ut.role, ut.section, ut.number`).Scan(&links).Error; err != nil {
+			t.Fatal(err)
+		}
+		return append(rows, links...)
 	}
 	bulk, err := storage.Open(testenv.DSN(t, "bulk.db"))
 	if err != nil {
