@@ -48,9 +48,9 @@ var scale struct {
 func scaleBot(tb testing.TB) *bot.Bot {
 	tb.Helper()
 	scale.once.Do(func() {
-		// TASKBOT_SCALE_DIR keeps the SQLite file between runs (building
-		// 100,000 tasks takes a minute); the seed is skipped when it is
-		// there already.
+		// TASKBOT_SCALE_DIR keeps the SQLite file (or the PostgreSQL
+		// schema) between runs (building 100,000 tasks takes a minute);
+		// the seed is skipped when it is there already.
 		if scale.dir = os.Getenv("TASKBOT_SCALE_DIR"); scale.dir != "" {
 			scale.keep = true
 		} else if scale.dir, scale.err = os.MkdirTemp("", "taskbot-scale"); scale.err != nil {
@@ -59,7 +59,13 @@ func scaleBot(tb testing.TB) *bot.Bot {
 		scale.tasks = synth.Tasks(scaleTasks, 42, synth.Sentences(string(seeds.Xuchang())))
 		var store *storage.Store
 		dsn := filepath.Join(scale.dir, fmt.Sprintf("scale-%d.db", scaleTasks))
-		if pg := testenv.PostgresURL(); pg != "" {
+		if pg := testenv.PostgresURL(); pg != "" && scale.keep {
+			// Kept too: a schema named after the size, made once.
+			dsn, scale.err = testenv.KeptPostgresSchema(pg, fmt.Sprintf("scale_%d", scaleTasks))
+			if scale.err != nil {
+				return
+			}
+		} else if pg != "" {
 			if dsn, scale.drop, scale.err = testenv.NewPostgresSchema(pg); scale.err != nil {
 				return
 			}

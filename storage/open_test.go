@@ -135,9 +135,10 @@ func TestPostgresVersionRowUpgrade(t *testing.T) {
 }
 
 // TestOldIndexReplaced: a database written by an earlier version, with the
-// narrower indexes idx_shares_pending and idx_shares_milestone, gets the
-// wider idx_shares_review and idx_shares_by_milestone in their place at
-// the next start; idx_shares_unit, a prefix of idx_shares_stats, goes.
+// indexes idx_shares_pending (then idx_shares_review) and
+// idx_shares_milestone, gets idx_shares_queue (partial: only the shares
+// awaiting review) and idx_shares_by_milestone in their place at the next
+// start; idx_shares_unit, a prefix of idx_shares_stats, goes.
 func TestOldIndexReplaced(t *testing.T) {
 	dsn := testenv.DSN(t, "old-index.db")
 	s, err := storage.Open(dsn)
@@ -145,7 +146,8 @@ func TestOldIndexReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := s.DB().Migrator()
-	for _, q := range []string{`DROP INDEX idx_shares_review`, `CREATE INDEX idx_shares_pending ON shares (state, reported_at)`,
+	for _, q := range []string{`DROP INDEX idx_shares_queue`, `CREATE INDEX idx_shares_pending ON shares (state, reported_at)`,
+		`CREATE INDEX idx_shares_review ON shares (state, retired, task_closed, reported_at)`,
 		`DROP INDEX idx_shares_by_milestone`, `CREATE INDEX idx_shares_milestone ON shares (milestone_id)`,
 		`CREATE INDEX idx_shares_unit ON shares (unit_id, state, due)`,
 		`UPDATE meta SET value = 'previous' WHERE name = 'schema'`} {
@@ -159,8 +161,8 @@ func TestOldIndexReplaced(t *testing.T) {
 	}
 	defer s.Close()
 	m = s.DB().Migrator()
-	for _, ix := range []struct{ old, new string }{{"idx_shares_pending", "idx_shares_review"}, {"idx_shares_milestone", "idx_shares_by_milestone"},
-		{"idx_shares_unit", "idx_shares_stats"}} {
+	for _, ix := range []struct{ old, new string }{{"idx_shares_pending", "idx_shares_queue"}, {"idx_shares_review", "idx_shares_queue"},
+		{"idx_shares_milestone", "idx_shares_by_milestone"}, {"idx_shares_unit", "idx_shares_stats"}} {
 		if m.HasIndex(&storage.Share{}, ix.old) || !m.HasIndex(&storage.Share{}, ix.new) {
 			t.Errorf("after the upgrade: %s %v, %s %v; want only the second",
 				ix.old, m.HasIndex(&storage.Share{}, ix.old), ix.new, m.HasIndex(&storage.Share{}, ix.new))

@@ -28,15 +28,18 @@ type Progress struct {
 	// MilestoneID and MilestoneSeq name the milestone the entry is about
 	// (nil and 0 for the task as a whole).
 	MilestoneID  *uint
-	MilestoneSeq int    `gorm:"not null;default:0"`
-	Kind         string `gorm:"size:24;not null"`
-	Author       string `gorm:"size:64;not null"` // Slack ID or the console's --as
-	AuthorName   string `gorm:"size:128;not null;default:''"`
-	UnitID       *uint
-	UnitName     string `gorm:"size:128;not null;default:''"` // the unit reported for
-	Text         string `gorm:"type:text;not null"`
-	Percent      *int
-	Evidence     string `gorm:"type:text;not null;default:''"` // links, one per line
+	MilestoneSeq int `gorm:"not null;default:0"`
+	// idx_progress_kind finds the requests (close-out, extension) among
+	// the entries, so that the open ones are read without visiting every
+	// task (pending asked every time).
+	Kind       string `gorm:"size:24;not null;index:idx_progress_kind,priority:1"`
+	Author     string `gorm:"size:64;not null"` // Slack ID or the console's --as
+	AuthorName string `gorm:"size:128;not null;default:''"`
+	UnitID     *uint
+	UnitName   string `gorm:"size:128;not null;default:''"` // the unit reported for
+	Text       string `gorm:"type:text;not null"`
+	Percent    *int
+	Evidence   string `gorm:"type:text;not null;default:''"` // links, one per line
 	// ExtendTo is the date an extension request asks for.
 	ExtendTo Date   `gorm:"type:varchar(10)"`
 	Source   string `gorm:"size:16;not null;default:''"` // console, slack, thread
@@ -44,7 +47,7 @@ type Progress struct {
 	// from, so that a redelivered event is not recorded twice.
 	Channel   string    `gorm:"size:64;not null;default:'';uniqueIndex:idx_progress_slack_msg,priority:1,where:slack_ts <> ''"`
 	SlackTS   string    `gorm:"size:32;not null;default:'';uniqueIndex:idx_progress_slack_msg,priority:2,where:slack_ts <> ''"`
-	CreatedAt time.Time `gorm:"index:idx_progress_task,priority:2"`
+	CreatedAt time.Time `gorm:"index:idx_progress_task,priority:2;index:idx_progress_kind,priority:2"`
 
 	// Attachments are the files shared with the entry; their URLs are in
 	// Evidence too. Written with the entry; read with Attachments.

@@ -261,12 +261,12 @@ func (s *Store) migrate(lock func() (func(), error)) error {
 	if err := s.db.AutoMigrate(models()...); err != nil {
 		return err
 	}
-	// Indexes replaced by wider ones under another name, or redundant
-	// with one (idx_shares_unit is a prefix of idx_shares_stats).
+	// Indexes replaced by others under another name, or redundant with
+	// one (idx_shares_unit is a prefix of idx_shares_stats).
 	for _, old := range []struct {
 		model any
 		name  string
-	}{{&Share{}, "idx_shares_pending"}, {&Share{}, "idx_shares_milestone"}, {&Share{}, "idx_shares_unit"}} {
+	}{{&Share{}, "idx_shares_pending"}, {&Share{}, "idx_shares_milestone"}, {&Share{}, "idx_shares_unit"}, {&Share{}, "idx_shares_review"}} {
 		if m.HasIndex(old.model, old.name) {
 			if err := m.DropIndex(old.model, old.name); err != nil {
 				return err

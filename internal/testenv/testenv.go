@@ -192,15 +192,38 @@ func NewPostgresSchema(admin string) (dsn string, drop func(), err error) {
 		defer db.Close()
 		db.Exec("DROP SCHEMA " + name + " CASCADE")
 	}
-	u, err := url.Parse(admin)
-	if err != nil {
+	if dsn, err = inSchema(admin, name); err != nil {
 		drop()
 		return "", nil, err
+	}
+	return dsn, drop, nil
+}
+
+// inSchema is the URL admin with schema name as its search_path.
+func inSchema(admin, name string) (string, error) {
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", err
 	}
 	q := u.Query()
 	q.Set("search_path", name)
 	u.RawQuery = q.Encode()
-	return u.String(), drop, nil
+	return u.String(), nil
+}
+
+// KeptPostgresSchema is NewPostgresSchema for a schema called name that
+// outlives the process: made when missing, never dropped (benchmarks'
+// large fixtures, kept between runs).
+func KeptPostgresSchema(admin, name string) (dsn string, err error) {
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE SCHEMA IF NOT EXISTS " + name); err != nil {
+		return "", fmt.Errorf("testenv: create schema: %w", err)
+	}
+	return inSchema(admin, name)
 }
 
 // Open is Store for a fixture that outlives one test (built once, shared
