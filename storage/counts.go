@@ -21,13 +21,18 @@ import (
 //
 // table_versions holds counters the triggers move whenever some tables are
 // written, in the writing transaction: "plan" moves with every write to
-// tasks or milestones. What is computed from those tables alone (the
-// overview's milestone counts, each unit's overdue milestones) is kept in
-// memory until it moves, whatever else is written meanwhile (a report, an
-// entry, a decision that closes no milestone).
+// tasks or milestones, "counts" with every change of share_counts. What
+// is computed from those tables alone (the overview's milestone counts,
+// each unit's overdue milestones; the statistics' sums of share_counts) is
+// kept in memory until its counter moves, whatever else is written
+// meanwhile (an entry; a decision that closes no milestone).
 
-// planVersion names the counter of tasks and milestones.
-const planVersion = "plan"
+// planVersion names the counter of tasks and milestones; countsVersion
+// the counter of share_counts.
+const (
+	planVersion   = "plan"
+	countsVersion = "counts"
+)
 
 // liveShareCounts counts the live shares as share_counts holds them.
 const liveShareCounts = `SELECT unit_id, state, COALESCE(due, '') AS due, COUNT(*) AS n FROM shares
@@ -108,7 +113,7 @@ var postgresShareCounts = []string{
 // derivedDesign names the design of share_counts, table_versions and their
 // triggers in the schema fingerprint: changing installDerived must change
 // it, so that databases get the change.
-const derivedDesign = "share-counts-1 plan-version-1"
+const derivedDesign = "share-counts-1 plan-version-1 counts-version-1"
 
 // installDerived creates share_counts and table_versions when missing,
 // (re)creates their triggers and counts the shares there are, in one
@@ -127,9 +132,11 @@ func installDerived(db *gorm.DB) error {
 // milestones.
 func derivedTriggers() []string {
 	names := []string{"share_counts_insert", "share_counts_update", "share_counts_delete"}
-	for _, table := range []string{"tasks", "milestones"} {
-		for _, op := range []string{"insert", "update", "delete"} {
-			names = append(names, "plan_"+table+"_"+op)
+	for _, c := range versionCounters {
+		for _, table := range c.tables {
+			for _, op := range []string{"insert", "update", "delete"} {
+				names = append(names, c.name+"_"+table+"_"+op)
+			}
 		}
 	}
 	return names
@@ -171,7 +178,7 @@ func installDerivedTx(tx *gorm.DB) error {
 	stmts = append(pre, stmts...)
 	stmts = append(stmts, "DELETE FROM share_counts", `INSERT INTO share_counts (unit_id, state, due, day, n)
 		SELECT unit_id, state, due, `+day+`, n FROM (`+liveShareCounts+`) c`)
-	stmts = append(stmts, planVersionStmts(pg)...)
+	stmts = append(stmts, versionStmts(pg)...)
 	for _, q := range stmts {
 		if err := tx.Exec(q).Error; err != nil {
 			return err
@@ -219,29 +226,42 @@ func (s *Store) CheckShareCounts(ctx context.Context) (diff string, err error) {
 	return "", nil
 }
 
-// planVersionStmts create the "plan" counter and its triggers on tasks and
-// milestones (row triggers on SQLite, statement triggers on PostgreSQL),
-// and move it: what was kept under it is stale after a migration.
-func planVersionStmts(pg bool) []string {
-	stmts := []string{`CREATE TABLE IF NOT EXISTS table_versions (name varchar(32) PRIMARY KEY, v bigint NOT NULL)`,
-		`INSERT INTO table_versions (name, v) VALUES ('plan', 0) ON CONFLICT (name) DO UPDATE SET v = table_versions.v + 1`}
+// versionCounters are the counters of table_versions and the tables whose
+// writes move each.
+var versionCounters = []struct {
+	name   string
+	tables []string
+}{{planVersion, []string{"tasks", "milestones"}}, {countsVersion, []string{"share_counts"}}}
+
+// versionStmts create the counters and their triggers (row triggers on
+// SQLite, statement triggers on PostgreSQL), and move them: what was kept
+// under them is stale after a migration or a bulk write.
+func versionStmts(pg bool) []string {
+	stmts := []string{`CREATE TABLE IF NOT EXISTS table_versions (name varchar(32) PRIMARY KEY, v bigint NOT NULL)`}
 	if pg {
-		stmts = append(stmts, `CREATE OR REPLACE FUNCTION taskbot_bump_plan() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-			BEGIN UPDATE table_versions SET v = v + 1 WHERE name = 'plan'; RETURN NULL; END $$`)
+		stmts = append(stmts, `CREATE OR REPLACE FUNCTION taskbot_bump_counter() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+			BEGIN UPDATE table_versions SET v = v + 1 WHERE name = TG_ARGV[0]; RETURN NULL; END $$`)
 	}
-	for _, table := range []string{"tasks", "milestones"} {
-		if pg {
-			stmts = append(stmts, fmt.Sprintf(`DROP TRIGGER IF EXISTS taskbot_bump_plan ON %s`, table),
-				fmt.Sprintf(`CREATE TRIGGER taskbot_bump_plan AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s
-				FOR EACH STATEMENT EXECUTE FUNCTION taskbot_bump_plan()`, table))
-			continue
+	for _, c := range versionCounters {
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO table_versions (name, v) VALUES ('%s', 0)
+			ON CONFLICT (name) DO UPDATE SET v = table_versions.v + 1`, c.name))
+		for _, table := range c.tables {
+			if pg {
+				stmts = append(stmts, fmt.Sprintf(`DROP TRIGGER IF EXISTS taskbot_bump_%s ON %s`, c.name, table),
+					fmt.Sprintf(`CREATE TRIGGER taskbot_bump_%s AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s
+					FOR EACH STATEMENT EXECUTE FUNCTION taskbot_bump_counter('%s')`, c.name, table, c.name))
+				continue
+			}
+			for _, op := range []string{"INSERT", "UPDATE", "DELETE"} {
+				name := fmt.Sprintf("%s_%s_%s", c.name, table, strings.ToLower(op))
+				stmts = append(stmts, "DROP TRIGGER IF EXISTS "+name, fmt.Sprintf(`CREATE TRIGGER %s AFTER %s ON %s BEGIN
+					UPDATE table_versions SET v = v + 1 WHERE name = '%s';
+				END`, name, op, table, c.name))
+			}
 		}
-		for _, op := range []string{"INSERT", "UPDATE", "DELETE"} {
-			name := fmt.Sprintf("plan_%s_%s", table, strings.ToLower(op))
-			stmts = append(stmts, "DROP TRIGGER IF EXISTS "+name, fmt.Sprintf(`CREATE TRIGGER %s AFTER %s ON %s BEGIN
-				UPDATE table_versions SET v = v + 1 WHERE name = 'plan';
-			END`, name, op, table))
-		}
+	}
+	if pg {
+		stmts = append(stmts, `DROP FUNCTION IF EXISTS taskbot_bump_plan()`)
 	}
 	return stmts
 }

@@ -98,22 +98,25 @@ func TestShareCountsUpgrade(t *testing.T) {
 	}
 	db := s.DB()
 	pg := s.Dialect() == storage.Postgres
+	// Every trigger but the data version's (PostgreSQL's taskbot_bump).
 	var drops []string
-	for _, tr := range []string{"share_counts_insert", "share_counts_update", "share_counts_delete"} {
-		if pg {
-			drops = append(drops, "DROP TRIGGER "+tr+" ON shares")
-		} else {
-			drops = append(drops, "DROP TRIGGER "+tr)
-		}
+	var triggers []struct{ Name, Tbl string }
+	q := `SELECT name, tbl_name AS tbl FROM sqlite_master WHERE type = 'trigger'`
+	if pg {
+		q = `SELECT t.tgname AS name, c.relname AS tbl FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+			WHERE NOT t.tgisinternal AND t.tgname <> 'taskbot_bump' AND c.relnamespace = current_schema()::regnamespace`
 	}
-	for _, table := range []string{"tasks", "milestones"} {
-		for _, op := range []string{"insert", "update", "delete"} {
-			if !pg {
-				drops = append(drops, "DROP TRIGGER plan_"+table+"_"+op)
-			}
-		}
+	if err := db.Raw(q).Scan(&triggers).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(triggers) < 5 {
+		t.Fatalf("triggers %v; want those of share_counts and the counters", triggers)
+	}
+	for _, tr := range triggers {
 		if pg {
-			drops = append(drops, "DROP TRIGGER taskbot_bump_plan ON "+table)
+			drops = append(drops, "DROP TRIGGER "+tr.Name+" ON "+tr.Tbl)
+		} else {
+			drops = append(drops, "DROP TRIGGER "+tr.Name)
 		}
 	}
 	drops = append(drops, "DROP TABLE share_counts", "DROP TABLE table_versions",

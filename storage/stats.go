@@ -35,7 +35,9 @@ type StatsFilter struct {
 
 // ShareTallies returns one ShareTally per unit holding live shares of open
 // tasks (collectives with members hold none), as of today in loc, ordered
-// by unit: two grouped scans whatever the number of units. It returns
+// by unit. The whole list's counts are summed from share_counts (see
+// countSums), one task's from its shares; the confirmations' timeliness is
+// read from the confirmed shares of the units that have any. It returns
 // EINTERNAL when a query fails.
 func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location, f StatsFilter) ([]ShareTally, error) {
 	// A confirmation is on time when it came before the end of the due
@@ -63,10 +65,7 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 	}); err != nil {
 		return nil, Internal(err)
 	}
-	// Two grouped scans of the (unit, state, due, decided_at, retired,
-	// task closed) index, neither sorting nor computing per share: counts
-	// by unit, state and due date (days overdue are summed here from the
-	// few distinct dates), then the confirmations' timeliness.
+	// Counts by unit and state, then the confirmations' timeliness.
 	tally := map[uint]*ShareTally{}
 	var order []uint
 	get := func(id uint) *ShareTally {
@@ -97,28 +96,11 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 	}
 	var err error
 	if f.TaskID == 0 {
-		// The whole list's: summed from the counts the triggers keep
-		// (share_counts), a few rows per unit and due date instead of
-		// every share. Days overdue: today's day number times the overdue
-		// shares, less the sum of their due days.
-		q := `SELECT unit_id, state, SUM(n), SUM(CASE WHEN due <> '' AND due < ? THEN n ELSE 0 END),
-			SUM(CASE WHEN due <> '' AND due < ? THEN n * day ELSE 0 END) FROM share_counts`
-		qargs := []any{day, day}
-		if f.Units != nil {
-			q += ` WHERE unit_id IN ?`
-			qargs = append(qargs, append([]uint{0}, f.Units...))
+		var sums []countSum
+		sums, err = s.countSums(ctx, today, f.Units)
+		for _, c := range sums {
+			add(c.unit, c.state, c.n, c.overdue, c.daysOverdue)
 		}
-		todayNumber := today.dayNumber()
-		err = s.scanRows(ctx, q+` GROUP BY unit_id, state HAVING SUM(n) > 0 ORDER BY unit_id, state`, qargs, func(rows *sql.Rows) error {
-			var id uint
-			var state string
-			var n, overdue, dueDays int
-			if err := rows.Scan(&id, &state, &n, &overdue, &dueDays); err != nil {
-				return err
-			}
-			add(id, state, n, overdue, overdue*todayNumber-dueDays)
-			return nil
-		})
 	} else {
 		err = s.scanRows(ctx, `SELECT s.unit_id, s.state, s.due, COUNT(*) FROM shares s WHERE `+where+`
 			GROUP BY s.unit_id, s.state, s.due ORDER BY s.unit_id, s.state, s.due`, args, func(rows *sql.Rows) error {
@@ -264,4 +246,60 @@ func (s *Store) endOf(col string) string {
 		return "((" + col + ")::timestamp + CAST(? AS interval)) AT TIME ZONE 'UTC'"
 	}
 	return "datetime(" + col + ", ?)"
+}
+
+// countSum is one unit's live shares in one state, summed from
+// share_counts as of a day.
+type countSum struct {
+	unit                    uint
+	state                   string
+	n, overdue, daysOverdue int
+}
+
+// countSums sums share_counts by unit and state as of today (for the
+// given units, or all when nil): a few rows per unit and due date instead
+// of every share. Days overdue are today's day number times the overdue
+// shares, less the sum of their due days. The sums are kept in memory
+// until the counts version, the day or the units change.
+func (s *Store) countSums(ctx context.Context, today Date, units []uint) ([]countSum, error) {
+	var version int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT ` + tableVersionSQL(countsVersion)).Row().Scan(&version); err != nil {
+		return nil, err
+	}
+	key := fmt.Sprint(version, " ", today, " ", units)
+	s.sumsMu.Lock()
+	kept, ok := s.sums, version >= 0 && s.sumsKey == key
+	s.sumsMu.Unlock()
+	if ok {
+		return kept, nil
+	}
+	day := today.String()
+	q := `SELECT unit_id, state, SUM(n), SUM(CASE WHEN due <> '' AND due < ? THEN n ELSE 0 END),
+		SUM(CASE WHEN due <> '' AND due < ? THEN n * day ELSE 0 END) FROM share_counts`
+	args := []any{day, day}
+	if units != nil {
+		q += ` WHERE unit_id IN ?`
+		args = append(args, append([]uint{0}, units...))
+	}
+	todayNumber := today.dayNumber()
+	var out []countSum
+	err := s.scanRows(ctx, q+` GROUP BY unit_id, state HAVING SUM(n) > 0 ORDER BY unit_id, state`, args, func(rows *sql.Rows) error {
+		var c countSum
+		var dueDays int
+		if err := rows.Scan(&c.unit, &c.state, &c.n, &c.overdue, &dueDays); err != nil {
+			return err
+		}
+		c.daysOverdue = c.overdue*todayNumber - dueDays
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if version >= 0 {
+		s.sumsMu.Lock()
+		s.sumsKey, s.sums = key, out
+		s.sumsMu.Unlock()
+	}
+	return out, nil
 }

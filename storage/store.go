@@ -40,6 +40,11 @@ type Store struct {
 	overviewMu  sync.Mutex
 	overviewKey string
 	overview    Overview
+	// sums are countSums' last answer, valid while the counts version,
+	// the day and the units are sumsKey.
+	sumsMu  sync.Mutex
+	sumsKey string
+	sums    []countSum
 
 	version versioner
 }
