@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -80,12 +81,16 @@ var sqliteShareCounts = []string{
 	END`,
 }
 
-// postgresShareCounts are PostgreSQL's statement triggers keeping
-// share_counts: one grouped upsert per statement from its transition
-// tables, however many shares it changed.
+// postgresShareCounts is the function of PostgreSQL's statement triggers
+// keeping share_counts (postgresShareTriggers): one grouped upsert per
+// statement from its transition tables, however many shares it changed.
 var postgresShareCounts = []string{
 	`CREATE OR REPLACE FUNCTION taskbot_share_counts() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 	BEGIN
+		IF TG_OP = 'TRUNCATE' THEN
+			DELETE FROM share_counts;
+			RETURN NULL;
+		END IF;
 		IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
 			INSERT INTO share_counts AS c (unit_id, state, due, day, n)
 				SELECT unit_id, state, COALESCE(due, ''), ` + pgDay("due") + `, -COUNT(*) FROM old_rows
@@ -102,18 +107,29 @@ var postgresShareCounts = []string{
 		END IF;
 		RETURN NULL;
 	END $$`,
-	`CREATE TRIGGER share_counts_insert AFTER INSERT ON shares REFERENCING NEW TABLE AS new_rows
-		FOR EACH STATEMENT EXECUTE FUNCTION taskbot_share_counts()`,
-	`CREATE TRIGGER share_counts_update AFTER UPDATE ON shares REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-		FOR EACH STATEMENT EXECUTE FUNCTION taskbot_share_counts()`,
-	`CREATE TRIGGER share_counts_delete AFTER DELETE ON shares REFERENCING OLD TABLE AS old_rows
-		FOR EACH STATEMENT EXECUTE FUNCTION taskbot_share_counts()`,
+}
+
+// pgTrigger is a PostgreSQL trigger made when missing: re-creating one that
+// exists would take an ACCESS EXCLUSIVE lock on its table, locking out
+// readers for the migration.
+type pgTrigger struct{ name, table, create string }
+
+// postgresShareTriggers are share_counts' statement triggers on shares.
+var postgresShareTriggers = []pgTrigger{
+	{"share_counts_insert", "shares", `CREATE TRIGGER share_counts_insert AFTER INSERT ON shares REFERENCING NEW TABLE AS new_rows
+		FOR EACH STATEMENT EXECUTE FUNCTION taskbot_share_counts()`},
+	{"share_counts_update", "shares", `CREATE TRIGGER share_counts_update AFTER UPDATE ON shares REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+		FOR EACH STATEMENT EXECUTE FUNCTION taskbot_share_counts()`},
+	{"share_counts_delete", "shares", `CREATE TRIGGER share_counts_delete AFTER DELETE ON shares REFERENCING OLD TABLE AS old_rows
+		FOR EACH STATEMENT EXECUTE FUNCTION taskbot_share_counts()`},
+	{"share_counts_truncate", "shares", `CREATE TRIGGER share_counts_truncate AFTER TRUNCATE ON shares
+		FOR EACH STATEMENT EXECUTE FUNCTION taskbot_share_counts()`},
 }
 
 // derivedDesign names the design of share_counts, table_versions and their
 // triggers in the schema fingerprint: changing installDerived must change
 // it, so that databases get the change.
-const derivedDesign = "share-counts-1 plan-version-1 counts-version-1"
+const derivedDesign = "share-counts-2 plan-version-1 counts-version-1"
 
 // installDerived creates share_counts and table_versions when missing,
 // (re)creates their triggers and counts the shares there are, in one
@@ -160,26 +176,54 @@ func withoutTriggers(tx *gorm.DB, fn func() error) error {
 	return installDerivedTx(tx)
 }
 
-// installDerivedTx is installDerived in tx.
+// installDerivedTx is installDerived in tx. On PostgreSQL it first takes
+// the lock every write transaction takes (Store.write): no share is
+// written between the triggers' making and the count, whatever version
+// the writer runs, and readers are never locked out.
 func installDerivedTx(tx *gorm.DB) error {
 	pg := tx.Dialector.Name() == Postgres
-	stmts, day := sqliteShareCounts, sqliteDay("due")
 	if pg {
-		stmts, day = postgresShareCounts, pgDay("due")
-	}
-	pre := []string{shareCountsTable(pg)}
-	for _, name := range []string{"share_counts_insert", "share_counts_update", "share_counts_delete"} {
-		if pg {
-			pre = append(pre, "DROP TRIGGER IF EXISTS "+name+" ON shares")
-		} else {
-			pre = append(pre, "DROP TRIGGER IF EXISTS "+name)
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", writeLockClass).Error; err != nil {
+			return err
 		}
 	}
-	stmts = append(pre, stmts...)
-	stmts = append(stmts, "DELETE FROM share_counts", `INSERT INTO share_counts (unit_id, state, due, day, n)
-		SELECT unit_id, state, due, `+day+`, n FROM (`+liveShareCounts+`) c`)
-	stmts = append(stmts, versionStmts(pg)...)
+	if err := tx.Exec(shareCountsTable(pg)).Error; err != nil {
+		return err
+	}
+	counters, triggers := versionStmts(pg)
+	day := sqliteDay("due")
+	var stmts []string
+	if pg {
+		day = pgDay("due")
+		stmts = append(stmts, postgresShareCounts...)
+		triggers = append(slices.Clone(postgresShareTriggers), triggers...)
+	} else {
+		for _, name := range []string{"share_counts_insert", "share_counts_update", "share_counts_delete"} {
+			stmts = append(stmts, "DROP TRIGGER IF EXISTS "+name)
+		}
+		stmts = append(stmts, sqliteShareCounts...)
+	}
+	stmts = append(stmts, counters...)
 	for _, q := range stmts {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	for _, t := range triggers {
+		var exists bool
+		err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+			WHERE t.tgname = ? AND c.relname = ? AND c.relnamespace = current_schema()::regnamespace)`, t.name, t.table).Scan(&exists).Error
+		if err != nil {
+			return err
+		}
+		if !exists {
+			if err := tx.Exec(t.create).Error; err != nil {
+				return err
+			}
+		}
+	}
+	for _, q := range []string{"DELETE FROM share_counts", `INSERT INTO share_counts (unit_id, state, due, day, n)
+		SELECT unit_id, state, due, ` + day + `, n FROM (` + liveShareCounts + `) c`} {
 		if err := tx.Exec(q).Error; err != nil {
 			return err
 		}
@@ -204,14 +248,32 @@ func (s *Store) CheckShareCounts(ctx context.Context) (diff string, err error) {
 		return "", err
 	}
 	got := map[key]int64{}
-	if err := s.scanAll(ctx, `SELECT unit_id, state, due, n FROM share_counts`, func(rows *sql.Rows) error {
+	badDay := ""
+	if err := s.scanAll(ctx, `SELECT unit_id, state, due, day, n FROM share_counts`, func(rows *sql.Rows) error {
 		var k key
 		var n int64
-		err := rows.Scan(&k.unit, &k.state, &k.due, &n)
+		var day int
+		if err := rows.Scan(&k.unit, &k.state, &k.due, &day, &n); err != nil {
+			return err
+		}
 		got[k] = n
-		return err
+		want := 0
+		if k.due != "" {
+			d, err := ParseDate(k.due)
+			if err != nil {
+				return err
+			}
+			want = d.dayNumber()
+		}
+		if day != want && badDay == "" {
+			badDay = fmt.Sprintf("share_counts (unit %s, %s, due %q) has day %d; want %d", k.unit, k.state, k.due, day, want)
+		}
+		return nil
 	}); err != nil {
 		return "", err
+	}
+	if badDay != "" {
+		return badDay, nil
 	}
 	for k, n := range want {
 		if got[k] != n {
@@ -233,11 +295,13 @@ var versionCounters = []struct {
 	tables []string
 }{{planVersion, []string{"tasks", "milestones"}}, {countsVersion, []string{"share_counts"}}}
 
-// versionStmts create the counters and their triggers (row triggers on
-// SQLite, statement triggers on PostgreSQL), and move them: what was kept
-// under them is stale after a migration or a bulk write.
-func versionStmts(pg bool) []string {
-	stmts := []string{`CREATE TABLE IF NOT EXISTS table_versions (name varchar(32) PRIMARY KEY, v bigint NOT NULL)`}
+// versionStmts create the counters and their triggers, and move them:
+// what was kept under them is stale after a migration or a bulk write. On
+// SQLite the row triggers are among the statements (dropped and made
+// again); on PostgreSQL the statement triggers are returned apart, to be
+// made when missing.
+func versionStmts(pg bool) (stmts []string, triggers []pgTrigger) {
+	stmts = []string{`CREATE TABLE IF NOT EXISTS table_versions (name varchar(32) PRIMARY KEY, v bigint NOT NULL)`}
 	if pg {
 		stmts = append(stmts, `CREATE OR REPLACE FUNCTION taskbot_bump_counter() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 			BEGIN UPDATE table_versions SET v = v + 1 WHERE name = TG_ARGV[0]; RETURN NULL; END $$`)
@@ -247,9 +311,10 @@ func versionStmts(pg bool) []string {
 			ON CONFLICT (name) DO UPDATE SET v = table_versions.v + 1`, c.name))
 		for _, table := range c.tables {
 			if pg {
-				stmts = append(stmts, fmt.Sprintf(`DROP TRIGGER IF EXISTS taskbot_bump_%s ON %s`, c.name, table),
-					fmt.Sprintf(`CREATE TRIGGER taskbot_bump_%s AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s
-					FOR EACH STATEMENT EXECUTE FUNCTION taskbot_bump_counter('%s')`, c.name, table, c.name))
+				name := "taskbot_counter_" + c.name
+				triggers = append(triggers, pgTrigger{name, table, fmt.Sprintf(`CREATE TRIGGER %s
+					AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s
+					FOR EACH STATEMENT EXECUTE FUNCTION taskbot_bump_counter('%s')`, name, table, c.name)})
 				continue
 			}
 			for _, op := range []string{"INSERT", "UPDATE", "DELETE"} {
@@ -260,10 +325,7 @@ func versionStmts(pg bool) []string {
 			}
 		}
 	}
-	if pg {
-		stmts = append(stmts, `DROP FUNCTION IF EXISTS taskbot_bump_plan()`)
-	}
-	return stmts
+	return stmts, triggers
 }
 
 // tableVersionSQL is a subquery reading the counter called name.

@@ -160,3 +160,35 @@ func TestShareCountsUpgrade(t *testing.T) {
 		t.Errorf("plan version %d, then %d after a milestone was written; want it to move", plan, after)
 	}
 }
+
+// TestMigrationLeavesReadersAlone: on PostgreSQL, installing the counts'
+// triggers again (every schema migration does) does not lock readers out:
+// re-creating an existing trigger would take an ACCESS EXCLUSIVE lock on
+// its table. It runs while another connection's transaction is reading
+// shares, with a lock timeout instead of a wait.
+func TestMigrationLeavesReadersAlone(t *testing.T) {
+	dsn := testenv.DSN(t, "readers.db")
+	if !storage.IsPostgres(dsn) {
+		t.Skip("SQLite's readers take no table locks")
+	}
+	s, err := testenv.Open(dsn, testenv.Directory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	impatient, err := storage.Open(dsn + "&lock_timeout=3000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer impatient.Close()
+	reader := s.DB().Begin()
+	defer reader.Rollback()
+	var n int64
+	if err := reader.Raw(`SELECT COUNT(*) FROM shares`).Scan(&n).Error; err != nil || n == 0 {
+		t.Fatalf("reading shares: %d, %v", n, err)
+	}
+	if err := storage.InstallDerived(impatient.DB()); err != nil {
+		t.Fatalf("installing the counts while a transaction reads shares: %v", err)
+	}
+	testenv.CheckShareCounts(t, impatient)
+}

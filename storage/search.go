@@ -28,13 +28,15 @@ type searchIndex struct {
 	// before, the docs that really contain them: their pairs' postings
 	// only say which docs may. A common word's candidates are thousands,
 	// each verified in its text; the second search of it is an
-	// intersection. Bounded by wordsKept entries in all; guarded by mu.
+	// intersection. Bounded by wordsKept in all (see docsWith); guarded by
+	// mu.
 	mu    sync.Mutex
 	words map[string][]uint32
 	kept  int
 }
 
-// wordsKept bounds the docs kept for searched words (4 bytes each).
+// wordsKept bounds what is kept for searched words, in units of 4 bytes:
+// a doc index, or 4 bytes of a word and its map entry.
 const wordsKept = 1 << 20
 
 func bigram(a, b rune) uint64 { return uint64(a)<<32 | uint64(uint32(b)) }
@@ -158,17 +160,20 @@ func (ix *searchIndex) docsWith(word string) (docs []uint32, ok bool) {
 		}
 	}
 	docs = slices.Clip(docs)
+	// Each word costs its docs and its own bytes, so that words that
+	// match nothing cannot grow the map without bound either.
+	cost := len(docs) + len(word)/4 + 4
 	ix.mu.Lock()
-	if ix.kept+len(docs) > wordsKept {
+	if ix.kept+cost > wordsKept {
 		ix.words, ix.kept = nil, 0
 	}
-	if len(docs) <= wordsKept {
+	if cost <= wordsKept {
 		if ix.words == nil {
 			ix.words = map[string][]uint32{}
 		}
 		if _, dup := ix.words[word]; !dup {
 			ix.words[word] = docs
-			ix.kept += len(docs)
+			ix.kept += cost
 		}
 	}
 	ix.mu.Unlock()

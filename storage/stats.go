@@ -266,7 +266,7 @@ func (s *Store) countSums(ctx context.Context, today Date, units []uint) ([]coun
 	if err := s.db.WithContext(ctx).Raw(`SELECT ` + tableVersionSQL(countsVersion)).Row().Scan(&version); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprint(version, " ", today, " ", units)
+	key := fmt.Sprint(version, " ", today, " ", units == nil, units) // nil is every unit, [] none
 	s.sumsMu.Lock()
 	kept, ok := s.sums, version >= 0 && s.sumsKey == key
 	s.sumsMu.Unlock()

@@ -24,9 +24,7 @@ func openStore(t testing.TB) (*storage.Store, string) {
 		t.Fatalf("Open(%q) error: %v", path, err)
 	}
 	t.Cleanup(func() {
-		if diff, err := s.CheckShareCounts(context.Background()); err == nil && diff != "" {
-			t.Errorf("at the end of the test: %s", diff)
-		}
+		testenv.CheckShareCounts(t, s)
 		s.Close()
 	})
 	return s, path

@@ -91,3 +91,20 @@ func FuzzSearchIndex(f *testing.F) {
 		}
 	})
 }
+
+// TestSearchWordsBounded: the words kept by the search index stay within
+// their bound, also when they match nothing (each word costs its bytes).
+func TestSearchWordsBounded(t *testing.T) {
+	ix := newSearchIndex("v", []searchDoc{{id: 1, title: "垃圾填埋", text: "垃圾填埋场渗滤液"}})
+	for i := range 300000 {
+		if docs, ok := ix.docsWith(fmt.Sprintf("无此词%d", i)); !ok || len(docs) != 0 {
+			t.Fatalf("docsWith(无此词%d) = %v, %v; want none", i, docs, ok)
+		}
+	}
+	if ix.kept > wordsKept || len(ix.words) > wordsKept/4 {
+		t.Errorf("after 300,000 words: kept %d (bound %d), %d words", ix.kept, wordsKept, len(ix.words))
+	}
+	if docs, ok := ix.docsWith("渗滤液"); !ok || len(docs) != 1 {
+		t.Errorf("docsWith(渗滤液) = %v, %v; want the doc", docs, ok)
+	}
+}

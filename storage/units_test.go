@@ -383,7 +383,8 @@ func TestUnitStatsFollowWrites(t *testing.T) {
 		t.Errorf("魏都区 overdue on 2023-01-01 = %d, on %s = %d; want more later", later.Overdue, day, now.Overdue)
 	}
 	// The ranking of a day is kept until tasks or milestones change,
-	// whoever writes them: here another store, in plain SQL.
+	// whoever writes them (here another store, in plain SQL); after any
+	// other write it is still right.
 	if err := b.DB().Exec(`INSERT INTO progresses (task_id, kind, author, text, created_at) VALUES (1, 'progress', 'U1', 'x', ?)`,
 		time.Now()).Error; err != nil {
 		t.Fatal(err)
