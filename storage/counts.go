@@ -129,7 +129,7 @@ var postgresShareTriggers = []pgTrigger{
 // derivedDesign names the design of share_counts, table_versions and their
 // triggers in the schema fingerprint: changing installDerived must change
 // it, so that databases get the change.
-const derivedDesign = "share-counts-2 plan-version-1 counts-version-1"
+const derivedDesign = "share-counts-2 plan-version-1 counts-version-1 plan-log-1"
 
 // installDerived creates share_counts and table_versions when missing,
 // (re)creates their triggers and counts the shares there are, in one
@@ -148,6 +148,9 @@ func installDerived(db *gorm.DB) error {
 // milestones.
 func derivedTriggers() []string {
 	names := []string{"share_counts_insert", "share_counts_update", "share_counts_delete"}
+	for _, t := range planLogTriggers() {
+		names = append(names, t.name)
+	}
 	for _, c := range versionCounters {
 		for _, table := range c.tables {
 			for _, op := range []string{"insert", "update", "delete"} {
@@ -191,6 +194,8 @@ func installDerivedTx(tx *gorm.DB) error {
 		return err
 	}
 	counters, triggers := versionStmts(pg)
+	logStmts, logTriggers := planLogStmts(pg)
+	triggers = append(triggers, logTriggers...)
 	day := sqliteDay("due")
 	var stmts []string
 	if pg {
@@ -204,6 +209,7 @@ func installDerivedTx(tx *gorm.DB) error {
 		stmts = append(stmts, sqliteShareCounts...)
 	}
 	stmts = append(stmts, counters...)
+	stmts = append(stmts, logStmts...)
 	for _, q := range stmts {
 		if err := tx.Exec(q).Error; err != nil {
 			return err
@@ -228,7 +234,7 @@ func installDerivedTx(tx *gorm.DB) error {
 			return err
 		}
 	}
-	return nil
+	return resetPlanLog(tx)
 }
 
 // CheckShareCounts compares share_counts with a count of the shares
@@ -293,7 +299,7 @@ func (s *Store) CheckShareCounts(ctx context.Context) (diff string, err error) {
 var versionCounters = []struct {
 	name   string
 	tables []string
-}{{planVersion, []string{"tasks", "milestones"}}, {countsVersion, []string{"share_counts"}}}
+}{{planVersion, []string{"tasks", "milestones"}}, {countsVersion, []string{"share_counts"}}, {planResetVersion, nil}}
 
 // versionStmts create the counters and their triggers, and move them:
 // what was kept under them is stale after a migration or a bulk write. On

@@ -192,3 +192,73 @@ func TestMigrationLeavesReadersAlone(t *testing.T) {
 	}
 	testenv.CheckShareCounts(t, impatient)
 }
+
+// TestPlanCountsFollowWrites: a store keeps every task's milestone counts
+// and, after a write, counts again only the tasks logged since. After each
+// kind of write to tasks and milestones, in plain SQL as any writer could,
+// its overview and units ranking equal those of a store opened afresh,
+// which counts everything.
+func TestPlanCountsFollowWrites(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.DSN(t, "plan.db")
+	s, err := testenv.Open(dsn, testenv.Directory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	day := storage.Date{Year: 2022, Month: 1, Day: 10}
+	loc := s.Clock.Zone()
+	check := func(step string) {
+		t.Helper()
+		fresh, err := storage.Open(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fresh.Close()
+		fresh.Clock = s.Clock
+		for _, st := range []*storage.Store{s, fresh} {
+			if _, err := st.CountOverview(ctx, day, loc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		kept, _ := s.CountOverview(ctx, day, loc)
+		want, _ := fresh.CountOverview(ctx, day, loc)
+		if kept != want {
+			t.Errorf("after %s: overview %+v; a fresh count gives %+v", step, kept, want)
+		}
+		keptUnits, err := s.UnitStats(ctx, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantUnits, err := fresh.UnitStats(ctx, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(wantUnits, keptUnits); diff != "" {
+			t.Errorf("after %s: units differ from a fresh count (-fresh +kept):\n%s", step, diff)
+		}
+	}
+	check("seeding")
+	for _, step := range []struct{ name, sql string }{
+		{"closing milestones", `UPDATE milestones SET open = FALSE, done_at = '2021-12-01 02:00:00+00:00' WHERE id % 3 = 0`},
+		{"closing late", `UPDATE milestones SET open = FALSE, done_at = '2022-01-05 02:00:00+00:00' WHERE id % 5 = 0 AND open`},
+		{"moving due dates", `UPDATE milestones SET due = '2022-03-01' WHERE id % 4 = 0`},
+		{"reopening", `UPDATE milestones SET open = TRUE, done_at = NULL WHERE id % 9 = 0`},
+		{"retiring", `UPDATE milestones SET retired = TRUE, open = FALSE WHERE id % 7 = 0`},
+		{"deleting a milestone", `DELETE FROM milestones WHERE id = (SELECT MAX(id) FROM milestones)`},
+		{"closing a task", `UPDATE tasks SET closed_at = '2022-01-02 02:00:00+00:00' WHERE id = 2`},
+		{"a new milestone", `INSERT INTO milestones (task_id, seq, due, planned_due, text, open, retired)
+			VALUES (3, 99, '2021-06-30', '2021-06-30', '新节点', TRUE, FALSE)`},
+	} {
+		if err := s.DB().Exec(step.sql).Error; err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		check(step.name)
+	}
+	// A bulk write (seeding) empties the log: everything is counted again.
+	if _, err := s.Seed(ctx, []storage.Task{{Section: 9, Number: 1, Code: "个性9", Title: "新增", Milestones: []storage.Milestone{
+		{Due: storage.NewDate(2021, 12, 31), Text: "节点"}}}}, "bulk"); err != nil {
+		t.Fatal(err)
+	}
+	check("a re-seeding")
+}

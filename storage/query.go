@@ -464,23 +464,19 @@ func (s *Store) UnitStats(ctx context.Context, today Date) ([]UnitStat, error) {
 			return slices.Clone(ranked), nil
 		}
 	}
-	// Overdue milestones per task, on the (open, due, task_id) index; then
-	// summed over each unit's tasks in memory.
+	// Overdue milestones per task, from the store's kept counts (counted
+	// again for the tasks written since, see plan.go); then summed over
+	// each unit's tasks in memory.
 	perTask := make([]int32, ix.maxTask+1)
-	err = s.scanRows(ctx, `SELECT task_id, COUNT(*) FROM milestones WHERE open = ? AND due < ? GROUP BY task_id`,
-		[]any{true, today}, func(rows *sql.Rows) error {
-			var id uint
-			var n int32
-			if err := rows.Scan(&id, &n); err != nil {
-				return err
-			}
+	err = s.planCounts(ctx, today, s.Clock.Zone(), func(_ Overview, tasks map[uint]taskPlan) {
+		for id, p := range tasks {
 			if id < uint(len(perTask)) {
-				perTask[id] = n
+				perTask[id] = p.overdue
 			}
-			return nil
-		})
+		}
+	})
 	if err != nil {
-		return nil, Internal(err)
+		return nil, err
 	}
 	out := slices.Clone(ix.stats)
 	for i := range out {

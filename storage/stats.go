@@ -182,49 +182,19 @@ type Overview struct {
 	Awaiting int
 }
 
-// CountOverview returns the Overview as of today in loc. The counts of
-// tasks and milestones are kept in memory until the plan version (see
-// table_versions in counts.go) or the day changes; the shares awaiting review are summed
+// CountOverview returns the Overview as of today in loc: the counts of
+// tasks and milestones from the store's kept state, counted again for the
+// tasks written since (see plan.go); the shares awaiting review summed
 // from share_counts. It returns EINTERNAL when a query fails.
 func (s *Store) CountOverview(ctx context.Context, today Date, loc *time.Location) (Overview, error) {
 	var o Overview
-	var plan int64
-	// The version first: counts read after it are at least as new.
-	err := s.db.WithContext(ctx).Raw(`SELECT `+tableVersionSQL(planVersion)+`,
-		(SELECT COALESCE(SUM(n), 0) FROM share_counts WHERE state = 'reported')`).Row().Scan(&plan, &o.Awaiting)
+	err := s.planCounts(ctx, today, loc, func(sum Overview, _ map[uint]taskPlan) { o = sum })
+	if err != nil {
+		return o, err
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(n), 0) FROM share_counts WHERE state = 'reported'`).Row().Scan(&o.Awaiting)
 	if err != nil {
 		return o, Internal(err)
-	}
-	key := fmt.Sprint(plan, " ", today, " ", zone(loc))
-	s.overviewMu.Lock()
-	kept, ok := s.overview, plan >= 0 && s.overviewKey == key
-	s.overviewMu.Unlock()
-	if ok {
-		kept.Awaiting = o.Awaiting
-		return kept, nil
-	}
-	_, off := today.In(zone(loc)).Zone()
-	endOfDue := fmt.Sprintf("%+d seconds", 86400-off)
-	err = s.db.WithContext(ctx).Raw(`SELECT
-		COALESCE(SUM(CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN closed_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM tasks`).Row().Scan(&o.TasksOpen, &o.TasksClosed)
-	if err != nil {
-		return o, Internal(err)
-	}
-	err = s.db.WithContext(ctx).Raw(`SELECT
-		COALESCE(SUM(CASE WHEN m.done_at IS NOT NULL AND m.done_at < `+s.endOf("m.due")+` THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN m.done_at IS NOT NULL AND m.done_at >= `+s.endOf("m.due")+` THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN m.open AND m.due >= ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN m.open AND m.due < ? THEN 1 ELSE 0 END), 0)
-		FROM milestones m WHERE NOT m.retired`, endOfDue, endOfDue, today.String(), today.String()).
-		Row().Scan(&o.DoneOnTime, &o.DoneLate, &o.Open, &o.Overdue)
-	if err != nil {
-		return o, Internal(err)
-	}
-	if plan >= 0 {
-		s.overviewMu.Lock()
-		s.overviewKey, s.overview = key, o
-		s.overviewMu.Unlock()
 	}
 	return o, nil
 }

@@ -35,11 +35,9 @@ type Store struct {
 	leaders  *leaderIndex // likewise: the leader posts and their task counts
 	unitsMu  sync.Mutex
 	units    *unitIndex // likewise: units, their task counts and tasks
-	// overview is CountOverview's counts of tasks and milestones, valid
-	// while the plan version, the day and the zone are overviewKey.
-	overviewMu  sync.Mutex
-	overviewKey string
-	overview    Overview
+	// plan is every task's milestone counts as of a day (see plan.go).
+	planMu sync.Mutex
+	plan   *planState
 	// sums are countSums' last answer, valid while the counts version,
 	// the day and the units are sumsKey.
 	sumsMu  sync.Mutex
@@ -463,7 +461,10 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // cache size comes back before fn's transaction ends.
 func (s *Store) bulk(tx *gorm.DB, fn func() error) error {
 	if s.dialect != SQLite {
-		return fn()
+		if err := fn(); err != nil {
+			return err
+		}
+		return resetPlanLog(tx)
 	}
 	if err := tx.Exec("PRAGMA cache_size = -65536").Error; err != nil {
 		return err
