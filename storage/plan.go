@@ -95,28 +95,43 @@ func resetPlanLog(tx *gorm.DB) error {
 // planResetVersion names the counter moved when plan_changes is emptied.
 const planResetVersion = "plan_reset"
 
-// taskPlan is one task's part of the overview as of a day.
+// taskPlan is one task's part of the overview: whether it is closed, its
+// milestones done on time and late, and the due dates of its open ones
+// (what is overdue depends on the day; the rest does not).
 type taskPlan struct {
-	closed                      bool
-	onTime, late, open, overdue int32
+	present, closed bool
+	onTime, late    int32
+	dues            []Date
 }
 
-// planState is every task's taskPlan as of a day in a zone, up to the
-// log's sequence number seq, with their sums.
+// overdueOn counts the task's open milestones due before day.
+func (p *taskPlan) overdueOn(day Date) int32 {
+	n := int32(0)
+	for _, d := range p.dues {
+		if d.Before(day) {
+			n++
+		}
+	}
+	return n
+}
+
+// planState is every task's taskPlan in a zone, up to the log's sequence
+// number seq, with their sums as of the day sumDay.
 type planState struct {
 	reset, seq int64
-	key        string // day and zone
-	tasks      map[uint]taskPlan
+	zone       string
+	tasks      []taskPlan // by task ID: a slice, walked in order
+	sumDay     Date
 	sum        Overview // Awaiting not filled
 }
 
-// planCounts returns the overview's counts of tasks and milestones as of
-// today in loc, and each task's overdue milestones (by task ID), from the
-// kept state brought up to date: everything counted again after a bulk
-// write or on a new day, else only the tasks logged since. The returned
-// map is the store's: callers must not change it, and must not keep it
-// beyond the call that holds planMu.
-func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, use func(o Overview, tasks map[uint]taskPlan)) error {
+// planCounts calls use with the overview's counts of tasks and milestones
+// as of today in loc and every task's taskPlan (by task ID), from the kept
+// state brought up to date: everything counted again after a bulk write
+// or in another zone, else only the tasks logged since; a new day is only
+// summed again, in memory. use runs under planMu: it must not keep or
+// change the slice.
+func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, use func(o Overview, tasks []taskPlan)) error {
 	var reset, last, first int64
 	err := s.db.WithContext(ctx).Raw(`SELECT `+tableVersionSQL(planResetVersion)+`,
 		(SELECT COALESCE(MAX(seq), 0) FROM plan_changes), (SELECT COALESCE(MIN(seq), 0) FROM plan_changes)`).
@@ -124,16 +139,17 @@ func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, 
 	if err != nil {
 		return Internal(err)
 	}
-	key := fmt.Sprint(today, " ", zone(loc))
+	zoneName := zone(loc).String()
 	s.planMu.Lock()
 	defer s.planMu.Unlock()
 	st := s.plan
 	switch {
-	case st == nil || st.reset != reset || st.key != key || reset < 0 || first > st.seq+1 && st.seq < last:
-		// Everything: the first time, after a bulk write, on a new day,
-		// or when the log no longer reaches back to what was counted.
-		st = &planState{reset: reset, seq: last, key: key, tasks: map[uint]taskPlan{}}
-		if err := s.countPlan(ctx, st, today, loc, nil); err != nil {
+	case st == nil || st.reset != reset || st.zone != zoneName || reset < 0 || first > st.seq+1 && st.seq < last:
+		// Everything: the first time, after a bulk write, in another
+		// zone, or when the log no longer reaches back to what was
+		// counted.
+		st = &planState{reset: reset, seq: last, zone: zoneName, sumDay: today}
+		if err := s.countPlan(ctx, st, loc, nil); err != nil {
 			return err
 		}
 	case last > st.seq:
@@ -148,10 +164,18 @@ func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, 
 		if err != nil {
 			return Internal(err)
 		}
-		if err := s.countPlan(ctx, st, today, loc, ids); err != nil {
+		if err := s.countPlan(ctx, st, loc, ids); err != nil {
 			return err
 		}
 		st.seq = last
+	}
+	if st.sumDay != today {
+		st.sumDay, st.sum = today, Overview{}
+		for i := range st.tasks {
+			if st.tasks[i].present {
+				st.sum = addPlan(st.sum, &st.tasks[i], today, 1)
+			}
+		}
 	}
 	s.plan = st
 	use(st.sum, st.tasks)
@@ -159,43 +183,64 @@ func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, 
 }
 
 // countPlan counts again the given tasks (all when ids is nil) into st.
-func (s *Store) countPlan(ctx context.Context, st *planState, today Date, loc *time.Location, ids []uint) error {
-	fresh := map[uint]taskPlan{}
-	taskQ, msQ := `SELECT id, closed_at IS NOT NULL FROM tasks`, `SELECT task_id,
-		COALESCE(SUM(CASE WHEN done_at IS NOT NULL AND done_at < `+s.endOf("due")+` THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN done_at IS NOT NULL AND done_at >= `+s.endOf("due")+` THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN open AND due >= ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN open AND due < ? THEN 1 ELSE 0 END), 0)
-		FROM milestones WHERE NOT retired`
-	_, off := today.In(zone(loc)).Zone()
+func (s *Store) countPlan(ctx context.Context, st *planState, loc *time.Location, ids []uint) error {
+	fresh := map[uint]*taskPlan{}
+	taskQ := `SELECT id, closed_at IS NOT NULL FROM tasks`
+	doneQ := `SELECT task_id,
+		COALESCE(SUM(CASE WHEN done_at < ` + s.endOf("due") + ` THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN done_at >= ` + s.endOf("due") + ` THEN 1 ELSE 0 END), 0)
+		FROM milestones WHERE NOT retired AND done_at IS NOT NULL`
+	// All tasks: the (open, due, task_id) index's open part. Some: by
+	// task, open or not (an equality on open would lead the planner to
+	// that index's whole open part).
+	openQ := `SELECT task_id, due, open FROM milestones WHERE open = ? AND NOT retired`
+	// The end of a due day in loc, as an offset from its midnight UTC
+	// (the zone's offset today, as the statistics have always used).
+	_, off := DateIn(s.now(), zone(loc)).In(zone(loc)).Zone()
 	endOfDue := fmt.Sprintf("%+d seconds", 86400-off)
-	msArgs := []any{endOfDue, endOfDue, today.String(), today.String()}
+	doneArgs := []any{endOfDue, endOfDue}
+	openArgs := []any{true}
 	var taskArgs []any
 	if ids != nil {
+		in := append([]uint{0}, ids...)
 		taskQ += ` WHERE id IN ?`
-		msQ += ` AND task_id IN ?`
-		taskArgs = []any{append([]uint{0}, ids...)}
-		msArgs = append(msArgs, append([]uint{0}, ids...))
+		doneQ += ` AND task_id IN ?`
+		openQ = `SELECT task_id, due, open FROM milestones WHERE NOT retired AND task_id IN ?`
+		taskArgs, doneArgs, openArgs = []any{in}, append(doneArgs, in), []any{in}
 	}
 	err := s.scanRows(ctx, taskQ, taskArgs, func(rows *sql.Rows) error {
 		var id uint
 		var closed bool
 		err := rows.Scan(&id, &closed)
-		fresh[id] = taskPlan{closed: closed}
+		fresh[id] = &taskPlan{closed: closed}
 		return err
 	})
 	if err != nil {
 		return Internal(err)
 	}
-	err = s.scanRows(ctx, msQ+` GROUP BY task_id`, msArgs, func(rows *sql.Rows) error {
+	err = s.scanRows(ctx, doneQ+` GROUP BY task_id`, doneArgs, func(rows *sql.Rows) error {
 		var id uint
-		var p taskPlan
-		if err := rows.Scan(&id, &p.onTime, &p.late, &p.open, &p.overdue); err != nil {
+		var onTime, late int32
+		if err := rows.Scan(&id, &onTime, &late); err != nil {
 			return err
 		}
-		if t, ok := fresh[id]; ok {
-			p.closed = t.closed
-			fresh[id] = p
+		if p := fresh[id]; p != nil {
+			p.onTime, p.late = onTime, late
+		}
+		return nil
+	})
+	if err != nil {
+		return Internal(err)
+	}
+	err = s.scanRows(ctx, openQ, openArgs, func(rows *sql.Rows) error {
+		var id uint
+		var due Date
+		var open bool
+		if err := rows.Scan(&id, &due, &open); err != nil {
+			return err
+		}
+		if p := fresh[id]; p != nil && open {
+			p.dues = append(p.dues, due)
 		}
 		return nil
 	})
@@ -203,28 +248,33 @@ func (s *Store) countPlan(ctx context.Context, st *planState, today Date, loc *t
 		return Internal(err)
 	}
 	for _, id := range ids {
-		if old, ok := st.tasks[id]; ok {
-			st.sum = addPlan(st.sum, old, -1)
-			delete(st.tasks, id)
+		if id < uint(len(st.tasks)) && st.tasks[id].present {
+			st.sum = addPlan(st.sum, &st.tasks[id], st.sumDay, -1)
+			st.tasks[id] = taskPlan{}
 		}
 	}
 	for id, p := range fresh {
-		st.tasks[id] = p
-		st.sum = addPlan(st.sum, p, 1)
+		if id >= uint(len(st.tasks)) {
+			st.tasks = append(st.tasks, make([]taskPlan, int(id)+1-len(st.tasks))...)
+		}
+		p.present = true
+		st.tasks[id] = *p
+		st.sum = addPlan(st.sum, p, st.sumDay, 1)
 	}
 	return nil
 }
 
-// addPlan adds (sign 1) or removes (sign -1) a task's part of o.
-func addPlan(o Overview, p taskPlan, sign int) Overview {
+// addPlan adds (sign 1) or removes (sign -1) a task's part of o as of day.
+func addPlan(o Overview, p *taskPlan, day Date, sign int) Overview {
 	if p.closed {
 		o.TasksClosed += sign
 	} else {
 		o.TasksOpen += sign
 	}
+	overdue := int(p.overdueOn(day))
 	o.DoneOnTime += sign * int(p.onTime)
 	o.DoneLate += sign * int(p.late)
-	o.Open += sign * int(p.open)
-	o.Overdue += sign * int(p.overdue)
+	o.Open += sign * (len(p.dues) - overdue)
+	o.Overdue += sign * overdue
 	return o
 }

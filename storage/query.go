@@ -468,11 +468,9 @@ func (s *Store) UnitStats(ctx context.Context, today Date) ([]UnitStat, error) {
 	// again for the tasks written since, see plan.go); then summed over
 	// each unit's tasks in memory.
 	perTask := make([]int32, ix.maxTask+1)
-	err = s.planCounts(ctx, today, s.Clock.Zone(), func(_ Overview, tasks map[uint]taskPlan) {
-		for id, p := range tasks {
-			if id < uint(len(perTask)) {
-				perTask[id] = p.overdue
-			}
+	err = s.planCounts(ctx, today, s.Clock.Zone(), func(_ Overview, tasks []taskPlan) {
+		for id := range min(len(tasks), len(perTask)) {
+			perTask[id] = tasks[id].overdueOn(today)
 		}
 	})
 	if err != nil {

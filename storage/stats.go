@@ -188,7 +188,7 @@ type Overview struct {
 // from share_counts. It returns EINTERNAL when a query fails.
 func (s *Store) CountOverview(ctx context.Context, today Date, loc *time.Location) (Overview, error) {
 	var o Overview
-	err := s.planCounts(ctx, today, loc, func(sum Overview, _ map[uint]taskPlan) { o = sum })
+	err := s.planCounts(ctx, today, loc, func(sum Overview, _ []taskPlan) { o = sum })
 	if err != nil {
 		return o, err
 	}
