@@ -129,7 +129,7 @@ var postgresShareTriggers = []pgTrigger{
 // derivedDesign names the design of share_counts, table_versions and their
 // triggers in the schema fingerprint: changing installDerived must change
 // it, so that databases get the change.
-const derivedDesign = "share-counts-2 plan-version-1 counts-version-1 plan-log-1"
+const derivedDesign = "share-counts-2 plan-version-1 counts-version-1 plan-log-2"
 
 // installDerived creates share_counts and table_versions when missing,
 // (re)creates their triggers and counts the shares there are, in one

@@ -2,6 +2,8 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,16 +251,76 @@ func TestPlanCountsFollowWrites(t *testing.T) {
 		{"closing a task", `UPDATE tasks SET closed_at = '2022-01-02 02:00:00+00:00' WHERE id = 2`},
 		{"a new milestone", `INSERT INTO milestones (task_id, seq, due, planned_due, text, open, retired)
 			VALUES (3, 99, '2021-06-30', '2021-06-30', '新节点', TRUE, FALSE)`},
+		{"a log of more tasks than are counted by ID", manyLogged(2500)},
+		{"closing after it", `UPDATE milestones SET open = FALSE, done_at = '2021-12-20 02:00:00+00:00' WHERE id % 11 = 0 AND open`},
 	} {
 		if err := s.DB().Exec(step.sql).Error; err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}
 		check(step.name)
 	}
+	// Another day after those deltas: summed again from the kept dues.
+	day = storage.Date{Year: 2022, Month: 4, Day: 1}
+	check("a later day")
 	// A bulk write (seeding) empties the log: everything is counted again.
 	if _, err := s.Seed(ctx, []storage.Task{{Section: 9, Number: 1, Code: "个性9", Title: "新增", Milestones: []storage.Milestone{
 		{Due: storage.NewDate(2021, 12, 31), Text: "节点"}}}}, "bulk"); err != nil {
 		t.Fatal(err)
 	}
 	check("a re-seeding")
+}
+
+// manyLogged is SQL logging n task IDs that are not tasks (beyond
+// maxPlanDelta: the reader counts everything instead).
+func manyLogged(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO plan_changes (task_id) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(%d)", 1000000+i)
+	}
+	return b.String()
+}
+
+// TestPlanCountsFollowOffset: a milestone's timeliness depends on the
+// zone's offset on the day asked (the end of its due day); when daylight
+// saving moves it, a store that kept its counts answers as one that
+// counts afresh.
+func TestPlanCountsFollowOffset(t *testing.T) {
+	ctx := context.Background()
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip(err)
+	}
+	dsn := testenv.DSN(t, "offset.db")
+	s, err := testenv.Open(dsn, testenv.Directory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Due 2022-01-10, done 04:30 UTC the next day: on time when the day
+	// ends at 05:00 UTC (EST), late when it ends at 04:00 (EDT).
+	if err := s.DB().Exec(`UPDATE milestones SET due = '2022-01-10', open = FALSE, done_at = '2022-01-11 04:30:00+00:00' WHERE id = 1`).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, day := range []storage.Date{{Year: 2022, Month: 3, Day: 1}, {Year: 2022, Month: 3, Day: 20}} {
+		kept, err := s.CountOverview(ctx, day, ny)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := storage.Open(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.CountOverview(ctx, day, ny)
+		fresh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept != want {
+			t.Errorf("%s in New York: kept overview %+v; a fresh count gives %+v", day, kept, want)
+		}
+	}
 }

@@ -27,6 +27,10 @@ func planLogStmts(pg bool) (stmts []string, triggers []pgTrigger) {
 		stmts = append(stmts, `CREATE TABLE IF NOT EXISTS plan_changes (seq bigserial PRIMARY KEY, task_id bigint NOT NULL)`,
 			`CREATE OR REPLACE FUNCTION taskbot_plan_log() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 			BEGIN
+				IF TG_OP = 'TRUNCATE' THEN
+					UPDATE table_versions SET v = v + 1 WHERE name = 'plan_reset';
+					RETURN NULL;
+				END IF;
 				IF TG_TABLE_NAME = 'tasks' THEN
 					IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
 						INSERT INTO plan_changes (task_id) SELECT DISTINCT id FROM old_rows;
@@ -52,6 +56,8 @@ func planLogStmts(pg bool) (stmts []string, triggers []pgTrigger) {
 				triggers = append(triggers, pgTrigger{name, table, fmt.Sprintf(`CREATE TRIGGER %s AFTER %s ON %s
 					REFERENCING %s FOR EACH STATEMENT EXECUTE FUNCTION taskbot_plan_log()`, name, op.name, table, op.refs)})
 			}
+			triggers = append(triggers, pgTrigger{"plan_log_truncate", table, fmt.Sprintf(`CREATE TRIGGER plan_log_truncate
+				AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION taskbot_plan_log()`, table)})
 		}
 		return stmts, triggers
 	}
@@ -139,17 +145,24 @@ func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, 
 	if err != nil {
 		return Internal(err)
 	}
-	zoneName := zone(loc).String()
+	// The zone and its offset today: a due day ends at its midnight UTC
+	// plus a day less the offset (what the statistics have always used),
+	// so a change of offset (daylight saving) counts everything again.
+	_, off := today.In(zone(loc)).Zone()
+	zoneKey := fmt.Sprint(zone(loc), " ", off)
 	s.planMu.Lock()
 	defer s.planMu.Unlock()
 	st := s.plan
+	everything := func() error {
+		st = &planState{reset: reset, seq: last, zone: zoneKey, sumDay: today}
+		return s.countPlan(ctx, st, off, nil)
+	}
 	switch {
-	case st == nil || st.reset != reset || st.zone != zoneName || reset < 0 || first > st.seq+1 && st.seq < last:
+	case st == nil || st.reset != reset || st.zone != zoneKey || reset < 0 || first > st.seq+1 && st.seq < last:
 		// Everything: the first time, after a bulk write, in another
-		// zone, or when the log no longer reaches back to what was
-		// counted.
-		st = &planState{reset: reset, seq: last, zone: zoneName, sumDay: today}
-		if err := s.countPlan(ctx, st, loc, nil); err != nil {
+		// zone or offset, or when the log no longer reaches back to what
+		// was counted.
+		if err := everything(); err != nil {
 			return err
 		}
 	case last > st.seq:
@@ -164,10 +177,23 @@ func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, 
 		if err != nil {
 			return Internal(err)
 		}
-		if err := s.countPlan(ctx, st, loc, ids); err != nil {
-			return err
+		switch {
+		case len(ids) > maxPlanDelta:
+			// Many tasks changed: one count of everything is cheaper
+			// than their IDs in a query (and within its parameters).
+			if err := everything(); err != nil {
+				return err
+			}
+		case len(ids) > 0:
+			// (None: a bulk write emptied the log after the sequence
+			// was read; the next read sees its reset.)
+			if err := s.countPlan(ctx, st, off, ids); err != nil {
+				return err
+			}
+			st.seq = last
+		default:
+			st.seq = last
 		}
-		st.seq = last
 	}
 	if st.sumDay != today {
 		st.sumDay, st.sum = today, Overview{}
@@ -182,8 +208,13 @@ func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, 
 	return nil
 }
 
-// countPlan counts again the given tasks (all when ids is nil) into st.
-func (s *Store) countPlan(ctx context.Context, st *planState, loc *time.Location, ids []uint) error {
+// maxPlanDelta is the most tasks counted again by ID; more are counted
+// with everything.
+const maxPlanDelta = 2000
+
+// countPlan counts again the given tasks (all when ids is nil) into st,
+// with due days ending off seconds east of UTC.
+func (s *Store) countPlan(ctx context.Context, st *planState, off int, ids []uint) error {
 	fresh := map[uint]*taskPlan{}
 	taskQ := `SELECT id, closed_at IS NOT NULL FROM tasks`
 	doneQ := `SELECT task_id,
@@ -194,9 +225,6 @@ func (s *Store) countPlan(ctx context.Context, st *planState, loc *time.Location
 	// task, open or not (an equality on open would lead the planner to
 	// that index's whole open part).
 	openQ := `SELECT task_id, due, open FROM milestones WHERE open = ? AND NOT retired`
-	// The end of a due day in loc, as an offset from its midnight UTC
-	// (the zone's offset today, as the statistics have always used).
-	_, off := DateIn(s.now(), zone(loc)).In(zone(loc)).Zone()
 	endOfDue := fmt.Sprintf("%+d seconds", 86400-off)
 	doneArgs := []any{endOfDue, endOfDue}
 	openArgs := []any{true}
