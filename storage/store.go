@@ -457,8 +457,10 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // shares for every task), on SQLite with a page cache of 64 MiB instead
 // of 2 MiB (the random inserts into the shares' indexes then stay in
 // memory: seeding 100,000 tasks took 15% less) and without the row
-// triggers of the derived tables (see withoutTriggers). The connection's
-// cache size comes back before fn's transaction ends.
+// triggers of the derived tables (see withoutTriggers); the connection's
+// cache size comes back before fn's transaction ends. On PostgreSQL, whose
+// statement triggers cost little, the log of planned tasks is emptied
+// after fn (readers count everything again, see plan.go).
 func (s *Store) bulk(tx *gorm.DB, fn func() error) error {
 	if s.dialect != SQLite {
 		if err := fn(); err != nil {
