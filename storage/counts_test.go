@@ -324,3 +324,43 @@ func TestPlanCountsFollowOffset(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanLogTrimmed: trimming the log of planned tasks keeps its latest
+// entries; a store that had not read the trimmed ones (here a milestone
+// closed before 12,000 later entries) counts everything again.
+func TestPlanLogTrimmed(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.DSN(t, "trim.db")
+	s, err := testenv.Open(dsn, testenv.Directory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	day := storage.Date{Year: 2022, Month: 1, Day: 10}
+	before, err := s.CountOverview(ctx, day, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().Exec(`UPDATE milestones SET open = FALSE, done_at = '2021-12-01 02:00:00+00:00' WHERE open AND due < '2022-01-10'`).Error; err != nil {
+		t.Fatal(err)
+	}
+	for range 6 {
+		if err := s.DB().Exec(manyLogged(2000)).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.TrimPlanLog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if err := s.DB().Raw(`SELECT COUNT(*) FROM plan_changes`).Scan(&n).Error; err != nil || n != 10000 {
+		t.Errorf("after trimming: %d entries, %v; want the latest 10000", n, err)
+	}
+	after, err := s.CountOverview(ctx, day, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Overdue == 0 || after.Overdue != 0 || after.DoneOnTime+after.DoneLate != before.Overdue {
+		t.Errorf("overview %+v before closing every overdue milestone, %+v after and a trim; want none overdue, all of them done", before, after)
+	}
+}

@@ -306,3 +306,18 @@ func addPlan(o Overview, p *taskPlan, day Date, sign int) Overview {
 	o.Overdue += sign * overdue
 	return o
 }
+
+// planLogKept is how many of the latest entries TrimPlanLog keeps.
+const planLogKept = 10000
+
+// TrimPlanLog deletes all but the latest planLogKept entries of the log of
+// planned tasks (a few are added by each decision on a milestone). A
+// process that had not read the deleted ones counts everything again. It
+// returns EINTERNAL when the database fails.
+func (s *Store) TrimPlanLog(ctx context.Context) error {
+	err := s.db.WithContext(ctx).Exec(`DELETE FROM plan_changes WHERE seq <= (SELECT MAX(seq) FROM plan_changes) - ?`, planLogKept).Error
+	if err != nil {
+		return Internal(err)
+	}
+	return nil
+}
