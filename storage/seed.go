@@ -517,35 +517,37 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) error {
 	if err := tx.Omit(clause.Associations).CreateInBatches(&rows, 200).Error; err != nil {
 		return err
 	}
-	var measures []Measure
-	var leaders []Leader
-	var links []TaskUnit
-	var milestones []Milestone
+	// The children as plain multi-row INSERTs: gorm's batches read every
+	// new row's ID back, which nothing here needs.
+	measures := bulkRows{table: "measures", cols: []string{"task_id", "seq", "text"}}
+	leaders := bulkRows{table: "leaders", cols: []string{"task_id", "seq", "post"}}
+	links := bulkRows{table: "task_units", cols: []string{"task_id", "unit_id", "role", "seq"}}
+	milestones := bulkRows{table: "milestones", cols: []string{"task_id", "seq", "due", "planned_due", "text", "open", "retired"}}
 	for i := range in {
 		id := rows[i].ID
 		if id == 0 {
 			return fmt.Errorf("storage: bulk insert returned no id for task %s", in[i].Code)
 		}
 		for k, m := range in[i].Measures {
-			measures = append(measures, Measure{TaskID: id, Seq: k + 1, Text: m.Text})
+			measures.add(id, k+1, m.Text)
 		}
 		for k, l := range in[i].Leaders {
-			leaders = append(leaders, Leader{TaskID: id, Seq: k + 1, Post: l.Post})
+			leaders.add(id, k+1, l.Post)
 		}
 		seen := map[[2]any]bool{}
 		for k, tu := range in[i].Units {
 			uid := units[tu.Unit.Name]
 			if key := [2]any{uid, tu.Role}; !seen[key] {
 				seen[key] = true
-				links = append(links, TaskUnit{TaskID: id, UnitID: uid, Role: tu.Role, Seq: k + 1})
+				links.add(id, uid, tu.Role, k+1)
 			}
 		}
 		for k, m := range in[i].Milestones {
-			milestones = append(milestones, Milestone{TaskID: id, Seq: k + 1, Due: m.Due, PlannedDue: m.Due, Text: m.Text, Open: true})
+			milestones.add(id, k+1, m.Due, m.Due, m.Text, true, false)
 		}
 	}
-	for _, batch := range []any{&measures, &leaders, &links, &milestones} {
-		if err := tx.Omit(clause.Associations).CreateInBatches(batch, 200).Error; err != nil {
+	for _, b := range []*bulkRows{&measures, &leaders, &links, &milestones} {
+		if err := b.insert(tx); err != nil {
 			return err
 		}
 	}
@@ -575,4 +577,29 @@ func (s *Store) SetMetaValue(ctx context.Context, name, value string) error {
 		return err
 	}
 	return s.write(ctx, func(tx *gorm.DB) error { return setMeta(tx, name, value) })
+}
+
+// bulkRows are rows for one table, inserted many to a statement.
+type bulkRows struct {
+	table string
+	cols  []string
+	args  []any // len(cols) per row
+}
+
+func (b *bulkRows) add(values ...any) { b.args = append(b.args, values...) }
+
+// insert writes the rows, 500 to a statement (within both databases'
+// limits on parameters).
+func (b *bulkRows) insert(tx *gorm.DB) error {
+	n := len(b.cols)
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+	for start := 0; start < len(b.args); start += 500 * n {
+		chunk := b.args[start:min(start+500*n, len(b.args))]
+		q := "INSERT INTO " + b.table + " (" + strings.Join(b.cols, ", ") + ") VALUES " +
+			strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)/n), ", ")
+		if err := tx.Exec(q, chunk...).Error; err != nil {
+			return fmt.Errorf("%s: %w", b.table, err)
+		}
+	}
+	return nil
 }
