@@ -369,14 +369,15 @@ func TestMemoryStore(t *testing.T) {
 
 // TestBulkAndIncrementalSeedAgree seeds a document with an empty list into
 // an empty database (bulk path) and, task by task, into one that already
-// has a task (incremental path): the task rows must be the same.
+// has a task (incremental path): the rows of tasks and of what they hold
+// (milestones, measures, leaders, units) must be the same.
 func TestBulkAndIncrementalSeedAgree(t *testing.T) {
 	ctx := context.Background()
 	doc := []storage.Task{
 		{Section: 1, Number: 1, Code: "共性1", Title: "甲", Units: []storage.TaskUnit{
 			{Role: storage.RoleResponsible, Unit: storage.Unit{Name: "乙"}}, {Role: storage.RoleLead, Unit: storage.Unit{Name: "甲"}},
 			{Role: storage.RoleLead, Unit: storage.Unit{Name: "甲"}}}},
-		{Section: 1, Number: 2, Code: "共性2", Title: "乙", Measures: []storage.Measure{{Text: "措施"}},
+		{Section: 1, Number: 2, Code: "共性2", Title: "乙", Measures: []storage.Measure{{Text: "措施"}}, Leaders: []storage.Leader{{Post: "市政府市长"}},
 			Milestones: []storage.Milestone{{Due: storage.NewDate(2022, 2, 28), Text: "节点"}, {Due: storage.NewDate(2021, 12, 31), Text: "早"}},
 			Units:      []storage.TaskUnit{{Role: storage.RoleLead, Unit: storage.Unit{Name: "乙"}}}},
 		{Section: 1, Number: 3, Code: "共性3", Title: "丙", Ongoing: true, Units: []storage.TaskUnit{{Role: storage.RoleLead, Unit: storage.Unit{Name: "甲"}}}},
@@ -386,12 +387,23 @@ func TestBulkAndIncrementalSeedAgree(t *testing.T) {
 		if err := s.DB().Raw("SELECT section, number, doc, next_due, rank FROM tasks ORDER BY section, number").Scan(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
-		var links []map[string]any
-		if err := s.DB().Raw(`SELECT u.name, ut.role, ut.section, ut.number, ut.next_due, ut.rank FROM unit_tasks ut
-			JOIN units u ON u.id = ut.unit_id ORDER BY u.name, ut.role, ut.section, ut.number`).Scan(&links).Error; err != nil {
-			t.Fatal(err)
+		for _, q := range []string{
+			`SELECT u.name, ut.role, ut.section, ut.number, ut.next_due, ut.rank FROM unit_tasks ut
+				JOIN units u ON u.id = ut.unit_id ORDER BY u.name, ut.role, ut.section, ut.number`,
+			`SELECT t.code, m.seq, m.due, m.planned_due, m.text, m.open, m.retired, m.done_at, m.extended_at
+				FROM milestones m JOIN tasks t ON t.id = m.task_id ORDER BY t.code, m.seq`,
+			`SELECT t.code, x.seq, x.text FROM measures x JOIN tasks t ON t.id = x.task_id ORDER BY t.code, x.seq`,
+			`SELECT t.code, x.seq, x.post FROM leaders x JOIN tasks t ON t.id = x.task_id ORDER BY t.code, x.seq`,
+			`SELECT t.code, u.name, x.role, x.seq FROM task_units x JOIN tasks t ON t.id = x.task_id
+				JOIN units u ON u.id = x.unit_id ORDER BY t.code, u.name, x.role`,
+		} {
+			var more []map[string]any
+			if err := s.DB().Raw(q).Scan(&more).Error; err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, more...)
 		}
-		return append(rows, links...)
+		return rows
 	}
 	bulk, err := storage.Open(testenv.DSN(t, "bulk.db"))
 	if err != nil {
