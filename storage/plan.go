@@ -185,13 +185,13 @@ func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, 
 				return err
 			}
 		case len(ids) > 0:
-			// (None: a bulk write emptied the log after the sequence
-			// was read; the next read sees its reset.)
 			if err := s.countPlan(ctx, st, off, ids); err != nil {
 				return err
 			}
 			st.seq = last
 		default:
+			// None: a bulk write emptied the log after the sequence was
+			// read; the next read sees its reset.
 			st.seq = last
 		}
 	}
