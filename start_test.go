@@ -106,14 +106,7 @@ func TestStartUpToDateWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer watch.Close()
-	version := func() int64 {
-		t.Helper()
-		v, ok, err := watch.DataVersion(ctx)
-		if err != nil || !ok {
-			t.Fatalf("DataVersion = %d, %v, %v", v, ok, err)
-		}
-		return v
-	}
+	version := func() int64 { return testenv.DataVersion(t, watch) }
 	v0 := version()
 	start()
 	start()

@@ -55,14 +55,7 @@ func TestOpenCurrentSchemaWritesNothing(t *testing.T) {
 		s.Close()
 		return
 	}
-	version := func() int64 {
-		t.Helper()
-		v, ok, err := watch.DataVersion(t.Context())
-		if err != nil || !ok {
-			t.Fatalf("DataVersion = %d, %v, %v", v, ok, err)
-		}
-		return v
-	}
+	version := func() int64 { return testenv.DataVersion(t, watch) }
 	before := version()
 	s, err := storage.Open(dsn)
 	if err != nil {
@@ -111,14 +104,7 @@ func TestPostgresVersionRowUpgrade(t *testing.T) {
 		t.Fatalf("the upgrade: %v", err)
 	}
 	defer s.Close()
-	version := func() int64 {
-		t.Helper()
-		v, ok, err := s.DataVersion(ctx)
-		if err != nil || !ok {
-			t.Fatalf("DataVersion = %d, %v, %v", v, ok, err)
-		}
-		return v
-	}
+	version := func() int64 { return testenv.DataVersion(t, s) }
 	v0 := version()
 	if _, _, err := s.Acquire(ctx, "job:x", "a", time.Now(), time.Minute); err != nil {
 		t.Fatal(err)

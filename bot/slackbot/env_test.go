@@ -177,9 +177,5 @@ func blockTypes(bs []slack.Block) []string {
 // version is the store's data version now.
 func (e *testEnv) version(t *testing.T) int64 {
 	t.Helper()
-	v, ok, err := e.a.Bot.Store.DataVersion(t.Context())
-	if err != nil || !ok {
-		t.Fatalf("DataVersion = %v, %v", ok, err)
-	}
-	return v
+	return testenv.DataVersion(t, e.a.Bot.Store)
 }

@@ -126,6 +126,17 @@ func Store(tb testing.TB, opts ...Option) *storage.Store {
 	return s
 }
 
+// DataVersion is s's data version now (see Store.DataVersion); a failed
+// read, or a store without one, fails tb.
+func DataVersion(tb testing.TB, s *storage.Store) int64 {
+	tb.Helper()
+	v, ok, err := s.DataVersion(context.Background())
+	if err != nil || !ok {
+		tb.Fatalf("DataVersion = %d, %v, %v", v, ok, err)
+	}
+	return v
+}
+
 // CheckShareCounts fails tb when the share counts the database's triggers
 // keep differ from a count of the shares (every test's writes must keep
 // them true), or cannot be read. A store the test closed itself is not
