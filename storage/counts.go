@@ -59,26 +59,26 @@ func pgDay(col string) string {
 	return `COALESCE(CAST(NULLIF(` + col + `, '') AS date) - DATE '1970-01-01', 0)`
 }
 
-// sqliteShareCounts are SQLite's row triggers keeping share_counts.
-var sqliteShareCounts = []string{
-	`CREATE TRIGGER share_counts_insert AFTER INSERT ON shares
+// sqliteShareTriggers are SQLite's row triggers keeping share_counts.
+var sqliteShareTriggers = []trigger{
+	{"share_counts_insert", "shares", `CREATE TRIGGER share_counts_insert AFTER INSERT ON shares
 	WHEN NOT NEW.retired AND NOT NEW.task_closed BEGIN
 		INSERT INTO share_counts (unit_id, state, due, day, n) VALUES (NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), ` + sqliteDay("NEW.due") + `, 1)
 		ON CONFLICT (unit_id, state, due) DO UPDATE SET n = n + 1;
-	END`,
-	`CREATE TRIGGER share_counts_delete AFTER DELETE ON shares
+	END`},
+	{"share_counts_delete", "shares", `CREATE TRIGGER share_counts_delete AFTER DELETE ON shares
 	WHEN NOT OLD.retired AND NOT OLD.task_closed BEGIN
 		UPDATE share_counts SET n = n - 1 WHERE unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '');
 		DELETE FROM share_counts WHERE unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '') AND n = 0;
-	END`,
-	`CREATE TRIGGER share_counts_update AFTER UPDATE OF unit_id, state, due, retired, task_closed ON shares BEGIN
+	END`},
+	{"share_counts_update", "shares", `CREATE TRIGGER share_counts_update AFTER UPDATE OF unit_id, state, due, retired, task_closed ON shares BEGIN
 		UPDATE share_counts SET n = n - 1 WHERE NOT OLD.retired AND NOT OLD.task_closed
 			AND unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '');
 		DELETE FROM share_counts WHERE unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '') AND n = 0;
 		INSERT INTO share_counts (unit_id, state, due, day, n)
 			SELECT NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), ` + sqliteDay("NEW.due") + `, 1 WHERE NOT NEW.retired AND NOT NEW.task_closed
 		ON CONFLICT (unit_id, state, due) DO UPDATE SET n = n + 1;
-	END`,
+	END`},
 }
 
 // postgresShareCounts is the function of PostgreSQL's statement triggers
@@ -109,13 +109,16 @@ var postgresShareCounts = []string{
 	END $$`,
 }
 
-// pgTrigger is a PostgreSQL trigger made when missing: re-creating one that
+// trigger is one trigger of the derived tables: its name, its table and
+// the statement making it. On SQLite installDerivedTx drops and makes it
+// again; on PostgreSQL it is made only when missing (re-making one that
 // exists would take an ACCESS EXCLUSIVE lock on its table, locking out
-// readers for the migration.
-type pgTrigger struct{ name, table, create string }
+// readers for the migration), so a changed PostgreSQL trigger needs a new
+// name.
+type trigger struct{ name, table, create string }
 
 // postgresShareTriggers are share_counts' statement triggers on shares.
-var postgresShareTriggers = []pgTrigger{
+var postgresShareTriggers = []trigger{
 	{"share_counts_insert", "shares", `CREATE TRIGGER share_counts_insert AFTER INSERT ON shares REFERENCING NEW TABLE AS new_rows
 		FOR EACH STATEMENT EXECUTE FUNCTION taskbot_share_counts()`},
 	{"share_counts_update", "shares", `CREATE TRIGGER share_counts_update AFTER UPDATE ON shares REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
@@ -136,40 +139,37 @@ const derivedDesign = "share-counts-2 plan-version-1 counts-version-1 plan-log-2
 // transaction. It runs at every schema migration, after AutoMigrate: on
 // SQLite, AutoMigrate rebuilds a table whose column changed (copy, drop,
 // rename), which drops the table's triggers, and whatever was written
-// then went uncounted. On PostgreSQL creating a trigger locks out writers
-// of shares until the count is committed, and SQLite has one writer, so no
-// share is counted twice or missed. Seconds at 100,000 tasks; only when
-// the schema changes.
+// then went uncounted. Writers wait meanwhile (PostgreSQL: the write
+// lock, see installDerivedTx; SQLite has one writer), so no share is
+// counted twice or missed. Seconds at 100,000 tasks; only when the schema
+// changes.
 func installDerived(db *gorm.DB) error {
 	return db.Transaction(installDerivedTx)
 }
 
-// derivedTriggers are the names of SQLite's triggers on shares, tasks and
-// milestones.
-func derivedTriggers() []string {
-	names := []string{"share_counts_insert", "share_counts_update", "share_counts_delete"}
-	for _, t := range planLogTriggers() {
-		names = append(names, t.name)
+// derivedTriggers are the triggers of the derived tables on a database
+// (PostgreSQL or SQLite), and the statements they need first: tables,
+// functions, counters.
+func derivedTriggers(pg bool) (stmts []string, triggers []trigger) {
+	counters, counterTriggers := versionStmts(pg)
+	log, logTriggers := planLogStmts(pg)
+	triggers = slices.Clone(sqliteShareTriggers)
+	if pg {
+		stmts, triggers = slices.Clone(postgresShareCounts), slices.Clone(postgresShareTriggers)
 	}
-	for _, c := range versionCounters {
-		for _, table := range c.tables {
-			for _, op := range []string{"insert", "update", "delete"} {
-				names = append(names, c.name+"_"+table+"_"+op)
-			}
-		}
-	}
-	return names
+	return slices.Concat(stmts, counters, log), slices.Concat(triggers, counterTriggers, logTriggers)
 }
 
 // withoutTriggers runs fn, a transaction's bulk write on SQLite, with the
-// row triggers of share_counts and the plan version dropped, then counts
+// derived tables' row triggers dropped, then counts
 // the shares and puts the triggers back (installDerivedTx), all in tx: a
 // trigger per row made seeding 30% slower, a count of every share takes
 // a fraction of that. A failure rolls the transaction back, triggers
 // included.
 func withoutTriggers(tx *gorm.DB, fn func() error) error {
-	for _, name := range derivedTriggers() {
-		if err := tx.Exec("DROP TRIGGER IF EXISTS " + name).Error; err != nil {
+	_, triggers := derivedTriggers(false)
+	for _, t := range triggers {
+		if err := tx.Exec("DROP TRIGGER IF EXISTS " + t.name).Error; err != nil {
 			return err
 		}
 	}
@@ -190,43 +190,20 @@ func installDerivedTx(tx *gorm.DB) error {
 			return err
 		}
 	}
-	if err := tx.Exec(shareCountsTable(pg)).Error; err != nil {
-		return err
-	}
-	counters, triggers := versionStmts(pg)
-	logStmts, logTriggers := planLogStmts(pg)
-	triggers = append(triggers, logTriggers...)
-	day := sqliteDay("due")
-	var stmts []string
-	if pg {
-		day = pgDay("due")
-		stmts = append(stmts, postgresShareCounts...)
-		triggers = append(slices.Clone(postgresShareTriggers), triggers...)
-	} else {
-		for _, name := range []string{"share_counts_insert", "share_counts_update", "share_counts_delete"} {
-			stmts = append(stmts, "DROP TRIGGER IF EXISTS "+name)
-		}
-		stmts = append(stmts, sqliteShareCounts...)
-	}
-	stmts = append(stmts, counters...)
-	stmts = append(stmts, logStmts...)
-	for _, q := range stmts {
+	stmts, triggers := derivedTriggers(pg)
+	for _, q := range append([]string{shareCountsTable(pg)}, stmts...) {
 		if err := tx.Exec(q).Error; err != nil {
 			return err
 		}
 	}
 	for _, t := range triggers {
-		var exists bool
-		err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-			WHERE t.tgname = ? AND c.relname = ? AND c.relnamespace = current_schema()::regnamespace)`, t.name, t.table).Scan(&exists).Error
-		if err != nil {
+		if err := makeTrigger(tx, pg, t); err != nil {
 			return err
 		}
-		if !exists {
-			if err := tx.Exec(t.create).Error; err != nil {
-				return err
-			}
-		}
+	}
+	day := sqliteDay("due")
+	if pg {
+		day = pgDay("due")
 	}
 	for _, q := range []string{"DELETE FROM share_counts", `INSERT INTO share_counts (unit_id, state, due, day, n)
 		SELECT unit_id, state, due, ` + day + `, n FROM (` + liveShareCounts + `) c`} {
@@ -235,6 +212,24 @@ func installDerivedTx(tx *gorm.DB) error {
 		}
 	}
 	return resetPlanLog(tx)
+}
+
+// makeTrigger makes t: on SQLite again, on PostgreSQL when missing (see
+// trigger).
+func makeTrigger(tx *gorm.DB, pg bool, t trigger) error {
+	if !pg {
+		if err := tx.Exec("DROP TRIGGER IF EXISTS " + t.name).Error; err != nil {
+			return err
+		}
+		return tx.Exec(t.create).Error
+	}
+	var exists bool
+	err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+		WHERE t.tgname = ? AND c.relname = ? AND c.relnamespace = current_schema()::regnamespace)`, t.name, t.table).Scan(&exists).Error
+	if err != nil || exists {
+		return err
+	}
+	return tx.Exec(t.create).Error
 }
 
 // CheckShareCounts compares share_counts with a count of the shares
@@ -301,12 +296,10 @@ var versionCounters = []struct {
 	tables []string
 }{{planVersion, []string{"tasks", "milestones"}}, {countsVersion, []string{"share_counts"}}, {planResetVersion, nil}}
 
-// versionStmts create the counters and their triggers, and move them:
-// what was kept under them is stale after a migration or a bulk write. On
-// SQLite the row triggers are among the statements (dropped and made
-// again); on PostgreSQL the statement triggers are returned apart, to be
-// made when missing.
-func versionStmts(pg bool) (stmts []string, triggers []pgTrigger) {
+// versionStmts create the counters and move them (what was kept under
+// them is stale after a migration or a bulk write), and return their
+// triggers: row triggers on SQLite, statement triggers on PostgreSQL.
+func versionStmts(pg bool) (stmts []string, triggers []trigger) {
 	stmts = []string{`CREATE TABLE IF NOT EXISTS table_versions (name varchar(32) PRIMARY KEY, v bigint NOT NULL)`}
 	if pg {
 		stmts = append(stmts, `CREATE OR REPLACE FUNCTION taskbot_bump_counter() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
@@ -318,16 +311,16 @@ func versionStmts(pg bool) (stmts []string, triggers []pgTrigger) {
 		for _, table := range c.tables {
 			if pg {
 				name := "taskbot_counter_" + c.name
-				triggers = append(triggers, pgTrigger{name, table, fmt.Sprintf(`CREATE TRIGGER %s
+				triggers = append(triggers, trigger{name, table, fmt.Sprintf(`CREATE TRIGGER %s
 					AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s
 					FOR EACH STATEMENT EXECUTE FUNCTION taskbot_bump_counter('%s')`, name, table, c.name)})
 				continue
 			}
 			for _, op := range []string{"INSERT", "UPDATE", "DELETE"} {
 				name := fmt.Sprintf("%s_%s_%s", c.name, table, strings.ToLower(op))
-				stmts = append(stmts, "DROP TRIGGER IF EXISTS "+name, fmt.Sprintf(`CREATE TRIGGER %s AFTER %s ON %s BEGIN
+				triggers = append(triggers, trigger{name, table, fmt.Sprintf(`CREATE TRIGGER %s AFTER %s ON %s BEGIN
 					UPDATE table_versions SET v = v + 1 WHERE name = '%s';
-				END`, name, op, table, c.name))
+				END`, name, op, table, c.name)})
 			}
 		}
 	}

@@ -20,9 +20,9 @@ import (
 // then count everything again. Write transactions run one at a time
 // (Store.write), so the log's sequence numbers commit in order.
 
-// planLogStmts create plan_changes and, on SQLite, its row triggers; on
-// PostgreSQL its statement triggers are returned apart, made when missing.
-func planLogStmts(pg bool) (stmts []string, triggers []pgTrigger) {
+// planLogStmts create plan_changes, and return its triggers: row triggers
+// on SQLite, statement triggers on PostgreSQL.
+func planLogStmts(pg bool) (stmts []string, triggers []trigger) {
 	if pg {
 		stmts = append(stmts, `CREATE TABLE IF NOT EXISTS plan_changes (seq bigserial PRIMARY KEY, task_id bigint NOT NULL)`,
 			`CREATE OR REPLACE FUNCTION taskbot_plan_log() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
@@ -53,37 +53,28 @@ func planLogStmts(pg bool) (stmts []string, triggers []pgTrigger) {
 				{"INSERT", "NEW TABLE AS new_rows"}, {"UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"}, {"DELETE", "OLD TABLE AS old_rows"},
 			} {
 				name := "plan_log_" + strings.ToLower(op.name)
-				triggers = append(triggers, pgTrigger{name, table, fmt.Sprintf(`CREATE TRIGGER %s AFTER %s ON %s
+				triggers = append(triggers, trigger{name, table, fmt.Sprintf(`CREATE TRIGGER %s AFTER %s ON %s
 					REFERENCING %s FOR EACH STATEMENT EXECUTE FUNCTION taskbot_plan_log()`, name, op.name, table, op.refs)})
 			}
-			triggers = append(triggers, pgTrigger{"plan_log_truncate", table, fmt.Sprintf(`CREATE TRIGGER plan_log_truncate
+			triggers = append(triggers, trigger{"plan_log_truncate", table, fmt.Sprintf(`CREATE TRIGGER plan_log_truncate
 				AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION taskbot_plan_log()`, table)})
 		}
 		return stmts, triggers
 	}
 	stmts = append(stmts, `CREATE TABLE IF NOT EXISTS plan_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, task_id integer NOT NULL)`)
-	for _, t := range planLogTriggers() {
-		stmts = append(stmts, "DROP TRIGGER IF EXISTS "+t.name, fmt.Sprintf(`CREATE TRIGGER %s AFTER %s ON %s BEGIN
-			INSERT INTO plan_changes (task_id) VALUES (%s);
-		END`, t.name, t.op, t.table, t.task))
-	}
-	return stmts, nil
-}
-
-// planLogTriggers are SQLite's row triggers of plan_changes.
-func planLogTriggers() []struct{ name, op, table, task string } {
-	var out []struct{ name, op, table, task string }
 	for _, table := range []struct{ name, id string }{{"tasks", "id"}, {"milestones", "task_id"}} {
 		for _, op := range []string{"INSERT", "UPDATE", "DELETE"} {
 			row := "NEW."
 			if op == "DELETE" {
 				row = "OLD."
 			}
-			out = append(out, struct{ name, op, table, task string }{
-				fmt.Sprintf("plan_log_%s_%s", table.name, strings.ToLower(op)), op, table.name, row + table.id})
+			name := fmt.Sprintf("plan_log_%s_%s", table.name, strings.ToLower(op))
+			triggers = append(triggers, trigger{name, table.name, fmt.Sprintf(`CREATE TRIGGER %s AFTER %s ON %s BEGIN
+				INSERT INTO plan_changes (task_id) VALUES (%s%s);
+			END`, name, op, table.name, row, table.id)})
 		}
 	}
-	return out
+	return stmts, triggers
 }
 
 // resetPlanLog empties plan_changes after a bulk write and moves the reset
