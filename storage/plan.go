@@ -136,17 +136,16 @@ func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, 
 	if err != nil {
 		return Internal(err)
 	}
-	// The zone and its offset today: a due day ends at its midnight UTC
-	// plus a day less the offset (what the statistics have always used),
-	// so a change of offset (daylight saving) counts everything again.
-	_, off := today.In(zone(loc)).Zone()
+	// The zone and its offset today, which says when a due day ends: a
+	// change of offset (daylight saving) counts everything again.
+	endOfDue, off := dueDayEnd(today, loc)
 	zoneKey := fmt.Sprint(zone(loc), " ", off)
 	s.planMu.Lock()
 	defer s.planMu.Unlock()
 	st := s.plan
 	everything := func() error {
 		st = &planState{reset: reset, seq: last, zone: zoneKey, sumDay: today}
-		return s.countPlan(ctx, st, off, nil)
+		return s.countPlan(ctx, st, endOfDue, nil)
 	}
 	switch {
 	case st == nil || st.reset != reset || st.zone != zoneKey || reset < 0 || first > st.seq+1 && st.seq < last:
@@ -176,7 +175,7 @@ func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, 
 				return err
 			}
 		case len(ids) > 0:
-			if err := s.countPlan(ctx, st, off, ids); err != nil {
+			if err := s.countPlan(ctx, st, endOfDue, ids); err != nil {
 				return err
 			}
 			st.seq = last
@@ -204,8 +203,8 @@ func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, 
 const maxPlanDelta = 2000
 
 // countPlan counts again the given tasks (all when ids is nil) into st,
-// with due days ending off seconds east of UTC.
-func (s *Store) countPlan(ctx context.Context, st *planState, off int, ids []uint) error {
+// due days ending as endOfDue says (see dueDayEnd).
+func (s *Store) countPlan(ctx context.Context, st *planState, endOfDue string, ids []uint) error {
 	fresh := map[uint]*taskPlan{}
 	taskQ := `SELECT id, closed_at IS NOT NULL FROM tasks`
 	doneQ := `SELECT task_id,
@@ -216,7 +215,6 @@ func (s *Store) countPlan(ctx context.Context, st *planState, off int, ids []uin
 	// task, open or not (an equality on open would lead the planner to
 	// that index's whole open part).
 	openQ := `SELECT task_id, due, open FROM milestones WHERE open = ? AND NOT retired`
-	endOfDue := fmt.Sprintf("%+d seconds", 86400-off)
 	doneArgs := []any{endOfDue, endOfDue}
 	openArgs := []any{true}
 	var taskArgs []any

@@ -42,8 +42,7 @@ type StatsFilter struct {
 func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location, f StatsFilter) ([]ShareTally, error) {
 	// A confirmation is on time when it came before the end of the due
 	// day in loc; stored times are UTC text, so the bound is too.
-	_, off := today.In(zone(loc)).Zone()
-	endOfDue := fmt.Sprintf("%+d seconds", 86400-off)
+	endOfDue, _ := dueDayEnd(today, loc)
 	day := today.String()
 	where := `NOT s.retired AND NOT s.task_closed`
 	var args []any
@@ -207,6 +206,14 @@ func (s *Store) CountEntriesSince(ctx context.Context, since time.Time) (int, er
 		return 0, Internal(err)
 	}
 	return int(n), nil
+}
+
+// dueDayEnd is endOf's parameter for days counted in loc as of today: a
+// due day ends a day less the zone's offset today after its midnight UTC.
+// off is that offset, in seconds east of UTC.
+func dueDayEnd(today Date, loc *time.Location) (param string, off int) {
+	_, off = today.In(zone(loc)).Zone()
+	return fmt.Sprintf("%+d seconds", 86400-off), off
 }
 
 // endOf is the SQL for the moment a date column's day ends, in UTC, given
