@@ -52,8 +52,10 @@ type unitBox struct {
 	id                     uint
 	name                   string
 	ahead, overdue, nudges []remLine
+	overdueMore            int // overdue shares beyond the lines held
 }
 
+// lines are the box's lines held, most urgent first.
 func (u *unitBox) lines() []remLine {
 	return slices.Concat(u.overdue, u.ahead, u.nudges)
 }
@@ -88,7 +90,7 @@ func (b *Bot) plan(ctx context.Context, now time.Time, p RemindPolicy, sim *simS
 	}
 	plan.Steps = append(plan.Steps, storage.ReminderStep{Key: passKey, Step: "pass", FireOn: today})
 
-	// What is due today: steps ahead, overdue milestones (weekly), nudges.
+	// What is due today: steps ahead, overdue shares (weekly), nudges.
 	maxOff := 0
 	for _, o := range p.Offsets {
 		maxOff = max(maxOff, o)
@@ -99,14 +101,24 @@ func (b *Bot) plan(ctx context.Context, now time.Time, p RemindPolicy, sim *simS
 	}
 	// The week's overdue lists and escalations go out with the first pass
 	// on or after the week's overdue day (a pass missed that day is made
-	// up the next working day), once a week.
+	// up the next working day), once a week. A message shows the first
+	// MaxItems lines of a section and counts the rest, so each unit's
+	// overdue shares are read as a count and its first lines, and the
+	// escalations as milestone and post IDs with the details of the
+	// lines shown: on a large list they are hundreds of thousands.
 	overdueDay, week := p.overdueDay(today)
 	weekKey := "ow:" + week.String()
-	var overdue []storage.MilestoneItem
+	var overdue []storage.UnitOverdue
+	var posts []storage.OverduePost
 	weekly := !today.Before(overdueDay) && !day[weekKey]
 	if weekly {
-		if overdue, _, err = b.Store.OpenMilestones(ctx, storage.MilestoneFilter{DueTo: today.AddDays(-1), Limit: -1}); err != nil {
+		if overdue, err = b.Store.OverdueByUnit(ctx, today, MaxItems); err != nil {
 			return plan, err
+		}
+		if p.EscalateAfter > 0 {
+			if posts, err = b.Store.OverduePosts(ctx, today.AddDays(-p.EscalateAfter)); err != nil {
+				return plan, err
+			}
 		}
 		plan.Steps = append(plan.Steps, storage.ReminderStep{Key: weekKey, Step: "overdue", FireOn: today})
 	}
@@ -127,9 +139,7 @@ func (b *Bot) plan(ctx context.Context, now time.Time, p RemindPolicy, sim *simS
 	for _, it := range ahead {
 		addTask(it.TaskID)
 	}
-	for _, it := range overdue {
-		addTask(it.TaskID)
-	}
+	aheadTasks := len(taskIDs)
 	for _, s := range silences {
 		addTask(s.TaskID)
 	}
@@ -139,7 +149,7 @@ func (b *Bot) plan(ctx context.Context, now time.Time, p RemindPolicy, sim *simS
 	}
 
 	// Ahead: the latest step of each milestone, once per milestone.
-	var lines []remLine // milestone lines, by task through perMilestone
+	var lines []remLine // the steps ahead
 	for i, it := range ahead {
 		st, ok := p.latestStep(it.Due, today)
 		if !ok {
@@ -151,23 +161,10 @@ func (b *Bot) plan(ctx context.Context, now time.Time, p RemindPolicy, sim *simS
 		}
 		id := it.ID
 		plan.Steps = append(plan.Steps, storage.ReminderStep{Key: key, MilestoneID: &id, TaskID: it.TaskID, Step: st.name(), FireOn: st.fire})
-		it := it
-		lines = append(lines, remLine{item: Item{Status: DueStatus(it.Due, today)}, task: it.TaskID, milestone: it.ID, order: i,
-			code: it.Code, seq: it.Seq, step: st.name(),
-			text: func() string {
-				return fmt.Sprintf("%s 节点%d %s %s：%s", it.Code, it.Seq, it.Due, DaysLabel(it.Due, today), clip(it.Text, 40))
-			}})
-	}
-	for i, it := range overdue {
-		it := it
-		lines = append(lines, remLine{item: Item{Status: StatusRed}, task: it.TaskID, milestone: it.ID, order: -len(overdue) + i,
-			code: it.Code, seq: it.Seq, due: it.Due, step: "overdue",
-			text: func() string {
-				return fmt.Sprintf("%s 节点%d %s %s：%s", it.Code, it.Seq, it.Due, DaysLabel(it.Due, today), clip(it.Text, 40))
-			}})
+		lines = append(lines, milestoneLine(it, today, st.name(), i))
 	}
 	var nudges []remLine
-	nudgeUnit := map[int]uint{}
+	nudgeUnit := map[int]storage.Silence{}
 	nudged := lastNudges(claimed)
 	for _, s := range silences {
 		since := b.Clock().Day(s.Since)
@@ -184,28 +181,73 @@ func (b *Bot) plan(ctx context.Context, now time.Time, p RemindPolicy, sim *simS
 		key := prefix + today.String()
 		plan.Steps = append(plan.Steps, storage.ReminderStep{Key: key, TaskID: s.TaskID, Step: "nudge", FireOn: today})
 		text := fmt.Sprintf("%s %s：已 %d 天未报送进展（自 %s 起），请报送", s.Code, clip(s.Title, 30), days, since)
-		nudgeUnit[len(nudges)] = s.UnitID
+		nudgeUnit[len(nudges)] = s
 		nudges = append(nudges, remLine{item: Item{Status: StatusFlagged}, task: s.TaskID, order: 1 << 30,
 			code: s.Code, title: s.Title, step: "nudge", text: func() string { return text }})
 	}
-	if len(lines)+len(nudges) == 0 {
+	if len(lines)+len(nudges)+len(overdue)+len(posts) == 0 {
 		return plan, nil
 	}
 
-	// Who each line is for: the units of the task whose share is open.
-	links, err := b.Store.UnitLinks(ctx, taskIDs[1:])
+	// Escalations: milestones overdue EscalateAfter days or more, once a
+	// week, to their leader posts' holders; the details of the lines shown.
+	targets, err := b.escalationTargets(ctx, posts)
 	if err != nil {
 		return plan, err
 	}
-	mids := make([]uint, 0, len(lines))
+	var escIDs []uint
+	for _, t := range targets {
+		escIDs = append(escIDs, t.shown...)
+	}
+	escItems, err := b.Store.MilestoneItems(ctx, escIDs)
+	if err != nil {
+		return plan, err
+	}
+
+	// Who each line ahead is for: the units of the task whose share is
+	// open; and who is behind on an escalated milestone. (A nudge names
+	// its unit.)
+	linkTasks := slices.Clone(taskIDs[1:aheadTasks])
+	seen = map[uint]bool{}
+	for _, id := range linkTasks {
+		seen[id] = true
+	}
+	mids := make([]uint, 0, len(lines)+len(escIDs))
 	for _, l := range lines {
 		mids = append(mids, l.milestone)
+	}
+	for _, id := range escIDs {
+		mids = append(mids, id)
+		if it, ok := escItems[id]; ok && !seen[it.TaskID] {
+			seen[it.TaskID] = true
+			linkTasks = append(linkTasks, it.TaskID)
+		}
+	}
+	links, err := b.Store.UnitLinks(ctx, linkTasks)
+	if err != nil {
+		return plan, err
 	}
 	unsettled, err := b.Store.UnsettledShares(ctx, mids)
 	if err != nil {
 		return plan, err
 	}
-	threads, err := b.Store.Threads(ctx, taskIDs[1:])
+	// Threads of every task a line shows.
+	threadTasks := linkTasks
+	for _, s := range silences {
+		if !seen[s.TaskID] {
+			seen[s.TaskID] = true
+			threadTasks = append(threadTasks, s.TaskID)
+		}
+	}
+	for _, u := range overdue {
+		for _, it := range u.First {
+			if !seen[it.TaskID] {
+				seen[it.TaskID] = true
+				threadTasks = append(threadTasks, it.TaskID)
+			}
+		}
+	}
+	threads, err := b.Store.Threads(ctx, threadTasks)
 	if err != nil {
 		return plan, err
 	}
@@ -226,6 +268,13 @@ func (b *Bot) plan(ctx context.Context, now time.Time, p RemindPolicy, sim *simS
 			unitName[u.UnitID] = u.Unit
 		}
 	}
+	for _, u := range overdue {
+		bx := box(u.UnitID, u.Unit)
+		for i, it := range u.First {
+			bx.overdue = append(bx.overdue, milestoneLine(it, today, "overdue", i-len(u.First)))
+		}
+		bx.overdueMore = u.Total - len(u.First)
+	}
 	for _, l := range lines {
 		us, has := unsettled[l.milestone]
 		done := map[uint]bool{}
@@ -238,16 +287,13 @@ func (b *Bot) plan(ctx context.Context, now time.Time, p RemindPolicy, sim *simS
 				continue // this unit's share is reported, confirmed or not concerned
 			}
 			bx := box(u.UnitID, u.Unit)
-			if l.step == "overdue" {
-				bx.overdue = append(bx.overdue, l)
-			} else {
-				bx.ahead = append(bx.ahead, l)
-			}
+			bx.ahead = append(bx.ahead, l)
 		}
 	}
 	for i, l := range nudges {
-		uid := nudgeUnit[i]
-		box(uid, unitName[uid]).nudges = append(box(uid, unitName[uid]).nudges, l)
+		s := nudgeUnit[i]
+		bx := box(s.UnitID, s.Unit)
+		bx.nudges = append(bx.nudges, l)
 	}
 	pointer := func(l remLine) Item {
 		it := l.item
@@ -281,33 +327,24 @@ func (b *Bot) plan(ctx context.Context, now time.Time, p RemindPolicy, sim *simS
 			continue
 		}
 		n.Reply = unitReminder(bx, today, pointer)
-		tasks, facts := covers(bx.name, bx.lines())
+		tasks, facts := covers(bx.name, slices.Concat(shown(bx.overdue), shown(bx.ahead), shown(bx.nudges)))
 		plan.Messages = append(plan.Messages, Planned{Key: fmt.Sprintf("rem:u%d:%s", uid, today), Kind: reminderKind(bx),
 			Notice: n, Tasks: tasks, Covers: facts, To: Recipient{"unit", bx.name}})
 	}
 
-	// Escalations: milestones overdue EscalateAfter days or more, once a
-	// week, to their leader posts' holders.
-	var escalated []remLine
-	if weekly && p.EscalateAfter > 0 {
-		for _, l := range lines {
-			if l.step != "overdue" || l.due.DaysUntil(today) < p.EscalateAfter {
-				continue
-			}
-			behind := b.behind(l, links, unsettled, unitName)
-			l := l
-			plain := l.text
-			l.step = "escalate"
-			l.text = func() string { return fmt.Sprintf("%s — 未完成：%s", plain(), behind) }
-			escalated = append(escalated, l)
-		}
-	}
 	var unbound []Planned
-	if len(escalated) > 0 {
-		esc, orphans, err := b.escalations(ctx, escalated, today, p, pointer)
-		if err != nil {
-			return plan, err
+	if len(targets) > 0 {
+		line := func(id uint) (remLine, bool) {
+			it, ok := escItems[id]
+			if !ok {
+				return remLine{}, false // closed since: not overdue
+			}
+			l := milestoneLine(it, today, "escalate", 0)
+			plain, behind := l.text, b.behind(l, links, unsettled, unitName)
+			l.text = func() string { return fmt.Sprintf("%s — 未完成：%s", plain(), behind) }
+			return l, true
 		}
+		esc, orphans := escalations(targets, line, today, p, pointer)
 		plan.Messages = append(plan.Messages, esc...)
 		unbound = orphans
 	}
@@ -315,6 +352,20 @@ func (b *Bot) plan(ctx context.Context, now time.Time, p RemindPolicy, sim *simS
 		plan.Messages = append(plan.Messages, fallbackMessage(fallback, unbound, today, p, pointer))
 	}
 	return plan, nil
+}
+
+// milestoneLine is a reminder's line about a milestone: a step ahead of
+// it, or it overdue or escalated (by step); order sorts it in its section.
+func milestoneLine(it storage.MilestoneItem, today storage.Date, step string, order int) remLine {
+	status := DueStatus(it.Due, today)
+	if step == "overdue" || step == "escalate" {
+		status = StatusRed
+	}
+	return remLine{item: Item{Status: status}, task: it.TaskID, milestone: it.ID, order: order,
+		code: it.Code, seq: it.Seq, due: it.Due, step: step,
+		text: func() string {
+			return fmt.Sprintf("%s 节点%d %s %s：%s", it.Code, it.Seq, it.Due, DaysLabel(it.Due, today), clip(it.Text, 40))
+		}}
 }
 
 // behind names the units holding an overdue milestone open, and whether a
@@ -352,19 +403,20 @@ func reminderKind(bx *unitBox) string {
 func unitReminder(bx *unitBox, today storage.Date, pointer func(remLine) Item) Reply {
 	var parts []string
 	r := Reply{AsOf: today}
-	add := func(heading string, ls []remLine) {
+	add := func(heading string, ls []remLine, more int) {
 		if len(ls) == 0 {
 			return
 		}
 		slices.SortStableFunc(ls, func(a, b remLine) int { return a.order - b.order })
 		s := lineSection(ls, pointer)
-		s.Heading = fmt.Sprintf("%s（%d 项）", heading, len(ls))
+		s.More += more
+		s.Heading = fmt.Sprintf("%s（%d 项）", heading, len(ls)+more)
 		r.Sections = append(r.Sections, s)
-		parts = append(parts, fmt.Sprintf("%s %d 项", heading, len(ls)))
+		parts = append(parts, fmt.Sprintf("%s %d 项", heading, len(ls)+more))
 	}
-	add("逾期未完成（每周汇总）", bx.overdue)
-	add("即将到期", bx.ahead)
-	add("请报送进展", bx.nudges)
+	add("逾期未完成（每周汇总）", bx.overdue, bx.overdueMore)
+	add("即将到期", bx.ahead, 0)
+	add("请报送进展", bx.nudges, 0)
 	r.Title = fmt.Sprintf("【整改提醒】%s：%s", bx.name, strings.Join(parts, " · "))
 	r.Footnotes = []string{"完成后请报送本单位的部分：/progress 编号 完成 节点 佐证；报送进展：/progress 编号 内容；查看：/unit " + bx.name}
 	// The first tasks named get a 报送 button that opens the form.
@@ -396,9 +448,10 @@ func fallbackMessage(units []*unitBox, unbound []Planned, today storage.Date, p 
 	for _, bx := range units {
 		ls := bx.lines()
 		s := lineSection(ls, pointer)
-		s.Heading = fmt.Sprintf("%s（%d 项）", bx.name, len(ls))
+		s.More += bx.overdueMore
+		s.Heading = fmt.Sprintf("%s（%d 项）", bx.name, len(ls)+bx.overdueMore)
 		r.Sections = append(r.Sections, s)
-		t, f := covers(bx.name, ls)
+		t, f := covers(bx.name, shown(ls))
 		tasks, facts = append(tasks, t...), append(facts, f...)
 	}
 	for _, e := range unbound {
@@ -414,6 +467,9 @@ func fallbackMessage(units []*unitBox, unbound []Planned, today storage.Date, p 
 		Tasks: dedupe(tasks), Covers: facts, To: Recipient{"channel", name}}
 }
 
+// shown are the lines of ls a section shows (lineSection).
+func shown(ls []remLine) []remLine { return ls[:min(len(ls), MaxItems)] }
+
 // covers are the facts lines carry to to: "长葛市|共性7|1|d7", and the
 // codes of their tasks.
 func covers(to string, lines []remLine) (tasks, facts []string) {
@@ -428,81 +484,112 @@ func covers(to string, lines []remLine) (tasks, facts []string) {
 	return tasks, facts
 }
 
-// escalations builds one message per leader-post holder with a Slack ID,
-// listing the escalated milestones of the tasks whose posts they hold. The
-// posts nobody can be reached for come back separately, to go into the
-// fallback message.
-func (b *Bot) escalations(ctx context.Context, lines []remLine, today storage.Date, p RemindPolicy, pointer func(remLine) Item) (reached, orphans []Planned, err error) {
-	var ids []uint
-	byTask := map[uint][]remLine{}
-	for _, l := range lines {
-		if byTask[l.task] == nil {
-			ids = append(ids, l.task)
-		}
-		byTask[l.task] = append(byTask[l.task], l)
-	}
-	posts, err := b.Store.TaskLeaderPosts(ctx, ids)
-	if err != nil {
-		return nil, nil, err
+// escTarget is who an escalation goes to: a leader post's holder with a
+// Slack ID, or a post nobody can be reached for (no userIDs); n is how many
+// milestones it is sent, shown the first MaxItems of them.
+type escTarget struct {
+	to       string
+	userIDs  []string
+	shown    []uint // milestone IDs
+	n        int
+	lastTask uint // the task whose milestones were added last
+}
+
+// escalationTargets groups the overdue milestones' posts by recipient, in
+// the order of the milestones' tasks (each task's escalated milestones
+// together, the tasks by their most overdue one), then of their posts.
+func (b *Bot) escalationTargets(ctx context.Context, posts []storage.OverduePost) ([]*escTarget, error) {
+	if len(posts) == 0 {
+		return nil, nil
 	}
 	holders, err := b.Store.LeaderHolders(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	type target struct {
-		to      string
-		userIDs []string
-		lines   []remLine
-		seen    map[uint]bool
+	// The tasks in order of their first overdue milestone; each task's
+	// milestones and posts.
+	type task struct {
+		milestones []uint
+		posts      []string
 	}
-	targets := map[string]*target{}
-	var order []string
-	add := func(key string, t target, ls []remLine) {
+	byTask := map[uint]*task{}
+	var order []uint
+	for _, r := range posts {
+		t := byTask[r.TaskID]
+		if t == nil {
+			t = &task{}
+			byTask[r.TaskID] = t
+			order = append(order, r.TaskID)
+		}
+		if n := len(t.milestones); n == 0 || t.milestones[n-1] != r.MilestoneID {
+			t.milestones = append(t.milestones, r.MilestoneID)
+		}
+		if len(t.milestones) == 1 {
+			t.posts = append(t.posts, r.Post) // the first milestone's rows name every post
+		}
+	}
+	targets := map[string]*escTarget{}
+	var out []*escTarget
+	add := func(key string, t escTarget, id uint, ms []uint) {
 		cur := targets[key]
 		if cur == nil {
-			t.seen = map[uint]bool{}
 			cur = &t
 			targets[key] = cur
-			order = append(order, key)
+			out = append(out, cur)
 		}
-		for _, l := range ls {
-			if !cur.seen[l.milestone] {
-				cur.seen[l.milestone] = true
-				cur.lines = append(cur.lines, l)
-			}
+		if cur.lastTask == id {
+			return // reached through two posts of the task
 		}
+		cur.lastTask = id
+		cur.n += len(ms)
+		cur.shown = append(cur.shown, ms[:min(len(ms), MaxItems-len(cur.shown))]...)
 	}
-	for _, id := range ids {
-		for _, post := range posts[id] {
-			hs := holders[post]
+	for _, id := range order {
+		t := byTask[id]
+		for _, post := range dedupe(t.posts) {
 			reached := false
-			for _, h := range hs {
+			for _, h := range holders[post] {
 				if h.SlackID != "" {
 					reached = true
-					add("user:"+h.SlackID, target{to: post + "（" + h.Label() + "）", userIDs: []string{h.SlackID}}, byTask[id])
+					add("user:"+h.SlackID, escTarget{to: post + "（" + h.Label() + "）", userIDs: []string{h.SlackID}}, id, t.milestones)
 				}
 			}
 			if !reached {
-				add("post:"+post, target{to: post}, byTask[id])
+				add("post:"+post, escTarget{to: post}, id, t.milestones)
 			}
 		}
 	}
-	for _, k := range order {
-		t := targets[k]
-		s := lineSection(t.lines, pointer)
-		tasks, facts := covers(t.to, t.lines)
+	return out, nil
+}
+
+// escalations builds one message per target with a Slack ID, listing its
+// escalated milestones (line makes a milestone's line; false when it is
+// gone). The posts nobody can be reached for come back separately, to go
+// into the fallback message.
+func escalations(targets []*escTarget, line func(id uint) (remLine, bool), today storage.Date, p RemindPolicy, pointer func(remLine) Item) (reached, orphans []Planned) {
+	for _, t := range targets {
+		var lines []remLine
+		for _, id := range t.shown {
+			if l, ok := line(id); ok {
+				lines = append(lines, l)
+			}
+		}
+		s := lineSection(lines, pointer)
+		s.More += t.n - len(t.shown)
+		tasks, facts := covers(t.to, lines)
 		if len(t.userIDs) == 0 {
 			s.Heading = fmt.Sprintf("逾期督办：%s（未配置 Slack 账号）", t.to)
 			orphans = append(orphans, Planned{Kind: KindEscalation, Tasks: tasks, Covers: facts, Notice: Notice{Reply: Reply{Sections: []Section{s}}}})
 			continue
 		}
-		r := Reply{Title: fmt.Sprintf("【逾期督办】%s：%d 个节点逾期 %d 天以上", t.to, len(t.lines), p.EscalateAfter), AsOf: today}
+		key := "user:" + t.userIDs[0]
+		r := Reply{Title: fmt.Sprintf("【逾期督办】%s：%d 个节点逾期 %d 天以上", t.to, t.n, p.EscalateAfter), AsOf: today}
 		r.Sections = []Section{s}
 		r.Footnotes = []string{"按责任领导职务推送，每周一次。查看任务：/task 编号；各单位进度：/task 编号 分解"}
-		reached = append(reached, Planned{Key: "esc:" + k + ":" + today.String(), Kind: KindEscalation, Tasks: tasks, Covers: facts,
+		reached = append(reached, Planned{Key: "esc:" + key + ":" + today.String(), Kind: KindEscalation, Tasks: tasks, Covers: facts,
 			To: Recipient{"user", t.to}, Notice: Notice{To: t.to, UserIDs: t.userIDs, Reply: r}})
 	}
-	return reached, orphans, nil
+	return reached, orphans
 }
 
 // lastNudges indexes the claimed nudges: for each prefix

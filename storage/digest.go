@@ -97,6 +97,7 @@ type Silence struct {
 	Code   string
 	Title  string
 	UnitID uint
+	Unit   string
 	// Since is the later of the unit's last entry on the task and the day
 	// the bot started tracking the task (its first seeding): silence is
 	// never counted from before the bot existed.
@@ -118,8 +119,11 @@ func (s *Store) Silences(ctx context.Context) ([]Silence, error) {
 	}
 	tasks := map[uint]task{}
 	var ids []uint
+	// Rank 1 is an open task without an open dated milestone that is
+	// immediate, ongoing or long-term: read on idx_tasks_urgency, not by
+	// scanning every task.
 	err := s.scanAll(ctx, `SELECT id, code, title, created_at FROM tasks
-		WHERE closed_at IS NULL AND (ongoing OR long_term) AND next_due IS NULL ORDER BY section, number`, func(rows *sql.Rows) error {
+		WHERE rank = 1 AND (ongoing OR long_term) ORDER BY section, number`, func(rows *sql.Rows) error {
 		var id uint
 		var t task
 		err := rows.Scan(&id, &t.code, &t.title, &t.created)
@@ -138,6 +142,16 @@ func (s *Store) Silences(ctx context.Context) ([]Silence, error) {
 		var id uint
 		err := rows.Scan(&id)
 		collective[id] = true
+		return err
+	}); err != nil {
+		return nil, Internal(err)
+	}
+	names := map[uint]string{}
+	if err := s.scanAll(ctx, `SELECT id, name FROM units`, func(rows *sql.Rows) error {
+		var id uint
+		var name string
+		err := rows.Scan(&id, &name)
+		names[id] = name
 		return err
 	}); err != nil {
 		return nil, Internal(err)
@@ -195,7 +209,7 @@ func (s *Store) Silences(ctx context.Context) ([]Silence, error) {
 			continue
 		}
 		t := tasks[p.task]
-		x := Silence{TaskID: p.task, Code: t.code, Title: t.title, UnitID: p.unit, Since: t.created}
+		x := Silence{TaskID: p.task, Code: t.code, Title: t.title, UnitID: p.unit, Unit: names[p.unit], Since: t.created}
 		if l := last[p]; l.After(x.Since) {
 			x.Since = l
 		}

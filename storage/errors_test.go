@@ -393,6 +393,9 @@ func TestInternal(t *testing.T) {
 		{"UnitMembers", func() error { _, err := s.UnitMembers(ctx, unit); return err }},
 		{"UnitChannels", func() error { _, err := s.UnitChannels(ctx); return err }},
 		{"LeaderHolders", func() error { _, err := s.LeaderHolders(ctx); return err }},
+		{"OverdueByUnit", func() error { _, err := s.OverdueByUnit(ctx, storage.Date{}, 50); return err }},
+		{"OverduePosts", func() error { _, err := s.OverduePosts(ctx, storage.Date{}); return err }},
+		{"MilestoneItems", func() error { _, err := s.MilestoneItems(ctx, []uint{1}); return err }},
 		{"Bind", func() error {
 			_, err := s.Bind(ctx, unit, storage.PersonRef{SlackID: "U0NEW"}, fixtureSupervisor)
 			return err

@@ -577,12 +577,10 @@ func (s *Store) allOpenMilestones(ctx context.Context, f MilestoneFilter) ([]Mil
 	defer rows.Close()
 	var out []MilestoneItem
 	for rows.Next() {
-		var it MilestoneItem
-		if err := rows.Scan(&it.ID, &it.TaskID, &it.Seq, &it.Due, &it.PlannedDue, &it.Text,
-			&it.Code, &it.Section, &it.Number); err != nil {
+		it, err := scanMilestoneItem(rows)
+		if err != nil {
 			return nil, Internal(err)
 		}
-		it.Open = true
 		out = append(out, it)
 	}
 	if err := rows.Err(); err != nil {

@@ -175,27 +175,8 @@ func (s *Store) UnitLinks(ctx context.Context, taskIDs []uint) (map[uint][]UnitL
 		direct = append(direct, l)
 		return nil
 	}
-	const cols = `SELECT tu.task_id, tu.unit_id, tu.role FROM task_units tu`
-	if len(taskIDs) > 1000 {
-		// Most of the list: one scan beats thousands of parameters.
-		want := make(map[uint]bool, len(taskIDs))
-		for _, id := range taskIDs {
-			want[id] = true
-		}
-		all := scan
-		scan = func(rows *sql.Rows) error {
-			if err := all(rows); err != nil {
-				return err
-			}
-			if l := direct[len(direct)-1]; !want[l.TaskID] {
-				direct = direct[:len(direct)-1]
-			}
-			return nil
-		}
-		err = s.scanAll(ctx, cols+` ORDER BY tu.task_id, tu.role, tu.seq`, scan)
-	} else {
-		err = s.scanByIDs(ctx, cols+` WHERE tu.task_id IN (%s) ORDER BY tu.task_id, tu.role, tu.seq`, taskIDs, scan)
-	}
+	err = s.scanByIDs(ctx, `SELECT tu.task_id, tu.unit_id, tu.role FROM task_units tu
+		WHERE tu.task_id IN (%s) ORDER BY tu.task_id, tu.role, tu.seq`, taskIDs, scan)
 	named := map[[2]uint]bool{} // (task, unit) named directly, any role
 	for _, l := range direct {
 		named[[2]uint{l.TaskID, l.UnitID}] = true
