@@ -98,7 +98,10 @@ func openStore(ctx context.Context, cfg config.Config, clock storage.Clock, log 
 }
 
 func seed(ctx context.Context, store *storage.Store, doc []byte, org *config.File, log *slog.Logger) error {
-	_, res, err := seeds.Load(ctx, store, doc)
+	// A seeding applies the organisation's units with the list: who holds
+	// which task is worked out once.
+	units, people := org.UnitSpecs(), org.PeopleSpec()
+	_, res, err := seeds.Load(ctx, store, doc, units)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -107,7 +110,6 @@ func seed(ctx context.Context, store *storage.Store, doc []byte, org *config.Fil
 	}
 	// The organisation as applied last time, with the same tasks: nothing
 	// to do (a start on an up-to-date database only reads).
-	units, people := org.UnitSpecs(), org.PeopleSpec()
 	spec, err := json.Marshal(struct {
 		Units  []storage.UnitSpec
 		People storage.PeopleSpec

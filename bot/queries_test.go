@@ -268,7 +268,7 @@ func TestSearchFollowsReseed(t *testing.T) {
 		t.Fatalf("search before reseed = %v", got)
 	}
 	doc := strings.Replace(string(seeds.Xuchang()), "垃圾分类推进不力。", "垃圾分类推进不力。独一无二的词。", 1)
-	if _, _, err := seeds.Load(ctx, b.Store, []byte(doc)); err != nil {
+	if _, _, err := seeds.Load(ctx, b.Store, []byte(doc), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := codes(ask(t, b, "2022-01-05", "search 独一无二的词")); !slices.Equal(got, []string{"共性15"}) {

@@ -393,7 +393,7 @@ func TestReminderOnMakeUpDay(t *testing.T) {
 	}
 	// February's last day.
 	doc = "一、共性整改任务\n1.测试。\n责任单位：市测试局\n整改时限：2022年2月底前完成\n"
-	if _, _, err := seeds.Load(ctx, store, []byte(doc)); err != nil {
+	if _, _, err := seeds.Load(ctx, store, []byte(doc), nil); err != nil {
 		t.Fatal(err)
 	}
 	plan, err := b.PlanReminders(ctx, at(t, "2022-02-28"), policy())

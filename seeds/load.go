@@ -51,8 +51,9 @@ func (d *Document) Version() string {
 // Load parses doc and seeds it into store. A store already seeded from the
 // same content is left as it is; one seeded from these very bytes, by this
 // parser, is not even parsed again (a start on a large list reads one
-// row), and the document returned is then nil.
-func Load(ctx context.Context, store *storage.Store, doc []byte) (*Document, storage.SeedResult, error) {
+// row), and the document returned is then nil. The organisation's units
+// (org, may be nil) go in with a seeding (see storage.SeedFrom).
+func Load(ctx context.Context, store *storage.Store, doc []byte, org []storage.UnitSpec) (*Document, storage.SeedResult, error) {
 	source := sourceOf(doc)
 	if v, err := store.MetaValue(ctx, storage.MetaSeedSource); err != nil || v == source {
 		return nil, storage.SeedResult{Skipped: err == nil}, err
@@ -61,7 +62,7 @@ func Load(ctx context.Context, store *storage.Store, doc []byte) (*Document, sto
 	if err != nil {
 		return nil, storage.SeedResult{}, err
 	}
-	res, err := store.SeedFrom(ctx, d.Records(), d.Version(), source)
+	res, err := store.SeedFrom(ctx, d.Records(), d.Version(), source, org)
 	return d, res, err
 }
 

@@ -79,7 +79,7 @@ func TestSeededMilestonesByDue(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer store.Close()
-			d, _, err := seeds.Load(ctx, store, doc)
+			d, _, err := seeds.Load(ctx, store, doc, nil)
 			if err != nil {
 				t.Fatalf("Load(%s): %v", name, err)
 			}

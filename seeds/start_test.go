@@ -20,7 +20,7 @@ func TestSimultaneousStarts(t *testing.T) {
 			return err
 		}
 		defer s.Close()
-		_, _, err = seeds.Load(context.Background(), s, seeds.Xuchang())
+		_, _, err = seeds.Load(context.Background(), s, seeds.Xuchang(), nil)
 		return err
 	})
 	s, err := storage.Open(dsn)

@@ -117,7 +117,7 @@ func TestMigrateV1MilestonesByDue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open(v1) error: %v", err)
 	}
-	_, res, err := seeds.Load(ctx, s, seeds.Xuchang())
+	_, res, err := seeds.Load(ctx, s, seeds.Xuchang(), nil)
 	if err != nil {
 		t.Fatalf("Load after migration: %v", err)
 	}
@@ -249,7 +249,7 @@ func TestMigrateV1MilestonesByDue(t *testing.T) {
 		t.Fatalf("second Open: %v", err)
 	}
 	defer s2.Close()
-	if _, res, err := seeds.Load(ctx, s2, seeds.Xuchang()); err != nil || !res.Skipped {
+	if _, res, err := seeds.Load(ctx, s2, seeds.Xuchang(), nil); err != nil || !res.Skipped {
 		t.Errorf("second Load = %+v, %v; want skipped", res, err)
 	}
 	if diff := cmp.Diff(before, dump(t, s2)); diff != "" {

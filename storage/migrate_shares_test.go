@@ -29,7 +29,7 @@ func TestMigrateV1Shares(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang()); err != nil {
+	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang(), nil); err != nil {
 		t.Fatal(err)
 	}
 	for table, n := range want {
@@ -93,7 +93,7 @@ func TestMigrateV1Shares(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang()); err != nil {
+	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := count(s, "audits"); got != audits {

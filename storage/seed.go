@@ -38,14 +38,19 @@ func setMeta(tx *gorm.DB, name, value string) error {
 // deleted. Nothing users created is ever removed. When version is not empty
 // and equals the version of the last seed, Seed does nothing.
 func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedResult, error) {
-	return s.SeedFrom(ctx, tasks, version, "")
+	return s.SeedFrom(ctx, tasks, version, "", nil)
 }
 
 // SeedFrom is Seed recording, in the same transaction, that the tasks are
 // now those of source (MetaSeedSource, e.g. a hash of the document's
 // bytes): a start that finds its source recorded need not read it again.
-// An empty source records nothing known.
-func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source string) (SeedResult, error) {
+// An empty source records nothing known. The organisation's units (org,
+// when not nil) are applied in the same transaction, after the list's own
+// units were made, as ApplyUnits would after it: who holds which task and
+// the shares are then worked out once, not once for the list and again
+// for the organisation (on a first seeding of 100,000 tasks, millions of
+// rows).
+func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source string, org []UnitSpec) (SeedResult, error) {
 	var res SeedResult
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		if version != "" {
@@ -72,27 +77,69 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 			return err
 		}
 		if existing == 0 {
-			// An empty database: insert in bulk (same rows as seedTask).
-			if err := s.bulk(tx, func() error { return seedFresh(tx, tasks, units) }); err != nil {
+			// An empty database: insert in bulk (same rows as seedTask),
+			// then the organisation, then what derives from both.
+			var shares int64
+			if err := tx.Model(&Share{}).Count(&shares).Error; err != nil {
 				return err
 			}
-			res.Created = len(tasks)
-			tasks = nil
-		}
-		for i := range tasks {
-			created, err := seedTask(tx, &tasks[i], units)
+			err := s.bulk(tx, func() error {
+				if err := seedFresh(tx, tasks, units); err != nil {
+					return err
+				}
+				if org != nil {
+					if _, err := applyUnits(tx, org); err != nil {
+						return err
+					}
+				}
+				if shares > 0 { // left by tasks deleted by hand
+					if err := rebuildUnitTasks(tx); err != nil {
+						return err
+					}
+					return syncShares(tx)
+				}
+				return indexesAfter(tx, func() error {
+					if err := rebuildUnitTasks(tx); err != nil {
+						return err
+					}
+					return insertShares(tx, true)
+				})
+			})
 			if err != nil {
 				return err
 			}
-			if created {
-				res.Created++
-			} else {
-				res.Updated++
+			res.Created = len(tasks)
+		} else {
+			for i := range tasks {
+				created, err := seedTask(tx, &tasks[i], units)
+				if err != nil {
+					return err
+				}
+				if created {
+					res.Created++
+				} else {
+					res.Updated++
+				}
 			}
-		}
-		// New tasks and milestones get their per-unit shares.
-		if err := s.bulk(tx, func() error { return syncShares(tx) }); err != nil {
-			return err
+			changed := false
+			if org != nil {
+				var err error
+				if changed, err = applyUnits(tx, org); err != nil {
+					return err
+				}
+			}
+			// New tasks and milestones get their per-unit shares.
+			err := s.bulk(tx, func() error {
+				if changed {
+					if err := rebuildUnitTasks(tx); err != nil {
+						return err
+					}
+				}
+				return syncShares(tx)
+			})
+			if err != nil {
+				return err
+			}
 		}
 		// The search index reloads when this changes, in any process.
 		if err := setMeta(tx, metaContentVersion, fmt.Sprintf("%s@%d", version, s.now().UnixNano())); err != nil {
@@ -460,7 +507,8 @@ func seedMilestones(tx *gorm.DB, taskID uint, in []Milestone) error {
 
 // seedFresh inserts tasks into an empty database in batches: the rows
 // seedTask would write one task at a time (a 10,000-task list in about a
-// second instead of tens).
+// second instead of tens). What derives from them (unit_tasks, shares) is
+// the caller's to work out.
 func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) error {
 	for i := range in {
 		for _, tu := range in[i].Units {
@@ -551,7 +599,7 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) error {
 			return err
 		}
 	}
-	return rebuildUnitTasks(tx)
+	return nil
 }
 
 // MetaSeedSource is the meta row naming the source the tasks were last

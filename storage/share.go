@@ -82,47 +82,66 @@ type ShareView struct {
 	Evidence int    // evidence links on the entries of this unit and milestone
 }
 
+// holders are the units that hold a share of a task: unit_tasks has every
+// unit named and every member of a collective named; a collective with
+// members holds none itself. Scoped, it takes the tasks' IDs (one ?).
+func holders(scoped bool) string {
+	q := `SELECT DISTINCT ut.task_id, ut.unit_id FROM unit_tasks ut
+		WHERE NOT EXISTS (SELECT 1 FROM unit_members um WHERE um.collective_id = ut.unit_id)`
+	if scoped {
+		q += " AND ut.task_id IN ?"
+	}
+	return q
+}
+
+// insertShares creates the missing shares of the given tasks (all when
+// none is given). Fresh says the shares table is empty, as on a first
+// seeding: no share needs looking for first.
+func insertShares(tx *gorm.DB, fresh bool, taskIDs ...uint) error {
+	args := []any{}
+	if len(taskIDs) > 0 {
+		args = append(args, taskIDs)
+	}
+	units := holders(len(taskIDs) > 0)
+	missing, missingWhole := `
+		WHERE NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = m.id AND s.unit_id = x.unit_id)`, `
+		AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = 0 AND s.unit_id = x.unit_id)`
+	if fresh {
+		missing, missingWhole = "", ""
+	}
+	err := tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired, due)
+		SELECT x.task_id, m.id, x.unit_id, 'open', '', '', FALSE, m.due
+		FROM (`+units+`) x
+		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
+		JOIN milestones m ON m.task_id = x.task_id AND m.open = TRUE`+missing+`
+		ORDER BY x.task_id, m.seq, x.unit_id`, // ids in list order, whatever the database: lists tie-break on id
+		args...).Error
+	if err != nil {
+		return err
+	}
+	return tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired)
+		SELECT x.task_id, 0, x.unit_id, 'open', '', '', FALSE
+		FROM (`+units+`) x
+		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
+		WHERE NOT EXISTS (SELECT 1 FROM milestones m WHERE m.task_id = x.task_id AND NOT m.retired)`+missingWhole+`
+		ORDER BY x.task_id, x.unit_id`,
+		args...).Error
+}
+
 // syncShares creates the missing shares of the given tasks (all when none
 // is given): one per open milestone and unit holding the task (collectives
 // replaced by their members), or one per unit for a task without dated
 // milestones; closed tasks and done milestones get none. Shares whose unit
 // no longer holds the task are retired, and come back when it does again.
 func syncShares(tx *gorm.DB, taskIDs ...uint) error {
-	scope, args := "", []any{}
-	if len(taskIDs) > 0 {
-		scope, args = " AND ut.task_id IN ?", append(args, taskIDs)
-	}
-	// The units that hold a share of a task: unit_tasks has every unit
-	// named and every member of a collective named; a collective with
-	// members holds none itself.
-	units := `SELECT DISTINCT ut.task_id, ut.unit_id FROM unit_tasks ut
-		WHERE NOT EXISTS (SELECT 1 FROM unit_members um WHERE um.collective_id = ut.unit_id)` + scope
-	err := tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired, due)
-		SELECT x.task_id, m.id, x.unit_id, 'open', '', '', FALSE, m.due
-		FROM (`+units+`) x
-		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
-		JOIN milestones m ON m.task_id = x.task_id AND m.open = TRUE
-		WHERE NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = m.id AND s.unit_id = x.unit_id)
-		ORDER BY x.task_id, m.seq, x.unit_id`, // ids in list order, whatever the database: lists tie-break on id
-		args...).Error
-	if err != nil {
+	if err := insertShares(tx, false, taskIDs...); err != nil {
 		return err
 	}
-	err = tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired)
-		SELECT x.task_id, 0, x.unit_id, 'open', '', '', FALSE
-		FROM (`+units+`) x
-		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
-		WHERE NOT EXISTS (SELECT 1 FROM milestones m WHERE m.task_id = x.task_id AND NOT m.retired)
-		AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = 0 AND s.unit_id = x.unit_id)
-		ORDER BY x.task_id, x.unit_id`,
-		args...).Error
-	if err != nil {
-		return err
-	}
-	sscope := ""
+	args, sscope := []any{}, ""
 	if len(taskIDs) > 0 {
-		sscope = " AND shares.task_id IN ?"
+		args, sscope = append(args, taskIDs), " AND shares.task_id IN ?"
 	}
+	units := holders(len(taskIDs) > 0)
 	// A share is live while its unit holds the task and its milestone is
 	// in the document.
 	held := `(EXISTS (SELECT 1 FROM (` + units + `) x WHERE x.task_id = shares.task_id AND x.unit_id = shares.unit_id)

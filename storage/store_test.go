@@ -127,7 +127,7 @@ func counts(d tableDump) map[string]int {
 func TestSeedTwiceSameVersion(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openStore(t)
-	_, res, err := seeds.Load(ctx, s, seeds.Xuchang())
+	_, res, err := seeds.Load(ctx, s, seeds.Xuchang(), nil)
 	if err != nil {
 		t.Fatalf("Load error: %v", err)
 	}
@@ -135,7 +135,7 @@ func TestSeedTwiceSameVersion(t *testing.T) {
 		t.Errorf("first Load = %+v; want 24 created", res)
 	}
 	first := dump(t, s)
-	_, res, err = seeds.Load(ctx, s, seeds.Xuchang())
+	_, res, err = seeds.Load(ctx, s, seeds.Xuchang(), nil)
 	if err != nil {
 		t.Fatalf("second Load error: %v", err)
 	}
@@ -352,7 +352,7 @@ func TestMemoryStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang()); err != nil {
+	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang(), nil); err != nil {
 		t.Fatalf("Load into :memory: error: %v", err)
 	}
 	task, err := s.FindTask(ctx, 2, 1)
@@ -432,6 +432,85 @@ func TestBulkAndIncrementalSeedAgree(t *testing.T) {
 	}
 }
 
+// TestSeedWithUnitsAgrees: seeding a list with the organisation's units in
+// one transaction (as taskbot's start does) leaves the same units, with the
+// same IDs, the same holders and the same shares as seeding it and then
+// applying the units, on an empty database and on a seeded one.
+func TestSeedWithUnitsAgrees(t *testing.T) {
+	ctx := context.Background()
+	unit := func(role, name string) storage.TaskUnit {
+		return storage.TaskUnit{Role: role, Unit: storage.Unit{Name: name}}
+	}
+	doc := []storage.Task{
+		{Section: 1, Number: 1, Code: "共性1", Title: "甲", Units: []storage.TaskUnit{unit(storage.RoleLead, "市局"), unit(storage.RoleResponsible, "各县")},
+			Milestones: []storage.Milestone{{Due: storage.NewDate(2022, 2, 28), Text: "节点"}, {Due: storage.NewDate(2021, 12, 31), Text: "早"}}},
+		{Section: 1, Number: 2, Code: "共性2", Title: "乙", Ongoing: true, Units: []storage.TaskUnit{unit(storage.RoleLead, "乙县"), unit(storage.RoleResponsible, "各县")}},
+		{Section: 1, Number: 3, Code: "共性3", Title: "丙", Units: []storage.TaskUnit{unit(storage.RoleLead, "甲县")},
+			Milestones: []storage.Milestone{{Due: storage.NewDate(2022, 6, 30), Text: "节点"}}},
+	}
+	org := []storage.UnitSpec{{Name: "各县", Aliases: []string{"各县区"}, Members: []string{"甲县", "乙县", "丙县"}}}
+	rowsOf := func(s *storage.Store) []map[string]any {
+		var rows []map[string]any
+		for _, q := range []string{
+			`SELECT id, name FROM units ORDER BY id`,
+			`SELECT c.name AS collective, m.name AS member, um.seq FROM unit_members um JOIN units c ON c.id = um.collective_id
+				JOIN units m ON m.id = um.member_id ORDER BY c.name, um.seq`,
+			`SELECT alias, unit_id FROM unit_aliases ORDER BY alias`,
+			`SELECT u.name, ut.role, ut.via_id, ut.section, ut.number, ut.next_due, ut.rank FROM unit_tasks ut
+				JOIN units u ON u.id = ut.unit_id ORDER BY u.name, ut.role, ut.section, ut.number`,
+			`SELECT t.code, COALESCE(m.seq, 0) AS seq, u.name, s.state, s.due, s.retired, s.task_closed FROM shares s
+				JOIN tasks t ON t.id = s.task_id JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
+				WHERE NOT s.retired ORDER BY t.code, seq, u.name`, // apart, 各县 held shares until it had members
+		} {
+			var more []map[string]any
+			if err := s.DB().Raw(q).Scan(&more).Error; err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, more...)
+		}
+		return rows
+	}
+	open := func(name string) *storage.Store {
+		s, err := storage.Open(testenv.DSN(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { testenv.CheckShareCounts(t, s); s.Close() })
+		return s
+	}
+	apart := open("apart.db")
+	if _, err := apart.Seed(ctx, doc, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := apart.ApplyUnits(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	want := rowsOf(apart)
+	together := open("together.db")
+	if _, err := together.SeedFrom(ctx, doc, "v1", "", org); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, rowsOf(together)); diff != "" {
+		t.Errorf("a first seeding with the units differs from seeding, then applying them (-apart +together):\n%s", diff)
+	}
+	if err := together.ApplyUnits(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, rowsOf(together)); diff != "" {
+		t.Errorf("applying the same units again changed the database:\n%s", diff)
+	}
+	later := open("later.db")
+	if _, err := later.Seed(ctx, doc[:1], "v0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := later.SeedFrom(ctx, doc, "v1", "", org); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, rowsOf(later)); diff != "" {
+		t.Errorf("a re-seeding with the units differs from seeding, then applying them (-apart +later):\n%s", diff)
+	}
+}
+
 // TestCloseSettlesEveryRequest: a close-out request for the task, then one
 // for a milestone; closing the task decides the first and settles both.
 func TestCloseSettlesEveryRequest(t *testing.T) {
@@ -441,7 +520,7 @@ func TestCloseSettlesEveryRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang()); err != nil {
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang(), nil); err != nil {
 		t.Fatal(err)
 	}
 	t5, err := store.FindTask(ctx, 1, 5)
@@ -478,7 +557,7 @@ func TestSlackIDMergesPeople(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang()); err != nil {
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang(), nil); err != nil {
 		t.Fatal(err)
 	}
 	names, err := store.UnitNames(ctx)
@@ -536,7 +615,7 @@ func TestDoneSettlesMilestoneRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang()); err != nil {
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang(), nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, approve := range []bool{false, true} {
@@ -578,7 +657,7 @@ func TestApplyUnitsSkipsUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang()); err != nil {
+	if _, _, err := seeds.Load(ctx, store, seeds.Xuchang(), nil); err != nil {
 		t.Fatal(err)
 	}
 	specs := []storage.UnitSpec{{Name: "各县（市、区）", Members: []string{"长葛市"}}}
@@ -670,5 +749,46 @@ func TestPoolOfOne(t *testing.T) {
 	}
 	if _, ok, err := s.DataVersion(ctx); err != nil || !ok {
 		t.Errorf("DataVersion = %v, %v; want a version", ok, err)
+	}
+}
+
+// TestFirstSeedKeepsIndexes: a first seeding builds the derived tables'
+// indexes after their rows (laterIndexes); they come back exactly as the
+// schema makes them, partial ones included.
+func TestFirstSeedKeepsIndexes(t *testing.T) {
+	ctx := context.Background()
+	indexes := func(s *storage.Store) map[string]string {
+		q := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('shares', 'unit_tasks') AND sql IS NOT NULL`
+		if s.Dialect() == storage.Postgres {
+			q = `SELECT indexname AS name, replace(indexdef, current_schema() || '.', '') AS sql FROM pg_indexes
+				WHERE schemaname = current_schema() AND tablename IN ('shares', 'unit_tasks')`
+		}
+		var rows []struct{ Name, SQL string }
+		if err := s.DB().Raw(q).Scan(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, r := range rows {
+			out[r.Name] = r.SQL
+		}
+		return out
+	}
+	empty, err := storage.Open(testenv.DSN(t, "empty.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	want := indexes(empty)
+	for _, name := range []string{"idx_shares_stats", "idx_shares_queue", "idx_shares_whole", "idx_unit_tasks_order", "idx_unit_tasks_task_id"} {
+		if want[name] == "" {
+			t.Fatalf("the schema has no index %s: %v", name, want)
+		}
+	}
+	seeded := testenv.Store(t, testenv.Units(storage.UnitSpec{Name: "各县（市、区）", Members: []string{"长葛市", "禹州市"}}))
+	if _, err := seeded.UnitStats(ctx, testenv.Date(t, "2022-01-01")); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, indexes(seeded)); diff != "" {
+		t.Errorf("indexes after a first seeding differ from the schema's (-schema +seeded):\n%s", diff)
 	}
 }

@@ -24,66 +24,73 @@ type UnitSpec struct {
 // that users or the document created are never deleted. Specs equal to the
 // last ones applied change nothing and are skipped (it runs at every start).
 func (s *Store) ApplyUnits(ctx context.Context, specs []UnitSpec) error {
-	b, err := json.Marshal(specs)
-	if err != nil {
-		return Internal(err)
-	}
-	sum := sha256.Sum256(b)
-	version := hex.EncodeToString(sum[:12])
-	err = s.write(ctx, func(tx *gorm.DB) error {
-		var m Meta
-		if err := tx.Where("name = ?", metaUnitsVersion).Take(&m).Error; err == nil && m.Value == version {
-			return nil
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		changed, err := applyUnits(tx, specs)
+		if err != nil || !changed {
+			return err
 		}
-		ids := map[string]uint{}
-		for _, sp := range specs {
-			id, err := unitID(tx, sp.Name, ids)
-			if err != nil {
-				return err
-			}
-			if err := tx.Where("unit_id = ?", id).Delete(&UnitAlias{}).Error; err != nil {
-				return err
-			}
-			if err := tx.Where("collective_id = ?", id).Delete(&UnitMember{}).Error; err != nil {
-				return err
-			}
-			for _, a := range sp.Aliases {
-				// An alias moved from another unit follows the configuration.
-				err := tx.Clauses(clause.OnConflict{
-					Columns:   []clause.Column{{Name: "alias"}},
-					DoUpdates: clause.AssignmentColumns([]string{"unit_id"}),
-				}).Omit("Unit").Create(&UnitAlias{Alias: a, UnitID: id}).Error
-				if err != nil {
-					return err
-				}
-			}
-			for i, m := range sp.Members {
-				mid, err := unitID(tx, m, ids)
-				if err != nil {
-					return err
-				}
-				err = tx.Clauses(clause.OnConflict{DoNothing: true}).Omit("Collective", "Member").
-					Create(&UnitMember{CollectiveID: id, MemberID: mid, Seq: i + 1}).Error
-				if err != nil {
-					return err
-				}
-			}
-		}
-		err := s.bulk(tx, func() error {
+		// Who holds which task follows the memberships.
+		return s.bulk(tx, func() error {
 			if err := rebuildUnitTasks(tx); err != nil {
 				return err
 			}
 			return syncShares(tx)
 		})
-		if err != nil {
-			return err
-		}
-		return setMeta(tx, metaUnitsVersion, version)
 	})
 	if err != nil {
 		return Internal(err)
 	}
 	return nil
+}
+
+// applyUnits is ApplyUnits without what derives from the units (unit_tasks,
+// shares), which the caller brings up to date when it reports changed.
+func applyUnits(tx *gorm.DB, specs []UnitSpec) (changed bool, err error) {
+	b, err := json.Marshal(specs)
+	if err != nil {
+		return false, err
+	}
+	sum := sha256.Sum256(b)
+	version := hex.EncodeToString(sum[:12])
+	var m Meta
+	if err := tx.Where("name = ?", metaUnitsVersion).Take(&m).Error; err == nil && m.Value == version {
+		return false, nil
+	}
+	ids := map[string]uint{}
+	for _, sp := range specs {
+		id, err := unitID(tx, sp.Name, ids)
+		if err != nil {
+			return false, err
+		}
+		if err := tx.Where("unit_id = ?", id).Delete(&UnitAlias{}).Error; err != nil {
+			return false, err
+		}
+		if err := tx.Where("collective_id = ?", id).Delete(&UnitMember{}).Error; err != nil {
+			return false, err
+		}
+		for _, a := range sp.Aliases {
+			// An alias moved from another unit follows the configuration.
+			err := tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "alias"}},
+				DoUpdates: clause.AssignmentColumns([]string{"unit_id"}),
+			}).Omit("Unit").Create(&UnitAlias{Alias: a, UnitID: id}).Error
+			if err != nil {
+				return false, err
+			}
+		}
+		for i, m := range sp.Members {
+			mid, err := unitID(tx, m, ids)
+			if err != nil {
+				return false, err
+			}
+			err = tx.Clauses(clause.OnConflict{DoNothing: true}).Omit("Collective", "Member").
+				Create(&UnitMember{CollectiveID: id, MemberID: mid, Seq: i + 1}).Error
+			if err != nil {
+				return false, err
+			}
+		}
+	}
+	return true, setMeta(tx, metaUnitsVersion, version)
 }
 
 // UnitName is a name a unit can be found by: its own or an alias.

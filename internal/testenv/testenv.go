@@ -276,9 +276,15 @@ func Open(path string, opts ...Option) (*storage.Store, error) {
 }
 
 func (st *setup) fill(ctx context.Context, store *storage.Store) error {
+	// The units go in with the seeding, as at taskbot's start; applying
+	// them again is then nothing to do.
+	var org []storage.UnitSpec
+	if len(st.units) > 0 {
+		org = st.units
+	}
 	switch {
 	case st.tasks != nil:
-		if _, err := store.Seed(ctx, st.tasks, st.version); err != nil {
+		if _, err := store.SeedFrom(ctx, st.tasks, st.version, "", org); err != nil {
 			return err
 		}
 	default:
@@ -286,7 +292,7 @@ func (st *setup) fill(ctx context.Context, store *storage.Store) error {
 		if doc == nil {
 			doc = seeds.Xuchang()
 		}
-		if _, _, err := seeds.Load(ctx, store, doc); err != nil {
+		if _, _, err := seeds.Load(ctx, store, doc, org); err != nil {
 			return err
 		}
 	}
