@@ -110,31 +110,34 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 			}
 			res.Created = len(tasks)
 		} else {
-			for i := range tasks {
-				created, err := seedTask(tx, &tasks[i], units)
-				if err != nil {
-					return err
-				}
-				if created {
-					res.Created++
-				} else {
-					res.Updated++
-				}
-			}
-			changed := false
-			if org != nil {
-				var err error
-				if changed, err = applyUnits(tx, org); err != nil {
-					return err
-				}
-			}
-			// New tasks and milestones get their per-unit shares.
+			// Task by task, in one bulk write: on SQLite the derived
+			// tables' row triggers are off and their counts made once
+			// (re-seeding 10,000 tasks took 24 s with them on).
 			err := s.bulk(tx, func() error {
+				for i := range tasks {
+					created, err := seedTask(tx, &tasks[i], units)
+					if err != nil {
+						return err
+					}
+					if created {
+						res.Created++
+					} else {
+						res.Updated++
+					}
+				}
+				changed := false
+				if org != nil {
+					var err error
+					if changed, err = applyUnits(tx, org); err != nil {
+						return err
+					}
+				}
 				if changed {
 					if err := rebuildUnitTasks(tx); err != nil {
 						return err
 					}
 				}
+				// New tasks and milestones get their per-unit shares.
 				return syncShares(tx)
 			})
 			if err != nil {
@@ -335,14 +338,17 @@ func (t *Task) fill() error {
 func refreshNextDue(tx *gorm.DB, taskIDs ...uint) error {
 	// One aggregate over the tasks' milestones, joined back: a correlated
 	// MIN(due) per task would let SQLite walk the (open, due) index from
-	// its start for each task, quadratic in the list's size.
+	// its start for each task, quadratic in the list's size. Open is not
+	// in the WHERE clause either, for the same reason: SQLite would take
+	// the (open, due) index for it and read every open milestone for one
+	// task (re-seeding 10,000 tasks took 30 s, half of it here).
 	err := tx.Exec(`UPDATE tasks SET next_due = NULL WHERE id IN ?`, taskIDs).Error
 	if err != nil {
 		return err
 	}
 	err = tx.Exec(`UPDATE tasks SET next_due = x.due FROM (
-		SELECT m.task_id, MIN(m.due) AS due FROM milestones m
-		WHERE m.task_id IN ? AND m.open = TRUE GROUP BY m.task_id
+		SELECT m.task_id, MIN(CASE WHEN m.open THEN m.due END) AS due FROM milestones m
+		WHERE m.task_id IN ? GROUP BY m.task_id
 	) x WHERE x.task_id = tasks.id`, taskIDs).Error
 	if err != nil {
 		return err
