@@ -50,8 +50,12 @@ func (s *Store) OverdueByUnit(ctx context.Context, day Date, limit int) ([]UnitO
 		if err != nil {
 			return nil, Internal(err)
 		}
-		// share_counts counts every open share; a share left open on a
-		// closed milestone would not be listed, but is not hidden either.
+		// share_counts counts every live open share; one left open on a
+		// closed milestone (syncShares no longer revives those) is not
+		// listed. Exact when the first lines are all there are.
+		if len(u.First) < limit {
+			u.Total = len(u.First)
+		}
 		u.Total = max(u.Total, len(u.First))
 	}
 	return out, nil

@@ -98,7 +98,7 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 					}
 					return syncShares(tx)
 				}
-				return indexesAfter(tx, func() error {
+				return s.indexesAfter(tx, func() error {
 					if err := rebuildUnitTasks(tx); err != nil {
 						return err
 					}

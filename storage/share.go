@@ -150,7 +150,12 @@ func syncShares(tx *gorm.DB, taskIDs ...uint) error {
 	if err := tx.Exec(`UPDATE shares SET retired = TRUE WHERE NOT retired AND NOT `+held+sscope, both...).Error; err != nil {
 		return err
 	}
-	if err := tx.Exec(`UPDATE shares SET retired = FALSE WHERE retired AND `+held+sscope, both...).Error; err != nil {
+	// An open share comes back only to an open milestone: one done while
+	// its unit was away stays done (as a new unit gets no share of it),
+	// and is not overdue for it.
+	if err := tx.Exec(`UPDATE shares SET retired = FALSE WHERE retired AND `+held+`
+		AND (shares.state <> 'open' OR shares.milestone_id = 0
+			OR EXISTS (SELECT 1 FROM milestones m WHERE m.id = shares.milestone_id AND m.open))`+sscope, both...).Error; err != nil {
 		return err
 	}
 	return settleRetired(tx, args...)

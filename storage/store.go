@@ -469,13 +469,20 @@ var laterIndexes = []struct {
 // laterIndexes dropped, and builds them again after it, in fn's
 // transaction. On PostgreSQL a reader of those tables waits for the
 // transaction's end: only a first seeding, on an empty database, does this.
-func indexesAfter(tx *gorm.DB, fn func() error) error {
-	m := tx.Migrator()
-	for _, ix := range laterIndexes {
-		if err := m.DropIndex(ix.model, ix.name); err != nil {
+func (s *Store) indexesAfter(tx *gorm.DB, fn func() error) error {
+	if s.dialect == Postgres {
+		// Both tables at once: a reader of both cannot then hold one
+		// while the drops wait for it.
+		if err := tx.Exec("LOCK TABLE unit_tasks, shares IN ACCESS EXCLUSIVE MODE").Error; err != nil {
 			return err
 		}
 	}
+	for _, ix := range laterIndexes {
+		if err := tx.Exec("DROP INDEX IF EXISTS " + ix.name).Error; err != nil {
+			return err
+		}
+	}
+	m := tx.Migrator()
 	if err := fn(); err != nil {
 		return err
 	}

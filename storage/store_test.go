@@ -792,3 +792,60 @@ func TestFirstSeedKeepsIndexes(t *testing.T) {
 		t.Errorf("indexes after a first seeding differ from the schema's (-schema +seeded):\n%s", diff)
 	}
 }
+
+// TestUnitBackAfterMilestoneDone: a unit leaves a task, the milestone is
+// done without it, and the unit comes back. Its open share of the done
+// milestone stays retired: the unit is not overdue on it, and the weekly
+// count of its overdue shares equals what it is shown.
+func TestUnitBackAfterMilestoneDone(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openStore(t)
+	task := func(units ...string) []storage.Task {
+		t := storage.Task{Section: 1, Number: 1, Code: "共性1", Title: "甲",
+			Milestones: []storage.Milestone{{Due: storage.NewDate(2021, 12, 31), Text: "节点"}}}
+		for _, u := range units {
+			t.Units = append(t.Units, storage.TaskUnit{Role: storage.RoleResponsible, Unit: storage.Unit{Name: u}})
+		}
+		other := storage.Task{Section: 1, Number: 2, Code: "共性2", Title: "乙", Units: []storage.TaskUnit{{Role: storage.RoleLead, Unit: storage.Unit{Name: "乙县"}}},
+			Milestones: []storage.Milestone{{Due: storage.NewDate(2021, 11, 30), Text: "节点"}}}
+		return []storage.Task{t, other}
+	}
+	if _, err := s.Seed(ctx, task("甲局", "乙县"), "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Seed(ctx, task("甲局"), "v2"); err != nil { // 乙县 leaves 共性1
+		t.Fatal(err)
+	}
+	t1, err := s.FindTask(ctx, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApproveMilestone(ctx, t1.ID, 1, fixtureSupervisor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Seed(ctx, task("甲局", "乙县"), "v3"); err != nil { // and comes back
+		t.Fatal(err)
+	}
+	var live int64
+	if err := s.DB().Raw(`SELECT COUNT(*) FROM shares sh JOIN units u ON u.id = sh.unit_id
+		WHERE u.name = '乙县' AND sh.task_id = ? AND NOT sh.retired AND sh.state = 'open'`, t1.ID).Scan(&live).Error; err != nil {
+		t.Fatal(err)
+	}
+	if live != 0 {
+		t.Errorf("乙县 has %d open shares of 共性1's done milestone; want none", live)
+	}
+	got, err := s.OverdueByUnit(ctx, storage.NewDate(2022, 1, 10), 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range got {
+		if u.Unit != "乙县" {
+			continue
+		}
+		if u.Total != 1 || len(u.First) != 1 || u.First[0].Code != "共性2" {
+			t.Errorf("乙县's overdue shares: %d, first %+v; want 1, 共性2", u.Total, u.First)
+		}
+		return
+	}
+	t.Errorf("乙县 has no overdue shares; want 共性2's: %+v", got)
+}
