@@ -146,14 +146,8 @@ func (s *Store) Silences(ctx context.Context) ([]Silence, error) {
 	}); err != nil {
 		return nil, Internal(err)
 	}
-	names := map[uint]string{}
-	if err := s.scanAll(ctx, `SELECT id, name FROM units`, func(rows *sql.Rows) error {
-		var id uint
-		var name string
-		err := rows.Scan(&id, &name)
-		names[id] = name
-		return err
-	}); err != nil {
+	names, err := s.unitNamesByID(ctx)
+	if err != nil {
 		return nil, Internal(err)
 	}
 	type pair struct{ task, unit uint }

@@ -54,14 +54,8 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 		where += ` AND s.unit_id IN ?`
 		args = append(args, append([]uint{0}, f.Units...))
 	}
-	names := map[uint]string{}
-	if err := s.scanAll(ctx, `SELECT id, name FROM units`, func(rows *sql.Rows) error {
-		var id uint
-		var name string
-		err := rows.Scan(&id, &name)
-		names[id] = name
-		return err
-	}); err != nil {
+	names, err := s.unitNamesByID(ctx)
+	if err != nil {
 		return nil, Internal(err)
 	}
 	// Counts by unit and state, then the confirmations' timeliness.
@@ -93,7 +87,6 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 			x.DaysOverdue += daysOverdue
 		}
 	}
-	var err error
 	if f.TaskID == 0 {
 		var sums []countSum
 		sums, err = s.countSums(ctx, today, f.Units)

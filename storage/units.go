@@ -160,14 +160,7 @@ func (s *Store) UnitLinks(ctx context.Context, taskIDs []uint) (map[uint][]UnitL
 	out := map[uint][]UnitLink{}
 	// Names from the (small) units table: joining them into every link
 	// row costs more than the links themselves.
-	names := map[uint]string{}
-	err = s.scanAll(ctx, `SELECT id, name FROM units`, func(rows *sql.Rows) error {
-		var id uint
-		var name string
-		err := rows.Scan(&id, &name)
-		names[id] = name
-		return err
-	})
+	names, err := s.unitNamesByID(ctx)
 	if err != nil {
 		return nil, Internal(err)
 	}
@@ -200,6 +193,19 @@ func (s *Store) UnitLinks(ctx context.Context, taskIDs []uint) (map[uint][]UnitL
 		return nil, Internal(err)
 	}
 	return out, nil
+}
+
+// unitNamesByID reads every unit's name by ID (the units are few).
+func (s *Store) unitNamesByID(ctx context.Context) (map[uint]string, error) {
+	names := map[uint]string{}
+	err := s.scanAll(ctx, `SELECT id, name FROM units`, func(rows *sql.Rows) error {
+		var id uint
+		var name string
+		err := rows.Scan(&id, &name)
+		names[id] = name
+		return err
+	})
+	return names, err
 }
 
 // UnitLink is a unit holding a task.
