@@ -85,13 +85,19 @@ type ShareView struct {
 // holders are the units that hold a share of a task: unit_tasks has every
 // unit named and every member of a collective named; a collective with
 // members holds none itself. Scoped, it takes the tasks' IDs (one ?).
+//
+// Via is 0 for a unit named on the task, 1 for one only reached through a
+// collective: shares are made in that order (the shares of the units named
+// on every task first, then those of the collectives' members), so their
+// IDs, on which lists break ties, come out as when the organisation was
+// applied after the list.
 func holders(scoped bool) string {
-	q := `SELECT DISTINCT ut.task_id, ut.unit_id FROM unit_tasks ut
+	q := `SELECT ut.task_id, ut.unit_id, MIN(CASE WHEN ut.via_id = 0 THEN 0 ELSE 1 END) AS via FROM unit_tasks ut
 		WHERE NOT EXISTS (SELECT 1 FROM unit_members um WHERE um.collective_id = ut.unit_id)`
 	if scoped {
 		q += " AND ut.task_id IN ?"
 	}
-	return q
+	return q + " GROUP BY ut.task_id, ut.unit_id"
 }
 
 // insertShares creates the missing shares of the given tasks (all when
@@ -114,7 +120,7 @@ func insertShares(tx *gorm.DB, fresh bool, taskIDs ...uint) error {
 		FROM (`+units+`) x
 		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
 		JOIN milestones m ON m.task_id = x.task_id AND m.open = TRUE`+missing+`
-		ORDER BY x.task_id, m.seq, x.unit_id`, // ids in list order, whatever the database: lists tie-break on id
+		ORDER BY x.via, x.task_id, m.seq, x.unit_id`, // ids in list order, whatever the database: lists tie-break on id
 		args...).Error
 	if err != nil {
 		return err
@@ -124,7 +130,7 @@ func insertShares(tx *gorm.DB, fresh bool, taskIDs ...uint) error {
 		FROM (`+units+`) x
 		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
 		WHERE NOT EXISTS (SELECT 1 FROM milestones m WHERE m.task_id = x.task_id AND NOT m.retired)`+missingWhole+`
-		ORDER BY x.task_id, x.unit_id`,
+		ORDER BY x.via, x.task_id, x.unit_id`,
 		args...).Error
 }
 
