@@ -106,7 +106,7 @@ func seed(ctx context.Context, store *storage.Store, doc []byte, org *config.Fil
 		return fmt.Errorf("seed: %w", err)
 	}
 	if !res.Skipped {
-		log.Info("seeded task list", "created", res.Created, "updated", res.Updated)
+		log.Info("seeded task list", "created", res.Created, "updated", res.Updated, "unchanged", res.Unchanged)
 	}
 	// The organisation as applied last time, with the same tasks: nothing
 	// to do (a start on an up-to-date database only reads).

@@ -3,3 +3,6 @@ package storage
 // InstallDerived lets the tests run the derived tables' installation alone,
 // as every schema migration does.
 var InstallDerived = installDerived
+
+// SkipUnchanged lets the tests re-seed every task, unchanged or not.
+var SkipUnchanged = &skipUnchanged

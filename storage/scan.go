@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"gorm.io/gorm"
 )
 
 // chunks calls f with consecutive slices of ids of at most 5,000 (below
@@ -41,7 +43,12 @@ func (s *Store) scanByIDs(ctx context.Context, query string, taskIDs []uint, row
 // of rows). The query goes through gorm, so "?" placeholders follow the
 // dialect (PostgreSQL's $1…).
 func (s *Store) scanRows(ctx context.Context, query string, args []any, row func(*sql.Rows) error) error {
-	rows, err := s.db.WithContext(ctx).Raw(query, args...).Rows()
+	return scanIn(s.db.WithContext(ctx), query, args, row)
+}
+
+// scanIn is scanRows on db (a transaction, say).
+func scanIn(db *gorm.DB, query string, args []any, row func(*sql.Rows) error) error {
+	rows, err := db.Raw(query, args...).Rows()
 	if err != nil {
 		return err
 	}

@@ -153,8 +153,9 @@ func TestSeedTwiceSameVersion(t *testing.T) {
 	}
 }
 
-// TestSeedForced re-seeds with a different version, which rewrites every
-// task: the rows must come out the same.
+// TestSeedForced re-seeds with a different version: every task is found
+// unchanged and left alone, and when every task is rewritten all the same
+// (v3), the rows come out the same.
 func TestSeedForced(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openStore(t)
@@ -163,13 +164,19 @@ func TestSeedForced(t *testing.T) {
 	}
 	skip := append([]string{"meta.value"}, stampColumns...)
 	first := dump(t, s, skip...)
+	defer func() { *storage.SkipUnchanged = true }()
 	for _, v := range []string{"v2", "", "v3"} {
+		*storage.SkipUnchanged = v != "v3"
 		res, err := s.Seed(ctx, records(t), v)
 		if err != nil {
 			t.Fatalf("Seed(%q) error: %v", v, err)
 		}
-		if res.Skipped || res.Created != 0 || res.Updated != 24 {
-			t.Errorf("Seed(%q) = %+v; want 24 updated", v, res)
+		want := storage.SeedResult{Unchanged: 24}
+		if v == "v3" {
+			want = storage.SeedResult{Updated: 24}
+		}
+		if res != want {
+			t.Errorf("Seed(%q) = %+v; want %+v", v, res, want)
 		}
 		again := dump(t, s, skip...)
 		if diff := cmp.Diff(counts(first), counts(again)); diff != "" {
@@ -848,4 +855,88 @@ func TestUnitBackAfterMilestoneDone(t *testing.T) {
 		return
 	}
 	t.Errorf("乙县 has no overdue shares; want 共性2's: %+v", got)
+}
+
+// TestReseedSkipsOnlyUnchanged: a re-seeding leaves the unchanged tasks
+// alone and rewrites the rest. For each kind of change to the list, after
+// a milestone was approved and a task closed, the database must come out
+// exactly as when every task is rewritten.
+func TestReseedSkipsOnlyUnchanged(t *testing.T) {
+	ctx := context.Background()
+	defer func() { *storage.SkipUnchanged = true }()
+	find := func(tasks []storage.Task, number int) *storage.Task {
+		for i := range tasks {
+			if tasks[i].Section == 1 && tasks[i].Number == number {
+				return &tasks[i]
+			}
+		}
+		t.Fatalf("no task %d", number)
+		return nil
+	}
+	for _, c := range []struct {
+		name   string
+		change func([]storage.Task)
+	}{
+		{"nothing", func([]storage.Task) {}},
+		{"title", func(ts []storage.Task) { find(ts, 3).Title += "（修订）" }},
+		{"measure", func(ts []storage.Task) { find(ts, 5).Measures[0].Text += "。" }},
+		{"leader gone", func(ts []storage.Task) { x := find(ts, 6); x.Leaders = x.Leaders[:len(x.Leaders)-1] }},
+		{"new unit", func(ts []storage.Task) {
+			x := find(ts, 8)
+			x.Units = append(x.Units, storage.TaskUnit{Role: storage.RoleResponsible, Unit: storage.Unit{Name: "市新设局"}})
+		}},
+		{"units swapped", func(ts []storage.Task) { x := find(ts, 9); x.Units[0], x.Units[1] = x.Units[1], x.Units[0] }},
+		{"milestone moved", func(ts []storage.Task) { find(ts, 5).Milestones[0].Due = storage.NewDate(2021, 10, 31) }},
+		{"milestone reworded", func(ts []storage.Task) { find(ts, 6).Milestones[0].Text += "（调整）" }},
+		{"milestone added", func(ts []storage.Task) {
+			x := find(ts, 10)
+			x.Milestones = append(x.Milestones, storage.Milestone{Due: storage.NewDate(2023, 6, 30), Text: "2023年6月底前"})
+		}},
+		{"milestone gone", func(ts []storage.Task) { x := find(ts, 6); x.Milestones = x.Milestones[:1] }},
+		{"closed task changed", func(ts []storage.Task) { find(ts, 7).Goal += "。" }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var dumps []tableDump
+			for _, skip := range []bool{true, false} {
+				*storage.SkipUnchanged = skip
+				s, err := storage.Open(testenv.DSN(t, fmt.Sprintf("reseed-%v.db", skip)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				s.Clock = storage.Clock{Loc: testenv.Shanghai(t), AsOf: func() time.Time { return fixtureStart }, Wall: func() time.Time { return fixtureStart }}
+				if _, err := s.Seed(ctx, records(t), "v1"); err != nil {
+					t.Fatal(err)
+				}
+				t5, err := s.FindTask(ctx, 1, 5)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.ApproveMilestone(ctx, t5.ID, 2, fixtureSupervisor); err != nil {
+					t.Fatal(err)
+				}
+				t7, err := s.FindTask(ctx, 1, 7)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.CloseTask(ctx, t7.ID, fixtureSupervisor, "完成"); err != nil {
+					t.Fatal(err)
+				}
+				tasks := records(t)
+				c.change(tasks)
+				res, err := s.Seed(ctx, tasks, "v2")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if skip && c.name != "nothing" && (res.Updated != 1 || res.Unchanged != 23) {
+					t.Errorf("re-seeding = %+v; want 1 updated, 23 unchanged", res)
+				}
+				testenv.CheckShareCounts(t, s)
+				dumps = append(dumps, dump(t, s, append([]string{"meta.value"}, stampColumns...)...))
+			}
+			if diff := cmp.Diff(dumps[1], dumps[0]); diff != "" {
+				t.Errorf("leaving unchanged tasks alone differs from rewriting them all (-all +skipping):\n%s", diff)
+			}
+		})
+	}
 }
