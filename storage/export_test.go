@@ -6,3 +6,7 @@ var InstallDerived = installDerived
 
 // SkipUnchanged lets the tests re-seed every task, unchanged or not.
 var SkipUnchanged = &skipUnchanged
+
+// ScopedSyncMax lets the tests choose how many written tasks a re-seeding
+// syncs the shares of by ID.
+var ScopedSyncMax = &scopedSyncMax

@@ -67,9 +67,18 @@ func unchangedTasks(tx *gorm.DB, in []Task) ([]bool, error) {
 	}); err != nil {
 		return nil, err
 	}
+	// A task given twice is written twice, the last one winning: never
+	// left alone.
+	twice := map[key]int{}
+	for i := range in {
+		twice[key{in[i].Section, in[i].Number}]++
+	}
 	for i := range in {
 		t := &in[i]
 		cur := tasks[key{t.Section, t.Number}]
+		if twice[key{t.Section, t.Number}] > 1 {
+			continue
+		}
 		if cur == nil || cur.code != t.Code || cur.title != t.Title || cur.problem != t.Problem || cur.goal != t.Goal ||
 			cur.persons != t.Persons || cur.deadline != t.Deadline || cur.immediate != t.Immediate ||
 			cur.ongoing != t.Ongoing || cur.longTerm != t.LongTerm || cur.search != searchText(t) {

@@ -153,9 +153,14 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 					return syncShares(tx)
 				}
 				// New tasks, milestones and units get their per-unit
-				// shares; only the tasks written can have any.
-				if len(written) == 0 {
+				// shares; only the tasks written can have any. Many
+				// written: all of them, in one pass (each ID is a
+				// parameter, and backends bound their number).
+				switch {
+				case len(written) == 0:
 					return nil
+				case len(written) > scopedSyncMax:
+					return syncShares(tx)
 				}
 				return syncShares(tx, written...)
 			})
@@ -189,6 +194,10 @@ func searchText(t *Task) string {
 	}
 	return strings.Join(append(parts, t.Problem), "\n")
 }
+
+// scopedSyncMax is how many written tasks a re-seeding syncs the shares of
+// by ID; past it, every task's.
+var scopedSyncMax = 5000
 
 // seedTask writes one task of the document (see Seed) and returns its ID.
 func seedTask(tx *gorm.DB, in *Task, units map[string]uint) (id uint, created bool, err error) {
