@@ -132,7 +132,7 @@ var postgresShareTriggers = []trigger{
 // derivedDesign names the design of share_counts, table_versions and their
 // triggers in the schema fingerprint: changing installDerived must change
 // it, so that databases get the change.
-const derivedDesign = "share-counts-2 plan-version-1 counts-version-1 plan-log-2"
+const derivedDesign = "share-counts-2 plan-version-2 counts-version-2 plan-log-2"
 
 // installDerived creates share_counts and table_versions when missing,
 // (re)creates their triggers and counts the shares there are, in one
@@ -302,8 +302,15 @@ var versionCounters = []struct {
 func versionStmts(pg bool) (stmts []string, triggers []trigger) {
 	stmts = []string{`CREATE TABLE IF NOT EXISTS table_versions (name varchar(32) PRIMARY KEY, v bigint NOT NULL)`}
 	if pg {
+		// Once per transaction and counter, as taskbot_bump (version.go).
 		stmts = append(stmts, `CREATE OR REPLACE FUNCTION taskbot_bump_counter() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-			BEGIN UPDATE table_versions SET v = v + 1 WHERE name = TG_ARGV[0]; RETURN NULL; END $$`)
+			BEGIN
+				IF current_setting('taskbot.bumped_' || TG_ARGV[0], true) IS DISTINCT FROM txid_current()::text THEN
+					UPDATE table_versions SET v = v + 1 WHERE name = TG_ARGV[0];
+					PERFORM set_config('taskbot.bumped_' || TG_ARGV[0], txid_current()::text, true);
+				END IF;
+				RETURN NULL;
+			END $$`)
 	}
 	for _, c := range versionCounters {
 		stmts = append(stmts, fmt.Sprintf(`INSERT INTO table_versions (name, v) VALUES ('%s', 0)
