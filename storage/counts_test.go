@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"gorm.io/gorm"
 
 	"taskbot/internal/testenv"
 	"taskbot/storage"
@@ -362,5 +363,47 @@ func TestPlanLogTrimmed(t *testing.T) {
 	}
 	if before.Overdue == 0 || after.Overdue != 0 || after.DoneOnTime+after.DoneLate != before.Overdue {
 		t.Errorf("overview %+v before closing every overdue milestone, %+v after and a trim; want none overdue, all of them done", before, after)
+	}
+}
+
+// TestVersionsMoveOncePerTransaction (PostgreSQL): a transaction of many
+// statements moves the data version and the plan counter once each, and
+// the next transaction moves them again. (Moved per statement, a
+// re-seeding's hundred thousand updates of one row took minutes.)
+func TestVersionsMoveOncePerTransaction(t *testing.T) {
+	if testenv.PostgresURL() == "" {
+		t.Skip("PostgreSQL's statement triggers; SQLite's data_version moves once per commit by itself")
+	}
+	s, _ := openStore(t)
+	ctx := context.Background()
+	if _, err := s.Seed(ctx, records(t), "v1"); err != nil {
+		t.Fatal(err)
+	}
+	plan := func() int64 {
+		var v int64
+		if err := s.DB().Raw(`SELECT v FROM table_versions WHERE name = 'plan'`).Scan(&v).Error; err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for round := 1; round <= 2; round++ {
+		v0, p0 := testenv.DataVersion(t, s), plan()
+		err := s.DB().Transaction(func(tx *gorm.DB) error {
+			for i := 0; i < 3; i++ {
+				if err := tx.Exec(`UPDATE milestones SET text = text WHERE seq = 1`).Error; err != nil {
+					return err
+				}
+				if err := tx.Exec(`UPDATE meta SET value = value`).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, p := testenv.DataVersion(t, s), plan(); v != v0+1 || p != p0+1 {
+			t.Errorf("round %d: data version %d → %d, plan %d → %d; want each moved by one", round, v0, v, p0, p)
+		}
 	}
 }
