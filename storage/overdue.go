@@ -39,7 +39,7 @@ func (s *Store) OverdueByUnit(ctx context.Context, day Date, limit int) ([]UnitO
 	}
 	for i := range out {
 		u := &out[i]
-		err := s.scanRows(ctx, `SELECT m.id, m.task_id, m.seq, m.due, m.planned_due, m.text, t.code, t.section, t.number
+		err := s.scanRows(ctx, `SELECT `+milestoneItemCols+`
 			FROM shares s JOIN milestones m ON m.id = s.milestone_id JOIN tasks t ON t.id = s.task_id
 			WHERE s.unit_id = ? AND s.state = ? AND s.due < ? AND NOT s.retired AND NOT s.task_closed AND m.open
 			ORDER BY s.due, s.task_id, m.seq LIMIT ?`, []any{u.UnitID, ShareOpen, day.String(), limit}, func(rows *sql.Rows) error {
@@ -92,7 +92,7 @@ func (s *Store) OverduePosts(ctx context.Context, day Date) ([]OverduePost, erro
 // returns EINTERNAL when the query fails.
 func (s *Store) MilestoneItems(ctx context.Context, ids []uint) (map[uint]MilestoneItem, error) {
 	out := make(map[uint]MilestoneItem, len(ids))
-	err := s.scanByIDs(ctx, `SELECT m.id, m.task_id, m.seq, m.due, m.planned_due, m.text, t.code, t.section, t.number
+	err := s.scanByIDs(ctx, `SELECT `+milestoneItemCols+`
 		FROM milestones m JOIN tasks t ON t.id = m.task_id WHERE m.id IN (%s)`, ids, func(rows *sql.Rows) error {
 		it, err := scanMilestoneItem(rows)
 		out[it.ID] = it
@@ -104,8 +104,11 @@ func (s *Store) MilestoneItems(ctx context.Context, ids []uint) (map[uint]Milest
 	return out, nil
 }
 
-// scanMilestoneItem scans m.id, m.task_id, m.seq, m.due, m.planned_due,
-// m.text, t.code, t.section, t.number of an open milestone.
+// milestoneItemCols are the columns scanMilestoneItem reads, in its order
+// (milestones m, tasks t).
+const milestoneItemCols = "m.id, m.task_id, m.seq, m.due, m.planned_due, m.text, t.code, t.section, t.number"
+
+// scanMilestoneItem scans milestoneItemCols of an open milestone.
 func scanMilestoneItem(rows *sql.Rows) (MilestoneItem, error) {
 	var it MilestoneItem
 	err := rows.Scan(&it.ID, &it.TaskID, &it.Seq, &it.Due, &it.PlannedDue, &it.Text, &it.Code, &it.Section, &it.Number)

@@ -567,23 +567,14 @@ func (s *Store) allOpenMilestones(ctx context.Context, f MilestoneFilter) ([]Mil
 		to = "9999-99-99"
 	}
 	// Without the title: a reminder line does not show it.
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT m.id, m.task_id, m.seq, m.due, m.planned_due, m.text,
-		t.code, t.section, t.number
-		FROM milestones m JOIN tasks t ON t.id = m.task_id
-		WHERE m.open = ? AND m.due >= ? AND m.due <= ? ORDER BY m.due, m.task_id, m.seq`, true, from, to).Rows()
-	if err != nil {
-		return nil, Internal(err)
-	}
-	defer rows.Close()
 	var out []MilestoneItem
-	for rows.Next() {
+	err := s.scanRows(ctx, `SELECT `+milestoneItemCols+` FROM milestones m JOIN tasks t ON t.id = m.task_id
+		WHERE m.open = ? AND m.due >= ? AND m.due <= ? ORDER BY m.due, m.task_id, m.seq`, []any{true, from, to}, func(rows *sql.Rows) error {
 		it, err := scanMilestoneItem(rows)
-		if err != nil {
-			return nil, Internal(err)
-		}
 		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, Internal(err)
 	}
 	return out, nil
