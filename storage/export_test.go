@@ -10,3 +10,7 @@ var SkipUnchanged = &skipUnchanged
 // ScopedSyncMax lets the tests choose how many written tasks a re-seeding
 // syncs the shares of by ID.
 var ScopedSyncMax = &scopedSyncMax
+
+// SeedPass lets the tests choose how many tasks a re-seeding writes per
+// pass.
+var SeedPass = &seedPass

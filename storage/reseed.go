@@ -2,6 +2,8 @@ package storage
 
 import (
 	"database/sql"
+	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -50,21 +52,8 @@ func unchangedTasks(tx *gorm.DB, in []Task) ([]bool, error) {
 	}); err != nil {
 		return nil, err
 	}
-	type milestone struct {
-		seq                      int
-		due, planned             Date
-		text                     string
-		retired, open, done, ext bool
-	}
-	milestones := map[uint][]milestone{}
-	if err := scanIn(tx, `SELECT task_id, seq, due, planned_due, text, retired, open, done_at IS NOT NULL, extended_at IS NOT NULL
-		FROM milestones ORDER BY task_id, seq`, nil, func(rows *sql.Rows) error {
-		var id uint
-		var m milestone
-		err := rows.Scan(&id, &m.seq, &m.due, &m.planned, &m.text, &m.retired, &m.open, &m.done, &m.ext)
-		milestones[id] = append(milestones[id], m)
-		return err
-	}); err != nil {
+	milestones, err := storedMilestones(tx, nil)
+	if err != nil {
 		return nil, err
 	}
 	// A task given twice is written twice, the last one winning: never
@@ -107,8 +96,8 @@ func unchangedTasks(tx *gorm.DB, in []Task) ([]bool, error) {
 				same = false
 			} else if j < len(t.Milestones) {
 				want := t.Milestones[j]
-				same = m.planned == want.Due && m.text == want.Text && !m.retired &&
-					(m.ext || m.due == want.Due) && m.open == (!m.done && !cur.closed)
+				same = m.plannedDue == want.Due && m.text == want.Text && !m.retired &&
+					(m.extended || m.due == want.Due) && m.open == (!m.done && !cur.closed)
 			} else {
 				same = m.retired && !m.open
 			}
@@ -116,4 +105,350 @@ func unchangedTasks(tx *gorm.DB, in []Task) ([]bool, error) {
 		out[i] = same
 	}
 	return out, nil
+}
+
+// storedMilestone is a milestone row as a re-seeding compares and
+// rewrites it.
+type storedMilestone struct {
+	id                            uint
+	seq                           int
+	due, plannedDue               Date
+	text                          string
+	retired, open, done, extended bool
+}
+
+// planned is the document's date the row was seeded with (Due on rows
+// older than planned_due).
+func (m *storedMilestone) planned() Date {
+	if m.plannedDue.IsZero() {
+		return m.due
+	}
+	return m.plannedDue
+}
+
+// storedMilestones reads the milestones of the given tasks (of every task
+// when ids is nil), by task, in order.
+func storedMilestones(tx *gorm.DB, ids []uint) (map[uint][]storedMilestone, error) {
+	q, args := `SELECT task_id, id, seq, due, planned_due, text, retired, open, done_at IS NOT NULL, extended_at IS NOT NULL
+		FROM milestones`, []any(nil)
+	if ids != nil {
+		q, args = q+" WHERE task_id IN ?", []any{ids}
+	}
+	out := map[uint][]storedMilestone{}
+	err := scanIn(tx, q+" ORDER BY task_id, seq", args, func(rows *sql.Rows) error {
+		var task uint
+		var m storedMilestone
+		err := rows.Scan(&task, &m.id, &m.seq, &m.due, &m.plannedDue, &m.text, &m.retired, &m.open, &m.done, &m.extended)
+		out[task] = append(out[task], m)
+		return err
+	})
+	return out, err
+}
+
+// seedPass is how many tasks a re-seeding writes per pass.
+var seedPass = 500
+
+// seedChanged writes the tasks of in that a re-seeding does not leave
+// alone (see Seed), new or changed, a pass of a few hundred at a time in
+// a dozen statements: a dozen a task made rewriting 100,000 tasks take
+// minutes. It returns the tasks' IDs in order and how many were new. What
+// derives from them is the caller's (deriveTasks, syncShares).
+func seedChanged(tx *gorm.DB, in []*Task, units map[string]uint) (ids []uint, created int, err error) {
+	for _, t := range in {
+		for _, tu := range t.Units {
+			if _, err := unitID(tx, tu.Unit.Name, units); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	type key struct{ section, number int }
+	type row struct {
+		id     uint
+		closed bool
+	}
+	have := map[key]row{}
+	err = scanIn(tx, `SELECT id, section, number, closed_at IS NOT NULL FROM tasks`, nil, func(rows *sql.Rows) error {
+		var k key
+		var r row
+		err := rows.Scan(&r.id, &k.section, &k.number, &r.closed)
+		have[k] = r
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	for start := 0; start < len(in); {
+		// A pass names each task once: a task the list gives twice is
+		// written twice, in order, the last one winning.
+		seen := map[key]bool{}
+		end := start
+		for ; end < len(in) && end-start < seedPass; end++ {
+			k := key{in[end].Section, in[end].Number}
+			if seen[k] {
+				break
+			}
+			seen[k] = true
+		}
+		pass := in[start:end]
+		start = end
+		var fresh []Task
+		isNew := map[key]bool{}
+		for _, t := range pass {
+			t.SearchText = searchText(t)
+			if _, ok := have[key{t.Section, t.Number}]; !ok {
+				fresh = append(fresh, *t)
+				isNew[key{t.Section, t.Number}] = true
+			}
+		}
+		if len(fresh) > 0 {
+			fids, err := seedFresh(tx, fresh, units)
+			if err != nil {
+				return nil, 0, err
+			}
+			for i := range fresh {
+				have[key{fresh[i].Section, fresh[i].Number}] = row{id: fids[i]}
+			}
+			created += len(fresh)
+		}
+		var old []rewrite
+		for _, t := range pass {
+			r := have[key{t.Section, t.Number}]
+			ids = append(ids, r.id)
+			if !isNew[key{t.Section, t.Number}] {
+				old = append(old, rewrite{t, r.id, r.closed})
+			}
+		}
+		if err := rewriteTasks(tx, old, units); err != nil {
+			return nil, 0, err
+		}
+	}
+	return ids, created, nil
+}
+
+// rewrite is a task of the list over its row.
+type rewrite struct {
+	t      *Task
+	id     uint
+	closed bool
+}
+
+// rewriteTasks writes the list's tasks over their rows: the document's
+// fields, measures and leaders by position (their IDs stay), the unit
+// links, and the milestones matched to the rows they were (see
+// matchMilestones), keeping what users recorded on them. Nothing users
+// created is removed: a milestone the list no longer has is retired.
+func rewriteTasks(tx *gorm.DB, in []rewrite, units map[string]uint) error {
+	if len(in) == 0 {
+		return nil
+	}
+	ids := make([]uint, len(in))
+	for i, r := range in {
+		ids[i] = r.id
+	}
+	tasks := bulkSet{table: "tasks",
+		cols:  []string{"code", "title", "problem", "goal", "persons", "deadline", "immediate", "ongoing", "long_term", "search_text", "updated_at"},
+		types: []string{"bigint", "text", "text", "text", "text", "text", "text", "boolean", "boolean", "boolean", "text", "timestamptz"}}
+	now := tx.Config.NowFunc()
+	for _, r := range in {
+		t := r.t
+		tasks.add(r.id, t.Code, t.Title, t.Problem, t.Goal, t.Persons, t.Deadline, t.Immediate, t.Ongoing, t.LongTerm, t.SearchText, now)
+	}
+	if err := tasks.exec(tx); err != nil {
+		return err
+	}
+	// Measures and leaders by position, so that their IDs stay; the
+	// positions the list no longer has go.
+	measures := bulkRows{table: "measures", cols: []string{"task_id", "seq", "text"},
+		suffix: " ON CONFLICT (task_id, seq) DO UPDATE SET text = excluded.text"}
+	leaders := bulkRows{table: "leaders", cols: []string{"task_id", "seq", "post"},
+		suffix: " ON CONFLICT (task_id, seq) DO UPDATE SET post = excluded.post"}
+	links := bulkRows{table: "task_units", cols: []string{"task_id", "unit_id", "role", "seq"}}
+	keepMeasures, keepLeaders := map[int][]uint{}, map[int][]uint{}
+	for _, r := range in {
+		t := r.t
+		keepMeasures[len(t.Measures)] = append(keepMeasures[len(t.Measures)], r.id)
+		keepLeaders[len(t.Leaders)] = append(keepLeaders[len(t.Leaders)], r.id)
+		for k, m := range t.Measures {
+			measures.add(r.id, k+1, m.Text)
+		}
+		for k, l := range t.Leaders {
+			leaders.add(r.id, k+1, l.Post)
+		}
+		seen := map[[2]any]bool{}
+		for k, tu := range t.Units {
+			uid := units[tu.Unit.Name]
+			if key := [2]any{uid, tu.Role}; !seen[key] {
+				seen[key] = true
+				links.add(r.id, uid, tu.Role, k+1)
+			}
+		}
+	}
+	for _, keep := range []struct {
+		table string
+		by    map[int][]uint
+	}{{"measures", keepMeasures}, {"leaders", keepLeaders}} {
+		for n, ids := range keep.by {
+			if err := tx.Exec("DELETE FROM "+keep.table+" WHERE seq > ? AND task_id IN ?", n, ids).Error; err != nil {
+				return err
+			}
+		}
+	}
+	if err := tx.Exec("DELETE FROM task_units WHERE task_id IN ?", ids).Error; err != nil {
+		return err
+	}
+	for _, b := range []*bulkRows{&measures, &leaders, &links} {
+		if err := b.insert(tx); err != nil {
+			return err
+		}
+	}
+	return rewriteMilestones(tx, in, ids)
+}
+
+// rewriteMilestones writes the list's milestones of the tasks over their
+// rows (see rewriteTasks).
+func rewriteMilestones(tx *gorm.DB, in []rewrite, ids []uint) error {
+	stored, err := storedMilestones(tx, ids)
+	if err != nil {
+		return err
+	}
+	sets := bulkSet{table: "milestones", cols: []string{"seq", "due", "planned_due", "text", "retired", "open"},
+		types: []string{"bigint", "bigint", "text", "text", "text", "boolean", "boolean"}}
+	added := bulkRows{table: "milestones", cols: []string{"task_id", "seq", "due", "planned_due", "text", "open", "retired"}}
+	var park, renumbered []uint
+	for _, r := range in {
+		cur, want := stored[r.id], r.t.Milestones
+		match := matchMilestones(cur, want)
+		type set struct {
+			row       *storedMilestone
+			seq       int
+			due, plan Date
+			text      string
+			retired   bool
+		}
+		var out []set
+		moved := false
+		used := make([]bool, len(cur))
+		for i, m := range want {
+			if match[i] < 0 {
+				added.add(r.id, i+1, m.Due, m.Due, m.Text, !r.closed, false)
+				continue
+			}
+			old := &cur[match[i]]
+			used[match[i]] = true
+			due := m.Due
+			if old.extended {
+				due = old.due // an approved extension outranks the document
+			}
+			out = append(out, set{old, i + 1, due, m.Due, m.Text, false})
+		}
+		next := len(want)
+		for j := range cur {
+			if !used[j] {
+				next++
+				out = append(out, set{&cur[j], next, cur[j].due, cur[j].plannedDue, cur[j].text, true})
+			}
+		}
+		for _, o := range out {
+			moved = moved || o.row.seq != o.seq
+		}
+		if moved {
+			// Out of the way of the new numbers first: (task, seq) is
+			// unique, and one statement writes them all.
+			park = append(park, r.id)
+			renumbered = append(renumbered, r.id)
+		}
+		for _, o := range out {
+			open := !o.retired && !o.row.done && !r.closed
+			if moved || o.row.due != o.due || o.row.plannedDue != o.plan || o.row.text != o.text ||
+				o.row.retired != o.retired || o.row.open != open {
+				sets.add(o.row.id, o.seq, o.due, o.plan, o.text, o.retired, open)
+			}
+		}
+	}
+	if len(park) > 0 {
+		if err := tx.Exec("UPDATE milestones SET seq = -seq WHERE task_id IN ?", park).Error; err != nil {
+			return err
+		}
+	}
+	if err := sets.exec(tx); err != nil {
+		return err
+	}
+	if err := added.insert(tx); err != nil {
+		return err
+	}
+	if len(renumbered) == 0 {
+		return nil
+	}
+	// Entries name their milestone by number too: they follow it.
+	return tx.Exec(`UPDATE progresses SET milestone_seq = (SELECT m.seq FROM milestones m WHERE m.id = progresses.milestone_id)
+		WHERE task_id IN ? AND milestone_id IS NOT NULL`, renumbered).Error
+}
+
+// matchMilestones matches a task's milestones in the list (in) to its rows
+// (cur, in order) by what they are before their position: the same date
+// and text, then the same date, then the same text, then what is left in
+// order. match[i] is in[i]'s row, or -1 for a new one. Numbers follow the
+// due dates, so matching by position alone would move every done mark,
+// extension and unit decision onto another deadline when one is added
+// before others.
+func matchMilestones(cur []storedMilestone, in []Milestone) []int {
+	used := make([]bool, len(cur))
+	match := make([]int, len(in))
+	for i := range match {
+		match[i] = -1
+	}
+	try := func(same func(o *storedMilestone, m Milestone) bool) {
+		for i, m := range in {
+			for j := range cur {
+				if match[i] < 0 && !used[j] && same(&cur[j], m) {
+					match[i], used[j] = j, true
+				}
+			}
+		}
+	}
+	try(func(o *storedMilestone, m Milestone) bool { return o.planned() == m.Due && o.text == m.Text })
+	try(func(o *storedMilestone, m Milestone) bool { return o.planned() == m.Due })
+	try(func(o *storedMilestone, m Milestone) bool { return o.text == m.Text })
+	// What is left, in order: a milestone reworded and moved at once.
+	try(func(*storedMilestone, Milestone) bool { return true })
+	return match
+}
+
+// bulkSet updates rows of a table by ID, many to a statement:
+// UPDATE table SET col = v.columnN, … FROM (VALUES …) AS v WHERE id = v.column1.
+type bulkSet struct {
+	table string
+	cols  []string // set, after the ID
+	// types are the PostgreSQL types of the ID and the columns: its
+	// VALUES would otherwise take every parameter for text.
+	types []string
+	args  []any // 1+len(cols) per row
+}
+
+func (b *bulkSet) add(id uint, values ...any) { b.args = append(append(b.args, id), values...) }
+
+// exec writes the rows, 500 to a statement.
+func (b *bulkSet) exec(tx *gorm.DB) error {
+	n := 1 + len(b.cols)
+	params := make([]string, n)
+	for i := range params {
+		params[i] = "?"
+		if tx.Dialector.Name() == Postgres {
+			params[i] = "CAST(? AS " + b.types[i] + ")"
+		}
+	}
+	row := "(" + strings.Join(params, ", ") + ")"
+	sets := make([]string, len(b.cols))
+	for i, c := range b.cols {
+		sets[i] = fmt.Sprintf("%s = v.column%d", c, i+2)
+	}
+	for start := 0; start < len(b.args); start += 500 * n {
+		chunk := b.args[start:min(start+500*n, len(b.args))]
+		q := "UPDATE " + b.table + " SET " + strings.Join(sets, ", ") + " FROM (VALUES " +
+			strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)/n), ", ") + ") AS v WHERE " + b.table + ".id = v.column1"
+		if err := tx.Exec(q, chunk...).Error; err != nil {
+			return fmt.Errorf("%s: %w", b.table, err)
+		}
+	}
+	return nil
 }

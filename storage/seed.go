@@ -88,7 +88,7 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 				return err
 			}
 			err := s.bulk(tx, func() error {
-				if err := seedFresh(tx, tasks, units); err != nil {
+				if _, err := seedFresh(tx, tasks, units); err != nil {
 					return err
 				}
 				if org != nil {
@@ -114,42 +114,38 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 			}
 			res.Created = len(tasks)
 		} else {
-			// Task by task, in one bulk write: on SQLite the derived
-			// tables' row triggers are off and their counts made once
-			// (re-seeding 10,000 tasks took 24 s with them on).
+			// The tasks that changed, in one bulk write: on SQLite the
+			// derived tables' row triggers are off and their counts made
+			// once (re-seeding 10,000 tasks took 24 s with them on).
 			same, err := unchangedTasks(tx, tasks)
 			if err != nil {
 				return err
 			}
 			err = s.bulk(tx, func() error {
-				var written []uint
+				var changed []*Task
 				for i := range tasks {
 					if same[i] {
 						res.Unchanged++
-						continue
-					}
-					id, created, err := seedTask(tx, &tasks[i], units)
-					if err != nil {
-						return err
-					}
-					written = append(written, id)
-					if created {
-						res.Created++
 					} else {
-						res.Updated++
+						changed = append(changed, &tasks[i])
 					}
 				}
+				written, created, err := seedChanged(tx, changed, units)
+				if err != nil {
+					return err
+				}
+				res.Created, res.Updated = created, len(changed)-created
 				if err := deriveTasks(tx, written); err != nil {
 					return err
 				}
-				changed := false
+				orgChanged := false
 				if org != nil {
 					var err error
-					if changed, err = applyUnits(tx, org); err != nil {
+					if orgChanged, err = applyUnits(tx, org); err != nil {
 						return err
 					}
 				}
-				if changed {
+				if orgChanged {
 					// Every task's holders may have changed.
 					if err := rebuildUnitTasks(tx); err != nil {
 						return err
@@ -202,95 +198,6 @@ func searchText(t *Task) string {
 // scopedSyncMax is how many written tasks a re-seeding syncs the shares of
 // by ID; past it, every task's.
 var scopedSyncMax = 5000
-
-// seedTask writes one task of the document (see Seed) and returns its ID;
-// the caller derives the rest (deriveTasks).
-func seedTask(tx *gorm.DB, in *Task, units map[string]uint) (id uint, created bool, err error) {
-	in.SearchText = searchText(in)
-	var cur Task
-	err = tx.Where("section = ? AND number = ?", in.Section, in.Number).Take(&cur).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		cur = Task{
-			Section: in.Section, Number: in.Number, Code: in.Code, Title: in.Title, Problem: in.Problem,
-			Goal: in.Goal, Persons: in.Persons, Deadline: in.Deadline, Immediate: in.Immediate,
-			Ongoing: in.Ongoing, LongTerm: in.LongTerm, SearchText: in.SearchText,
-		}
-		if err := tx.Omit(clause.Associations).Create(&cur).Error; err != nil {
-			return 0, false, err
-		}
-		created = true
-	case err != nil:
-		return 0, false, err
-	default:
-		err = tx.Model(&cur).Select("code", "title", "problem", "goal", "persons", "deadline",
-			"immediate", "ongoing", "long_term", "search_text").Updates(Task{
-			Code: in.Code, Title: in.Title, Problem: in.Problem, Goal: in.Goal, Persons: in.Persons,
-			Deadline: in.Deadline, Immediate: in.Immediate, Ongoing: in.Ongoing, LongTerm: in.LongTerm,
-			SearchText: in.SearchText,
-		}).Error
-		if err != nil {
-			return 0, false, err
-		}
-	}
-
-	// Measures, leaders and unit links are document content only. Measures
-	// and leaders are upserted by position so that their IDs stay stable
-	// across re-seeds; only positions the document no longer has go.
-	if err := tx.Where("task_id = ? AND seq > ?", cur.ID, len(in.Measures)).Delete(&Measure{}).Error; err != nil {
-		return 0, false, err
-	}
-	if err := tx.Where("task_id = ? AND seq > ?", cur.ID, len(in.Leaders)).Delete(&Leader{}).Error; err != nil {
-		return 0, false, err
-	}
-	if err := tx.Where("task_id = ?", cur.ID).Delete(&TaskUnit{}).Error; err != nil {
-		return 0, false, err
-	}
-	if len(in.Measures) > 0 {
-		ms := make([]Measure, len(in.Measures))
-		for i, m := range in.Measures {
-			ms[i] = Measure{TaskID: cur.ID, Seq: i + 1, Text: m.Text}
-		}
-		if err := tx.Clauses(upsertBySeq("text")).Create(&ms).Error; err != nil {
-			return 0, false, err
-		}
-	}
-	if len(in.Leaders) > 0 {
-		ls := make([]Leader, len(in.Leaders))
-		for i, l := range in.Leaders {
-			ls[i] = Leader{TaskID: cur.ID, Seq: i + 1, Post: l.Post}
-		}
-		if err := tx.Clauses(upsertBySeq("post")).Create(&ls).Error; err != nil {
-			return 0, false, err
-		}
-	}
-	if len(in.Units) > 0 {
-		links := make([]TaskUnit, 0, len(in.Units))
-		seen := map[[2]any]bool{}
-		for i, tu := range in.Units {
-			id, err := unitID(tx, tu.Unit.Name, units)
-			if err != nil {
-				return 0, false, err
-			}
-			if key := [2]any{id, tu.Role}; !seen[key] {
-				seen[key] = true
-				links = append(links, TaskUnit{TaskID: cur.ID, UnitID: id, Role: tu.Role, Seq: i + 1})
-			}
-		}
-		if err := tx.Omit("Unit").Create(&links).Error; err != nil {
-			return 0, false, err
-		}
-	}
-	if err := seedMilestones(tx, cur.ID, in.Milestones); err != nil {
-		return 0, false, err
-	}
-	if cur.ClosedAt != nil { // a closed task's milestones stay out of the open lists
-		if err := tx.Model(&Milestone{}).Where("task_id = ?", cur.ID).Update("open", false).Error; err != nil {
-			return 0, false, err
-		}
-	}
-	return cur.ID, created, nil
-}
 
 // deriveTasks brings what derives from the written tasks up to date, a
 // few thousand at a time: their units' rows (unit_tasks), their docs and
@@ -389,16 +296,19 @@ func writeDocs(tx *gorm.DB, ids []uint) error {
 	if err != nil {
 		return err
 	}
+	set := bulkSet{table: "tasks", cols: []string{"doc"}, types: []string{"bigint", "text"}}
 	for _, id := range ids {
+		if docs[id] == nil {
+			continue // given twice
+		}
 		b, err := json.Marshal(docs[id])
 		if err != nil {
 			return err
 		}
-		if err := tx.Model(&Task{}).Where("id = ?", id).Update("doc", string(b)).Error; err != nil {
-			return err
-		}
+		set.add(id, string(b))
+		docs[id] = nil
 	}
-	return nil
+	return set.exec(tx)
 }
 
 // fill sets the task's measures, leaders and units from its doc column.
@@ -513,105 +423,15 @@ func unitID(tx *gorm.DB, name string, cache map[string]uint) (uint, error) {
 	return u.ID, nil
 }
 
-// seedMilestones updates milestones by position, keeping users' state.
-func seedMilestones(tx *gorm.DB, taskID uint, in []Milestone) error {
-	var cur []Milestone
-	if err := tx.Where("task_id = ?", taskID).Order("seq").Find(&cur).Error; err != nil {
-		return err
-	}
-	// Match the document's milestones to the rows by what they are before
-	// their position: the same date and text, then the same date, then the
-	// same text, then what is left in order. Numbers follow the due dates,
-	// so matching by position alone would move every done mark, extension
-	// and unit decision onto another deadline when one is added before
-	// others.
-	planned := func(o *Milestone) Date {
-		if o.PlannedDue.IsZero() {
-			return o.Due
-		}
-		return o.PlannedDue
-	}
-	used := make([]bool, len(cur))
-	match := make([]int, len(in))
-	for i := range match {
-		match[i] = -1
-	}
-	try := func(same func(o *Milestone, m Milestone) bool) {
-		for i, m := range in {
-			for j := range cur {
-				if match[i] < 0 && !used[j] && same(&cur[j], m) {
-					match[i], used[j] = j, true
-				}
-			}
-		}
-	}
-	try(func(o *Milestone, m Milestone) bool { return planned(o) == m.Due && o.Text == m.Text })
-	try(func(o *Milestone, m Milestone) bool { return planned(o) == m.Due })
-	try(func(o *Milestone, m Milestone) bool { return o.Text == m.Text })
-	// What is left, in order: a milestone reworded and moved at once.
-	try(func(*Milestone, Milestone) bool { return true })
-	renumber := false
-	for i := range in {
-		if match[i] < 0 || cur[match[i]].Seq != i+1 {
-			renumber = true
-		}
-	}
-	if renumber && len(cur) > 0 {
-		// Out of the way of the new numbers first: (task, seq) is unique.
-		park := cur[len(cur)-1].Seq + len(in) + 1
-		if err := tx.Model(&Milestone{}).Where("task_id = ?", taskID).Update("seq", gorm.Expr("seq + ?", park)).Error; err != nil {
-			return err
-		}
-	}
-	for i, m := range in {
-		seq := i + 1
-		if match[i] < 0 {
-			nm := Milestone{TaskID: taskID, Seq: seq, Due: m.Due, PlannedDue: m.Due, Text: m.Text, Open: true}
-			if err := tx.Omit(clause.Associations).Create(&nm).Error; err != nil {
-				return err
-			}
-			continue
-		}
-		old := &cur[match[i]]
-		due := m.Due
-		if old.ExtendedAt != nil {
-			due = old.Due // an approved extension outranks the document
-		}
-		err := tx.Model(old).Select("seq", "due", "planned_due", "text", "retired", "open").Updates(map[string]any{
-			"seq": seq, "due": due, "planned_due": m.Due, "text": m.Text, "retired": false, "open": old.DoneAt == nil,
-		}).Error
-		if err != nil {
-			return err
-		}
-	}
-	next := len(in)
-	for j := range cur {
-		if used[j] {
-			continue
-		}
-		next++
-		up := map[string]any{"seq": next, "retired": true, "open": false}
-		if err := tx.Model(&cur[j]).Select("seq", "retired", "open").Updates(up).Error; err != nil {
-			return err
-		}
-	}
-	if !renumber {
-		return nil
-	}
-	// Entries name their milestone by number too: they follow it.
-	return tx.Exec(`UPDATE progresses SET milestone_seq = (SELECT m.seq FROM milestones m WHERE m.id = progresses.milestone_id)
-		WHERE task_id = ? AND milestone_id IS NOT NULL`, taskID).Error
-}
-
 // seedFresh inserts tasks into an empty database in batches: the rows
 // seedTask would write one task at a time (a 10,000-task list in about a
 // second instead of tens). What derives from them (unit_tasks, shares) is
 // the caller's to work out.
-func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) error {
+func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) ([]uint, error) {
 	for i := range in {
 		for _, tu := range in[i].Units {
 			if _, err := unitID(tx, tu.Unit.Name, units); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -639,12 +459,12 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) error {
 		}
 		doc, err := docOf(&t, units)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rows[i].Doc = doc
 	}
 	if err := tx.Omit(clause.Associations).CreateInBatches(&rows, 200).Error; err != nil {
-		return err
+		return nil, err
 	}
 	// The children as plain multi-row INSERTs: gorm's batches read every
 	// new row's ID back, which nothing here needs.
@@ -652,10 +472,12 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) error {
 	leaders := bulkRows{table: "leaders", cols: []string{"task_id", "seq", "post"}}
 	links := bulkRows{table: "task_units", cols: []string{"task_id", "unit_id", "role", "seq"}}
 	milestones := bulkRows{table: "milestones", cols: []string{"task_id", "seq", "due", "planned_due", "text", "open", "retired"}}
+	ids := make([]uint, len(in))
 	for i := range in {
 		id := rows[i].ID
+		ids[i] = id
 		if id == 0 {
-			return fmt.Errorf("storage: bulk insert returned no id for task %s", in[i].Code)
+			return nil, fmt.Errorf("storage: bulk insert returned no id for task %s", in[i].Code)
 		}
 		for k, m := range in[i].Measures {
 			measures.add(id, k+1, m.Text)
@@ -677,10 +499,10 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) error {
 	}
 	for _, b := range []*bulkRows{&measures, &leaders, &links, &milestones} {
 		if err := b.insert(tx); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return ids, nil
 }
 
 // MetaSeedSource is the meta row naming the source the tasks were last
@@ -710,9 +532,10 @@ func (s *Store) SetMetaValue(ctx context.Context, name, value string) error {
 
 // bulkRows are rows for one table, inserted many to a statement.
 type bulkRows struct {
-	table string
-	cols  []string
-	args  []any // len(cols) per row
+	table  string
+	cols   []string
+	suffix string // after the VALUES, e.g. ON CONFLICT …
+	args   []any  // len(cols) per row
 }
 
 func (b *bulkRows) add(values ...any) { b.args = append(b.args, values...) }
@@ -725,7 +548,7 @@ func (b *bulkRows) insert(tx *gorm.DB) error {
 	for start := 0; start < len(b.args); start += 500 * n {
 		chunk := b.args[start:min(start+500*n, len(b.args))]
 		q := "INSERT INTO " + b.table + " (" + strings.Join(b.cols, ", ") + ") VALUES " +
-			strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)/n), ", ")
+			strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)/n), ", ") + b.suffix
 		if err := tx.Exec(q, chunk...).Error; err != nil {
 			return fmt.Errorf("%s: %w", b.table, err)
 		}

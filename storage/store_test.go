@@ -860,7 +860,7 @@ func TestUnitBackAfterMilestoneDone(t *testing.T) {
 // TestReseedSkipsOnlyUnchanged: a re-seeding leaves the unchanged tasks
 // alone and rewrites the rest. For each kind of change to the list, after
 // a milestone was approved and a task closed, the database must come out
-// exactly as when every task is rewritten.
+// exactly as when every task is rewritten, a few at a time.
 func TestReseedSkipsOnlyUnchanged(t *testing.T) {
 	ctx := context.Background()
 	defer func() { *storage.SkipUnchanged = true }()
@@ -873,7 +873,7 @@ func TestReseedSkipsOnlyUnchanged(t *testing.T) {
 		t.Fatalf("no task %d", number)
 		return nil
 	}
-	defer func() { *storage.ScopedSyncMax = 5000 }()
+	defer func() { *storage.ScopedSyncMax, *storage.SeedPass = 5000, 500 }()
 	for _, c := range []struct {
 		name   string
 		change func([]storage.Task)
@@ -904,6 +904,8 @@ func TestReseedSkipsOnlyUnchanged(t *testing.T) {
 				// ID; rewriting all, every task's in one pass.
 				*storage.SkipUnchanged = skip
 				*storage.ScopedSyncMax = map[bool]int{true: 5000, false: 0}[skip]
+				// Rewriting all, five tasks are written to a pass.
+				*storage.SeedPass = map[bool]int{true: 500, false: 5}[skip]
 				s, err := storage.Open(testenv.DSN(t, fmt.Sprintf("reseed-%v.db", skip)))
 				if err != nil {
 					t.Fatal(err)
