@@ -1,5 +1,11 @@
 package storage
 
+import (
+	"context"
+
+	"gorm.io/gorm"
+)
+
 // InstallDerived lets the tests run the derived tables' installation alone,
 // as every schema migration does.
 var InstallDerived = installDerived
@@ -14,3 +20,18 @@ var ScopedSyncMax = &scopedSyncMax
 // SeedPass lets the tests choose how many tasks a re-seeding writes per
 // pass.
 var SeedPass = &seedPass
+
+// Rederive works out again, for every task, what derives from the list
+// and the units: unit_tasks, docs, sort keys and shares.
+func Rederive(ctx context.Context, s *Store) error {
+	return s.write(ctx, func(tx *gorm.DB) error {
+		var ids []uint
+		if err := tx.Model(&Task{}).Order("id").Pluck("id", &ids).Error; err != nil {
+			return err
+		}
+		if err := deriveTasks(tx, ids, ids); err != nil {
+			return err
+		}
+		return syncShares(tx)
+	})
+}

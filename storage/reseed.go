@@ -8,22 +8,28 @@ import (
 	"gorm.io/gorm"
 )
 
-// skipUnchanged lets a re-seeding leave alone the tasks it would rewrite
-// with what they hold (the tests turn it off to compare).
+// skipUnchanged lets a re-seeding trust what it read before writing: leave
+// alone the tasks it would rewrite with what they hold, and the parts of a
+// task that stay the same (the tests turn it off to compare).
 var skipUnchanged = true
 
-// unchangedTasks reports, for each task of in, whether seedTask would
-// write it back exactly as the database holds it: the same document
-// fields, measures, leaders and units (its doc, with every unit known by
-// name), and its milestones already numbered, dated and open as seedTask
-// would leave them. A re-seeding skips those: a changed list usually
-// changes a few tasks of many, and seedTask costs a dozen statements a
-// task. Anything not certainly the same counts as changed.
-func unchangedTasks(tx *gorm.DB, in []Task) ([]bool, error) {
-	out := make([]bool, len(in))
-	if !skipUnchanged {
-		return out, nil
-	}
+// prior is what a re-seeding knows of a list task's row before it writes.
+type prior struct {
+	id     uint // 0 when the database does not hold the task
+	closed bool
+	// same: writing the task would leave its rows as they are, so it is
+	// left alone. docSame: its measures, leaders and unit links are as in
+	// the list (its doc, with every unit known by name).
+	same, docSame bool
+}
+
+// priorTasks reads, for each task of in, its row and whether writing it
+// would change it: the same document fields, measures, leaders and units,
+// and its milestones already numbered, dated and open as rewriteTasks
+// would leave them. A changed list usually changes a few tasks of many.
+// Anything not certainly the same counts as changed.
+func priorTasks(tx *gorm.DB, in []Task) ([]prior, error) {
+	out := make([]prior, len(in))
 	units := map[string]uint{}
 	if err := scanIn(tx, `SELECT id, name FROM units`, nil, func(rows *sql.Rows) error {
 		var id uint
@@ -52,12 +58,15 @@ func unchangedTasks(tx *gorm.DB, in []Task) ([]bool, error) {
 	}); err != nil {
 		return nil, err
 	}
-	milestones, err := storedMilestones(tx, nil)
-	if err != nil {
-		return nil, err
+	var milestones map[uint][]storedMilestone
+	if skipUnchanged {
+		var err error
+		if milestones, err = storedMilestones(tx, nil); err != nil {
+			return nil, err
+		}
 	}
-	// A task given twice is written twice, the last one winning: never
-	// left alone.
+	// A task given twice is written twice, the last one winning: nothing
+	// read before is true of it by its second writing.
 	twice := map[key]int{}
 	for i := range in {
 		twice[key{in[i].Section, in[i].Number}]++
@@ -65,18 +74,17 @@ func unchangedTasks(tx *gorm.DB, in []Task) ([]bool, error) {
 	for i := range in {
 		t := &in[i]
 		cur := tasks[key{t.Section, t.Number}]
-		if twice[key{t.Section, t.Number}] > 1 {
+		if cur == nil {
 			continue
 		}
-		if cur == nil || cur.code != t.Code || cur.title != t.Title || cur.problem != t.Problem || cur.goal != t.Goal ||
-			cur.persons != t.Persons || cur.deadline != t.Deadline || cur.immediate != t.Immediate ||
-			cur.ongoing != t.Ongoing || cur.longTerm != t.LongTerm || cur.search != searchText(t) {
+		out[i].id, out[i].closed = cur.id, cur.closed
+		if twice[key{t.Section, t.Number}] > 1 || !skipUnchanged {
 			continue
 		}
 		known := true
 		for _, u := range t.Units {
 			if _, ok := units[u.Unit.Name]; !ok {
-				known = false // seedTask would make it
+				known = false // the writing makes it
 			}
 		}
 		if !known {
@@ -85,9 +93,15 @@ func unchangedTasks(tx *gorm.DB, in []Task) ([]bool, error) {
 		if doc, err := docOf(t, units); err != nil || doc != cur.doc {
 			continue
 		}
+		out[i].docSame = true
+		if cur.code != t.Code || cur.title != t.Title || cur.problem != t.Problem || cur.goal != t.Goal ||
+			cur.persons != t.Persons || cur.deadline != t.Deadline || cur.immediate != t.Immediate ||
+			cur.ongoing != t.Ongoing || cur.longTerm != t.LongTerm || cur.search != searchText(t) {
+			continue
+		}
 		// The document's milestones are rows 1…n, as planned, open unless
 		// done (none of a closed task's); the rows after them retired and
-		// closed, in order: seedMilestones would write the same values.
+		// closed, in order: rewriteMilestones would write the same values.
 		ms := milestones[cur.id]
 		same := len(ms) >= len(t.Milestones)
 		for j := 0; same && j < len(ms); j++ {
@@ -102,7 +116,7 @@ func unchangedTasks(tx *gorm.DB, in []Task) ([]bool, error) {
 				same = m.retired && !m.open
 			}
 		}
-		out[i] = same
+		out[i].same = same
 	}
 	return out, nil
 }
@@ -148,34 +162,38 @@ func storedMilestones(tx *gorm.DB, ids []uint) (map[uint][]storedMilestone, erro
 // seedPass is how many tasks a re-seeding writes per pass.
 var seedPass = 500
 
+// seeded is what a re-seeding wrote.
+type seeded struct {
+	ids     []uint // every task written, in the list's order
+	created int
+	// redone are the tasks whose measures, leaders or unit links were
+	// written (new ones too): their docs and unit_tasks follow.
+	redone []uint
+	// reshare are the tasks whose units or milestones changed: their
+	// shares follow.
+	reshare []uint
+}
+
 // seedChanged writes the tasks of in that a re-seeding does not leave
-// alone (see Seed), new or changed, a pass of a few hundred at a time in
-// a dozen statements: a dozen a task made rewriting 100,000 tasks take
-// minutes. It returns the tasks' IDs in order and how many were new. What
-// derives from them is the caller's (deriveTasks, syncShares).
-func seedChanged(tx *gorm.DB, in []*Task, units map[string]uint) (ids []uint, created int, err error) {
+// alone (see Seed), new or changed, as their priors found them, a pass of
+// a few hundred at a time in a dozen statements: a dozen a task made
+// rewriting 100,000 tasks take minutes. What derives from them is the
+// caller's (deriveTasks, syncShares).
+func seedChanged(tx *gorm.DB, in []*Task, priors []prior, units map[string]uint) (seeded, error) {
+	var out seeded
 	for _, t := range in {
 		for _, tu := range t.Units {
 			if _, err := unitID(tx, tu.Unit.Name, units); err != nil {
-				return nil, 0, err
+				return seeded{}, err
 			}
 		}
 	}
 	type key struct{ section, number int }
-	type row struct {
-		id     uint
-		closed bool
-	}
-	have := map[key]row{}
-	err = scanIn(tx, `SELECT id, section, number, closed_at IS NOT NULL FROM tasks`, nil, func(rows *sql.Rows) error {
-		var k key
-		var r row
-		err := rows.Scan(&r.id, &k.section, &k.number, &r.closed)
-		have[k] = r
-		return err
-	})
-	if err != nil {
-		return nil, 0, err
+	have := map[key]prior{}
+	for i, p := range priors {
+		if p.id != 0 {
+			have[key{in[i].Section, in[i].Number}] = p
+		}
 	}
 	for start := 0; start < len(in); {
 		// A pass names each task once: a task the list gives twice is
@@ -201,49 +219,51 @@ func seedChanged(tx *gorm.DB, in []*Task, units map[string]uint) (ids []uint, cr
 			}
 		}
 		if len(fresh) > 0 {
-			fids, err := seedFresh(tx, fresh, units)
+			ids, err := seedFresh(tx, fresh, units)
 			if err != nil {
-				return nil, 0, err
+				return seeded{}, err
 			}
 			for i := range fresh {
-				have[key{fresh[i].Section, fresh[i].Number}] = row{id: fids[i]}
+				have[key{fresh[i].Section, fresh[i].Number}] = prior{id: ids[i]}
 			}
-			created += len(fresh)
+			out.created += len(fresh)
+			out.redone = append(out.redone, ids...)
+			out.reshare = append(out.reshare, ids...)
 		}
 		var old []rewrite
 		for _, t := range pass {
-			r := have[key{t.Section, t.Number}]
-			ids = append(ids, r.id)
+			p := have[key{t.Section, t.Number}]
+			out.ids = append(out.ids, p.id)
 			if !isNew[key{t.Section, t.Number}] {
-				old = append(old, rewrite{t, r.id, r.closed})
+				old = append(old, rewrite{t, p})
 			}
 		}
-		if err := rewriteTasks(tx, old, units); err != nil {
-			return nil, 0, err
+		redone, reshare, err := rewriteTasks(tx, old, units)
+		if err != nil {
+			return seeded{}, err
 		}
+		out.redone = append(out.redone, redone...)
+		out.reshare = append(out.reshare, reshare...)
 	}
-	return ids, created, nil
+	return out, nil
 }
 
 // rewrite is a task of the list over its row.
 type rewrite struct {
-	t      *Task
-	id     uint
-	closed bool
+	t *Task
+	prior
 }
 
 // rewriteTasks writes the list's tasks over their rows: the document's
 // fields, measures and leaders by position (their IDs stay), the unit
 // links, and the milestones matched to the rows they were (see
 // matchMilestones), keeping what users recorded on them. Nothing users
-// created is removed: a milestone the list no longer has is retired.
-func rewriteTasks(tx *gorm.DB, in []rewrite, units map[string]uint) error {
+// created is removed: a milestone the list no longer has is retired. It
+// returns the tasks whose measures, leaders or links it wrote (redone),
+// and those whose links or milestones changed (reshare).
+func rewriteTasks(tx *gorm.DB, in []rewrite, units map[string]uint) (redone, reshare []uint, err error) {
 	if len(in) == 0 {
-		return nil
-	}
-	ids := make([]uint, len(in))
-	for i, r := range in {
-		ids[i] = r.id
+		return nil, nil, nil
 	}
 	tasks := bulkSet{table: "tasks",
 		cols:  []string{"code", "title", "problem", "goal", "persons", "deadline", "immediate", "ongoing", "long_term", "search_text", "updated_at"},
@@ -254,10 +274,11 @@ func rewriteTasks(tx *gorm.DB, in []rewrite, units map[string]uint) error {
 		tasks.add(r.id, t.Code, t.Title, t.Problem, t.Goal, t.Persons, t.Deadline, t.Immediate, t.Ongoing, t.LongTerm, t.SearchText, now)
 	}
 	if err := tasks.exec(tx); err != nil {
-		return err
+		return nil, nil, err
 	}
 	// Measures and leaders by position, so that their IDs stay; the
-	// positions the list no longer has go.
+	// positions the list no longer has go. A task whose doc is the list's
+	// has them already.
 	measures := bulkRows{table: "measures", cols: []string{"task_id", "seq", "text"},
 		suffix: " ON CONFLICT (task_id, seq) DO UPDATE SET text = excluded.text"}
 	leaders := bulkRows{table: "leaders", cols: []string{"task_id", "seq", "post"},
@@ -265,7 +286,11 @@ func rewriteTasks(tx *gorm.DB, in []rewrite, units map[string]uint) error {
 	links := bulkRows{table: "task_units", cols: []string{"task_id", "unit_id", "role", "seq"}}
 	keepMeasures, keepLeaders := map[int][]uint{}, map[int][]uint{}
 	for _, r := range in {
+		if r.docSame {
+			continue
+		}
 		t := r.t
+		redone = append(redone, r.id)
 		keepMeasures[len(t.Measures)] = append(keepMeasures[len(t.Measures)], r.id)
 		keepLeaders[len(t.Leaders)] = append(keepLeaders[len(t.Leaders)], r.id)
 		for k, m := range t.Measures {
@@ -289,32 +314,49 @@ func rewriteTasks(tx *gorm.DB, in []rewrite, units map[string]uint) error {
 	}{{"measures", keepMeasures}, {"leaders", keepLeaders}} {
 		for n, ids := range keep.by {
 			if err := tx.Exec("DELETE FROM "+keep.table+" WHERE seq > ? AND task_id IN ?", n, ids).Error; err != nil {
-				return err
+				return nil, nil, err
 			}
 		}
 	}
-	if err := tx.Exec("DELETE FROM task_units WHERE task_id IN ?", ids).Error; err != nil {
-		return err
+	if len(redone) > 0 {
+		if err := tx.Exec("DELETE FROM task_units WHERE task_id IN ?", redone).Error; err != nil {
+			return nil, nil, err
+		}
 	}
 	for _, b := range []*bulkRows{&measures, &leaders, &links} {
 		if err := b.insert(tx); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
-	return rewriteMilestones(tx, in, ids)
+	moved, err := rewriteMilestones(tx, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range in {
+		if !r.docSame || moved[r.id] {
+			reshare = append(reshare, r.id)
+		}
+	}
+	return redone, reshare, nil
 }
 
 // rewriteMilestones writes the list's milestones of the tasks over their
-// rows (see rewriteTasks).
-func rewriteMilestones(tx *gorm.DB, in []rewrite, ids []uint) error {
+// rows (see rewriteTasks), and returns the tasks whose milestones it
+// wrote.
+func rewriteMilestones(tx *gorm.DB, in []rewrite) (map[uint]bool, error) {
+	ids := make([]uint, len(in))
+	for i, r := range in {
+		ids[i] = r.id
+	}
 	stored, err := storedMilestones(tx, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sets := bulkSet{table: "milestones", cols: []string{"seq", "due", "planned_due", "text", "retired", "open"},
 		types: []string{"bigint", "bigint", "text", "text", "text", "boolean", "boolean"}}
 	added := bulkRows{table: "milestones", cols: []string{"task_id", "seq", "due", "planned_due", "text", "open", "retired"}}
-	var park, renumbered []uint
+	var park []uint
+	written := map[uint]bool{}
 	for _, r := range in {
 		cur, want := stored[r.id], r.t.Milestones
 		match := matchMilestones(cur, want)
@@ -326,11 +368,11 @@ func rewriteMilestones(tx *gorm.DB, in []rewrite, ids []uint) error {
 			retired   bool
 		}
 		var out []set
-		moved := false
 		used := make([]bool, len(cur))
 		for i, m := range want {
 			if match[i] < 0 {
 				added.add(r.id, i+1, m.Due, m.Due, m.Text, !r.closed, false)
+				written[r.id] = true
 				continue
 			}
 			old := &cur[match[i]]
@@ -348,6 +390,7 @@ func rewriteMilestones(tx *gorm.DB, in []rewrite, ids []uint) error {
 				out = append(out, set{&cur[j], next, cur[j].due, cur[j].plannedDue, cur[j].text, true})
 			}
 		}
+		moved := false
 		for _, o := range out {
 			moved = moved || o.row.seq != o.seq
 		}
@@ -355,33 +398,33 @@ func rewriteMilestones(tx *gorm.DB, in []rewrite, ids []uint) error {
 			// Out of the way of the new numbers first: (task, seq) is
 			// unique, and one statement writes them all.
 			park = append(park, r.id)
-			renumbered = append(renumbered, r.id)
 		}
 		for _, o := range out {
 			open := !o.retired && !o.row.done && !r.closed
 			if moved || o.row.due != o.due || o.row.plannedDue != o.plan || o.row.text != o.text ||
 				o.row.retired != o.retired || o.row.open != open {
 				sets.add(o.row.id, o.seq, o.due, o.plan, o.text, o.retired, open)
+				written[r.id] = true
 			}
 		}
 	}
 	if len(park) > 0 {
 		if err := tx.Exec("UPDATE milestones SET seq = -seq WHERE task_id IN ?", park).Error; err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := sets.exec(tx); err != nil {
-		return err
+		return nil, err
 	}
 	if err := added.insert(tx); err != nil {
-		return err
+		return nil, err
 	}
-	if len(renumbered) == 0 {
-		return nil
+	if len(park) == 0 {
+		return written, nil
 	}
 	// Entries name their milestone by number too: they follow it.
-	return tx.Exec(`UPDATE progresses SET milestone_seq = (SELECT m.seq FROM milestones m WHERE m.id = progresses.milestone_id)
-		WHERE task_id IN ? AND milestone_id IS NOT NULL`, renumbered).Error
+	return written, tx.Exec(`UPDATE progresses SET milestone_seq = (SELECT m.seq FROM milestones m WHERE m.id = progresses.milestone_id)
+		WHERE task_id IN ? AND milestone_id IS NOT NULL`, park).Error
 }
 
 // matchMilestones matches a task's milestones in the list (in) to its rows

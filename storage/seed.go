@@ -117,25 +117,27 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 			// The tasks that changed, in one bulk write: on SQLite the
 			// derived tables' row triggers are off and their counts made
 			// once (re-seeding 10,000 tasks took 24 s with them on).
-			same, err := unchangedTasks(tx, tasks)
+			priors, err := priorTasks(tx, tasks)
 			if err != nil {
 				return err
 			}
 			err = s.bulk(tx, func() error {
 				var changed []*Task
+				var was []prior
 				for i := range tasks {
-					if same[i] {
+					if priors[i].same {
 						res.Unchanged++
 					} else {
 						changed = append(changed, &tasks[i])
+						was = append(was, priors[i])
 					}
 				}
-				written, created, err := seedChanged(tx, changed, units)
+				w, err := seedChanged(tx, changed, was, units)
 				if err != nil {
 					return err
 				}
-				res.Created, res.Updated = created, len(changed)-created
-				if err := deriveTasks(tx, written); err != nil {
+				res.Created, res.Updated = w.created, len(changed)-w.created
+				if err := deriveTasks(tx, w.ids, w.redone); err != nil {
 					return err
 				}
 				orgChanged := false
@@ -153,16 +155,17 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 					return syncShares(tx)
 				}
 				// New tasks, milestones and units get their per-unit
-				// shares; only the tasks written can have any. Many
-				// written: all of them, in one pass (each ID is a
-				// parameter, and backends bound their number).
+				// shares; only the tasks whose units or milestones were
+				// written can have any. Many: all of them, in one pass
+				// (each ID is a parameter, and backends bound their
+				// number).
 				switch {
-				case len(written) == 0:
+				case len(w.reshare) == 0:
 					return nil
-				case len(written) > scopedSyncMax:
+				case len(w.reshare) > scopedSyncMax:
 					return syncShares(tx)
 				}
-				return syncShares(tx, written...)
+				return syncShares(tx, w.reshare...)
 			})
 			if err != nil {
 				return err
@@ -199,20 +202,23 @@ func searchText(t *Task) string {
 // by ID; past it, every task's.
 var scopedSyncMax = 5000
 
-// deriveTasks brings what derives from the written tasks up to date, a
-// few thousand at a time: their units' rows (unit_tasks), their docs and
-// their sort keys (re-seeding 10,000 tasks spent half its time doing
-// this one task at a time).
-func deriveTasks(tx *gorm.DB, ids []uint) error {
-	for start := 0; start < len(ids); start += 2000 {
-		part := ids[start:min(start+2000, len(ids))]
+// deriveTasks brings what derives from the written tasks (ids) up to
+// date, a few thousand at a time: the unit_tasks rows and docs of those
+// whose measures, leaders or units were written (redone), and every one's
+// sort keys (re-seeding 10,000 tasks spent half its time doing this one
+// task at a time).
+func deriveTasks(tx *gorm.DB, ids, redone []uint) error {
+	for start := 0; start < len(redone); start += 2000 {
+		part := redone[start:min(start+2000, len(redone))]
 		if err := rebuildUnitTasks(tx, part...); err != nil {
 			return err
 		}
 		if err := writeDocs(tx, part); err != nil {
 			return err
 		}
-		if err := refreshNextDue(tx, part...); err != nil {
+	}
+	for start := 0; start < len(ids); start += 2000 {
+		if err := refreshNextDue(tx, ids[start:min(start+2000, len(ids))]...); err != nil {
 			return err
 		}
 	}
@@ -341,36 +347,39 @@ func refreshNextDue(tx *gorm.DB, taskIDs ...uint) error {
 	// its start for each task, quadratic in the list's size. Open is not
 	// in the WHERE clause either, for the same reason: SQLite would take
 	// the (open, due) index for it and read every open milestone for one
-	// task (re-seeding 10,000 tasks took 30 s, half of it here).
-	err := tx.Exec(`UPDATE tasks SET next_due = NULL WHERE id IN ?`, taskIDs).Error
+	// task (re-seeding 10,000 tasks took 30 s, half of it here). Each
+	// statement writes only the rows whose keys change: rewriting the
+	// same values costs as much as new ones, index entries included.
+	err := tx.Exec(`UPDATE tasks SET next_due = NULL WHERE id IN ? AND next_due IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM milestones m WHERE m.task_id = tasks.id)`, taskIDs).Error
 	if err != nil {
 		return err
 	}
 	err = tx.Exec(`UPDATE tasks SET next_due = x.due FROM (
 		SELECT m.task_id, MIN(CASE WHEN m.open THEN m.due END) AS due FROM milestones m
 		WHERE m.task_id IN ? GROUP BY m.task_id
-	) x WHERE x.task_id = tasks.id`, taskIDs).Error
+	) x WHERE x.task_id = tasks.id AND tasks.next_due IS DISTINCT FROM x.due`, taskIDs).Error
 	if err != nil {
 		return err
 	}
-	err = tx.Exec(`UPDATE tasks SET rank = CASE
+	const rank = `CASE
 		WHEN closed_at IS NOT NULL THEN 3
 		WHEN next_due IS NOT NULL THEN 0
 		WHEN immediate OR ongoing OR long_term THEN 1
-		ELSE 2 END
-	WHERE id IN ?`, taskIDs).Error
+		ELSE 2 END`
+	err = tx.Exec(`UPDATE tasks SET rank = `+rank+` WHERE id IN ? AND rank <> `+rank, taskIDs).Error
 	if err != nil {
 		return err
 	}
-	err = tx.Exec(`UPDATE unit_tasks SET
-		rank = (SELECT t.rank FROM tasks t WHERE t.id = unit_tasks.task_id),
-		next_due = (SELECT t.next_due FROM tasks t WHERE t.id = unit_tasks.task_id)
-	WHERE task_id IN ?`, taskIDs).Error
+	err = tx.Exec(`UPDATE unit_tasks SET rank = t.rank, next_due = t.next_due FROM tasks t
+	WHERE t.id = unit_tasks.task_id AND unit_tasks.task_id IN ?
+		AND (unit_tasks.rank <> t.rank OR unit_tasks.next_due IS DISTINCT FROM t.next_due)`, taskIDs).Error
 	if err != nil {
 		return err
 	}
-	return tx.Exec(`UPDATE shares SET due = (SELECT m.due FROM milestones m WHERE m.id = shares.milestone_id)
-	WHERE task_id IN ? AND milestone_id <> 0`, taskIDs).Error
+	return tx.Exec(`UPDATE shares SET due = m.due FROM milestones m
+	WHERE m.id = shares.milestone_id AND shares.task_id IN ? AND shares.milestone_id <> 0
+		AND shares.due IS DISTINCT FROM m.due`, taskIDs).Error
 }
 
 // rebuildUnitTasks re-derives unit_tasks for the given tasks, or for all
