@@ -103,7 +103,13 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 					return syncShares(tx)
 				}
 				return s.indexesAfter(tx, func() error {
+					if err := s.analyze(tx, "tasks", "milestones", "task_units"); err != nil {
+						return err
+					}
 					if err := rebuildUnitTasks(tx); err != nil {
+						return err
+					}
+					if err := s.analyze(tx, "unit_tasks"); err != nil {
 						return err
 					}
 					return insertShares(tx, true)
@@ -371,15 +377,17 @@ func refreshNextDue(tx *gorm.DB, taskIDs ...uint) error {
 	if err != nil {
 		return err
 	}
+	// The joined tables are named by task too: PostgreSQL otherwise
+	// hashes every task, or every milestone, to join a few thousand.
 	err = tx.Exec(`UPDATE unit_tasks SET rank = t.rank, next_due = t.next_due FROM tasks t
-	WHERE t.id = unit_tasks.task_id AND unit_tasks.task_id IN ?
-		AND (unit_tasks.rank <> t.rank OR unit_tasks.next_due IS DISTINCT FROM t.next_due)`, taskIDs).Error
+	WHERE t.id = unit_tasks.task_id AND unit_tasks.task_id IN @ids AND t.id IN @ids
+		AND (unit_tasks.rank <> t.rank OR unit_tasks.next_due IS DISTINCT FROM t.next_due)`, map[string]any{"ids": taskIDs}).Error
 	if err != nil {
 		return err
 	}
 	return tx.Exec(`UPDATE shares SET due = m.due FROM milestones m
-	WHERE m.id = shares.milestone_id AND shares.task_id IN ? AND shares.milestone_id <> 0
-		AND shares.due IS DISTINCT FROM m.due`, taskIDs).Error
+	WHERE m.id = shares.milestone_id AND shares.task_id IN @ids AND m.task_id IN @ids AND shares.milestone_id <> 0
+		AND shares.due IS DISTINCT FROM m.due`, map[string]any{"ids": taskIDs}).Error
 }
 
 // rebuildUnitTasks re-derives unit_tasks for the given tasks, or for all
