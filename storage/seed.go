@@ -81,40 +81,12 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 			return err
 		}
 		if existing == 0 {
-			// An empty database: insert in bulk (same rows as seedTask),
-			// then the organisation, then what derives from both.
+			// An empty database: in bulk (see seedEmpty).
 			var shares int64
 			if err := tx.Model(&Share{}).Count(&shares).Error; err != nil {
 				return err
 			}
-			err := s.bulk(tx, func() error {
-				if _, err := seedFresh(tx, tasks, units); err != nil {
-					return err
-				}
-				if org != nil {
-					if _, err := applyUnits(tx, org); err != nil {
-						return err
-					}
-				}
-				if shares > 0 { // left by tasks deleted by hand
-					if err := rebuildUnitTasks(tx); err != nil {
-						return err
-					}
-					return syncShares(tx)
-				}
-				return s.indexesAfter(tx, func() error {
-					if err := s.analyze(tx, "tasks", "milestones", "task_units"); err != nil {
-						return err
-					}
-					if err := rebuildUnitTasks(tx); err != nil {
-						return err
-					}
-					if err := s.analyze(tx, "unit_tasks"); err != nil {
-						return err
-					}
-					return insertShares(tx, true)
-				})
-			})
+			err := s.bulk(tx, func() error { return s.seedEmpty(tx, tasks, units, org, shares > 0) })
 			if err != nil {
 				return err
 			}
@@ -194,6 +166,52 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 		return SeedResult{}, Internal(err)
 	}
 	return res, nil
+}
+
+// seedEmpty seeds a database without tasks (see SeedFrom): the list's
+// rows inserted in bulk (the same rows seedChanged would write), then the
+// organisation, then what derives from both. Left says shares are left by
+// tasks deleted by hand: those are synced; otherwise the shares table is
+// empty, and the derived rows are inserted without looking for any first,
+// before the indexes and foreign keys that check them.
+func (s *Store) seedEmpty(tx *gorm.DB, tasks []Task, units map[string]uint, org []UnitSpec, left bool) error {
+	if left {
+		if _, err := seedFresh(tx, tasks, units); err != nil {
+			return err
+		}
+		if org != nil {
+			if _, err := applyUnits(tx, org); err != nil {
+				return err
+			}
+		}
+		if err := rebuildUnitTasks(tx); err != nil {
+			return err
+		}
+		return syncShares(tx)
+	}
+	children := []string{"measures", "leaders", "task_units", "milestones", "unit_members", "unit_tasks", "shares"}
+	return s.foreignKeysAfter(tx, children, func() error {
+		if _, err := seedFresh(tx, tasks, units); err != nil {
+			return err
+		}
+		if org != nil {
+			if _, err := applyUnits(tx, org); err != nil {
+				return err
+			}
+		}
+		return s.indexesAfter(tx, func() error {
+			if err := s.analyze(tx, "tasks", "milestones", "task_units"); err != nil {
+				return err
+			}
+			if err := rebuildUnitTasks(tx); err != nil {
+				return err
+			}
+			if err := s.analyze(tx, "unit_tasks"); err != nil {
+				return err
+			}
+			return insertShares(tx, true)
+		})
+	})
 }
 
 func searchText(t *Task) string {
@@ -440,10 +458,10 @@ func unitID(tx *gorm.DB, name string, cache map[string]uint) (uint, error) {
 	return u.ID, nil
 }
 
-// seedFresh inserts tasks into an empty database in batches: the rows
-// seedTask would write one task at a time (a 10,000-task list in about a
-// second instead of tens). What derives from them (unit_tasks, shares) is
-// the caller's to work out.
+// seedFresh inserts tasks the database does not hold, in batches of
+// rows (a 10,000-task list in about a second instead of tens), and returns
+// their IDs. What derives from them (unit_tasks, shares) is the caller's
+// to work out.
 func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) ([]uint, error) {
 	for i := range in {
 		for _, tu := range in[i].Units {

@@ -760,8 +760,9 @@ func TestPoolOfOne(t *testing.T) {
 }
 
 // TestFirstSeedKeepsIndexes: a first seeding builds the derived tables'
-// indexes after their rows (laterIndexes); they come back exactly as the
-// schema makes them, partial ones included.
+// indexes after their rows (laterIndexes), and on PostgreSQL adds the
+// foreign keys after them; they come back exactly as the schema makes
+// them, partial indexes included.
 func TestFirstSeedKeepsIndexes(t *testing.T) {
 	ctx := context.Background()
 	indexes := func(s *storage.Store) map[string]string {
@@ -773,6 +774,20 @@ func TestFirstSeedKeepsIndexes(t *testing.T) {
 		var rows []struct{ Name, SQL string }
 		if err := s.DB().Raw(q).Scan(&rows).Error; err != nil {
 			t.Fatal(err)
+		}
+		if s.Dialect() == storage.Postgres {
+			// and the foreign keys, which a first seeding also adds after
+			// the rows.
+			var keys []struct{ Name, SQL string }
+			if err := s.DB().Raw(`SELECT r.relname || '.' || c.conname AS name, pg_get_constraintdef(c.oid) AS sql
+				FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
+				WHERE c.contype = 'f' AND r.relnamespace = current_schema()::regnamespace`).Scan(&keys).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(keys) < 8 {
+				t.Fatalf("only foreign keys %v", keys)
+			}
+			rows = append(rows, keys...)
 		}
 		out := map[string]string{}
 		for _, r := range rows {
@@ -796,7 +811,7 @@ func TestFirstSeedKeepsIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(want, indexes(seeded)); diff != "" {
-		t.Errorf("indexes after a first seeding differ from the schema's (-schema +seeded):\n%s", diff)
+		t.Errorf("indexes and keys after a first seeding differ from the schema's (-schema +seeded):\n%s", diff)
 	}
 }
 
