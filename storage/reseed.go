@@ -16,6 +16,7 @@ var skipUnchanged = true
 // prior is what a re-seeding knows of a list task's row before it writes.
 type prior struct {
 	id     uint // 0 when the database does not hold the task
+	code   string
 	closed bool
 	// same: writing the task would leave its rows as they are, so it is
 	// left alone. docSame: its measures, leaders and unit links are as in
@@ -77,7 +78,7 @@ func priorTasks(tx *gorm.DB, in []Task) ([]prior, error) {
 		if cur == nil {
 			continue
 		}
-		out[i].id, out[i].closed = cur.id, cur.closed
+		out[i].id, out[i].code, out[i].closed = cur.id, cur.code, cur.closed
 		if twice[key{t.Section, t.Number}] > 1 || !skipUnchanged {
 			continue
 		}
@@ -169,8 +170,8 @@ type seeded struct {
 	// redone are the tasks whose measures, leaders or unit links were
 	// written (new ones too): their docs and unit_tasks follow.
 	redone []uint
-	// reshare are the tasks whose units or milestones changed: their
-	// shares follow.
+	// reshare are the tasks whose doc (so maybe their units) or
+	// milestones changed: their shares follow.
 	reshare []uint
 }
 
@@ -190,9 +191,23 @@ func seedChanged(tx *gorm.DB, in []*Task, priors []prior, units map[string]uint)
 	}
 	type key struct{ section, number int }
 	have := map[key]prior{}
+	var recoded []uint
 	for i, p := range priors {
 		if p.id != 0 {
 			have[key{in[i].Section, in[i].Number}] = p
+			if p.code != in[i].Code {
+				recoded = append(recoded, p.id)
+			}
+		}
+	}
+	// Codes are unique, and a code may pass from one task to another
+	// (a section added before others renumbers their codes): the codes
+	// that change are first parked on values no code has, so that neither
+	// a new task nor one statement's rows meet one still in place.
+	for start := 0; start < len(recoded); start += 2000 {
+		part := recoded[start:min(start+2000, len(recoded))]
+		if err := tx.Exec("UPDATE tasks SET code = '~' || CAST(id AS TEXT) WHERE id IN ?", part).Error; err != nil {
+			return seeded{}, err
 		}
 	}
 	for start := 0; start < len(in); {

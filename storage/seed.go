@@ -37,9 +37,9 @@ func setMeta(tx *gorm.DB, name, value string) error {
 
 // Seed upserts tasks keyed by (section, number) in one transaction. Document
 // fields, measures, leaders and unit links are rewritten; milestones are
-// updated in place by position so that done marks and approved extensions
-// survive, and a milestone the document no longer has is retired, not
-// deleted. Nothing users created is ever removed. When version is not empty
+// matched to the rows they were (by date and text, see matchMilestones) and
+// updated in place, so that done marks and approved extensions survive,
+// and a milestone the document no longer has is retired, not deleted. Nothing users created is ever removed. When version is not empty
 // and equals the version of the last seed, Seed does nothing.
 func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedResult, error) {
 	return s.SeedFrom(ctx, tasks, version, "", nil)
@@ -222,8 +222,8 @@ func searchText(t *Task) string {
 	return strings.Join(append(parts, t.Problem), "\n")
 }
 
-// scopedSyncMax is how many written tasks a re-seeding syncs the shares of
-// by ID; past it, every task's.
+// scopedSyncMax is how many tasks a re-seeding syncs the shares of by ID
+// (seeded.reshare); past it, every task's.
 var scopedSyncMax = 5000
 
 // deriveTasks brings what derives from the written tasks (ids) up to
@@ -241,12 +241,7 @@ func deriveTasks(tx *gorm.DB, ids, redone []uint) error {
 			return err
 		}
 	}
-	for start := 0; start < len(ids); start += 2000 {
-		if err := refreshNextDue(tx, ids[start:min(start+2000, len(ids))]...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return refreshNextDue(tx, ids...)
 }
 
 // taskDoc is the read copy of a task's document lists kept in tasks.doc, so
@@ -366,6 +361,14 @@ func (t *Task) fill() error {
 // tasks and of their unit_tasks rows. Every write that opens, closes or
 // moves a milestone, or closes a task, calls it in the same transaction.
 func refreshNextDue(tx *gorm.DB, taskIDs ...uint) error {
+	// A few thousand at a time: each statement names them twice, and both
+	// databases bound a statement's parameters.
+	for len(taskIDs) > 2000 {
+		if err := refreshNextDue(tx, taskIDs[:2000]...); err != nil {
+			return err
+		}
+		taskIDs = taskIDs[2000:]
+	}
 	// One aggregate over the tasks' milestones, joined back: a correlated
 	// MIN(due) per task would let SQLite walk the (open, due) index from
 	// its start for each task, quadratic in the list's size. Open is not

@@ -505,7 +505,9 @@ func (s *Store) indexesAfter(tx *gorm.DB, fn func() error) error {
 // in one join, instead of by a trigger for each row (inserting the
 // children of 100,000 tasks took 12 s with them). A key fn's rows break
 // fails the seeding, which rolls back, keys included. SQLite checks its
-// keys without triggers.
+// keys without triggers. Dropping a key locks its table and the one it
+// references (tasks, units) until the seeding commits: on an empty
+// database, where there is nothing to read yet.
 func (s *Store) foreignKeysAfter(tx *gorm.DB, tables []string, fn func() error) error {
 	if s.dialect != Postgres {
 		return fn()

@@ -982,3 +982,58 @@ func TestReseedSkipsOnlyUnchanged(t *testing.T) {
 		})
 	}
 }
+
+// TestReseedCodesMove: a code may pass from one task to another when a
+// list is amended (a section added before the others renumbers their
+// codes): to a new task, and along a chain of tasks written in one
+// statement. Each task keeps its row.
+func TestReseedCodesMove(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openStore(t)
+	task := func(section, number int, code string) storage.Task {
+		return storage.Task{Section: section, Number: number, Code: code, Title: code,
+			Units: []storage.TaskUnit{{Role: storage.RoleLead, Unit: storage.Unit{Name: "甲局"}}}}
+	}
+	// 20 tasks; the rows are written in reverse, so that one statement
+	// updating them in ID order meets each new code still in place.
+	var v1 []storage.Task
+	for n := 20; n >= 1; n-- {
+		v1 = append(v1, task(1, n, fmt.Sprintf("共性%d", n)))
+	}
+	if _, err := s.Seed(ctx, v1, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[int]uint{}
+	for n := 1; n <= 20; n++ {
+		x, err := s.FindTask(ctx, 1, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[n] = x.ID
+	}
+	// Task n takes task n+1's code; a new task in section 2 takes 共性1's.
+	var v2 []storage.Task
+	for n := 1; n <= 20; n++ {
+		v2 = append(v2, task(1, n, fmt.Sprintf("共性%d", n+1)))
+	}
+	v2 = append(v2, task(2, 1, "共性1"))
+	res, err := s.Seed(ctx, v2, "v2")
+	if err != nil {
+		t.Fatalf("re-seeding with codes moved: %v", err)
+	}
+	if res.Created != 1 || res.Updated != 20 {
+		t.Errorf("re-seeding = %+v; want 1 created, 20 updated", res)
+	}
+	for n := 1; n <= 20; n++ {
+		x, err := s.FindTask(ctx, 1, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("共性%d", n+1); x.Code != want || x.ID != ids[n] {
+			t.Errorf("task (1, %d) = %s #%d; want %s #%d", n, x.Code, x.ID, want, ids[n])
+		}
+	}
+	if x, err := s.FindTask(ctx, 2, 1); err != nil || x.Code != "共性1" {
+		t.Errorf("task (2, 1) = %+v, %v; want 共性1", x, err)
+	}
+}
