@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
 
 	"taskbot/bot"
@@ -247,4 +248,42 @@ func BenchmarkExport(b *testing.B) {
 	close(done)
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(size)/(1<<20), "file-MB")
+}
+
+// TestLedgerImportsBack: the ledger export writes is a task list taskbot
+// reads (issue 16): read back, its tasks are the seed's, field by field.
+func TestLedgerImportsBack(t *testing.T) {
+	b := scripted(t)
+	var buf bytes.Buffer
+	if err := ledger.Write(context.Background(), &buf, b, testenv.At(t, "2021-10-08 09:00"), ""); err != nil {
+		t.Fatal(err)
+	}
+	got, err := seeds.Parse(buf.Bytes())
+	if err != nil {
+		t.Fatalf("Parse(the ledger) error: %v", err)
+	}
+	want, err := seeds.Parse(seeds.Xuchang())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Tasks) != len(want.Tasks) {
+		t.Fatalf("read %d tasks back; want %d", len(got.Tasks), len(want.Tasks))
+	}
+	for i := range want.Tasks {
+		w, g := want.Tasks[i], got.Tasks[i]
+		w.Line, g.Line = 0, 0
+		if diff := cmp.Diff(w, g); diff != "" {
+			t.Errorf("task %s read back from the ledger differs (-seed +ledger):\n%s", w.Code, diff)
+		}
+	}
+	// The ledger's columns that are no task field are reported, not lost.
+	var reported []string
+	for _, w := range got.Warnings {
+		reported = append(reported, w.Msg)
+	}
+	for _, col := range []string{"完成情况", "最新进展", "状态"} {
+		if !slices.ContainsFunc(reported, func(m string) bool { return strings.Contains(m, col) }) {
+			t.Errorf("column %s not reported: %q", col, reported)
+		}
+	}
 }

@@ -119,11 +119,26 @@ var (
 // Parse reads a task-list document. Input may be UTF-8 (with or without a BOM)
 // or GB18030/GBK, with CRLF or LF line ends. It returns a *ParseError, with
 // the line number and what was expected, when the text is not a task list.
+//
+// Word (.docx) and Excel (.xlsx) files are read too, told by their first
+// bytes: see parseFile. Other formats (.doc, PDF, images) get an error
+// naming the formats that work.
 func Parse(doc []byte) (*Document, error) {
+	if d, ok, err := parseFile(doc); ok {
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
 	text, err := decode(doc)
 	if err != nil {
 		return nil, err
 	}
+	return parseText(text)
+}
+
+// parseText reads a list written as text (see Parse).
+func parseText(text string) (*Document, error) {
 	p := &parser{doc: &Document{}}
 	lines := strings.Split(text, "\n")
 	for i, raw := range lines {

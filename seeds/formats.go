@@ -1,0 +1,178 @@
+package seeds
+
+// What a task-list file is: plain text, a Word (.docx) or Excel (.xlsx)
+// file, or a format taskbot cannot read, told by its first bytes.
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// formatsThatWork names, for messages, the formats Parse reads.
+const formatsThatWork = "可读取的格式：纯文本（.txt，UTF-8 或 GBK/GB18030）、Word（.docx）、Excel（.xlsx）"
+
+// unreadable names the formats told by their first bytes that Parse does
+// not read.
+var unreadable = []struct {
+	magic, what string
+}{
+	{"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "旧版 Word 或 Excel 文件（.doc/.xls），请在 Word 或 Excel 中另存为 .docx 或 .xlsx"},
+	{"%PDF", "PDF 文件，无法可靠读取其中的文字，请使用原始的 Word、Excel 或文本文件"},
+	{"\x89PNG", "图片（PNG），无法读取图片中的文字"},
+	{"\xFF\xD8\xFF", "图片（JPEG），无法读取图片中的文字"},
+	{"GIF8", "图片（GIF），无法读取图片中的文字"},
+	{"II*\x00", "图片（TIFF），无法读取图片中的文字"},
+	{"MM\x00*", "图片（TIFF），无法读取图片中的文字"},
+	{"{\\rtf", "RTF 文件，请在 Word 中另存为 .docx"},
+}
+
+// parseFile reads doc when it is not plain text: a .docx or .xlsx file, or
+// one of the unreadable formats (an error naming what works). ok is false
+// for plain text.
+func parseFile(doc []byte) (d *Document, ok bool, err error) {
+	for _, u := range unreadable {
+		if bytes.HasPrefix(doc, []byte(u.magic)) {
+			return nil, true, &ParseError{Line: 1, Msg: "这是" + u.what + "。" + formatsThatWork}
+		}
+	}
+	if !bytes.HasPrefix(doc, []byte("PK\x03\x04")) {
+		return nil, false, nil
+	}
+	zr, err := zip.NewReader(bytes.NewReader(doc), int64(len(doc)))
+	if err != nil {
+		return nil, true, &ParseError{Line: 1, Msg: "文件是损坏的压缩包（" + err.Error() + "）。" + formatsThatWork}
+	}
+	for _, f := range zr.File {
+		switch f.Name {
+		case "word/document.xml":
+			d, err := parseDocx(doc)
+			return d, true, err
+		case "xl/workbook.xml":
+			d, err := parseXlsx(doc)
+			return d, true, err
+		}
+	}
+	return nil, true, &ParseError{Line: 1, Msg: "这是压缩包，但不是 Word（.docx）或 Excel（.xlsx）文件。" + formatsThatWork}
+}
+
+// parseDocx reads a .docx file: its list as one table under a header row
+// (see parseTable), or else its text, paragraph by paragraph, each table
+// row a line of its cells joined by " | " (the text Word gives when a
+// table is copied), read as a text list. Line numbers count paragraphs
+// and table rows.
+func parseDocx(doc []byte) (*Document, error) {
+	blocks, err := readDocx(doc)
+	if err != nil {
+		return nil, &ParseError{Line: 1, Msg: "无法读取 Word 文件（" + err.Error() + "）。" + formatsThatWork}
+	}
+	var lines []string
+	for _, b := range blocks {
+		if b.table == nil {
+			lines = append(lines, strings.Split(b.text, "\n")...)
+			continue
+		}
+		rows := make([][]string, len(b.table))
+		at := make([]int, len(b.table))
+		for i, r := range b.table {
+			for _, c := range r {
+				rows[i] = append(rows[i], c.text)
+			}
+			at[i] = len(lines) + i + 1
+		}
+		if d := parseTable(rows, at); d != nil && len(d.Tasks) > 0 {
+			return d, nil
+		}
+		for _, r := range b.table {
+			var cells []string
+			for _, c := range r {
+				if !c.spanned && !c.continued {
+					cells = append(cells, strings.ReplaceAll(c.text, "\n", " "))
+				} else {
+					cells = append(cells, "")
+				}
+			}
+			lines = append(lines, strings.Join(cells, " | "))
+		}
+	}
+	return parseText(strings.Join(lines, "\n"))
+}
+
+// maxSheetRows bounds the rows read from one sheet.
+const maxSheetRows = 1 << 20
+
+// parseXlsx reads an .xlsx file: the first sheet with a header row naming
+// the columns (see parseTable). A merged cell's value fills every cell it
+// covers. Line numbers are row numbers.
+func parseXlsx(doc []byte) (*Document, error) {
+	f, err := excelize.OpenReader(bytes.NewReader(doc))
+	if err != nil {
+		return nil, &ParseError{Line: 1, Msg: "无法读取 Excel 文件（" + err.Error() + "）。" + formatsThatWork}
+	}
+	defer f.Close()
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			return nil, &ParseError{Line: 1, Msg: fmt.Sprintf("无法读取 Excel 工作表 %q（%v）", sheet, err)}
+		}
+		if len(rows) > maxSheetRows {
+			rows = rows[:maxSheetRows]
+		}
+		if merged, err := f.GetMergeCells(sheet); err == nil {
+			for _, m := range merged {
+				fillMerged(rows, m)
+			}
+		}
+		lines := make([]int, len(rows))
+		for i := range lines {
+			lines[i] = i + 1
+		}
+		if d := parseTable(rows, lines); d != nil {
+			if len(d.Tasks) == 0 {
+				return nil, &ParseError{Line: 1, Msg: fmt.Sprintf("Excel 工作表 %q 有表头，但没有可读取的任务行%s", sheet, listed(d.Warnings))}
+			}
+			return d, nil
+		}
+	}
+	return nil, &ParseError{Line: 1, Msg: "Excel 文件中没有找到表头行：需要一行列名，至少包括“问题”（或“整改任务”等）和“责任单位”或“整改时限”（或其同义词）"}
+}
+
+// fillMerged copies a merged range's value into every cell it covers.
+func fillMerged(rows [][]string, m excelize.MergeCell) {
+	c1, r1, err1 := excelize.CellNameToCoordinates(m.GetStartAxis())
+	c2, r2, err2 := excelize.CellNameToCoordinates(m.GetEndAxis())
+	if err := errors.Join(err1, err2); err != nil || r1 < 1 || c1 < 1 || r2 > len(rows) || c2-c1 > 64 {
+		return
+	}
+	v := m.GetCellValue()
+	for r := r1; r <= min(r2, len(rows)); r++ {
+		for c := c1; c <= c2; c++ {
+			for len(rows[r-1]) < c {
+				rows[r-1] = append(rows[r-1], "")
+			}
+			rows[r-1][c-1] = v
+		}
+	}
+}
+
+// listed is what was reported of a table none of whose rows was a task:
+// its first problems, and how many more.
+func listed(ws []Warning) string {
+	if len(ws) == 0 {
+		return ""
+	}
+	const most = 20
+	parts := make([]string, 0, most)
+	for _, w := range ws[:min(most, len(ws))] {
+		parts = append(parts, w.String())
+	}
+	more := ""
+	if len(ws) > most {
+		more = fmt.Sprintf("；另有 %d 处", len(ws)-most)
+	}
+	return "：" + strings.Join(parts, "；") + more
+}
