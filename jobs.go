@@ -67,20 +67,29 @@ func runCheck(e env, args []string) error {
 		}
 		doc = b
 	}
+	// Exit status: 0 every task read, 1 some read with problems, 2 none.
 	d, err := seeds.Parse(doc)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return exitError{2, fmt.Errorf("%s: %w", name, err)}
 	}
 	if !*asJSON {
-		return seeds.WriteSummary(e.stdout, name, d)
+		err = seeds.WriteSummary(e.stdout, name, d)
+	} else {
+		for _, w := range d.Warnings {
+			fmt.Fprintf(e.stderr, "warning: %s\n", w)
+		}
+		for _, w := range d.Problems {
+			fmt.Fprintf(e.stderr, "problem: %s\n", w)
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(d.Tasks)
 	}
-	for _, w := range d.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	if err == nil && len(d.Problems) > 0 {
+		err = exitError{1, fmt.Errorf("%s: %d tasks read; %d parts could not be read (listed above)", name, len(d.Tasks), len(d.Problems))}
 	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(d.Tasks)
+	return err
 }
 
 func runRemind(ctx context.Context, e env, args []string) error {

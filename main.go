@@ -31,6 +31,9 @@ func main() {
 	case errors.As(err, new(usageError)):
 		fmt.Fprintln(os.Stderr, "taskbot:", err)
 		os.Exit(2)
+	case errors.As(err, new(exitError)):
+		fmt.Fprintln(os.Stderr, "taskbot:", err)
+		os.Exit(err.(exitError).code)
 	default:
 		fmt.Fprintln(os.Stderr, "taskbot:", explain(err))
 		os.Exit(1)
@@ -55,6 +58,16 @@ func explain(err error) string {
 }
 
 // usageError is a mistake in the command line (exit status 2).
+// exitError is an error with its exit status (`check`: 1 when part of a
+// list could not be read, 2 when none of it).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }

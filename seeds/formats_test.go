@@ -130,7 +130,7 @@ func tasksWithoutLines(t *testing.T, d *seeds.Document) []seeds.Task {
 	t.Helper()
 	out := make([]seeds.Task, len(d.Tasks))
 	for i, task := range d.Tasks {
-		task.Line = 0
+		task.Line, task.LastLine = 0, 0
 		out[i] = task
 	}
 	return out

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"taskbot/seeds"
 	"taskbot/storage"
@@ -24,6 +26,11 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(""))
 	f.Add([]byte("\ufeff一、\n1.\n整改时限：\n"))
 	f.Fuzz(func(t *testing.T, doc []byte) {
+		if len(doc) > 20000 {
+			// Mutating inputs this large stalls the fuzzing engine here
+			// (the whole seed: TestEveryLineAccounted).
+			t.Skip()
+		}
 		d, err := seeds.Parse(doc)
 		if err != nil {
 			if d != nil {
@@ -52,7 +59,41 @@ func FuzzParse(f *testing.F) {
 			checkMilestones(t, task.Deadline, task.Milestones)
 		}
 		checkRecords(t, d)
+		checkAccounted(t, doc, d)
 	})
+}
+
+// checkAccounted: every line of a text list is accounted for: in a task,
+// or in a warning, note or problem.
+func checkAccounted(t *testing.T, doc []byte, d *seeds.Document) {
+	t.Helper()
+	text := strings.TrimPrefix(string(doc), "\ufeff")
+	if !utf8.ValidString(text) || strings.HasPrefix(text, "PK") {
+		return // decoded first, or not text
+	}
+	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
+	covered := map[int]bool{}
+	cover := func(from, to int) {
+		for n := from; n <= max(from, to); n++ {
+			covered[n] = true
+		}
+	}
+	for _, task := range d.Tasks {
+		cover(task.Line, task.LastLine)
+	}
+	for _, sec := range d.Sections {
+		cover(sec.Line, sec.Line)
+	}
+	for _, ws := range [][]seeds.Warning{d.Warnings, d.Notes, d.Problems} {
+		for _, w := range ws {
+			cover(w.Line, w.End)
+		}
+	}
+	for i, line := range strings.Split(text, "\n") {
+		if strings.TrimFunc(line, func(r rune) bool { return unicode.IsSpace(r) || r == '\u3000' || r == '\ufeff' }) != "" && !covered[i+1] {
+			t.Errorf("line %d %q is in no task, warning, note or problem", i+1, line)
+		}
+	}
 }
 
 func FuzzParseDeadline(f *testing.F) {
@@ -123,5 +164,17 @@ func checkRecords(t *testing.T, d *seeds.Document) {
 				t.Errorf("task %s: record %d due %s before record %d due %s", task.Code, k, m.Due, k-1, r.Milestones[k-1].Due)
 			}
 		}
+	}
+}
+
+// TestEveryLineAccounted: every line of the seed and of each layout's
+// document is in a task, a warning, a note or a problem.
+func TestEveryLineAccounted(t *testing.T) {
+	for _, doc := range []string{string(seeds.Xuchang()), headingPerField, flattenedTable, numberedNotice, tableList} {
+		d, err := seeds.Parse([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkAccounted(t, []byte(doc), d)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"runtime/debug"
 	"sync"
 
@@ -62,6 +63,9 @@ func Load(ctx context.Context, store *storage.Store, doc []byte, org []storage.U
 	if err != nil {
 		return nil, storage.SeedResult{}, err
 	}
+	if err := d.Complete(); err != nil {
+		return nil, storage.SeedResult{}, err
+	}
 	res, err := store.SeedFrom(ctx, d.Records(), d.Version(), source, org)
 	return d, res, err
 }
@@ -94,3 +98,18 @@ var parserStamp = sync.OnceValue(func() string {
 	}
 	return stamp
 })
+
+// Complete returns an error naming the document's problems, if it has any:
+// a list read in part is not seeded, since seeding it would take the
+// parts not read for removed (their milestones retired).
+func (d *Document) Complete() error {
+	if len(d.Problems) == 0 {
+		return nil
+	}
+	first := d.Problems[0]
+	msg := fmt.Sprintf("%d tasks read, but %d parts of the list could not be (run `taskbot check` on it): %s", len(d.Tasks), len(d.Problems), first.Msg)
+	if first.Task != "" {
+		msg = fmt.Sprintf("%d tasks read, but %d parts of the list could not be (run `taskbot check` on it): %s: %s", len(d.Tasks), len(d.Problems), first.Task, first.Msg)
+	}
+	return &ParseError{Line: first.Line, Msg: msg + listed(d.Problems[1:])}
+}

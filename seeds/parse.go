@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -47,8 +48,13 @@ type Task struct {
 	Ongoing    bool        `json:"ongoing"`
 	LongTerm   bool        `json:"long_term"`
 
-	// Line is the 1-based line where the task starts.
-	Line int `json:"-"`
+	// Status is the progress the list reports (完成情况), when it does.
+	Status string `json:"status,omitempty"`
+
+	// Line is the 1-based line where the task starts; LastLine the last
+	// line read into it.
+	Line     int `json:"-"`
+	LastLine int `json:"-"`
 }
 
 // Milestone is one dated clause of a deadline: due on the last day of the
@@ -62,15 +68,20 @@ type Milestone struct {
 // still usable.
 type Warning struct {
 	Line int
+	End  int // the last line it covers, when more than one
 	Task string
 	Msg  string
 }
 
 func (w Warning) String() string {
-	if w.Task != "" {
-		return fmt.Sprintf("line %d: %s: %s", w.Line, w.Task, w.Msg)
+	at := fmt.Sprintf("line %d", w.Line)
+	if w.End > w.Line {
+		at = fmt.Sprintf("lines %d–%d", w.Line, w.End)
 	}
-	return fmt.Sprintf("line %d: %s", w.Line, w.Msg)
+	if w.Task != "" {
+		return fmt.Sprintf("%s: %s: %s", at, w.Task, w.Msg)
+	}
+	return fmt.Sprintf("%s: %s", at, w.Msg)
 }
 
 // Document is a parsed task list.
@@ -78,6 +89,13 @@ type Document struct {
 	Sections []Section
 	Tasks    []Task
 	Warnings []Warning
+	// Notes are lines recognised as text around the list and skipped:
+	// its title, page numbers, the date and signature, publicity notes.
+	Notes []Warning
+	// Problems are the parts of the document that could not be read: a
+	// task or field passed over, each with where and why. A document with
+	// problems is not seeded (see Load); `taskbot check` lists them.
+	Problems []Warning
 }
 
 // Section is a heading such as "一、共性整改任务".
@@ -85,6 +103,7 @@ type Section struct {
 	Number int
 	Title  string
 	Kind   string // the code prefix: 共性, 个性, …
+	Line   int    // of its heading; 0 for a list without headings
 }
 
 // ParseError says where a document stopped being a task list and what was
@@ -108,13 +127,69 @@ const (
 	fProblem  = "" // the paragraph after the task number
 )
 
+// fieldLabels are the labels of each field a task's lines may start with,
+// synonyms included (other lists' wording), the field's own first.
+var fieldLabels = []struct {
+	field  string
+	labels []string
+}{
+	{fGoal, []string{fGoal, "目标任务"}},
+	{fMeasures, []string{fMeasures, "重点措施", "主要措施"}},
+	{fLeaders, []string{fLeaders}},
+	{fLead, []string{fLead, "牵头部门"}},
+	{fUnits, []string{fUnits, "整改责任单位", "整改实施主体", "实施主体"}},
+	{fPersons, []string{fPersons}},
+	{fDeadline, []string{fDeadline, "整改期限", "完成时限", "整改时间", "整改完成时间", "完成时间"}},
+	{fStatus, []string{"完成情况", "整改完成情况", "整改进展情况"}},
+	{fProblem, []string{"反馈问题", "整改问题", "问题", "整改任务概述", "整改任务"}},
+}
+
+// fStatus is a task's reported progress (完成情况), which some lists carry.
+const fStatus = "完成情况"
+
 var (
-	// A label may be written with spaces between its characters (责 任 人)
-	// and followed by a full- or half-width colon.
-	labelRE   = regexp.MustCompile(`^(整[\s　]*改[\s　]*目[\s　]*标|整[\s　]*改[\s　]*措[\s　]*施|责[\s　]*任[\s　]*领[\s　]*导|牵[\s　]*头[\s　]*单[\s　]*位|责[\s　]*任[\s　]*单[\s　]*位|责[\s　]*任[\s　]*人|整[\s　]*改[\s　]*时[\s　]*限)[\s　]*[：:]`)
+	// A label may be written with spaces between its characters (责 任 人),
+	// and is followed by a full- or half-width colon, or ends a flattened
+	// table's label cell (" |", a tab, or the line).
+	labelRE   = regexp.MustCompile(`^(` + labelAlternatives() + `)[\s　]*([：:|｜\t]|$)`)
 	sectionRE = regexp.MustCompile(`^([一二三四五六七八九十]{1,3})[、.．]\s*(\S.*)$`)
 	taskRE    = regexp.MustCompile(`^([0-9０-９]{1,6})[.．、]`) // lists of up to 999,999 tasks
+	// Numbered notices: 编号8：… 序号十 第三十八项.
+	noticeRE = regexp.MustCompile(`^(?:编号|序号)[\s　]*([0-9０-９]{1,6}|[一二三四五六七八九十百]{1,5})[\s　]*[：:、.．]?|^第([0-9０-９]{1,6}|[一二三四五六七八九十百]{1,5})项[\s　]*[：:、.．]?`)
 )
+
+// labelAlternatives is every label as a pattern allowing spaces between
+// its characters, longest first (整改任务概述 before 整改任务).
+func labelAlternatives() string {
+	var all []string
+	for _, f := range fieldLabels {
+		all = append(all, f.labels...)
+	}
+	sort.Slice(all, func(i, j int) bool { return utf8.RuneCountInString(all[i]) > utf8.RuneCountInString(all[j]) })
+	for i, l := range all {
+		all[i] = strings.Join(strings.Split(l, ""), `[\s　]*`)
+	}
+	return strings.Join(all, "|")
+}
+
+// fieldOf is the field a label names (spaces removed), and whether it is
+// one.
+func fieldOf(label string) (string, bool) {
+	label = strings.Map(func(r rune) rune {
+		if isSpace(r) {
+			return -1
+		}
+		return r
+	}, label)
+	for _, f := range fieldLabels {
+		for _, l := range f.labels {
+			if l == label {
+				return f.field, true
+			}
+		}
+	}
+	return "", false
+}
 
 // Parse reads a task-list document. Input may be UTF-8 (with or without a BOM)
 // or GB18030/GBK, with CRLF or LF line ends. It returns a *ParseError, with
@@ -137,17 +212,19 @@ func Parse(doc []byte) (*Document, error) {
 	return parseText(text)
 }
 
-// parseText reads a list written as text (see Parse).
+// parseText reads a list written as text (see Parse). A problem in one
+// task never sinks the rest: it is recorded (Document.Problems) and the
+// reading goes on; only a text in which no task could be read is an error,
+// naming its problems.
 func parseText(text string) (*Document, error) {
 	p := &parser{doc: &Document{}}
 	lines := strings.Split(text, "\n")
 	for i, raw := range lines {
-		if err := p.line(i+1, raw); err != nil {
-			return nil, err
-		}
+		p.line(i+1, raw)
 	}
-	if err := p.finish(len(lines)); err != nil {
-		return nil, err
+	p.finish(len(lines))
+	if len(p.doc.Tasks) == 0 {
+		return nil, p.noTasks(len(lines))
 	}
 	return p.doc, nil
 }
@@ -180,86 +257,186 @@ type parser struct {
 	section *Section
 	cur     *draft
 	field   string // the field the next continuation line belongs to
+	last    int    // the last task number read in the section
+	numbers map[int]int
+	// skip is 1 + the index of the problem whose lines the parser is
+	// passing over (a task it cannot read), extended to each line passed;
+	// 0 when none.
+	skip int
 }
 
-func (p *parser) line(n int, raw string) error {
+// pass extends the problem being skipped over to line n.
+func (p *parser) pass(n int) { p.doc.Problems[p.skip-1].End = n }
+
+// problem records that line n could not be read, and why.
+func (p *parser) problem(n int, task, msg string) *Warning {
+	p.doc.Problems = append(p.doc.Problems, Warning{Line: n, Task: task, Msg: msg})
+	return &p.doc.Problems[len(p.doc.Problems)-1]
+}
+
+// skipFrom records a problem at line n and passes over the lines after it
+// up to the next task, section or field it can read.
+func (p *parser) skipFrom(n int, task, msg string) {
+	p.flush(n)
+	p.problem(n, task, msg)
+	p.skip = len(p.doc.Problems)
+	p.pass(n)
+}
+
+func (p *parser) line(n int, raw string) {
 	s := strings.TrimFunc(raw, isSpace)
 	if s == "" {
-		return nil
+		return
+	}
+	if what := boilerplate(s); what != "" {
+		p.doc.Notes = append(p.doc.Notes, Warning{Line: n, Msg: "skipped " + what + ": " + clip(s)})
+		return
 	}
 	// A heading is short; a long line starting "一、" is wrapped task text.
 	if m := sectionRE.FindStringSubmatch(s); m != nil && (p.cur == nil || utf8.RuneCountInString(s) <= 30) {
-		if err := p.flush(n); err != nil {
-			return err
-		}
-		num := chineseNumber(m[1])
 		title := strings.TrimFunc(m[2], isSpace)
-		sec := Section{Number: num, Title: title, Kind: sectionKind(num, title)}
+		// 一、反馈问题 二、整改目标 …: fields, one heading each, not sections.
+		if f, ok := fieldOf(strings.TrimRight(title, "：:")); ok {
+			p.fieldHeading(n, f)
+			return
+		}
+		p.flush(n)
+		p.skip = 0
+		num := chineseNumber(m[1])
+		sec := Section{Number: num, Title: title, Kind: sectionKind(num, title), Line: n}
 		// Tasks are keyed by (section, number) and by code: a repeated
 		// section would give two tasks the same key.
 		for _, prev := range p.doc.Sections {
 			if prev.Number == sec.Number || prev.Kind == sec.Kind {
-				return &ParseError{Line: n, Msg: fmt.Sprintf("section %q repeats section %d %q; expected a new section such as \"二、个性整改任务\"", clip(s), prev.Number, prev.Title)}
+				p.section = nil
+				p.skipFrom(n, "", fmt.Sprintf("section %q repeats section %d %q; its tasks are not read; expected a new section such as \"二、个性整改任务\"", clip(s), prev.Number, prev.Title))
+				return
 			}
 		}
 		p.section = &sec
+		p.last, p.numbers = 0, map[int]int{}
 		p.doc.Sections = append(p.doc.Sections, sec)
-		return nil
+		return
 	}
-	if num, rest, ok := taskStart(s); ok {
-		want := 1
-		if p.cur != nil {
-			want = p.cur.number + 1
-		}
-		switch {
-		case p.section == nil:
-			return &ParseError{Line: n, Msg: fmt.Sprintf("task %q comes before any section heading; expected a heading such as \"一、共性整改任务\"", clip(s))}
-		case num == want:
-			if err := p.flush(n); err != nil {
-				return err
-			}
-			p.cur = &draft{line: n, section: *p.section, number: num, fields: map[string]string{}, lines: map[string]int{}}
-			p.field = fProblem
-			p.append(n, rest)
-			return nil
-		case p.cur != nil && p.cur.fields[fDeadline] != "":
-			// The previous task is complete, so this is not a wrapped line.
-			return &ParseError{Line: n, Msg: fmt.Sprintf("expected task %d of section %q, found task %d", want, p.section.Title, num)}
-		}
+	if num, rest, ok := taskStart(s); ok && p.startTask(n, num, rest, s) {
+		return
 	}
 	if loc := labelRE.FindStringSubmatchIndex(s); loc != nil {
-		if p.cur == nil {
-			return &ParseError{Line: n, Msg: fmt.Sprintf("field %q outside a task; expected a task such as \"1.…\" first", clip(s))}
+		f, _ := fieldOf(s[loc[2]:loc[3]])
+		p.label(n, f, s[loc[1]:])
+		return
+	}
+	switch {
+	case p.skip != 0:
+		p.pass(n)
+	case p.cur != nil:
+		p.append(n, s)
+	case p.section != nil:
+		p.skipFrom(n, "", fmt.Sprintf("expected a task such as \"1.…\" under section %q, got %q", p.section.Title, clip(s)))
+	case len(p.doc.Tasks) > 0:
+		p.skipFrom(n, "", fmt.Sprintf("text after the last task not read: %q", clip(s)))
+	default: // the title and preamble before the first section
+		p.doc.Notes = append(p.doc.Notes, Warning{Line: n, Msg: "before the list: " + clip(s)})
+	}
+}
+
+// startTask reads line n as the start of task num when it is one (and
+// not a wrapped line of the current task that happens to begin with a
+// number), and reports whether it was.
+func (p *parser) startTask(n, num int, rest, s string) bool {
+	if num < 1 {
+		return false // "0.5" or "0." is text
+	}
+	want := p.last + 1
+	complete := p.cur == nil || p.cur.fields[fDeadline] != "" || p.cur.fields[fUnits] != ""
+	if !complete && (num != want || p.field != fProblem) {
+		// Wrapped text such as "3.…", or a numbered list inside a field
+		// (整改措施：1.… 2.…), which is part of it.
+		return false
+	}
+	if p.section == nil {
+		if len(p.doc.Sections) > 0 && p.skip != 0 {
+			// Under a repeated section: passed over.
+			p.pass(n)
+			return true
 		}
-		label := strings.Map(func(r rune) rune {
-			if isSpace(r) {
-				return -1
-			}
-			return r
-		}, s[loc[2]:loc[3]])
-		if _, dup := p.cur.fields[label]; dup {
-			return &ParseError{Line: n, Msg: fmt.Sprintf("field %s appears twice in task %d (first at line %d)", label, p.cur.number, p.cur.lines[label])}
-		}
-		p.field = label
-		p.cur.lines[label] = n
-		p.cur.order = append(p.cur.order, label)
-		p.cur.fields[label] = ""
-		p.append(n, s[loc[1]:])
-		return nil
+		// A list without section headings: one section of tasks.
+		sec := Section{Number: 1, Title: "整改任务", Kind: "任务"}
+		p.section = &sec
+		p.last, p.numbers = 0, map[int]int{}
+		p.doc.Sections = append(p.doc.Sections, sec)
+	}
+	p.flush(n)
+	p.skip = 0
+	if first, dup := p.numbers[num]; dup {
+		p.skipFrom(n, fmt.Sprintf("%s%d", p.section.Kind, num), fmt.Sprintf("task %d of section %q given again (first at line %d); not read", num, p.section.Title, first))
+		return true
+	}
+	if num != want {
+		p.doc.Warnings = append(p.doc.Warnings, Warning{Line: n, Task: fmt.Sprintf("%s%d", p.section.Kind, num),
+			Msg: fmt.Sprintf("expected task %d of section %q, found task %d", want, p.section.Title, num)})
+	}
+	p.numbers[num] = n
+	p.last = max(p.last, num)
+	p.cur = &draft{line: n, section: *p.section, number: num, fields: map[string]string{}, lines: map[string]int{}}
+	p.field = fProblem
+	p.append(n, rest)
+	return true
+}
+
+// label reads line n, a field's label f and the start of its value.
+func (p *parser) label(n int, f, value string) {
+	value = strings.TrimLeft(strings.TrimFunc(value, isSpace), "|｜")
+	if f == fProblem && (p.cur == nil || p.cur.fields[fProblem] != "") && !(p.cur == nil && p.skip != 0) {
+		// 问题：… starts a task: the first, or the next.
+		p.startTask(n, p.last+1, "", "")
 	}
 	if p.cur == nil {
-		if p.section != nil {
-			return &ParseError{Line: n, Msg: fmt.Sprintf("expected a task such as \"1.…\" under section %q, got %q", p.section.Title, clip(s))}
+		if p.skip != 0 {
+			p.pass(n)
+			return
 		}
-		return nil // title lines before the first section
+		p.skipFrom(n, "", fmt.Sprintf("field %q outside a task; expected a task such as \"1.…\" first", clip(f+"："+value)))
+		return
 	}
-	p.append(n, s)
-	return nil
+	if _, dup := p.cur.lines[f]; dup && (f != fProblem || p.cur.fields[fProblem] != "") {
+		code := fmt.Sprintf("%s%d", p.cur.section.Kind, p.cur.number)
+		name := f
+		if f == fProblem {
+			name = "问题"
+		}
+		w := p.problem(n, code, fmt.Sprintf("field %s appears twice in task %s (first at line %d); the second is not read", name, code, p.cur.lines[f]))
+		w.End = n
+		// Its lines after are passed over, the task read on after them.
+		p.field = "\x00dup"
+		p.cur.lines[p.field] = n
+		return
+	}
+	p.field = f
+	p.cur.lines[f] = n
+	p.cur.order = append(p.cur.order, f)
+	if _, ok := p.cur.fields[f]; !ok {
+		p.cur.fields[f] = ""
+	}
+	p.append(n, value)
+}
+
+// fieldHeading reads line n, a heading that names a field (二、整改目标): in
+// a list laid out one heading a field, its value is on the lines after.
+// A problem heading starts a task (the first, or a new one after a
+// complete task).
+func (p *parser) fieldHeading(n int, f string) {
+	if p.cur == nil && f != fProblem {
+		p.startTask(n, p.last+1, "", "")
+	}
+	p.label(n, f, "")
 }
 
 // append adds a (possibly wrapped) line to the current field.
 func (p *parser) append(n int, s string) {
 	s = strings.TrimFunc(s, isSpace)
+	// A flattened table's cells end in " |".
+	s = strings.TrimFunc(strings.TrimRight(s, "|｜"), isSpace)
 	prev := p.cur.fields[p.field]
 	if prev != "" && s != "" {
 		last, _ := utf8.DecodeLastRuneInString(prev)
@@ -272,40 +449,54 @@ func (p *parser) append(n int, s string) {
 	if _, ok := p.cur.lines[p.field]; !ok {
 		p.cur.lines[p.field] = n
 	}
+	if p.field == "\x00dup" { // a repeated field's line: with its problem
+		for i := len(p.doc.Problems) - 1; i >= 0; i-- {
+			if p.doc.Problems[i].Line == p.cur.lines[p.field] {
+				p.doc.Problems[i].End = n
+				break
+			}
+		}
+	}
 }
 
-func (p *parser) finish(lines int) error {
-	if err := p.flush(lines); err != nil {
-		return err
-	}
-	if len(p.doc.Tasks) == 0 {
-		if len(p.doc.Sections) == 0 {
-			return &ParseError{Line: 1, Msg: "not a rectification task list: expected a section heading such as \"一、共性整改任务\" followed by tasks \"1.…\""}
+func (p *parser) finish(lines int) {
+	p.flush(lines + 1) // the last line is the task's too
+}
+
+// noTasks is the error of a text in which no task was read: its first
+// problem, or what a list looks like, and the other problems.
+func (p *parser) noTasks(lines int) error {
+	if len(p.doc.Problems) > 0 {
+		first := p.doc.Problems[0]
+		msg := first.Msg
+		if first.Task != "" {
+			msg = first.Task + ": " + msg
 		}
-		return &ParseError{Line: lines, Msg: "no tasks found: expected tasks such as \"1.…\" under the section headings"}
+		return &ParseError{Line: first.Line, Msg: msg + listed(p.doc.Problems[1:])}
 	}
-	return nil
+	if len(p.doc.Sections) == 0 {
+		return &ParseError{Line: 1, Msg: "not a rectification task list: expected a section heading such as \"一、共性整改任务\" followed by tasks \"1.…\""}
+	}
+	return &ParseError{Line: lines, Msg: "no tasks found: expected tasks such as \"1.…\" under the section headings"}
 }
 
 // flush turns the current draft into a Task.
-func (p *parser) flush(n int) error {
+func (p *parser) flush(n int) {
 	d := p.cur
 	if d == nil {
-		return nil
+		return
 	}
 	p.cur = nil
 	code := fmt.Sprintf("%s%d", d.section.Kind, d.number)
-	for _, req := range []string{fUnits, fDeadline} {
-		if strings.TrimSpace(d.fields[req]) == "" {
-			return &ParseError{Line: d.line, Msg: fmt.Sprintf("task %s has no %s: expected a line \"%s：…\" before line %d", code, req, req, n)}
-		}
-	}
 	warn := func(field, msg string) {
 		line := d.line
 		if l, ok := d.lines[field]; ok {
 			line = l
 		}
 		p.doc.Warnings = append(p.doc.Warnings, Warning{Line: line, Task: code, Msg: msg})
+	}
+	if strings.TrimSpace(d.fields[fUnits]) == "" {
+		warn(fUnits, "missing "+fUnits)
 	}
 	for _, opt := range []string{fGoal, fMeasures, fLeaders} {
 		if strings.TrimSpace(d.fields[opt]) == "" {
@@ -329,18 +520,62 @@ func (p *parser) flush(n int) error {
 		Units:     splitUnits(d.fields[fUnits]),
 		Persons:   d.fields[fPersons],
 		Deadline:  d.fields[fDeadline],
+		Status:    d.fields[fStatus],
 		Line:      d.line,
+		LastLine:  max(n-1, d.line),
 	}
-	dl := ParseDeadline(t.Deadline)
-	t.Milestones, t.Immediate, t.Ongoing, t.LongTerm = dl.Milestones, dl.Immediate, dl.Ongoing, dl.LongTerm
-	for _, w := range dl.Warnings {
-		warn(fDeadline, w)
+	t.Milestones = []Milestone{}
+	if strings.TrimSpace(t.Deadline) == "" {
+		warn(fDeadline, "missing "+fDeadline+": 时限未定, no milestone")
+	} else {
+		dl := ParseDeadline(t.Deadline)
+		t.Milestones, t.Immediate, t.Ongoing, t.LongTerm = dl.Milestones, dl.Immediate, dl.Ongoing, dl.LongTerm
+		for _, w := range dl.Warnings {
+			warn(fDeadline, w)
+		}
 	}
 	p.doc.Tasks = append(p.doc.Tasks, t)
-	return nil
 }
 
+// boilerplate names what line s is when it is text around a list rather
+// than in it: a page number or header, a date or signature line, a
+// publicity (公示) note; "" otherwise.
+func boilerplate(s string) string {
+	switch {
+	case pageRE.MatchString(s):
+		return "page number"
+	case dateLineRE.MatchString(s):
+		return "date line"
+	case strings.Contains(s, "公示") && utf8.RuneCountInString(s) <= 80 && !labelRE.MatchString(s):
+		return "publicity note"
+	case utf8.RuneCountInString(s) <= 30 && signatureRE.MatchString(s):
+		return "signature"
+	}
+	return ""
+}
+
+var (
+	pageRE      = regexp.MustCompile(`^(?:[-—–－·\s]*[0-9０-９]{1,4}[-—–－·\s]*|第\s*[0-9０-９]{1,4}\s*页(?:\s*[，,/／]?\s*共\s*[0-9０-９]{1,4}\s*页)?|[0-9０-９]{1,4}\s*/\s*[0-9０-９]{1,4})$`)
+	dateLineRE  = regexp.MustCompile(`^[0-9０-９〇零一二三四五六七八九]{4}\s*年\s*[0-9０-９一二三四五六七八九十]{1,3}\s*月\s*[0-9０-９一二三四五六七八九十]{1,3}\s*日$`)
+	signatureRE = regexp.MustCompile(`^[\p{Han}（）()]{2,28}(?:办公室|委员会|人民政府|领导小组|指挥部|督察组|督查室)$`)
+)
+
 func taskStart(s string) (num int, rest string, ok bool) {
+	if m := noticeRE.FindStringSubmatchIndex(s); m != nil {
+		var digits string
+		if m[2] >= 0 {
+			digits = s[m[2]:m[3]]
+		} else {
+			digits = s[m[4]:m[5]]
+		}
+		n, err := strconv.Atoi(foldDigits(digits))
+		if err != nil {
+			n = chineseNumber(digits)
+		}
+		if n > 0 {
+			return n, s[m[1]:], true
+		}
+	}
 	loc := taskRE.FindStringSubmatchIndex(s)
 	if loc == nil {
 		return 0, "", false
@@ -507,6 +742,12 @@ func splitMeasures(s string) []string {
 		}
 	}
 	if len(marks) == 0 {
+		// Other lists number measures 1. 1、 （一） or 一是 二是.
+		for _, m := range otherMarks(rs) {
+			marks = append(marks, mark{m[0], m[1], m[2]})
+		}
+	}
+	if len(marks) == 0 {
 		if t := strings.TrimFunc(s, isSpace); t != "" {
 			return []string{t}
 		}
@@ -538,6 +779,78 @@ func splitMeasures(s string) []string {
 		out = append(out, preamble+trim(body))
 	}
 	return out
+}
+
+// otherMarks finds measure numbers other than （1）: "1." "1、" "1．" at the
+// start or after a sentence, else "（一）", else "一是"; each as [start, end,
+// n], numbered 1, 2, 3… in order (a number out of sequence is text).
+func otherMarks(rs []rune) [][3]int {
+	after := func(i int) bool { // where a number may start an item
+		return i == 0 || strings.ContainsRune("。；;，,：:\n ", rs[i-1]) || isSpace(rs[i-1])
+	}
+	styles := []func(i, want int) (end int, ok bool){
+		func(i, want int) (int, bool) { // 1. 1、 1．
+			if !after(i) {
+				return 0, false
+			}
+			j := i
+			for j < len(rs) && isDigit(rs[j]) && j-i < 2 {
+				j++
+			}
+			if j == i || j >= len(rs) || !strings.ContainsRune(".．、", rs[j]) || (j+1 < len(rs) && isDigit(rs[j+1])) {
+				return 0, false
+			}
+			n, _ := strconv.Atoi(foldDigits(string(rs[i:j])))
+			return j + 1, n == want
+		},
+		func(i, want int) (int, bool) { // （一）
+			if rs[i] != '（' && rs[i] != '(' {
+				return 0, false
+			}
+			j := i + 1
+			for j < len(rs) && strings.ContainsRune("一二三四五六七八九十", rs[j]) && j-i < 4 {
+				j++
+			}
+			if j == i+1 || j >= len(rs) || (rs[j] != '）' && rs[j] != ')') {
+				return 0, false
+			}
+			return j + 1, chineseNumber(string(rs[i+1:j])) == want
+		},
+		func(i, want int) (int, bool) { // 一是
+			if !after(i) {
+				return 0, false
+			}
+			j := i
+			for j < len(rs) && strings.ContainsRune("一二三四五六七八九十", rs[j]) && j-i < 3 {
+				j++
+			}
+			if j == i || j >= len(rs) || rs[j] != '是' {
+				return 0, false
+			}
+			return j + 1, chineseNumber(string(rs[i:j])) == want
+		},
+	}
+	for _, style := range styles {
+		var out [][3]int
+		want := 1
+		var br brackets
+		for i := 0; i < len(rs); i++ {
+			if br.depth == 0 { // not inside brackets or quotes
+				if end, ok := style(i, want); ok {
+					out = append(out, [3]int{i, end, want})
+					want++
+					i = end - 1
+					continue
+				}
+			}
+			br.top(rs[i])
+		}
+		// One item is no list: "1." alone may be a number in the text.
+		if len(out) >= 2 {
+			return out
+		}
+	}
+	return nil
 }
 
 func isOpen(r rune) bool  { return strings.ContainsRune("（(《“‘【[", r) }

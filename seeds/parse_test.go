@@ -132,8 +132,8 @@ func TestParseXuchangFields(t *testing.T) {
 	}
 
 	wantSections := []seeds.Section{
-		{Number: 1, Title: "共性整改任务", Kind: "共性"},
-		{Number: 2, Title: "个性整改任务", Kind: "个性"},
+		{Number: 1, Title: "共性整改任务", Kind: "共性", Line: 5},
+		{Number: 2, Title: "个性整改任务", Kind: "个性", Line: 306},
 	}
 	if diff := cmp.Diff(wantSections, d.Sections); diff != "" {
 		t.Errorf("sections (-want +got):\n%s", diff)
@@ -315,7 +315,7 @@ func TestParseRobust(t *testing.T) {
 
 var ignoreLine = cmp.FilterPath(func(p cmp.Path) bool {
 	sf, ok := p.Last().(cmp.StructField)
-	return ok && sf.Name() == "Line"
+	return ok && (sf.Name() == "Line" || sf.Name() == "LastLine")
 }, cmp.Ignore())
 
 // TestParseHalfWidth parses the document with ASCII punctuation. The text of
@@ -389,7 +389,11 @@ func TestParseGBK(t *testing.T) {
 	}
 }
 
-func TestParseErrors(t *testing.T) {
+// TestParseProblems: a problem in one task never sinks the rest. A text
+// in which no task could be read is a *ParseError naming the line and what
+// was expected; otherwise the tasks read come back, with each problem (a
+// part not read) or warning (read, but incomplete) at its line.
+func TestParseProblems(t *testing.T) {
 	orig := string(seeds.Xuchang())
 	lines := strings.Split(orig, "\n")
 	lineOf := func(prefix string) int {
@@ -401,51 +405,71 @@ func TestParseErrors(t *testing.T) {
 		t.Fatalf("no line starts with %q", prefix)
 		return 0
 	}
+	const problem, warning = "problem", "warning"
 	tests := []struct {
 		name     string
 		doc      string
+		tasks    int    // 0: a *ParseError
+		kind     string // with tasks: where the line is reported
 		line     int
 		contains string
 	}{
-		{"hello world", "hello\nworld", 1, "section heading"},
-		{"empty", "", 1, "section heading"},
-		{"only blanks", "\n\n  \n", 1, "section heading"},
-		{"task before heading", "清单\n\n1.某个问题。\n整改目标：目标。\n", 3, "before any section heading"},
-		{"heading without tasks", "一、共性整改任务\n\n", 3, "no tasks"},
-		{"prose under heading", "一、共性整改任务\n这不是任务。\n", 2, "expected a task"},
-		{"field outside task", "一、共性整改任务\n整改目标：目标。\n", 2, "outside a task"},
+		{"hello world", "hello\nworld", 0, "", 1, "section heading"},
+		{"empty", "", 0, "", 1, "section heading"},
+		{"only blanks", "\n\n  \n", 0, "", 1, "section heading"},
+		{"heading without tasks", "一、共性整改任务\n\n", 0, "", 3, "no tasks"},
+		{"prose under heading", "一、共性整改任务\n这不是任务。\n", 0, "", 2, "expected a task"},
+		{"field outside task", "一、共性整改任务\n整改目标：目标。\n", 0, "", 2, "outside a task"},
+		{"binary", "\xff\xfe\x00\x01garbage\x80", 0, "", 1, ""},
+		{"task without a heading", "清单\n\n1.某个问题。\n整改目标：目标。\n", 1, warning, 3, "任务1: missing 责任单位"},
 		{"no deadline", strings.Replace(orig, "整改时限：2021年9月底前完成全面排查，对排查发现的问题建立台账；2021年12月底前完成整改\n", "", 1),
-			lineOf("7.企业超计划用水"), "整改时限"},
+			24, warning, lineOf("7.企业超计划用水"), "共性7: missing 整改时限: 时限未定"},
 		{"no units", strings.Replace(orig, "责任单位：禹州市、长葛市、襄城县\n", "", 1),
-			lineOf("10.矿山非法越界"), "责任单位"},
+			24, warning, lineOf("10.矿山非法越界"), "共性10: missing 责任单位"},
 		{"duplicate field", strings.Replace(orig, "整改目标：超计划用水问题整改到位。", "整改目标：超计划用水问题整改到位。\n整改目标：又一个。", 1),
-			lineOf("整改目标：超计划用水问题整改到位。") + 1, "twice"},
+			24, problem, lineOf("整改目标：超计划用水问题整改到位。") + 1, "共性7: field 整改目标 appears twice"},
 		{"task out of order", strings.Replace(orig, "\n8.农业超采地下水", "\n9.农业超采地下水", 1),
-			lineOf("8.农业超采地下水"), "expected task 8"},
-		{"repeated section", "一、共性整改任务\n1.问题。\n责任单位：市城管局\n整改时限：立行立改\n一、共性整改任务（续）\n1.问题。\n责任单位：市城管局\n整改时限：立行立改\n", 5, "repeats"},
-		{"repeated kind", "一、共性整改任务\n1.问题。\n责任单位：市城管局\n整改时限：立行立改\n二、共性整改任务\n", 5, "repeats"},
-		{"binary", "\xff\xfe\x00\x01garbage\x80", 1, ""},
+			23, warning, lineOf("8.农业超采地下水"), "expected task 8"},
+		{"task given again", strings.Replace(orig, "\n8.农业超采地下水", "\n9.农业超采地下水", 1),
+			23, problem, lineOf("9."), "task 9 of section \"共性整改任务\" given again"},
+		{"repeated section", "一、共性整改任务\n1.问题。\n责任单位：市城管局\n整改时限：立行立改\n一、共性整改任务（续）\n1.问题。\n责任单位：市城管局\n整改时限：立行立改\n",
+			1, problem, 5, "lines 5–8: section \"一、共性整改任务（续）\" repeats"},
+		{"repeated kind", "一、共性整改任务\n1.问题。\n责任单位：市城管局\n整改时限：立行立改\n二、共性整改任务\n", 1, problem, 5, "repeats"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, err := seeds.Parse([]byte(tt.doc))
-			var pe *seeds.ParseError
-			if !errors.As(err, &pe) {
-				n := -1
-				if d != nil {
-					n = len(d.Tasks)
+			if tt.tasks == 0 {
+				var pe *seeds.ParseError
+				if !errors.As(err, &pe) || d != nil {
+					t.Fatalf("Parse(%.40q) = %v, %v; want a *seeds.ParseError", tt.doc, d, err)
 				}
-				t.Fatalf("Parse(%.40q) error = %v (%d tasks); want a *seeds.ParseError", tt.doc, err, n)
+				if pe.Line != tt.line {
+					t.Errorf("Parse(%.40q) error line = %d; want %d (%v)", tt.doc, pe.Line, tt.line, err)
+				}
+				if !strings.Contains(pe.Error(), tt.contains) || !strings.HasPrefix(pe.Error(), "line ") {
+					t.Errorf("Parse(%.40q) error = %q; want it to start with the line and mention %q", tt.doc, pe.Error(), tt.contains)
+				}
+				return
 			}
-			if pe.Line != tt.line {
-				t.Errorf("Parse(%.40q) error line = %d; want %d (%v)", tt.doc, pe.Line, tt.line, err)
+			if err != nil {
+				t.Fatalf("Parse(%.40q) error: %v; want %d tasks read", tt.doc, err, tt.tasks)
 			}
-			if !strings.Contains(pe.Error(), tt.contains) {
-				t.Errorf("Parse(%.40q) error = %q; want it to mention %q", tt.doc, pe.Error(), tt.contains)
+			if len(d.Tasks) != tt.tasks {
+				t.Errorf("read %d tasks; want %d", len(d.Tasks), tt.tasks)
 			}
-			if !strings.HasPrefix(pe.Error(), "line ") {
-				t.Errorf("error %q does not start with the line", pe.Error())
+			reported := d.Warnings
+			if tt.kind == problem {
+				reported = d.Problems
+			} else if len(d.Problems) > 0 && tt.name != "task out of order" {
+				t.Errorf("problems %v; want none", d.Problems)
 			}
+			for _, w := range reported {
+				if w.Line == tt.line && strings.Contains(w.String(), tt.contains) {
+					return
+				}
+			}
+			t.Errorf("no %s at line %d mentioning %q in %v", tt.kind, tt.line, tt.contains, reported)
 		})
 	}
 }

@@ -51,9 +51,19 @@ func WriteSummary(w io.Writer, name string, d *Document) error {
 	for _, k := range order {
 		parts = append(parts, fmt.Sprintf("%d %s", bySection[k], k))
 	}
-	fmt.Fprintf(&b, "\n%s: %d tasks (%s), %d warnings\n", name, len(d.Tasks), strings.Join(parts, ", "), len(d.Warnings))
+	fmt.Fprintf(&b, "\n%s: %d tasks (%s), %d warnings", name, len(d.Tasks), strings.Join(parts, ", "), len(d.Warnings))
+	if len(d.Problems) > 0 {
+		fmt.Fprintf(&b, ", %d problems (parts not read)", len(d.Problems))
+	}
+	b.WriteString("\n")
+	for _, wn := range d.Problems {
+		fmt.Fprintf(&b, "problem: %s\n", wn)
+	}
 	for _, wn := range d.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", wn)
+	}
+	for _, wn := range d.Notes {
+		fmt.Fprintf(&b, "note: %s\n", wn)
 	}
 	_, err := w.Write(b.Bytes())
 	return err

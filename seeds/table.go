@@ -176,9 +176,10 @@ func parseTable(rows [][]string, lines []int) *Document {
 			Persons:   oneLine(get(colPersons)),
 			Deadline:  oneLine(get(colDeadline)),
 			Line:      line,
+			LastLine:  line,
 		}
 		warn := func(msg string) { d.Warnings = append(d.Warnings, Warning{Line: line, Task: code, Msg: msg}) }
-		if len(t.Units) == 0 && len(t.LeadUnits) == 0 {
+		if len(t.Units) == 0 {
 			warn("missing " + fUnits)
 		}
 		t.Milestones = []Milestone{}

@@ -1,0 +1,192 @@
+package seeds_test
+
+import (
+	"strings"
+	"testing"
+
+	"taskbot/seeds"
+	"taskbot/storage"
+)
+
+// The layout families other lists use (issue 16), each in a document
+// written for the test in that shape.
+
+// headingPerField: a notice whose fields each have a heading (一、反馈问题
+// …), the value on the lines after; the document is one task, a second
+// block a second task.
+const headingPerField = `关于某县饮用水水源地问题整改情况的公示
+
+一、反馈问题
+某县饮用水水源一级保护区内仍有养殖场未清理。
+二、整改目标
+水源地保护区内违法建设项目全部清理到位。
+三、整改措施
+1.开展拉网式排查；
+2.依法关闭拆除养殖场；
+3.建立长效巡查机制。
+四、整改期限
+2022年6月底前
+五、整改完成情况
+已完成，养殖场已全部拆除。
+公示期：2022年7月1日至7月7日。
+某县生态环境保护委员会办公室
+2022年7月1日
+`
+
+// flattenedTable: a Word table copied as text, a label cell and a value
+// cell on consecutive lines, each ending in " |".
+const flattenedTable = `整改任务概述 |
+城区部分河段雨污混流，汛期污水直排。 |
+目标任务 |
+城区河段消除污水直排。 |
+主要措施 |
+（1）完成雨污分流改造。（2）建设调蓄池。 |
+整改实施主体 |
+市住建局、市城管局 |
+完成时限 |
+2023年12月底前 |
+`
+
+// numberedNotice: tasks numbered 编号N and 第N项, inline fields with
+// synonyms, a page header between pages, a date and signature at the end,
+// and a last task cut off before its deadline.
+const numberedNotice = `某市第二轮省级督察反馈问题整改清单
+编号1：工业园区污水处理厂超标排放。
+整改目标：稳定达标排放。
+重点措施：（1）提标改造。（2）在线监测联网。
+整改责任单位：某市工业园区管委会
+整改时间：2022年12月底前
+- 2 -
+编号2：建筑工地扬尘管控不力。
+整改目标：扬尘管控“六个百分之百”落实到位。
+重点措施：（1）加强巡查。
+整改责任单位：市住建局
+完成时限：立行立改，长期坚持
+第3项：秸秆露天焚烧时有发生。
+整改责任单位：各县（市、区）
+某市生态环境保护委员会
+2022年1月5日
+`
+
+func parse(t *testing.T, doc string) *seeds.Document {
+	t.Helper()
+	d, err := seeds.Parse([]byte(doc))
+	if err != nil {
+		t.Fatalf("Parse error: %v", err)
+	}
+	return d
+}
+
+func TestHeadingPerField(t *testing.T) {
+	d := parse(t, headingPerField)
+	if len(d.Tasks) != 1 || len(d.Problems) != 0 {
+		t.Fatalf("tasks %+v, problems %v; want one task", d.Tasks, d.Problems)
+	}
+	task := d.Tasks[0]
+	if task.Problem != "某县饮用水水源一级保护区内仍有养殖场未清理。" || task.Goal != "水源地保护区内违法建设项目全部清理到位。" {
+		t.Errorf("problem %q, goal %q", task.Problem, task.Goal)
+	}
+	if task.Status != "已完成，养殖场已全部拆除。" {
+		t.Errorf("status %q; want the 整改完成情况, not the goal", task.Status)
+	}
+	if len(task.Milestones) != 1 || task.Milestones[0].Due != storage.NewDate(2022, 6, 30) {
+		t.Errorf("milestones %+v; want 2022-06-30", task.Milestones)
+	}
+	if task.Deadline != "2022年6月底前" {
+		t.Errorf("deadline %q: the 公示 note, signature and date are not part of it", task.Deadline)
+	}
+	notes := joinWarnings(d.Notes)
+	if got := strings.Join(task.Measures, "|"); got != "开展拉网式排查；|依法关闭拆除养殖场；|建立长效巡查机制。" {
+		t.Errorf("measures %q; want the three numbered 1. 2. 3.", task.Measures)
+	}
+	for _, want := range []string{"line 1: ", "line 15: skipped publicity note", "line 16: skipped signature", "line 17: skipped date line"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("no note %q in:\n%s", want, notes)
+		}
+	}
+	// Two blocks: two tasks.
+	d = parse(t, headingPerField+strings.ReplaceAll(headingPerField, "养殖场", "砂石厂"))
+	if len(d.Tasks) != 2 || d.Tasks[1].Number != 2 || !strings.Contains(d.Tasks[1].Problem, "砂石厂") {
+		t.Errorf("two blocks: %+v", d.Tasks)
+	}
+}
+
+func TestFlattenedTable(t *testing.T) {
+	d := parse(t, flattenedTable)
+	if len(d.Tasks) != 1 || len(d.Problems) != 0 {
+		t.Fatalf("tasks %+v, problems %v; want one task", d.Tasks, d.Problems)
+	}
+	task := d.Tasks[0]
+	want := seeds.Task{Problem: "城区部分河段雨污混流，汛期污水直排。", Goal: "城区河段消除污水直排。",
+		Measures: []string{"完成雨污分流改造。", "建设调蓄池。"}, Units: []string{"市住建局", "市城管局"}, Deadline: "2023年12月底前"}
+	if task.Problem != want.Problem || task.Goal != want.Goal || strings.Join(task.Measures, "|") != strings.Join(want.Measures, "|") ||
+		strings.Join(task.Units, "|") != strings.Join(want.Units, "|") || task.Deadline != want.Deadline {
+		t.Errorf("task %+v; want %+v", task, want)
+	}
+}
+
+func TestNumberedNotice(t *testing.T) {
+	d := parse(t, numberedNotice)
+	var codes []string
+	for _, task := range d.Tasks {
+		codes = append(codes, task.Code)
+	}
+	if strings.Join(codes, " ") != "任务1 任务2 任务3" {
+		t.Fatalf("codes %v; want 任务1 任务2 任务3", codes)
+	}
+	if u := d.Tasks[0].Units; len(u) != 1 || u[0] != "某市工业园区管委会" {
+		t.Errorf("任务1 units %q (整改责任单位)", u)
+	}
+	if m := d.Tasks[0].Milestones; len(m) != 1 || m[0].Due != storage.NewDate(2022, 12, 31) {
+		t.Errorf("任务1 milestones %+v (整改时间)", m)
+	}
+	if d.Tasks[0].Deadline != "2022年12月底前" {
+		t.Errorf("任务1 deadline %q: the page number is not part of it", d.Tasks[0].Deadline)
+	}
+	if !d.Tasks[1].LongTerm || !d.Tasks[1].Immediate {
+		t.Errorf("任务2 flags: %+v (完成时限：立行立改，长期坚持)", d.Tasks[1])
+	}
+	// The last task, cut off: read, with its deadline missing.
+	last := d.Tasks[2]
+	if last.Deadline != "" || len(last.Milestones) != 0 || strings.Join(last.Units, "") != "各县（市、区）" {
+		t.Errorf("任务3 = %+v; want units and no deadline (the signature and date are no part of it)", last)
+	}
+	warnings := joinWarnings(d.Warnings)
+	if !strings.Contains(warnings, "任务3: missing 整改时限: 时限未定") {
+		t.Errorf("no warning of 任务3's missing deadline in:\n%s", warnings)
+	}
+	notes := joinWarnings(d.Notes)
+	for _, want := range []string{"line 7: skipped page number", "line 15: skipped signature", "line 16: skipped date line"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("no note %q in:\n%s", want, notes)
+		}
+	}
+}
+
+func joinWarnings(ws []seeds.Warning) string {
+	var b strings.Builder
+	for _, w := range ws {
+		b.WriteString(w.String() + "\n")
+	}
+	return b.String()
+}
+
+// TestMeasureNumbering: measures numbered 1. 1、 （一） 一是 are split into
+// items, as （1） are; a number in the text is not a marker.
+func TestMeasureNumbering(t *testing.T) {
+	for _, tt := range []struct{ measures, want string }{
+		{"（1）甲。（2）乙。", "甲。|乙。"},
+		{"1.甲；2.乙；3.丙。", "甲；|乙；|丙。"},
+		{"1、甲。2、乙。", "甲。|乙。"},
+		{"（一）甲。（二）乙。", "甲。|乙。"},
+		{"一是加强甲；二是推进乙。", "加强甲；|推进乙。"},
+		{"完成1.5万亩治理。", "完成1.5万亩治理。"},
+		{"完成治理，共2.完成验收。", "完成治理，共2.完成验收。"},
+		{"甲项目：1.拆除；2.复绿。", "甲项目：拆除；|甲项目：复绿。"},
+	} {
+		d := parse(t, "一、共性整改任务\n1.问题。\n整改措施："+tt.measures+"\n责任单位：甲县\n整改时限：立行立改\n")
+		if got := strings.Join(d.Tasks[0].Measures, "|"); got != tt.want {
+			t.Errorf("整改措施：%s → %q; want %q", tt.measures, got, tt.want)
+		}
+	}
+}
