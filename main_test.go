@@ -264,3 +264,58 @@ func TestExplain(t *testing.T) {
 		t.Errorf("explain(internal error) = %q; want its detail", got)
 	}
 }
+
+// TestCheckExitStatus: `check` exits 0 when every task was read, 1 when
+// some were read with problems (listed, the tasks read printed), 2 when
+// none was; a list with problems is not seeded.
+func TestCheckExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	partial := write("partial.txt", "一、共性整改任务\n1.问题甲。\n责任单位：甲县\n整改时限：2022年3月底前\n"+
+		"1.问题甲又一遍。\n责任单位：乙县\n整改时限：2022年3月底前\n2.问题乙。\n责任单位：乙县\n整改时限：立行立改\n")
+	none := write("none.txt", "hello\nworld\n")
+	for _, tt := range []struct {
+		args     []string
+		code     int
+		stdout   string
+		contains string
+	}{
+		{[]string{"check"}, 0, "24 tasks", ""},
+		{[]string{"check", partial}, 1, "problem: lines 5–7: 共性1: task 1 of section \"共性整改任务\" given again", "2 tasks read; 1 parts could not be read"},
+		{[]string{"check", "--json", partial}, 1, `"code": "共性2"`, "2 tasks read"},
+		{[]string{"check", none}, 2, "", "not a rectification task list"},
+		{[]string{"check", "--json", none}, 2, "", "line 1"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), tt.args, noEnv, strings.NewReader(""), &out, &errOut)
+		code := 0
+		var ee exitError
+		switch {
+		case errors.As(err, &ee):
+			code = ee.code
+		case err != nil:
+			t.Errorf("run(%q) = %v; want an exit status", tt.args, err)
+		}
+		if code != tt.code {
+			t.Errorf("run(%q) exits %d (%v); want %d", tt.args, code, err, tt.code)
+		}
+		if !strings.Contains(out.String(), tt.stdout) {
+			t.Errorf("run(%q) printed %q; want %q", tt.args, out.String(), tt.stdout)
+		}
+		if tt.contains != "" && (err == nil || !strings.Contains(err.Error(), tt.contains)) {
+			t.Errorf("run(%q) = %v; want it to mention %q", tt.args, err, tt.contains)
+		}
+	}
+	// Seeding refuses the list read in part, naming the problem.
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"console", "--db", filepath.Join(dir, "p.db"), "--seed", partial}, noEnv, strings.NewReader("task 1\n"), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "given again") {
+		t.Errorf("seeding a list with problems = %v; want the problem named", err)
+	}
+}
