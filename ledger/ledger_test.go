@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -286,4 +287,45 @@ func TestLedgerImportsBack(t *testing.T) {
 			t.Errorf("column %s not reported: %q", col, reported)
 		}
 	}
+}
+
+// BenchmarkImportXlsx: importing 10,000 tasks from an Excel ledger (issue
+// 16: < 10 s): the file read and parsed (parse-ms), then seeded into a new
+// database (ns/op covers both).
+//
+//	go test ./ledger -run='^$' -bench='^BenchmarkImportXlsx$' -benchtime=3x
+func BenchmarkImportXlsx(b *testing.B) {
+	tasks := synth.Tasks(10000, 42, synth.Sentences(string(seeds.Xuchang())))
+	store, err := testenv.Open(filepath.Join(b.TempDir(), "from.db"), testenv.Tasks(tasks, "synthetic"), testenv.Units(synth.Specs()...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	err = ledger.Write(context.Background(), &buf, bot.New(store, nil), time.Date(2022, 6, 15, 9, 0, 0, 0, store.Clock.Zone()), "")
+	store.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	file := buf.Bytes()
+	var parse time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		t0 := time.Now()
+		d, err := seeds.Parse(file)
+		if err != nil || len(d.Tasks) != 10000 || len(d.Problems) != 0 {
+			b.Fatalf("Parse: %v", err)
+		}
+		parse += time.Since(t0)
+		to, err := storage.Open(filepath.Join(b.TempDir(), fmt.Sprintf("to%d.db", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res, err := to.Seed(context.Background(), d.Records(), d.Version()); err != nil || res.Created != 10000 {
+			b.Fatalf("Seed: %+v, %v", res, err)
+		}
+		to.Close()
+	}
+	b.ReportMetric(float64(parse.Milliseconds())/float64(i), "parse-ms")
+	b.ReportMetric(float64(len(file))/(1<<20), "file-MB")
 }
