@@ -190,3 +190,25 @@ func TestMeasureNumbering(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherFields: a field under a label taskbot does not read is kept as
+// the task's note (其他) and reported, never glued to the field before it.
+func TestOtherFields(t *testing.T) {
+	d := parse(t, "一、共性整改任务\n1.问题。\n整改目标：目标。\n备注：需协调省厅，\n分两期实施。\n责任单位：甲县\n整改时限：立行立改\n整改要求：按月报送进展。\n")
+	task := d.Tasks[0]
+	if task.Goal != "目标。" {
+		t.Errorf("goal %q; want the note kept out of it", task.Goal)
+	}
+	if got := strings.Join(task.Other, "|"); got != "备注：需协调省厅，分两期实施。|整改要求：按月报送进展。" {
+		t.Errorf("other %q", task.Other)
+	}
+	if task.Deadline != "立行立改" {
+		t.Errorf("deadline %q", task.Deadline)
+	}
+	warnings := joinWarnings(d.Warnings)
+	for _, want := range []string{"line 4: 共性1: field 备注 is not one taskbot reads", "line 8: 共性1: field 整改要求 is not one taskbot reads"} {
+		if !strings.Contains(warnings, want) {
+			t.Errorf("no warning %q in:\n%s", want, warnings)
+		}
+	}
+}

@@ -50,6 +50,9 @@ type Task struct {
 
 	// Status is the progress the list reports (完成情况), when it does.
 	Status string `json:"status,omitempty"`
+	// Other are the task's fields under labels taskbot does not read
+	// (其他), each "label：value", in order.
+	Other []string `json:"other,omitempty"`
 
 	// Line is the 1-based line where the task starts; LastLine the last
 	// line read into it.
@@ -147,6 +150,10 @@ var fieldLabels = []struct {
 // fStatus is a task's reported progress (完成情况), which some lists carry.
 const fStatus = "完成情况"
 
+// otherField prefixes the label of a field the parser does not know; its
+// value is kept as one of the task's notes (Task.Other).
+const otherField = "其他:"
+
 var (
 	// A label may be written with spaces between its characters (责 任 人),
 	// and is followed by a full- or half-width colon, or ends a flattened
@@ -154,6 +161,9 @@ var (
 	labelRE   = regexp.MustCompile(`^(` + labelAlternatives() + `)[\s　]*([：:|｜\t]|$)`)
 	sectionRE = regexp.MustCompile(`^([一二三四五六七八九十]{1,3})[、.．]\s*(\S.*)$`)
 	taskRE    = regexp.MustCompile(`^([0-9０-９]{1,6})[.．、]`) // lists of up to 999,999 tasks
+	// A label this parser does not know (备注：, 整改要求：…): a few
+	// characters naming a field, then a colon.
+	otherLabelRE = regexp.MustCompile(`^(\p{Han}{0,6}(?:单位|时限|时间|情况|领导|目标|措施|问题|备注|说明|依据|进展|主体|成效|类别|类型|地点|要求|标准|方式|结果|来源))[\s　]*[：:]`)
 	// Numbered notices: 编号8：… 序号十 第三十八项.
 	noticeRE = regexp.MustCompile(`^(?:编号|序号)[\s　]*([0-9０-９]{1,6}|[一二三四五六七八九十百]{1,5})[\s　]*[：:、.．]?|^第([0-9０-９]{1,6}|[一二三四五六七八九十百]{1,5})项[\s　]*[：:、.．]?`)
 )
@@ -324,6 +334,15 @@ func (p *parser) line(n int, raw string) {
 	if loc := labelRE.FindStringSubmatchIndex(s); loc != nil {
 		f, _ := fieldOf(s[loc[2]:loc[3]])
 		p.label(n, f, s[loc[1]:])
+		return
+	}
+	if m := otherLabelRE.FindStringSubmatchIndex(s); m != nil && p.cur != nil && p.skip == 0 {
+		// A field this parser does not know: kept as a note of the task
+		// (其他), reported, never glued to the field before it.
+		label := s[m[2]:m[3]]
+		code := fmt.Sprintf("%s%d", p.cur.section.Kind, p.cur.number)
+		p.doc.Warnings = append(p.doc.Warnings, Warning{Line: n, Task: code, Msg: fmt.Sprintf("field %s is not one taskbot reads: kept as a note (其他)", label)})
+		p.label(n, otherField+label, s[m[1]:])
 		return
 	}
 	switch {
@@ -523,6 +542,11 @@ func (p *parser) flush(n int) {
 		Status:    d.fields[fStatus],
 		Line:      d.line,
 		LastLine:  max(n-1, d.line),
+	}
+	for _, f := range d.order {
+		if label, ok := strings.CutPrefix(f, otherField); ok {
+			t.Other = append(t.Other, label+"："+d.fields[f])
+		}
 	}
 	t.Milestones = []Milestone{}
 	if strings.TrimSpace(t.Deadline) == "" {
