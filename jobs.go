@@ -63,7 +63,7 @@ func runCheck(e env, args []string) error {
 		name = f.Arg(0)
 		b, err := os.ReadFile(name)
 		if err != nil {
-			return err
+			return exitError{2, err} // nothing read
 		}
 		doc = b
 	}
@@ -80,6 +80,9 @@ func runCheck(e env, args []string) error {
 		}
 		for _, w := range d.Problems {
 			fmt.Fprintf(e.stderr, "problem: %s\n", w)
+		}
+		for _, w := range d.Notes {
+			fmt.Fprintf(e.stderr, "note: %s\n", w)
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)

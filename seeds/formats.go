@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -71,6 +72,7 @@ func parseDocx(doc []byte) (*Document, error) {
 		return nil, &ParseError{Line: 1, Msg: "无法读取 Word 文件（" + err.Error() + "）。" + formatsThatWork}
 	}
 	var lines []string
+	var ledgers []*Document
 	for _, b := range blocks {
 		if b.table == nil {
 			lines = append(lines, strings.Split(b.text, "\n")...)
@@ -85,7 +87,11 @@ func parseDocx(doc []byte) (*Document, error) {
 			at[i] = len(lines) + i + 1
 		}
 		if d := parseTable(rows, at); d != nil && len(d.Tasks) > 0 {
-			return d, nil
+			ledgers = append(ledgers, d)
+			for range rows {
+				lines = append(lines, "") // the table's rows: read
+			}
+			continue
 		}
 		for _, r := range b.table {
 			var cells []string
@@ -99,7 +105,64 @@ func parseDocx(doc []byte) (*Document, error) {
 			lines = append(lines, strings.Join(cells, " | "))
 		}
 	}
-	return parseText(strings.Join(lines, "\n"))
+	if len(ledgers) == 0 {
+		return parseText(strings.Join(lines, "\n"))
+	}
+	// The list is kept in tables: every table with a header is read, and
+	// the text around them too: tasks written there are read with the
+	// tables'; other text (a title, notes) is noted.
+	if text, err := parseText(strings.Join(lines, "\n")); err == nil {
+		return mergeTables(append(ledgers, text)), nil
+	}
+	d := mergeTables(ledgers)
+	for i, l := range lines {
+		if l = strings.TrimFunc(l, isSpace); l != "" {
+			d.Notes = append(d.Notes, Warning{Line: i + 1, Msg: "outside the list's tables: " + clip(l)})
+		}
+	}
+	return d, nil
+}
+
+// mergeTables joins the lists read from several tables (or sheets) into
+// one: sections by kind, in order; a task code given again is a problem,
+// but tasks numbered only by their rows (任务N) go on numbering.
+func mergeTables(ds []*Document) *Document {
+	out := &Document{}
+	kinds := map[string]int{}
+	first := map[string]int{}
+	last := map[string]int{} // the highest number by kind
+	for _, d := range ds {
+		out.Warnings = append(out.Warnings, d.Warnings...)
+		out.Notes = append(out.Notes, d.Notes...)
+		out.Problems = append(out.Problems, d.Problems...)
+		number := map[int]int{}
+		for _, sec := range d.Sections {
+			was := sec.Number
+			if _, ok := kinds[sec.Kind]; !ok {
+				kinds[sec.Kind] = len(kinds) + 1
+				sec.Number = kinds[sec.Kind]
+				out.Sections = append(out.Sections, sec)
+			}
+			number[was] = kinds[sec.Kind]
+		}
+		for _, t := range d.Tasks {
+			kind := strings.TrimRight(t.Code, "0123456789")
+			if line, dup := first[t.Code]; dup && kind == "任务" {
+				was := t.Code
+				t.Number = last[kind] + 1
+				t.Code = fmt.Sprintf("%s%d", kind, t.Number)
+				out.Warnings = append(out.Warnings, Warning{Line: t.Line, Task: t.Code, Msg: fmt.Sprintf("numbered %s: %s was given at line %d", t.Code, was, line)})
+			} else if dup {
+				out.Problems = append(out.Problems, Warning{Line: t.Line, Task: t.Code, Msg: fmt.Sprintf("task %s given again (first at line %d); not read", t.Code, line)})
+				continue
+			}
+			first[t.Code] = t.Line
+			last[kind] = max(last[kind], t.Number)
+			t.Section = number[t.Section]
+			out.Tasks = append(out.Tasks, t)
+		}
+	}
+	return out
 }
 
 // maxSheetRows bounds the rows read from one sheet.
@@ -109,11 +172,15 @@ const maxSheetRows = 1 << 20
 // the columns (see parseTable). A merged cell's value fills every cell it
 // covers. Line numbers are row numbers.
 func parseXlsx(doc []byte) (*Document, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(doc))
+	// Raw values: a date cell comes as its serial number, not as the
+	// cell's display format (12-31-22), and is written out in Chinese.
+	f, err := excelize.OpenReader(bytes.NewReader(doc), excelize.Options{RawCellValue: true})
 	if err != nil {
 		return nil, &ParseError{Line: 1, Msg: "无法读取 Excel 文件（" + err.Error() + "）。" + formatsThatWork}
 	}
 	defer f.Close()
+	// Every sheet with a header row: a list may run over several.
+	var ledgers []*Document
 	for _, sheet := range f.GetSheetList() {
 		rows, err := f.GetRows(sheet)
 		if err != nil {
@@ -131,12 +198,25 @@ func parseXlsx(doc []byte) (*Document, error) {
 		for i := range lines {
 			lines[i] = i + 1
 		}
-		if d := parseTable(rows, lines); d != nil {
-			if len(d.Tasks) == 0 {
-				return nil, &ParseError{Line: 1, Msg: fmt.Sprintf("Excel 工作表 %q 有表头，但没有可读取的任务行%s", sheet, listed(d.Warnings))}
-			}
-			return d, nil
+		datesAsText(f, sheet, rows)
+		d := parseTable(rows, lines)
+		if d == nil {
+			continue
 		}
+		if len(d.Tasks) == 0 {
+			return nil, &ParseError{Line: 1, Msg: fmt.Sprintf("Excel 工作表 %q 有表头，但没有可读取的任务行%s", sheet, listed(d.Warnings))}
+		}
+		if len(ledgers) > 0 { // rows are numbered per sheet: say which
+			for _, ws := range [][]Warning{d.Warnings, d.Problems} {
+				for i := range ws {
+					ws[i].Msg = fmt.Sprintf("sheet %q: %s", sheet, ws[i].Msg)
+				}
+			}
+		}
+		ledgers = append(ledgers, d)
+	}
+	if len(ledgers) > 0 {
+		return mergeTables(ledgers), nil
 	}
 	return nil, &ParseError{Line: 1, Msg: "Excel 文件中没有找到表头行：需要一行列名，至少包括“问题”（或“整改任务”等）和“责任单位”或“整改时限”（或其同义词）"}
 }
@@ -175,4 +255,55 @@ func listed(ws []Warning) string {
 		more = fmt.Sprintf("；另有 %d 处", len(ws)-most)
 	}
 	return "：" + strings.Join(parts, "；") + more
+}
+
+// datesAsText writes the date cells of a sheet's deadline column (under a
+// header row) as Chinese dates: 2022年12月31日.
+func datesAsText(f *excelize.File, sheet string, rows [][]string) {
+	h, cols := tableHeader(rows)
+	if h < 0 {
+		return
+	}
+	for j, c := range cols {
+		if c != colDeadline {
+			continue
+		}
+		for i := h + 1; i < len(rows); i++ {
+			if j >= len(rows[i]) {
+				continue
+			}
+			serial, err := strconv.ParseFloat(strings.TrimSpace(rows[i][j]), 64)
+			if err != nil || serial < 1 || serial > 2958465 {
+				continue
+			}
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			if typ, err := f.GetCellType(sheet, cell); err != nil || typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+				continue
+			}
+			if style, err := f.GetCellStyle(sheet, cell); err != nil || !isDateStyle(f, style) {
+				continue
+			}
+			if t, err := excelize.ExcelDateToTime(serial, false); err == nil {
+				rows[i][j] = fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
+			}
+		}
+	}
+}
+
+// isDateStyle says whether a cell style shows a date: a built-in date
+// format (14–22, 27–36, 45–47, 50–58) or a custom one with y, m and d.
+func isDateStyle(f *excelize.File, id int) bool {
+	st, err := f.GetStyle(id)
+	if err != nil || st == nil {
+		return false
+	}
+	switch n := st.NumFmt; {
+	case n >= 14 && n <= 22, n >= 27 && n <= 36, n >= 45 && n <= 47, n >= 50 && n <= 58:
+		return true
+	}
+	if st.CustomNumFmt != nil {
+		c := strings.ToLower(*st.CustomNumFmt)
+		return strings.Contains(c, "y") && strings.Contains(c, "d") || strings.Contains(c, "年")
+	}
+	return false
 }

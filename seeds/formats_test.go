@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
 
 	"taskbot/seeds"
+	"taskbot/storage"
 )
 
 // docx builds a Word file whose body is the given XML (paragraphs and
@@ -400,4 +402,100 @@ func FuzzTable(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSeveralTables: every table with a header is read (two Word tables,
+// two sheets); text around them is noted; a header's gloss (整改时限（年月）)
+// and a header below a long title block are recognised.
+func TestSeveralTables(t *testing.T) {
+	table := func(rows [][]string) string {
+		var b strings.Builder
+		b.WriteString("<w:tbl>")
+		for _, r := range rows {
+			b.WriteString("<w:tr>")
+			for _, c := range r {
+				b.WriteString(tableCell("", c))
+			}
+			b.WriteString("</w:tr>")
+		}
+		b.WriteString("</w:tbl>")
+		return b.String()
+	}
+	header := []string{"编号", "反馈问题（具体表现）", "责任单位", "整改时限（年月）"}
+	first := [][]string{header, {"共性1", "问题甲。", "甲县", "2022年3月底前"}}
+	second := [][]string{header, {"个性1", "问题乙。", "乙县", "2022年6月底前"}, {"个性2", "问题丙。", "丙县", "立行立改"}}
+	d, err := seeds.Parse(docx(t, para("清单")+table(first)+para("续表")+table(second)+para("某县人民政府")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, task := range d.Tasks {
+		codes = append(codes, fmt.Sprintf("%s/%d", task.Code, task.Section))
+	}
+	if got := strings.Join(codes, " "); got != "共性1/1 个性1/2 个性2/2" {
+		t.Errorf("tasks %s; want both tables' tasks", got)
+	}
+	if len(d.Notes) != 3 {
+		t.Errorf("notes %v; want the three paragraphs outside the tables", d.Notes)
+	}
+	// Excel: two sheets, the second's header under eight title rows.
+	f := excelize.NewFile()
+	defer f.Close()
+	if _, err := f.NewSheet("续"); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range first {
+		cellName, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cellName, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, r := range second {
+		cellName, _ := excelize.CoordinatesToCellName(1, i+9)
+		if err := f.SetSheetRow("续", cellName, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	d, err = seeds.Parse(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Tasks) != 3 || d.Tasks[2].Code != "个性2" || d.Tasks[2].Line != 11 {
+		t.Errorf("tasks %+v; want both sheets' three, 个性2 at row 11", d.Tasks)
+	}
+}
+
+// TestExcelDates: a deadline kept as an Excel date reads as that date,
+// whatever its display format.
+func TestExcelDates(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, v := range []any{"问题", "责任单位", "整改时限", "问题甲。", "甲县", time.Date(2022, 12, 31, 0, 0, 0, 0, time.UTC)} {
+		cellName, _ := excelize.CoordinatesToCellName(i%3+1, i/3+1)
+		if err := f.SetCellValue("Sheet1", cellName, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	style, err := f.NewStyle(&excelize.Style{NumFmt: 14}) // m-d-yy
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellStyle("Sheet1", "C2", "C2", style); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	d, err := seeds.Parse(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task := d.Tasks[0]; task.Deadline != "2022年12月31日" || len(task.Milestones) != 1 || task.Milestones[0].Due != storage.NewDate(2022, 12, 31) {
+		t.Errorf("deadline %q, milestones %+v; want 2022年12月31日", task.Deadline, task.Milestones)
+	}
 }

@@ -212,3 +212,61 @@ func TestOtherFields(t *testing.T) {
 		}
 	}
 }
+
+// TestLayoutEdges: inputs an independent review found read wrongly, each
+// now read as its writer meant.
+func TestLayoutEdges(t *testing.T) {
+	type want struct {
+		code, field, value string
+	}
+	for _, tt := range []struct {
+		name, doc string
+		tasks     int
+		wants     []want
+	}{
+		{"text after the last task", "一、共性整改任务\n1.污水收集不完善。\n责任单位：市住建局\n整改时限：2022年12月底前\n联系人：张三，电话0374-1234567\n2023年1月5日印发\n中共某县委办公室 某县人民政府办公室\n",
+			1, []want{{"共性1", "deadline", "2022年12月底前"}, {"共性1", "other", "联系人：张三，电话0374-1234567"}}},
+		{"a date and a signature as values", "一、反馈问题\n渗滤液外溢。\n二、整改措施\n1.修复防渗膜；\n2.建立台账并向社会公示；\n三、责任单位\n某县人民政府\n四、整改期限\n2022年6月30日\n",
+			1, []want{{"任务1", "units", "某县人民政府"}, {"任务1", "deadline", "2022年6月30日"}, {"任务1", "measures", "修复防渗膜；|建立台账并向社会公示；"}}},
+		{"a task about 公示", "一、共性整改任务\n1.扬尘管控不到位。\n责任单位：市住建局\n整改时限：2022年12月底前\n2.环境信息未依法公示。\n责任单位：市生态环境局\n整改时限：2022年6月底前\n",
+			2, []want{{"共性2", "problem", "环境信息未依法公示。"}}},
+		{"a task without units or deadline", "一、共性整改任务\n1.河道垃圾漂浮。\n整改目标：保洁常态化。\n2.黑臭水体治理滞后。\n责任单位：各县（市、区）\n整改时限：2023年底前\n",
+			2, []want{{"共性1", "goal", "保洁常态化。"}, {"共性2", "problem", "黑臭水体治理滞后。"}}},
+		{"two heading blocks without deadlines", "一、反馈问题\n甲河段黑臭。\n二、整改目标\n消除黑臭。\n一、反馈问题\n乙河段垃圾堆放。\n二、整改目标\n清理到位。\n",
+			2, []want{{"任务2", "problem", "乙河段垃圾堆放。"}}},
+		{"measures after the deadline", "一、共性整改任务\n1.餐饮油烟扰民。\n责任单位：市城管局\n整改时限：2022年12月底前\n整改措施：\n1.安装净化设施；\n2.联合执法；\n3.快速处置。\n2.渣土车抛洒。\n责任单位：市城管局\n整改时限：立行立改\n",
+			2, []want{{"共性1", "measures", "安装净化设施；|联合执法；|快速处置。"}, {"共性2", "problem", "渣土车抛洒。"}}},
+		{"a numbered status", "一、反馈问题\n有违建。\n二、整改期限\n2022年6月底前\n三、整改完成情况\n1.已完成排查；\n2.已拆除违建3处。\n",
+			1, []want{{"任务1", "status", "1.已完成排查；2.已拆除违建3处。"}}},
+		{"问题： in a wrapped problem", "一、共性整改任务\n1.园区存在以下\n问题：一是管网不完善；二是数据异常。\n责任单位：园区管委会\n整改时限：2022年12月底前\n",
+			1, []want{{"共性1", "problem", "园区存在以下问题：一是管网不完善；二是数据异常。"}}},
+		{"a preamble with labels", "某县整改清单\n整改任务：共2项。\n完成时限：2022年底前全部完成\n一、共性整改任务\n1.扬尘。\n责任单位：市住建局\n整改时限：2022年12月底前\n",
+			1, []want{{"共性1", "deadline", "2022年12月底前"}}},
+		{"第一百项", "第九十九项：排污口未整治。\n整改责任单位：某区政府\n整改时间：2022年12月底前\n第一百项：矿山未复绿。\n整改责任单位：某县政府\n整改时间：2023年6月底前\n",
+			2, []want{{"任务100", "problem", "矿山未复绿。"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := parse(t, tt.doc)
+			if len(d.Tasks) != tt.tasks || len(d.Problems) != 0 {
+				t.Fatalf("tasks %+v, problems %v; want %d tasks, no problem", d.Tasks, d.Problems, tt.tasks)
+			}
+			checkAccounted(t, []byte(tt.doc), d)
+			for _, w := range tt.wants {
+				var task *seeds.Task
+				for i := range d.Tasks {
+					if d.Tasks[i].Code == w.code {
+						task = &d.Tasks[i]
+					}
+				}
+				if task == nil {
+					t.Fatalf("no task %s in %+v", w.code, d.Tasks)
+				}
+				got := map[string]string{"deadline": task.Deadline, "problem": task.Problem, "goal": task.Goal, "status": task.Status,
+					"units": strings.Join(task.Units, "|"), "measures": strings.Join(task.Measures, "|"), "other": strings.Join(task.Other, "|")}[w.field]
+				if got != w.value {
+					t.Errorf("%s %s = %q; want %q", w.code, w.field, got, w.value)
+				}
+			}
+		})
+	}
+}

@@ -163,7 +163,7 @@ var (
 	taskRE    = regexp.MustCompile(`^([0-9０-９]{1,6})[.．、]`) // lists of up to 999,999 tasks
 	// A label this parser does not know (备注：, 整改要求：…): a few
 	// characters naming a field, then a colon.
-	otherLabelRE = regexp.MustCompile(`^(\p{Han}{0,6}(?:单位|时限|时间|情况|领导|目标|措施|问题|备注|说明|依据|进展|主体|成效|类别|类型|地点|要求|标准|方式|结果|来源))[\s　]*[：:]`)
+	otherLabelRE = regexp.MustCompile(`^(\p{Han}{0,6}(?:单位|时限|时间|情况|领导|目标|措施|问题|备注|说明|依据|进展|主体|成效|类别|类型|地点|要求|标准|方式|结果|来源|人|电话))[\s　]*[：:]`)
 	// Numbered notices: 编号8：… 序号十 第三十八项.
 	noticeRE = regexp.MustCompile(`^(?:编号|序号)[\s　]*([0-9０-９]{1,6}|[一二三四五六七八九十百]{1,5})[\s　]*[：:、.．]?|^第([0-9０-９]{1,6}|[一二三四五六七八九十百]{1,5})项[\s　]*[：:、.．]?`)
 )
@@ -180,6 +180,12 @@ func labelAlternatives() string {
 		all[i] = strings.Join(strings.Split(l, ""), `[\s　]*`)
 	}
 	return strings.Join(all, "|")
+}
+
+// knownLabel says whether label is one of a field's.
+func knownLabel(label string) bool {
+	_, ok := fieldOf(label)
+	return ok
 }
 
 // fieldOf is the field a label names (spaces removed), and whether it is
@@ -267,8 +273,11 @@ type parser struct {
 	section *Section
 	cur     *draft
 	field   string // the field the next continuation line belongs to
-	last    int    // the last task number read in the section
-	numbers map[int]int
+	// listNext is the number the next item of a numbered list in the
+	// field would have (0: no list).
+	listNext int
+	last     int // the last task number read in the section
+	numbers  map[int]int
 	// skip is 1 + the index of the problem whose lines the parser is
 	// passing over (a task it cannot read), extended to each line passed;
 	// 0 when none.
@@ -298,7 +307,11 @@ func (p *parser) line(n int, raw string) {
 	if s == "" {
 		return
 	}
-	if what := boilerplate(s); what != "" {
+	num, rest, isStart := taskStart(s)
+	// Text around the list, never a task's start nor the value a field
+	// is waiting for (整改时限： then 2022年6月30日 on the next line).
+	awaited := p.cur != nil && p.skip == 0 && strings.TrimSpace(p.cur.fields[p.field]) == ""
+	if what := boilerplate(s, awaited); what != "" && !isStart {
 		p.doc.Notes = append(p.doc.Notes, Warning{Line: n, Msg: "skipped " + what + ": " + clip(s)})
 		return
 	}
@@ -328,15 +341,15 @@ func (p *parser) line(n int, raw string) {
 		p.doc.Sections = append(p.doc.Sections, sec)
 		return
 	}
-	if num, rest, ok := taskStart(s); ok && p.startTask(n, num, rest, s) {
+	if isStart && p.startTask(n, num, rest, false) {
 		return
 	}
-	if loc := labelRE.FindStringSubmatchIndex(s); loc != nil {
+	if loc := labelRE.FindStringSubmatchIndex(s); loc != nil && p.isLabel(s, loc) {
 		f, _ := fieldOf(s[loc[2]:loc[3]])
 		p.label(n, f, s[loc[1]:])
 		return
 	}
-	if m := otherLabelRE.FindStringSubmatchIndex(s); m != nil && p.cur != nil && p.skip == 0 {
+	if m := otherLabelRE.FindStringSubmatchIndex(s); m != nil && p.cur != nil && p.skip == 0 && !knownLabel(s[m[2]:m[3]]) {
 		// A field this parser does not know: kept as a note of the task
 		// (其他), reported, never glued to the field before it.
 		label := s[m[2]:m[3]]
@@ -359,19 +372,28 @@ func (p *parser) line(n int, raw string) {
 	}
 }
 
-// startTask reads line n as the start of task num when it is one (and
-// not a wrapped line of the current task that happens to begin with a
-// number), and reports whether it was.
-func (p *parser) startTask(n, num int, rest, s string) bool {
+// startTask reads line n as the start of task num when it is one, and
+// reports whether it was. It is not when the line is wrapped text of the
+// current task that happens to begin with a number, or an item of a
+// numbered list inside a field (整改措施：1.… 2.…), which is part of it.
+// Forced starts (a problem's label or heading) always are.
+func (p *parser) startTask(n, num int, rest string, forced bool) bool {
 	if num < 1 {
 		return false // "0.5" or "0." is text
 	}
 	want := p.last + 1
+	if !forced && p.cur != nil && p.field != fProblem {
+		// A list starts at 1 right after its label (整改措施：, then 1.…)
+		// and goes on in order.
+		empty := strings.TrimSpace(p.cur.fields[p.field]) == ""
+		if num == p.listNext || (num == 1 && p.listNext == 0 && want != 1 && empty) {
+			p.listNext = num + 1
+			return false
+		}
+	}
 	complete := p.cur == nil || p.cur.fields[fDeadline] != "" || p.cur.fields[fUnits] != ""
-	if !complete && (num != want || p.field != fProblem) {
-		// Wrapped text such as "3.…", or a numbered list inside a field
-		// (整改措施：1.… 2.…), which is part of it.
-		return false
+	if !forced && num != want && !complete {
+		return false // wrapped text such as "3.…"
 	}
 	if p.section == nil {
 		if len(p.doc.Sections) > 0 && p.skip != 0 {
@@ -398,9 +420,33 @@ func (p *parser) startTask(n, num int, rest, s string) bool {
 	p.numbers[num] = n
 	p.last = max(p.last, num)
 	p.cur = &draft{line: n, section: *p.section, number: num, fields: map[string]string{}, lines: map[string]int{}}
-	p.field = fProblem
+	p.field, p.listNext = fProblem, 0
 	p.append(n, rest)
 	return true
+}
+
+// isLabel says whether the label labelRE found at the start of s (loc)
+// is one here. The short problem labels 问题： and 整改任务： also begin
+// sentences (a wrapped "…存在以下\n问题：一是…", a preamble "整改任务：共2项"):
+// followed by a colon, they start a task only where one may start, under
+// a section with no task open or after a complete one.
+func (p *parser) isLabel(s string, loc []int) bool {
+	label := strings.Map(func(r rune) rune {
+		if isSpace(r) {
+			return -1
+		}
+		return r
+	}, s[loc[2]:loc[3]])
+	if label != "问题" && label != "整改任务" {
+		return true
+	}
+	if term := s[loc[4]:loc[5]]; term != "：" && term != ":" {
+		return true // 问题 | or a line of its own: a table's or heading's
+	}
+	if p.cur == nil {
+		return p.section != nil
+	}
+	return p.cur.fields[fDeadline] != "" || p.cur.fields[fUnits] != ""
 }
 
 // label reads line n, a field's label f and the start of its value.
@@ -408,11 +454,16 @@ func (p *parser) label(n int, f, value string) {
 	value = strings.TrimLeft(strings.TrimFunc(value, isSpace), "|｜")
 	if f == fProblem && (p.cur == nil || p.cur.fields[fProblem] != "") && !(p.cur == nil && p.skip != 0) {
 		// 问题：… starts a task: the first, or the next.
-		p.startTask(n, p.last+1, "", "")
+		p.startTask(n, p.last+1, "", true)
 	}
 	if p.cur == nil {
 		if p.skip != 0 {
 			p.pass(n)
+			return
+		}
+		if p.section == nil && len(p.doc.Tasks) == 0 {
+			// 完成时限：… in the preamble, before any section or task.
+			p.doc.Notes = append(p.doc.Notes, Warning{Line: n, Msg: "before the list: " + clip(f+"："+value)})
 			return
 		}
 		p.skipFrom(n, "", fmt.Sprintf("field %q outside a task; expected a task such as \"1.…\" first", clip(f+"："+value)))
@@ -431,13 +482,16 @@ func (p *parser) label(n int, f, value string) {
 		p.cur.lines[p.field] = n
 		return
 	}
-	p.field = f
+	p.field, p.listNext = f, 0
 	p.cur.lines[f] = n
 	p.cur.order = append(p.cur.order, f)
 	if _, ok := p.cur.fields[f]; !ok {
 		p.cur.fields[f] = ""
 	}
 	p.append(n, value)
+	if k, _, ok := measureNumber(strings.TrimFunc(value, isSpace)); ok && k == 1 && f != fProblem {
+		p.listNext = 2 // 整改措施：1.… on the label's line: 2.… goes on
+	}
 }
 
 // fieldHeading reads line n, a heading that names a field (二、整改目标): in
@@ -446,7 +500,7 @@ func (p *parser) label(n int, f, value string) {
 // complete task).
 func (p *parser) fieldHeading(n int, f string) {
 	if p.cur == nil && f != fProblem {
-		p.startTask(n, p.last+1, "", "")
+		p.startTask(n, p.last+1, "", true)
 	}
 	p.label(n, f, "")
 }
@@ -564,15 +618,20 @@ func (p *parser) flush(n int) {
 // boilerplate names what line s is when it is text around a list rather
 // than in it: a page number or header, a date or signature line, a
 // publicity (公示) note; "" otherwise.
-func boilerplate(s string) string {
+//
+// A date or signature line is no boilerplate where a field awaits its
+// value (awaited): 整改时限： then 2022年6月30日, 责任单位： then 某县人民政府.
+func boilerplate(s string, awaited bool) string {
 	switch {
 	case pageRE.MatchString(s):
 		return "page number"
+	case publicityRE.MatchString(s) && utf8.RuneCountInString(s) <= 80 && !labelRE.MatchString(s):
+		return "publicity note"
+	case awaited:
+		return ""
 	case dateLineRE.MatchString(s):
 		return "date line"
-	case strings.Contains(s, "公示") && utf8.RuneCountInString(s) <= 80 && !labelRE.MatchString(s):
-		return "publicity note"
-	case utf8.RuneCountInString(s) <= 30 && signatureRE.MatchString(s):
+	case utf8.RuneCountInString(s) <= 40 && signatureRE.MatchString(s):
 		return "signature"
 	}
 	return ""
@@ -580,8 +639,10 @@ func boilerplate(s string) string {
 
 var (
 	pageRE      = regexp.MustCompile(`^(?:[-—–－·\s]*[0-9０-９]{1,4}[-—–－·\s]*|第\s*[0-9０-９]{1,4}\s*页(?:\s*[，,/／]?\s*共\s*[0-9０-９]{1,4}\s*页)?|[0-9０-９]{1,4}\s*/\s*[0-9０-９]{1,4})$`)
-	dateLineRE  = regexp.MustCompile(`^[0-9０-９〇零一二三四五六七八九]{4}\s*年\s*[0-9０-９一二三四五六七八九十]{1,3}\s*月\s*[0-9０-９一二三四五六七八九十]{1,3}\s*日$`)
-	signatureRE = regexp.MustCompile(`^[\p{Han}（）()]{2,28}(?:办公室|委员会|人民政府|领导小组|指挥部|督察组|督查室)$`)
+	dateLineRE  = regexp.MustCompile(`^[0-9０-９〇零一二三四五六七八九]{4}\s*年\s*[0-9０-９一二三四五六七八九十]{1,3}\s*月\s*[0-9０-９一二三四五六七八九十]{1,3}\s*日(?:印发|发布|签发|制)?$`)
+	signatureRE = regexp.MustCompile(`^[\p{Han}（）()\s　]{2,38}(?:办公室|委员会|人民政府|领导小组|指挥部|督察组|督查室)$`)
+	// A publicity note: 公示期…, 公示时间…, or a line that starts 公示.
+	publicityRE = regexp.MustCompile(`^公示|公示(?:期|时间|日期)`)
 )
 
 func taskStart(s string) (num int, rest string, ok bool) {
@@ -631,14 +692,14 @@ func sectionKind(num int, title string) string {
 }
 
 func chineseNumber(s string) int {
-	digits := map[rune]int{'一': 1, '二': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+	digits := map[rune]int{'零': 0, '〇': 0, '一': 1, '二': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
 	n, cur := 0, 0
 	for _, r := range s {
-		if r == '十' {
+		if unit, ok := map[rune]int{'十': 10, '百': 100}[r]; ok {
 			if cur == 0 {
 				cur = 1
 			}
-			n += cur * 10
+			n += cur * unit
 			cur = 0
 			continue
 		}

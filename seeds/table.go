@@ -27,6 +27,7 @@ const (
 	colUnits
 	colPersons
 	colDeadline
+	colStatus // 完成情况: the task's reported progress
 )
 
 // columnLabels are the header labels of each column, synonyms included.
@@ -41,6 +42,7 @@ var columnLabels = map[column][]string{
 	colUnits:    {fUnits, "整改责任单位", "整改实施主体", "实施主体", "配合单位"},
 	colPersons:  {fPersons},
 	colDeadline: {fDeadline, "整改期限", "完成时限", "整改时间", "整改完成时间", "完成时间"},
+	colStatus:   {fStatus, "整改完成情况", "整改进展情况"},
 }
 
 // columnOf is the column a header cell names (colNone for another label).
@@ -51,6 +53,10 @@ func columnOf(label string) column {
 		}
 		return r
 	}, label)
+	// 整改时限（年月）, 反馈问题(具体表现): the label before its gloss.
+	if i := strings.IndexAny(label, "（("); i > 0 {
+		label = label[:i]
+	}
 	for c, labels := range columnLabels {
 		for _, l := range labels {
 			if label == l {
@@ -63,7 +69,7 @@ func columnOf(label string) column {
 
 // maxHeaderRow is how far down a table its header row may be (a title and
 // notes may come first).
-const maxHeaderRow = 6
+const maxHeaderRow = 10
 
 // tableHeader finds the header row among rows' first: the first naming the
 // problem column and the units or the deadline. It returns the row's index
@@ -175,6 +181,7 @@ func parseTable(rows [][]string, lines []int) *Document {
 			Units:     splitUnits(oneLine(get(colUnits))),
 			Persons:   oneLine(get(colPersons)),
 			Deadline:  oneLine(get(colDeadline)),
+			Status:    oneLine(get(colStatus)),
 			Line:      line,
 			LastLine:  line,
 		}
