@@ -164,8 +164,8 @@ var (
 	// A label this parser does not know (备注：, 整改要求：…): a few
 	// characters naming a field, then a colon.
 	otherLabelRE = regexp.MustCompile(`^(\p{Han}{0,6}(?:单位|时限|时间|情况|领导|目标|措施|问题|备注|说明|依据|进展|主体|成效|类别|类型|地点|要求|标准|方式|结果|来源|人|电话))[\s　]*[：:]`)
-	// Numbered notices: 编号8：… 序号十 第三十八项.
-	noticeRE = regexp.MustCompile(`^(?:编号|序号)[\s　]*([0-9０-９]{1,6}|[一二三四五六七八九十百]{1,5})[\s　]*[：:、.．]?|^第([0-9０-９]{1,6}|[一二三四五六七八九十百]{1,5})项[\s　]*[：:、.．]?`)
+	// Numbered notices: 编号8：… 序号十 第三十八项 （四）.
+	noticeRE = regexp.MustCompile(`^(?:编号|序号)[\s　]*([0-9０-９]{1,6}|[一二三四五六七八九十百零]{1,5})[\s　]*[：:、.．]?|^第([0-9０-９]{1,6}|[一二三四五六七八九十百零]{1,5})项[\s　]*[：:、.．]?|^[（(]([一二三四五六七八九十百零]{1,5})[）)]`)
 )
 
 // labelAlternatives is every label as a pattern allowing spaces between
@@ -307,6 +307,13 @@ func (p *parser) line(n int, raw string) {
 	if s == "" {
 		return
 	}
+	// A form's row copied as text: 责任单位 | 市生态环境局 | 整改时限 | 2022年12月底前.
+	if pairs := formRow(s); pairs != nil {
+		for _, pair := range pairs {
+			p.line(n, pair)
+		}
+		return
+	}
 	num, rest, isStart := taskStart(s)
 	// Text around the list, never a task's start nor the value a field
 	// is waiting for (整改时限： then 2022年6月30日 on the next line).
@@ -423,6 +430,33 @@ func (p *parser) startTask(n, num int, rest string, forced bool) bool {
 	p.field, p.listNext = fProblem, 0
 	p.append(n, rest)
 	return true
+}
+
+// formRow splits a table row copied as text whose cells are labels and
+// values in turn, two pairs or more (label | value | label | value), into
+// "label：value" lines; nil for any other line.
+func formRow(s string) []string {
+	if !strings.ContainsAny(s, "|｜") {
+		return nil
+	}
+	cells := strings.FieldsFunc(s, func(r rune) bool { return r == '|' || r == '｜' })
+	for i := range cells {
+		cells[i] = strings.TrimFunc(cells[i], isSpace)
+	}
+	for len(cells) > 0 && cells[len(cells)-1] == "" {
+		cells = cells[:len(cells)-1]
+	}
+	if len(cells) < 4 || len(cells)%2 != 0 {
+		return nil
+	}
+	var out []string
+	for i := 0; i < len(cells); i += 2 {
+		if !knownLabel(cells[i]) || knownLabel(cells[i+1]) {
+			return nil
+		}
+		out = append(out, cells[i]+"："+cells[i+1])
+	}
+	return out
 }
 
 // isLabel says whether the label labelRE found at the start of s (loc)
@@ -648,10 +682,11 @@ var (
 func taskStart(s string) (num int, rest string, ok bool) {
 	if m := noticeRE.FindStringSubmatchIndex(s); m != nil {
 		var digits string
-		if m[2] >= 0 {
-			digits = s[m[2]:m[3]]
-		} else {
-			digits = s[m[4]:m[5]]
+		for g := 2; g+1 < len(m); g += 2 {
+			if m[g] >= 0 {
+				digits = s[m[g]:m[g+1]]
+				break
+			}
 		}
 		n, err := strconv.Atoi(foldDigits(digits))
 		if err != nil {
