@@ -182,6 +182,11 @@ func parseXlsx(doc []byte) (*Document, error) {
 	// Every sheet with a header row: a list may run over several.
 	var ledgers []*Document
 	for _, sheet := range f.GetSheetList() {
+		// Its first rows first: a sheet without a header (a ledger's
+		// other sheets, of 100,000 rows) is not read whole.
+		if head, err := sheetHead(f, sheet); err != nil || func() bool { h, _ := tableHeader(head); return h < 0 }() {
+			continue
+		}
 		rows, err := f.GetRows(sheet)
 		if err != nil {
 			return nil, &ParseError{Line: 1, Msg: fmt.Sprintf("无法读取 Excel 工作表 %q（%v）", sheet, err)}
@@ -306,4 +311,22 @@ func isDateStyle(f *excelize.File, id int) bool {
 		return strings.Contains(c, "y") && strings.Contains(c, "d") || strings.Contains(c, "年")
 	}
 	return false
+}
+
+// sheetHead reads a sheet's first rows, where its header would be.
+func sheetHead(f *excelize.File, sheet string) ([][]string, error) {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]string
+	for len(out) < maxHeaderRow && rows.Next() {
+		cols, err := rows.Columns()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cols)
+	}
+	return out, rows.Error()
 }

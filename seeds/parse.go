@@ -165,7 +165,7 @@ var (
 	// characters naming a field, then a colon.
 	otherLabelRE = regexp.MustCompile(`^(\p{Han}{0,6}(?:单位|时限|时间|情况|领导|目标|措施|问题|备注|说明|依据|进展|主体|成效|类别|类型|地点|要求|标准|方式|结果|来源|人|电话))[\s　]*[：:]`)
 	// Numbered notices: 编号8：… 序号十 第三十八项 （四）.
-	noticeRE = regexp.MustCompile(`^(?:编号|序号)[\s　]*([0-9０-９]{1,6}|[一二三四五六七八九十百零]{1,5})[\s　]*[：:、.．]?|^第([0-9０-９]{1,6}|[一二三四五六七八九十百零]{1,5})项[\s　]*[：:、.．]?|^[（(]([一二三四五六七八九十百零]{1,5})[）)]`)
+	noticeRE = regexp.MustCompile(`^(?:(?:编号|序号)[\s　]*([0-9０-９]{1,6}|[一二三四五六七八九十百零]{1,5})[\s　]*[：:、.．]?|第([0-9０-９]{1,6}|[一二三四五六七八九十百零]{1,5})项[\s　]*[：:、.．]?|[（(]([一二三四五六七八九十百零]{1,5})[）)])`)
 )
 
 // labelAlternatives is every label as a pattern allowing spaces between
@@ -436,7 +436,7 @@ func (p *parser) startTask(n, num int, rest string, forced bool) bool {
 // values in turn, two pairs or more (label | value | label | value), into
 // "label：value" lines; nil for any other line.
 func formRow(s string) []string {
-	if !strings.ContainsAny(s, "|｜") {
+	if strings.IndexByte(s, '|') < 0 && !strings.Contains(s, "｜") {
 		return nil
 	}
 	cells := strings.FieldsFunc(s, func(r rune) bool { return r == '|' || r == '｜' })
@@ -656,27 +656,40 @@ func (p *parser) flush(n int) {
 // A date or signature line is no boilerplate where a field awaits its
 // value (awaited): 整改时限： then 2022年6月30日, 责任单位： then 某县人民政府.
 func boilerplate(s string, awaited bool) string {
+	if len(s) > 240 { // none of these is long (80 characters at most)
+		return ""
+	}
+	short := len(s) <= 120 // 40 characters
 	switch {
-	case pageRE.MatchString(s):
+	case len(s) <= 40 && pageRE.MatchString(s):
 		return "page number"
-	case publicityRE.MatchString(s) && utf8.RuneCountInString(s) <= 80 && !labelRE.MatchString(s):
+	case (strings.HasPrefix(s, "公示") || strings.Contains(s, "公示期") || strings.Contains(s, "公示时间") || strings.Contains(s, "公示日期")) &&
+		!labelRE.MatchString(s):
 		return "publicity note"
 	case awaited:
 		return ""
-	case dateLineRE.MatchString(s):
+	case short && strings.Contains(s, "年") && dateLineRE.MatchString(s):
 		return "date line"
-	case utf8.RuneCountInString(s) <= 40 && signatureRE.MatchString(s):
+	case short && signed(s) && signatureRE.MatchString(s):
 		return "signature"
 	}
 	return ""
+}
+
+// signed says whether s ends as a signature does (…办公室, …人民政府).
+func signed(s string) bool {
+	for _, end := range []string{"办公室", "委员会", "人民政府", "领导小组", "指挥部", "督察组", "督查室"} {
+		if strings.HasSuffix(s, end) {
+			return true
+		}
+	}
+	return false
 }
 
 var (
 	pageRE      = regexp.MustCompile(`^(?:[-—–－·\s]*[0-9０-９]{1,4}[-—–－·\s]*|第\s*[0-9０-９]{1,4}\s*页(?:\s*[，,/／]?\s*共\s*[0-9０-９]{1,4}\s*页)?|[0-9０-９]{1,4}\s*/\s*[0-9０-９]{1,4})$`)
 	dateLineRE  = regexp.MustCompile(`^[0-9０-９〇零一二三四五六七八九]{4}\s*年\s*[0-9０-９一二三四五六七八九十]{1,3}\s*月\s*[0-9０-９一二三四五六七八九十]{1,3}\s*日(?:印发|发布|签发|制)?$`)
 	signatureRE = regexp.MustCompile(`^[\p{Han}（）()\s　]{2,38}(?:办公室|委员会|人民政府|领导小组|指挥部|督察组|督查室)$`)
-	// A publicity note: 公示期…, 公示时间…, or a line that starts 公示.
-	publicityRE = regexp.MustCompile(`^公示|公示(?:期|时间|日期)`)
 )
 
 func taskStart(s string) (num int, rest string, ok bool) {

@@ -272,7 +272,14 @@ func tableMeasures(s string) []string {
 
 // measureNumber reads a leading "1." "1、" "1．" "（1）" "(1)".
 func measureNumber(s string) (n int, rest string, ok bool) {
-	rs := []rune(s)
+	head := s
+	for i := range s { // a number is in the first few characters
+		if i > 24 {
+			head = s[:i]
+			break
+		}
+	}
+	rs := []rune(head)
 	i, close := 0, rune(0)
 	if len(rs) > 0 && (rs[0] == '（' || rs[0] == '(') {
 		i, close = 1, map[rune]rune{'（': '）', '(': ')'}[rs[0]]
@@ -291,7 +298,7 @@ func measureNumber(s string) (n int, rest string, ok bool) {
 		return 0, "", false
 	}
 	n, _ = strconv.Atoi(foldDigits(string(rs[i:j])))
-	return n, string(rs[j+1:]), true
+	return n, s[len(string(rs[:j+1])):], true
 }
 
 // oneLine joins a cell's lines: a field is one paragraph.
