@@ -78,6 +78,7 @@ func docxBlocks(doc []byte) ([]block, error) {
 		depth int             // tables open
 		para  strings.Builder // the paragraph being read
 		inP   bool
+		pDeep int  // paragraphs open: a text box's are inside another
 		inT   bool // inside w:t
 		rows  [][]cell
 		row   []cell
@@ -115,6 +116,7 @@ func docxBlocks(doc []byte) ([]block, error) {
 			switch t.Name.Local {
 			case "tbl":
 				if inP { // a table inside a paragraph is not valid; close it
+					pDeep = 0
 					endPara()
 				}
 				depth++
@@ -146,7 +148,17 @@ func docxBlocks(doc []byte) ([]block, error) {
 					}
 				}
 			case "p":
+				if inP {
+					para.WriteByte('\n') // a text box's paragraph: a line of its own
+				}
 				inP = true
+				pDeep++
+			case "gridBefore": // grid columns left empty before the row's first cell
+				if depth == 1 {
+					for i := atoiAttr(t, "val"); i > 0 && i <= 64; i-- {
+						row = append(row, cell{})
+					}
+				}
 			case "t":
 				inT = true
 			case "tab":
@@ -166,7 +178,10 @@ func docxBlocks(doc []byte) ([]block, error) {
 			case "t":
 				inT = false
 			case "p":
-				if inP {
+				if pDeep--; pDeep > 0 {
+					para.WriteByte('\n') // the text box ends; its paragraph goes on
+				} else if inP {
+					pDeep = 0
 					endPara()
 				}
 			case "tc":

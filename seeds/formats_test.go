@@ -499,3 +499,28 @@ func TestExcelDates(t *testing.T) {
 		t.Errorf("deadline %q, milestones %+v; want 2022年12月31日", task.Deadline, task.Milestones)
 	}
 }
+
+// TestDocxDetails: a text box inside a paragraph keeps the text after it;
+// a row starting after empty grid columns (w:gridBefore) keeps its cells
+// under their headers; a unit a line in a cell is a list of units.
+func TestDocxDetails(t *testing.T) {
+	body := para("一、共性整改任务") +
+		`<w:p><w:r><w:t>1.甲问题，</w:t></w:r><w:r><w:drawing><w:txbxContent><w:p><w:r><w:t>附注</w:t></w:r></w:p></w:txbxContent></w:drawing></w:r><w:r><w:t>其后的文字。</w:t></w:r></w:p>` +
+		para("责任单位：市住建局") + para("整改时限：2022年12月底前")
+	d, err := seeds.Parse(docx(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Tasks[0].Problem; got != "甲问题，附注其后的文字。" {
+		t.Errorf("problem %q; want the text after the text box kept", got)
+	}
+	table := `<w:tbl><w:tr>` + tableCell("", "序号") + tableCell("", "问题") + tableCell("", "责任单位") + tableCell("", "整改时限") + `</w:tr>` +
+		`<w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr>` + tableCell("", "乙问题。") + tableCell("", "市住建局\n市城管局") + tableCell("", "2022年6月底前") + `</w:tr></w:tbl>`
+	d, err = seeds.Parse(docx(t, table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task := d.Tasks[0]; task.Problem != "乙问题。" || strings.Join(task.Units, "|") != "市住建局|市城管局" || task.Deadline != "2022年6月底前" {
+		t.Errorf("task %+v; want 乙问题。 by 市住建局 and 市城管局, 2022年6月底前", task)
+	}
+}

@@ -177,8 +177,8 @@ func parseTable(rows [][]string, lines []int) *Document {
 			Goal:      oneLine(get(colGoal)),
 			Measures:  tableMeasures(get(colMeasures)),
 			Leaders:   tableLeaders(get(colLeaders)),
-			LeadUnits: splitUnits(oneLine(get(colLead))),
-			Units:     splitUnits(oneLine(get(colUnits))),
+			LeadUnits: splitUnits(listLines(get(colLead))),
+			Units:     splitUnits(listLines(get(colUnits))),
 			Persons:   oneLine(get(colPersons)),
 			Deadline:  oneLine(get(colDeadline)),
 			Status:    oneLine(get(colStatus)),
@@ -299,6 +299,15 @@ func measureNumber(s string) (n int, rest string, ok bool) {
 	}
 	n, _ = strconv.Atoi(foldDigits(string(rs[i:j])))
 	return n, s[len(string(rs[:j+1])):], true
+}
+
+// listLines joins a list cell's lines (a unit a line) as one list.
+func listLines(s string) string {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
+	for i := range parts {
+		parts[i] = strings.TrimFunc(parts[i], isSpace)
+	}
+	return strings.Join(parts, "、")
 }
 
 // oneLine joins a cell's lines: a field is one paragraph.
