@@ -201,14 +201,7 @@ func TestTablesReadAsText(t *testing.T) {
 	if err := f.MergeCell("Sheet1", "G3", "G4"); err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	fromExcel, err := seeds.Parse(buf.Bytes())
-	if err != nil {
-		t.Fatalf("Parse(xlsx) error: %v", err)
-	}
+	fromExcel := parseExcel(t, f)
 	if diff := cmp.Diff(tasksWithoutLines(t, want), tasksWithoutLines(t, fromExcel)); diff != "" {
 		t.Errorf("the Excel sheet reads differently (-text +xlsx):\n%s", diff)
 	}
@@ -236,14 +229,7 @@ func TestTableRowsReported(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	d, err := seeds.Parse(buf.Bytes())
-	if err != nil {
-		t.Fatalf("Parse error: %v", err)
-	}
+	d := parseExcel(t, f)
 	var codes []string
 	for _, task := range d.Tasks {
 		codes = append(codes, fmt.Sprintf("%s@%d", task.Code, task.Line))
@@ -456,14 +442,7 @@ func TestSeveralTables(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	d, err = seeds.Parse(buf.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	d = parseExcel(t, f)
 	if len(d.Tasks) != 3 || d.Tasks[2].Code != "个性2" || d.Tasks[2].Line != 11 {
 		t.Errorf("tasks %+v; want both sheets' three, 个性2 at row 11", d.Tasks)
 	}
@@ -487,14 +466,7 @@ func TestExcelDates(t *testing.T) {
 	if err := f.SetCellStyle("Sheet1", "C2", "C2", style); err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	d, err := seeds.Parse(buf.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := parseExcel(t, f)
 	if task := d.Tasks[0]; task.Deadline != "2022年12月31日" || len(task.Milestones) != 1 || task.Milestones[0].Due != storage.NewDate(2022, 12, 31) {
 		t.Errorf("deadline %q, milestones %+v; want 2022年12月31日", task.Deadline, task.Milestones)
 	}
@@ -523,4 +495,18 @@ func TestDocxDetails(t *testing.T) {
 	if task := d.Tasks[0]; task.Problem != "乙问题。" || strings.Join(task.Units, "|") != "市住建局|市城管局" || task.Deadline != "2022年6月底前" {
 		t.Errorf("task %+v; want 乙问题。 by 市住建局 and 市城管局, 2022年6月底前", task)
 	}
+}
+
+// parseExcel writes f and reads it back as a list.
+func parseExcel(t *testing.T, f *excelize.File) *seeds.Document {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	d, err := seeds.Parse(buf.Bytes())
+	if err != nil {
+		t.Fatalf("Parse(xlsx) error: %v", err)
+	}
+	return d
 }
