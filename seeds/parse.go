@@ -325,8 +325,9 @@ func (p *parser) line(n int, raw string) {
 	// A heading is short; a long line starting "一、" is wrapped task text.
 	if m := sectionRE.FindStringSubmatch(s); m != nil && (p.cur == nil || utf8.RuneCountInString(s) <= 30) {
 		title := strings.TrimFunc(m[2], isSpace)
-		// 一、反馈问题 二、整改目标 …: fields, one heading each, not sections.
-		if f, ok := fieldOf(strings.TrimRight(title, "：:")); ok {
+		// 一、反馈问题 二、整改目标 …: fields, one heading each, not sections
+		// (but 一、整改任务 heads a section of tasks).
+		if f, ok := fieldOf(strings.TrimRight(title, "：:")); ok && title != "整改任务" {
 			p.fieldHeading(n, f)
 			return
 		}
