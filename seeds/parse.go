@@ -233,8 +233,8 @@ func Parse(doc []byte) (*Document, error) {
 // reading goes on; only a text in which no task could be read is an error,
 // naming its problems.
 func parseText(text string) (*Document, error) {
-	p := &parser{doc: &Document{}}
 	lines := strings.Split(text, "\n")
+	p := &parser{doc: &Document{}, lines: lines}
 	for i, raw := range lines {
 		p.line(i+1, raw)
 	}
@@ -270,6 +270,7 @@ type draft struct {
 
 type parser struct {
 	doc     *Document
+	lines   []string // the text's, for a look at the line after one
 	section *Section
 	cur     *draft
 	field   string // the field the next continuation line belongs to
@@ -352,7 +353,7 @@ func (p *parser) line(n int, raw string) {
 	if isStart && p.startTask(n, num, rest, false) {
 		return
 	}
-	if loc := labelRE.FindStringSubmatchIndex(s); loc != nil && p.isLabel(s, loc) {
+	if loc := labelRE.FindStringSubmatchIndex(s); loc != nil && p.isLabel(n, s, loc) {
 		f, _ := fieldOf(s[loc[2]:loc[3]])
 		p.label(n, f, s[loc[1]:])
 		return
@@ -390,16 +391,21 @@ func (p *parser) startTask(n, num int, rest string, forced bool) bool {
 		return false // "0.5" or "0." is text
 	}
 	want := p.last + 1
-	if !forced && p.cur != nil && p.field != fProblem {
-		// A list starts at 1 right after its label (整改措施：, then 1.…)
-		// and goes on in order.
-		empty := strings.TrimSpace(p.cur.fields[p.field]) == ""
-		if num == p.listNext || (num == 1 && p.listNext == 0 && want != 1 && empty) {
+	complete := p.cur == nil || p.cur.fields[fDeadline] != "" || p.cur.fields[fUnits] != ""
+	if !forced && p.cur != nil {
+		// A list starts at 1 right after its label (整改措施：, then 1.…),
+		// or after a colon in the problem (主要表现在：, then （一）…), and
+		// goes on in order. The item that would be the next task's number
+		// after a complete task is that task, unless the list goes on
+		// its fields follow.
+		value := strings.TrimSpace(p.cur.fields[p.field])
+		opens := value == "" && p.field != fProblem || strings.HasSuffix(value, "：") || strings.HasSuffix(value, ":")
+		next := num == p.listNext && !(complete && num == want && p.fieldFollows(n))
+		if next || (num == 1 && p.listNext == 0 && want != 1 && opens) {
 			p.listNext = num + 1
 			return false
 		}
 	}
-	complete := p.cur == nil || p.cur.fields[fDeadline] != "" || p.cur.fields[fUnits] != ""
 	if !forced && num != want && !complete {
 		return false // wrapped text such as "3.…"
 	}
@@ -465,7 +471,7 @@ func formRow(s string) []string {
 // sentences (a wrapped "…存在以下\n问题：一是…", a preamble "整改任务：共2项"):
 // followed by a colon, they start a task only where one may start, under
 // a section with no task open or after a complete one.
-func (p *parser) isLabel(s string, loc []int) bool {
+func (p *parser) isLabel(n int, s string, loc []int) bool {
 	label := strings.Map(func(r rune) rune {
 		if isSpace(r) {
 			return -1
@@ -479,9 +485,45 @@ func (p *parser) isLabel(s string, loc []int) bool {
 		return true // 问题 | or a line of its own: a table's or heading's
 	}
 	if p.cur == nil {
-		return p.section != nil
+		// Under a section, or in a list without sections where fields
+		// follow (问题：… then 整改目标：…); a preamble's 整改任务：共2项
+		// before the sections is neither.
+		return p.section != nil || !p.sectionAhead(n) && p.fieldFollows(n)
 	}
-	return p.cur.fields[fDeadline] != "" || p.cur.fields[fUnits] != ""
+	// After a complete task, or once the task has moved past its problem
+	// (a wrapped problem's "…存在以下\n问题：一是…" has not).
+	return p.cur.fields[fDeadline] != "" || p.cur.fields[fUnits] != "" || p.field != fProblem
+}
+
+// after is the first non-blank line after line n, trimmed.
+func (p *parser) after(n int) string {
+	for _, l := range p.lines[min(n, len(p.lines)):] {
+		if l = strings.TrimFunc(l, isSpace); l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+// sectionAhead says whether a section heading (一、共性整改任务, not a
+// field's heading) comes after line n.
+func (p *parser) sectionAhead(n int) bool {
+	for _, l := range p.lines[min(n, len(p.lines)):] {
+		l = strings.TrimFunc(l, isSpace)
+		if m := sectionRE.FindStringSubmatch(l); m != nil && utf8.RuneCountInString(l) <= 30 {
+			title := strings.TrimFunc(m[2], isSpace)
+			if _, ok := fieldOf(strings.TrimRight(title, "：:")); !ok || title == "整改任务" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fieldFollows says whether the line after line n is a field's label.
+func (p *parser) fieldFollows(n int) bool {
+	next := p.after(n)
+	return labelRE.MatchString(next) || formRow(next) != nil
 }
 
 // label reads line n, a field's label f and the start of its value.
@@ -524,7 +566,8 @@ func (p *parser) label(n int, f, value string) {
 		p.cur.fields[f] = ""
 	}
 	p.append(n, value)
-	if k, _, ok := measureNumber(strings.TrimFunc(value, isSpace)); ok && k == 1 && f != fProblem {
+	v := strings.TrimFunc(value, isSpace)
+	if k, _, ok := measureNumber(v); (ok && k == 1 || strings.HasPrefix(v, "（一）") || strings.HasPrefix(v, "(一)")) && f != fProblem {
 		p.listNext = 2 // 整改措施：1.… on the label's line: 2.… goes on
 	}
 }
