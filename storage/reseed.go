@@ -31,15 +31,13 @@ type prior struct {
 // Anything not certainly the same counts as changed.
 func priorTasks(tx *gorm.DB, in []Task) ([]prior, error) {
 	out := make([]prior, len(in))
-	units := map[string]uint{}
-	if err := scanIn(tx, `SELECT id, name FROM units`, nil, func(rows *sql.Rows) error {
-		var id uint
-		var name string
-		err := rows.Scan(&id, &name)
-		units[name] = id
-		return err
-	}); err != nil {
+	names, err := unitNames(tx)
+	if err != nil {
 		return nil, err
+	}
+	units := make(map[string]uint, len(names))
+	for id, name := range names {
+		units[name] = id
 	}
 	type stored struct {
 		id                                                         uint
@@ -204,11 +202,11 @@ func seedChanged(tx *gorm.DB, in []*Task, priors []prior, units map[string]uint)
 	// (a section added before others renumbers their codes): the codes
 	// that change are first parked on values no code has, so that neither
 	// a new task nor one statement's rows meet one still in place.
-	for start := 0; start < len(recoded); start += 2000 {
-		part := recoded[start:min(start+2000, len(recoded))]
-		if err := tx.Exec("UPDATE tasks SET code = '~' || CAST(id AS TEXT) WHERE id IN ?", part).Error; err != nil {
-			return seeded{}, err
-		}
+	err := chunksOf(recoded, 2000, func(part []uint) error {
+		return tx.Exec("UPDATE tasks SET code = '~' || CAST(id AS TEXT) WHERE id IN ?", part).Error
+	})
+	if err != nil {
+		return seeded{}, err
 	}
 	for start := 0; start < len(in); {
 		// A pass names each task once: a task the list gives twice is
@@ -308,20 +306,7 @@ func rewriteTasks(tx *gorm.DB, in []rewrite, units map[string]uint) (redone, res
 		redone = append(redone, r.id)
 		keepMeasures[len(t.Measures)] = append(keepMeasures[len(t.Measures)], r.id)
 		keepLeaders[len(t.Leaders)] = append(keepLeaders[len(t.Leaders)], r.id)
-		for k, m := range t.Measures {
-			measures.add(r.id, k+1, m.Text)
-		}
-		for k, l := range t.Leaders {
-			leaders.add(r.id, k+1, l.Post)
-		}
-		seen := map[[2]any]bool{}
-		for k, tu := range t.Units {
-			uid := units[tu.Unit.Name]
-			if key := [2]any{uid, tu.Role}; !seen[key] {
-				seen[key] = true
-				links.add(r.id, uid, tu.Role, k+1)
-			}
-		}
+		docRows(r.id, t, units, &measures, &leaders, &links)
 	}
 	for _, keep := range []struct {
 		table string

@@ -11,9 +11,12 @@ import (
 
 // chunks calls f with consecutive slices of ids of at most 5,000 (below
 // every backend's bound on query parameters).
-func chunks(ids []uint, f func([]uint) error) error {
-	for start := 0; start < len(ids); start += 5000 {
-		if err := f(ids[start:min(start+5000, len(ids))]); err != nil {
+func chunks(ids []uint, f func([]uint) error) error { return chunksOf(ids, 5000, f) }
+
+// chunksOf calls f with consecutive slices of ids of at most n.
+func chunksOf(ids []uint, n int, f func([]uint) error) error {
+	for start := 0; start < len(ids); start += n {
+		if err := f(ids[start:min(start+n, len(ids))]); err != nil {
 			return err
 		}
 	}

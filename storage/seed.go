@@ -39,8 +39,9 @@ func setMeta(tx *gorm.DB, name, value string) error {
 // fields, measures, leaders and unit links are rewritten; milestones are
 // matched to the rows they were (by date and text, see matchMilestones) and
 // updated in place, so that done marks and approved extensions survive,
-// and a milestone the document no longer has is retired, not deleted. Nothing users created is ever removed. When version is not empty
-// and equals the version of the last seed, Seed does nothing.
+// and a milestone the document no longer has is retired, not deleted.
+// Nothing users created is ever removed. When version is not empty and
+// equals the version of the last seed, Seed does nothing.
 func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedResult, error) {
 	return s.SeedFrom(ctx, tasks, version, "", nil)
 }
@@ -175,14 +176,19 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 // empty, and the derived rows are inserted without looking for any first,
 // before the indexes and foreign keys that check them.
 func (s *Store) seedEmpty(tx *gorm.DB, tasks []Task, units map[string]uint, org []UnitSpec, left bool) error {
-	if left {
+	insert := func() error { // the list, then the organisation
 		if _, err := seedFresh(tx, tasks, units); err != nil {
 			return err
 		}
-		if org != nil {
-			if _, err := applyUnits(tx, org); err != nil {
-				return err
-			}
+		if org == nil {
+			return nil
+		}
+		_, err := applyUnits(tx, org)
+		return err
+	}
+	if left {
+		if err := insert(); err != nil {
+			return err
 		}
 		if err := rebuildUnitTasks(tx); err != nil {
 			return err
@@ -191,13 +197,8 @@ func (s *Store) seedEmpty(tx *gorm.DB, tasks []Task, units map[string]uint, org 
 	}
 	children := []string{"measures", "leaders", "task_units", "milestones", "unit_members", "unit_tasks", "shares"}
 	return s.foreignKeysAfter(tx, children, func() error {
-		if _, err := seedFresh(tx, tasks, units); err != nil {
+		if err := insert(); err != nil {
 			return err
-		}
-		if org != nil {
-			if _, err := applyUnits(tx, org); err != nil {
-				return err
-			}
 		}
 		return s.indexesAfter(tx, func() error {
 			if err := s.analyze(tx, "tasks", "milestones", "task_units"); err != nil {
@@ -232,14 +233,14 @@ var scopedSyncMax = 5000
 // sort keys (re-seeding 10,000 tasks spent half its time doing this one
 // task at a time).
 func deriveTasks(tx *gorm.DB, ids, redone []uint) error {
-	for start := 0; start < len(redone); start += 2000 {
-		part := redone[start:min(start+2000, len(redone))]
+	err := chunksOf(redone, 2000, func(part []uint) error {
 		if err := rebuildUnitTasks(tx, part...); err != nil {
 			return err
 		}
-		if err := writeDocs(tx, part); err != nil {
-			return err
-		}
+		return writeDocs(tx, part)
+	})
+	if err != nil {
+		return err
 	}
 	return refreshNextDue(tx, ids...)
 }
@@ -260,7 +261,7 @@ type taskDocRef struct {
 	Name string `json:"n"`
 }
 
-// docOf is the doc writeDoc would read back for t once seeded, its units'
+// docOf is the doc writeDocs would read back for t once seeded, its units'
 // IDs in units (by name): units by role, then seq.
 func docOf(t *Task, units map[string]uint) (string, error) {
 	doc := taskDoc{Measures: []string{}, Leaders: []string{}, Units: []taskDocRef{}}
@@ -363,12 +364,11 @@ func (t *Task) fill() error {
 func refreshNextDue(tx *gorm.DB, taskIDs ...uint) error {
 	// A few thousand at a time: each statement names them twice, and both
 	// databases bound a statement's parameters.
-	for len(taskIDs) > 2000 {
-		if err := refreshNextDue(tx, taskIDs[:2000]...); err != nil {
-			return err
-		}
-		taskIDs = taskIDs[2000:]
-	}
+	return chunksOf(taskIDs, 2000, func(ids []uint) error { return refreshNextDueOf(tx, ids) })
+}
+
+// refreshNextDueOf is refreshNextDue for at most a few thousand tasks.
+func refreshNextDueOf(tx *gorm.DB, taskIDs []uint) error {
 	// One aggregate over the tasks' milestones, joined back: a correlated
 	// MIN(due) per task would let SQLite walk the (open, due) index from
 	// its start for each task, quadratic in the list's size. Open is not
@@ -440,15 +440,6 @@ func rebuildUnitTasks(tx *gorm.DB, taskIDs ...uint) error {
 		GROUP BY x.unit_id, x.role, x.task_id, t.rank, t.next_due, t.section, t.number`, args...).Error
 }
 
-// upsertBySeq updates the given column of a row that already holds the
-// same (task_id, seq), keeping its ID.
-func upsertBySeq(column string) clause.OnConflict {
-	return clause.OnConflict{
-		Columns:   []clause.Column{{Name: "task_id"}, {Name: "seq"}},
-		DoUpdates: clause.AssignmentColumns([]string{column}),
-	}
-}
-
 func unitID(tx *gorm.DB, name string, cache map[string]uint) (uint, error) {
 	if id, ok := cache[name]; ok {
 		return id, nil
@@ -517,20 +508,7 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) ([]uint, error) {
 		if id == 0 {
 			return nil, fmt.Errorf("storage: bulk insert returned no id for task %s", in[i].Code)
 		}
-		for k, m := range in[i].Measures {
-			measures.add(id, k+1, m.Text)
-		}
-		for k, l := range in[i].Leaders {
-			leaders.add(id, k+1, l.Post)
-		}
-		seen := map[[2]any]bool{}
-		for k, tu := range in[i].Units {
-			uid := units[tu.Unit.Name]
-			if key := [2]any{uid, tu.Role}; !seen[key] {
-				seen[key] = true
-				links.add(id, uid, tu.Role, k+1)
-			}
-		}
+		docRows(id, &in[i], units, &measures, &leaders, &links)
 		for k, m := range in[i].Milestones {
 			milestones.add(id, k+1, m.Due, m.Due, m.Text, true, false)
 		}
@@ -566,6 +544,25 @@ func (s *Store) SetMetaValue(ctx context.Context, name, value string) error {
 		return err
 	}
 	return s.write(ctx, func(tx *gorm.DB) error { return setMeta(tx, name, value) })
+}
+
+// docRows adds task id's measures and leaders by position, and its unit
+// links (a unit once per role), to their rows.
+func docRows(id uint, t *Task, units map[string]uint, measures, leaders, links *bulkRows) {
+	for k, m := range t.Measures {
+		measures.add(id, k+1, m.Text)
+	}
+	for k, l := range t.Leaders {
+		leaders.add(id, k+1, l.Post)
+	}
+	seen := map[[2]any]bool{}
+	for k, tu := range t.Units {
+		uid := units[tu.Unit.Name]
+		if key := [2]any{uid, tu.Role}; !seen[key] {
+			seen[key] = true
+			links.add(id, uid, tu.Role, k+1)
+		}
+	}
 }
 
 // bulkRows are rows for one table, inserted many to a statement.

@@ -197,8 +197,13 @@ func (s *Store) UnitLinks(ctx context.Context, taskIDs []uint) (map[uint][]UnitL
 
 // unitNamesByID reads every unit's name by ID (the units are few).
 func (s *Store) unitNamesByID(ctx context.Context) (map[uint]string, error) {
+	return unitNames(s.db.WithContext(ctx))
+}
+
+// unitNames is unitNamesByID in db (a transaction, say).
+func unitNames(db *gorm.DB) (map[uint]string, error) {
 	names := map[uint]string{}
-	err := s.scanAll(ctx, `SELECT id, name FROM units`, func(rows *sql.Rows) error {
+	err := scanIn(db, `SELECT id, name FROM units`, nil, func(rows *sql.Rows) error {
 		var id uint
 		var name string
 		err := rows.Scan(&id, &name)
