@@ -182,6 +182,16 @@ func labelAlternatives() string {
 	return strings.Join(all, "|")
 }
 
+// withoutSpaces is s without its spaces (责 任 人 is 责任人).
+func withoutSpaces(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 // knownLabel says whether label is one of a field's.
 func knownLabel(label string) bool {
 	_, ok := fieldOf(label)
@@ -191,12 +201,7 @@ func knownLabel(label string) bool {
 // fieldOf is the field a label names (spaces removed), and whether it is
 // one.
 func fieldOf(label string) (string, bool) {
-	label = strings.Map(func(r rune) rune {
-		if isSpace(r) {
-			return -1
-		}
-		return r
-	}, label)
+	label = withoutSpaces(label)
 	for _, f := range fieldLabels {
 		for _, l := range f.labels {
 			if l == label {
@@ -472,12 +477,7 @@ func formRow(s string) []string {
 // followed by a colon, they start a task only where one may start, under
 // a section with no task open or after a complete one.
 func (p *parser) isLabel(n int, s string, loc []int) bool {
-	label := strings.Map(func(r rune) rune {
-		if isSpace(r) {
-			return -1
-		}
-		return r
-	}, s[loc[2]:loc[3]])
+	label := withoutSpaces(s[loc[2]:loc[3]])
 	if label != "问题" && label != "整改任务" {
 		return true
 	}

@@ -302,19 +302,16 @@ func measureNumber(s string) (n int, rest string, ok bool) {
 }
 
 // listLines joins a list cell's lines (a unit a line) as one list.
-func listLines(s string) string {
-	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
-	for i := range parts {
-		parts[i] = strings.TrimFunc(parts[i], isSpace)
-	}
-	return strings.Join(parts, "、")
-}
+func listLines(s string) string { return joinLines(s, "、") }
 
 // oneLine joins a cell's lines: a field is one paragraph.
-func oneLine(s string) string {
+func oneLine(s string) string { return joinLines(s, "") }
+
+// joinLines joins s's lines, trimmed, with sep.
+func joinLines(s, sep string) string {
 	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
 	for i := range parts {
 		parts[i] = strings.TrimFunc(parts[i], isSpace)
 	}
-	return strings.Join(parts, "")
+	return strings.Join(parts, sep)
 }
