@@ -291,27 +291,26 @@ func writeDocs(tx *gorm.DB, ids []uint) error {
 		// Empty lists as [], as seedFresh writes them.
 		docs[id] = &taskDoc{Measures: []string{}, Leaders: []string{}, Units: []taskDocRef{}}
 	}
-	err := scanIn(tx, `SELECT task_id, text FROM measures WHERE task_id IN ? ORDER BY task_id, seq`, []any{ids}, func(rows *sql.Rows) error {
-		var id uint
-		var text string
-		err := rows.Scan(&id, &text)
-		docs[id].Measures = append(docs[id].Measures, text)
-		return err
-	})
-	if err != nil {
-		return err
+	// Measures and leaders: a text a row, in order.
+	for _, list := range []struct {
+		query string
+		add   func(d *taskDoc, text string)
+	}{
+		{`SELECT task_id, text FROM measures WHERE task_id IN ? ORDER BY task_id, seq`, func(d *taskDoc, text string) { d.Measures = append(d.Measures, text) }},
+		{`SELECT task_id, post FROM leaders WHERE task_id IN ? ORDER BY task_id, seq`, func(d *taskDoc, text string) { d.Leaders = append(d.Leaders, text) }},
+	} {
+		err := scanIn(tx, list.query, []any{ids}, func(rows *sql.Rows) error {
+			var id uint
+			var text string
+			err := rows.Scan(&id, &text)
+			list.add(docs[id], text)
+			return err
+		})
+		if err != nil {
+			return err
+		}
 	}
-	err = scanIn(tx, `SELECT task_id, post FROM leaders WHERE task_id IN ? ORDER BY task_id, seq`, []any{ids}, func(rows *sql.Rows) error {
-		var id uint
-		var post string
-		err := rows.Scan(&id, &post)
-		docs[id].Leaders = append(docs[id].Leaders, post)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	err = scanIn(tx, `SELECT tu.task_id, tu.unit_id, tu.role, tu.seq, u.name FROM task_units tu
+	err := scanIn(tx, `SELECT tu.task_id, tu.unit_id, tu.role, tu.seq, u.name FROM task_units tu
 		JOIN units u ON u.id = tu.unit_id WHERE tu.task_id IN ? ORDER BY tu.task_id, tu.role, tu.seq`, []any{ids}, func(rows *sql.Rows) error {
 		var id uint
 		var r taskDocRef
