@@ -101,36 +101,37 @@ func holders(scoped bool) string {
 }
 
 // insertShares creates the missing shares of the given tasks (all when
-// none is given). Fresh says the shares table is empty, as on a first
-// seeding: no share needs looking for first.
+// none is given), in one statement that works out the holders once. Fresh
+// says the shares table is empty, as on a first seeding: no share needs
+// looking for first.
+//
+// IDs follow list order, whatever the database (lists tie-break on id):
+// first every open milestone's shares (by holder's via, task, milestone,
+// unit), then the whole-task shares of tasks without a milestone in the
+// document.
 func insertShares(tx *gorm.DB, fresh bool, taskIDs ...uint) error {
 	args := []any{}
 	if len(taskIDs) > 0 {
 		args = append(args, taskIDs)
 	}
-	units := holders(len(taskIDs) > 0)
-	missing, missingWhole := `
-		WHERE NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = m.id AND s.unit_id = x.unit_id)`, `
-		AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = x.task_id AND s.milestone_id = 0 AND s.unit_id = x.unit_id)`
+	missing := `
+		AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.task_id = y.task_id AND s.milestone_id = y.milestone_id AND s.unit_id = y.unit_id)`
 	if fresh {
-		missing, missingWhole = "", ""
+		missing = ""
 	}
-	err := tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired, due)
-		SELECT x.task_id, m.id, x.unit_id, 'open', '', '', FALSE, m.due
-		FROM (`+units+`) x
-		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
-		JOIN milestones m ON m.task_id = x.task_id AND m.open = TRUE`+missing+`
-		ORDER BY x.via, x.task_id, m.seq, x.unit_id`, // ids in list order, whatever the database: lists tie-break on id
-		args...).Error
-	if err != nil {
-		return err
-	}
-	return tx.Exec(`INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired)
-		SELECT x.task_id, 0, x.unit_id, 'open', '', '', FALSE
-		FROM (`+units+`) x
-		JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
-		WHERE NOT EXISTS (SELECT 1 FROM milestones m WHERE m.task_id = x.task_id AND NOT m.retired)`+missingWhole+`
-		ORDER BY x.via, x.task_id, x.unit_id`,
+	return tx.Exec(`WITH x AS (`+holders(len(taskIDs) > 0)+`),
+		y AS (
+			SELECT 0 AS whole, x.via, x.task_id, m.seq, m.id AS milestone_id, x.unit_id, m.due
+			FROM x JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
+			JOIN milestones m ON m.task_id = x.task_id AND m.open = TRUE
+			UNION ALL
+			SELECT 1, x.via, x.task_id, 0, 0, x.unit_id, NULL
+			FROM x JOIN tasks t ON t.id = x.task_id AND t.closed_at IS NULL
+			WHERE NOT EXISTS (SELECT 1 FROM milestones m WHERE m.task_id = x.task_id AND NOT m.retired))
+		INSERT INTO shares (task_id, milestone_id, unit_id, state, reason, decided_by, retired, due)
+		SELECT y.task_id, y.milestone_id, y.unit_id, 'open', '', '', FALSE, y.due FROM y
+		WHERE TRUE`+missing+`
+		ORDER BY y.whole, y.via, y.task_id, y.seq, y.unit_id`,
 		args...).Error
 }
 

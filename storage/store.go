@@ -456,13 +456,15 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // laterIndexes are the secondary indexes of the derived tables that a
 // first seeding builds after the rows, not row by row: on PostgreSQL,
 // inserting the million unit_tasks rows of 100,000 tasks into their
-// indexes took 19–25 s, and building the indexes after them 2 s.
+// indexes took 19–25 s, and building the indexes after them 2 s; the
+// shares' unique key, built after their 1.9 million rows, 0.8 s instead of
+// about 2 s row by row.
 var laterIndexes = []struct {
 	model any
 	name  string
 }{
 	{&UnitTask{}, "idx_unit_tasks_order"}, {&UnitTask{}, "idx_unit_tasks_task_id"},
-	{&Share{}, "idx_shares_stats"}, {&Share{}, "idx_shares_by_milestone"}, {&Share{}, "idx_shares_queue"}, {&Share{}, "idx_shares_whole"},
+	{&Share{}, "idx_shares_key"}, {&Share{}, "idx_shares_stats"}, {&Share{}, "idx_shares_by_milestone"}, {&Share{}, "idx_shares_queue"}, {&Share{}, "idx_shares_whole"},
 }
 
 // indexesAfter runs fn, which fills the empty derived tables, with
@@ -479,6 +481,9 @@ func (s *Store) indexesAfter(tx *gorm.DB, fn func() error) error {
 		// Room to sort and group a million rows in memory, for this
 		// transaction only (the default 4 MB spilled them to disk).
 		if err := tx.Exec("SET LOCAL work_mem = '64MB'").Error; err != nil {
+			return err
+		}
+		if err := tx.Exec("SET LOCAL maintenance_work_mem = '256MB'").Error; err != nil {
 			return err
 		}
 	}
@@ -534,6 +539,23 @@ func (s *Store) foreignKeysAfter(tx *gorm.DB, tables []string, fn func() error) 
 		}
 	}
 	return nil
+}
+
+// compressFast has PostgreSQL compress the long text this transaction
+// writes (a task's problem, search text and doc) with lz4 instead of its
+// default pglz, when the server was built with it: inserting 100,000
+// tasks' rows took 3.3 s instead of 5.2. Values already written keep their
+// compression; both read the same.
+func (s *Store) compressFast(tx *gorm.DB) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	var lz4 bool
+	err := tx.Raw(`SELECT COUNT(*) > 0 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)`).Scan(&lz4).Error
+	if err != nil || !lz4 {
+		return err
+	}
+	return tx.Exec("SET LOCAL default_toast_compression = 'lz4'").Error
 }
 
 // analyze has PostgreSQL sample the tables, filled in this transaction,
