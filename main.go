@@ -78,6 +78,7 @@ Commands:
   serve     connect to Slack: Socket Mode and/or HTTP (default when Slack tokens are set)
   console   answer commands typed on stdin (default when no Slack tokens are set)
   check     parse a task-list document and report every task and warning
+  import    read a task list into a named list (FILE --list NAME; --dry-run to only print)
   remind    run one reminder pass (--at DATE, --dry-run to only print)
   digest    print the daily deadline digest (--at DATE; --post to send it)
   report    print the weekly report (--at DATE; --post to send it with the ledger)
@@ -122,6 +123,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runConsole(ctx, e, args)
 	case "check":
 		return runCheck(e, args)
+	case "import":
+		return runImport(ctx, e, args)
 	case "remind":
 		return runRemind(ctx, e, args)
 	case "digest":

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -261,14 +262,40 @@ func (b *Bot) lookup(name string) *command {
 // resolve finds the command of a split line and its arguments: a line
 // that starts with a task reference ("@taskbot 6") asks for that task. It
 // returns a nil command for an unknown word.
+//
+// A task of a named list may be written "省督察二轮 共性6" as well as
+// "省督察二轮/共性6", where a task reference is expected.
 func (b *Bot) resolve(fields []string) (*command, []string) {
 	if c := b.lookup(fields[0]); c != nil {
-		return c, fields[1:]
+		args := fields[1:]
+		switch c.name {
+		case "task", "progress", "stats":
+			args = joinListRef(args)
+		}
+		return c, args
 	}
+	fields = joinListRef(fields)
 	if _, err := ParseTaskRef(fields[0]); err == nil {
 		return b.lookup("task"), fields
 	}
 	return nil, nil
+}
+
+// codeLike matches a task code as lists write them: a short prefix and a
+// number (共性6, 任务12, c3, 6).
+var codeLike = regexp.MustCompile(`^[\p{Han}A-Za-z#]{0,6}[0-9０-９]+$`)
+
+// joinListRef joins a list's name and the task reference after it
+// ("省督察二轮", "共性6") into one ("省督察二轮/共性6"): a first word that
+// is no task reference, followed by one that reads as a code.
+func joinListRef(args []string) []string {
+	if len(args) < 2 || strings.ContainsAny(args[0], "/／") || !codeLike.MatchString(args[1]) {
+		return args
+	}
+	if _, err := ParseTaskRef(args[0]); err == nil {
+		return args
+	}
+	return append([]string{args[0] + "/" + args[1]}, args[2:]...)
 }
 
 // ReadOnly reports whether a command line only looks things up, so that

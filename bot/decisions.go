@@ -19,10 +19,7 @@ func (b *Bot) taskAction(ctx context.Context, req Request, c *command, args []st
 	if v == nil {
 		return Reply{}, storage.Errorf(storage.EINVALID, "不认识的任务操作“%s”：可用 %s。", clip(args[1], 20), c.verbNames())
 	}
-	t, err := b.Store.FindTask(ctx, ref.Section, ref.Number)
-	if storage.ErrorCode(err) == storage.ENOTFOUND {
-		return Reply{}, b.noSuchTask(ctx, ref)
-	}
+	t, err := b.findTask(ctx, ref)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -50,7 +47,7 @@ func (b *Bot) historyVerb(ctx context.Context, c verbCall) (Reply, error) {
 func (b *Bot) closeVerb(ctx context.Context, c verbCall) (Reply, error) {
 	t, w := c.task, c.who
 	if len(c.args) > 1 {
-		return Reply{}, storage.Errorf(storage.EINVALID, "销号只接受一个节点编号：/task %s 销号（整个任务）或 /task %s 销号 节点。未做任何更改。", t.Code, t.Code)
+		return Reply{}, storage.Errorf(storage.EINVALID, "销号只接受一个节点编号：/task %s 销号（整个任务）或 /task %s 销号 节点。未做任何更改。", t.Ref(), t.Ref())
 	}
 	if len(c.args) == 1 {
 		m, err := milestoneArg(t, c.args[0])
@@ -61,14 +58,14 @@ func (b *Bot) closeVerb(ctx context.Context, c verbCall) (Reply, error) {
 		if err != nil {
 			return Reply{}, err
 		}
-		title := fmt.Sprintf("✅ 已保存：任务 %s 节点%d 销号（各单位的部分均记为已确认）", t.Code, m)
+		title := fmt.Sprintf("✅ 已保存：任务 %s 节点%d 销号（各单位的部分均记为已确认）", t.Ref(), m)
 		return b.decided(ctx, t, w, d, title, ""), nil
 	}
 	d, err := b.Store.CloseTask(ctx, t.ID, w.actor, "")
 	if err != nil {
 		return Reply{}, err
 	}
-	return b.decided(ctx, t, w, d, fmt.Sprintf("✅ 已保存：任务 %s 已销号，不再出现在提醒和未完成清单中。", t.Code), ""), nil
+	return b.decided(ctx, t, w, d, fmt.Sprintf("✅ 已保存：任务 %s 已销号，不再出现在提醒和未完成清单中。", t.Ref()), ""), nil
 }
 
 // sendBackVerb is `task N 退回 M 单位 理由` (a unit's report of milestone
@@ -88,13 +85,13 @@ func (b *Bot) sendBackVerb(ctx context.Context, c verbCall) (Reply, error) {
 	}
 	reason := strings.Join(c.args, " ")
 	if reason == "" {
-		return Reply{}, storage.Errorf(storage.EINVALID, "请写明退回理由：/task %s 退回 理由", t.Code)
+		return Reply{}, storage.Errorf(storage.EINVALID, "请写明退回理由：/task %s 退回 理由", t.Ref())
 	}
 	d, err := b.Store.SendBack(ctx, t.ID, c.who.actor, reason)
 	if err != nil {
 		return Reply{}, err
 	}
-	return b.decided(ctx, t, c.who, d, fmt.Sprintf("✅ 已保存：任务 %s 的销号申请已退回。", t.Code), reason), nil
+	return b.decided(ctx, t, c.who, d, fmt.Sprintf("✅ 已保存：任务 %s 的销号申请已退回。", t.Ref()), reason), nil
 }
 
 // approveVerb is `task N 批准延期 M`.
@@ -110,7 +107,7 @@ func (b *Bot) rejectVerb(ctx context.Context, c verbCall) (Reply, error) {
 func (b *Bot) decideExtension(ctx context.Context, c verbCall, approve bool) (Reply, error) {
 	t := c.task
 	if len(c.args) == 0 {
-		return Reply{}, storage.Errorf(storage.EINVALID, "请给出节点编号：/task %s %s 1", t.Code, c.typed)
+		return Reply{}, storage.Errorf(storage.EINVALID, "请给出节点编号：/task %s %s 1", t.Ref(), c.typed)
 	}
 	m, err := milestoneArg(t, c.args[0])
 	if err != nil {
@@ -118,15 +115,15 @@ func (b *Bot) decideExtension(ctx context.Context, c verbCall, approve bool) (Re
 	}
 	reason := strings.Join(c.args[1:], " ")
 	if !approve && reason == "" {
-		return Reply{}, storage.Errorf(storage.EINVALID, "请写明驳回理由：/task %s 驳回延期 %d 理由", t.Code, m)
+		return Reply{}, storage.Errorf(storage.EINVALID, "请写明驳回理由：/task %s 驳回延期 %d 理由", t.Ref(), m)
 	}
 	d, err := b.Store.DecideExtension(ctx, t.ID, m, approve, c.who.actor, reason)
 	if err != nil {
 		return Reply{}, err
 	}
-	title := fmt.Sprintf("✅ 已保存：任务 %s 节点%d 延期申请已驳回。", t.Code, m)
+	title := fmt.Sprintf("✅ 已保存：任务 %s 节点%d 延期申请已驳回。", t.Ref(), m)
 	if approve {
-		title = fmt.Sprintf("✅ 已保存：任务 %s 节点%d 原定 %s，经批准延期至 %s。", t.Code, m, d.Milestone.PlannedDue, d.Milestone.Due)
+		title = fmt.Sprintf("✅ 已保存：任务 %s 节点%d 原定 %s，经批准延期至 %s。", t.Ref(), m, d.Milestone.PlannedDue, d.Milestone.Due)
 	}
 	return b.decided(ctx, t, c.who, d, title, reason), nil
 }

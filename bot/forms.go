@@ -66,7 +66,7 @@ func (b *Bot) FormChoices(ctx context.Context, user, task string) (string, []Cho
 		return "", nil, err
 	}
 	if !g.mayReport() {
-		return "", nil, storage.Errorf(storage.EFORBIDDEN, "您无权报送任务 %s 的进展。%s", t.Code, whoMayReport(t))
+		return "", nil, storage.Errorf(storage.EFORBIDDEN, "您无权报送任务 %s 的进展。%s", t.Ref(), whoMayReport(t))
 	}
 	var mids []uint
 	for _, m := range t.Milestones {
@@ -91,7 +91,7 @@ func (b *Bot) FormChoices(ctx context.Context, user, task string) (string, []Cho
 			out = append(out, Choice{Label: fmt.Sprintf("节点%d %s %s", m.Seq, m.Due, clip(m.Text, 20)), Value: m.Seq})
 		}
 	}
-	return fmt.Sprintf("【%s】%s", t.Code, ShortTitle(t.Title, 40)), out, nil
+	return fmt.Sprintf("【%s】%s", t.Label(), ShortTitle(t.Title, 40)), out, nil
 }
 
 func (b *Bot) formTask(ctx context.Context, task string) (*storage.Task, error) {
@@ -99,10 +99,7 @@ func (b *Bot) formTask(ctx context.Context, task string) (*storage.Task, error) 
 	if err != nil {
 		return nil, err
 	}
-	t, err := b.Store.FindTask(ctx, ref.Section, ref.Number)
-	if storage.ErrorCode(err) == storage.ENOTFOUND {
-		return nil, b.noSuchTask(ctx, ref)
-	}
+	t, err := b.findTask(ctx, ref)
 	return t, err
 }
 
@@ -164,7 +161,7 @@ func (b *Bot) SubmitProgress(ctx context.Context, user string, f ProgressForm) (
 	}
 	p, err = b.record(ctx, user, t, pa, p)
 	if errors.Is(err, storage.ErrAlreadyRecorded) {
-		return Reply{Title: fmt.Sprintf("✅ 已保存：任务 %s 的%s（第 %d 条记录）", t.Code, kindNames[p.Kind], p.ID)}, nil
+		return Reply{Title: fmt.Sprintf("✅ 已保存：任务 %s 的%s（第 %d 条记录）", t.Ref(), kindNames[p.Kind], p.ID)}, nil
 	}
 	if err != nil {
 		return Reply{}, err

@@ -25,7 +25,7 @@ func (b *Bot) history(ctx context.Context, t *storage.Task) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	r := Reply{Title: fmt.Sprintf("【%s】进展记录（%d 条）", t.Code, len(ps))}
+	r := Reply{Title: fmt.Sprintf("【%s】进展记录（%d 条）", t.Ref(), len(ps))}
 	s := Section{Heading: "进展（最新在前）"}
 	for i := range ps {
 		if i == MaxItems {
@@ -39,7 +39,7 @@ func (b *Bot) history(ctx context.Context, t *storage.Task) (Reply, error) {
 		s.Items = append(s.Items, Item{Text: line})
 	}
 	if len(ps) == 0 {
-		s.Text = "尚无进展。报送：/progress " + t.Code + " 内容"
+		s.Text = "尚无进展。报送：/progress " + t.Ref() + " 内容"
 	}
 	r.Sections = append(r.Sections, s)
 	if len(as) > 0 {

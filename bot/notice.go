@@ -62,7 +62,7 @@ func (n Notice) Summary() string {
 
 // threadParent is the parent message of a task's tracking thread.
 func threadParent(t *storage.Task) Reply {
-	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Code, clip(t.Title, 60))}
+	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Ref(), clip(t.Title, 60))}
 	s := Section{}
 	if v := t.UnitsWithRole(storage.RoleLead); len(v) > 0 {
 		s.Fields = append(s.Fields, Field{"牵头单位", strings.Join(v, "、")})
@@ -74,7 +74,7 @@ func threadParent(t *storage.Task) Reply {
 		s.Fields = append(s.Fields, Field{"整改时限", clip(t.Deadline, 200)})
 	}
 	r.Sections = []Section{s}
-	r.Footnotes = []string{"本线程记录该任务的全部进展。责任单位成员在此回复即报送进展；也可用 /progress " + t.Code + " 内容。"}
+	r.Footnotes = []string{"本线程记录该任务的全部进展。责任单位成员在此回复即报送进展；也可用 /progress " + t.Ref() + " 内容。"}
 	return r
 }
 

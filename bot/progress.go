@@ -16,10 +16,7 @@ func (b *Bot) progressCmd(ctx context.Context, req Request, args []string) (Repl
 		return Reply{}, err
 	}
 	pa.Files = req.Files
-	t, err := b.Store.FindTask(ctx, pa.Task.Section, pa.Task.Number)
-	if storage.ErrorCode(err) == storage.ENOTFOUND {
-		return Reply{}, b.noSuchTask(ctx, pa.Task)
-	}
+	t, err := b.findTask(ctx, pa.Task)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -30,7 +27,7 @@ func (b *Bot) progressCmd(ctx context.Context, req Request, args []string) (Repl
 	}
 	p, err := b.record(ctx, req.User, t, pa, &storage.Progress{Source: "command", Channel: req.Channel, SlackTS: req.TS})
 	if errors.Is(err, storage.ErrAlreadyRecorded) {
-		return Reply{Title: fmt.Sprintf("✅ 此消息已记录过：任务 %s 的%s（第 %d 条记录），未重复保存", t.Code, kindNames[p.Kind], p.ID)}, nil
+		return Reply{Title: fmt.Sprintf("✅ 此消息已记录过：任务 %s 的%s（第 %d 条记录），未重复保存", t.Ref(), kindNames[p.Kind], p.ID)}, nil
 	}
 	if err != nil {
 		return Reply{}, err
@@ -51,7 +48,7 @@ func (b *Bot) record(ctx context.Context, user string, t *storage.Task, pa Progr
 		return nil, err
 	}
 	if !g.mayReport() {
-		return nil, storage.Errorf(storage.EFORBIDDEN, "您无权报送任务 %s 的进展，未保存。%s", t.Code, whoMayReport(t))
+		return nil, storage.Errorf(storage.EFORBIDDEN, "您无权报送任务 %s 的进展，未保存。%s", t.Ref(), whoMayReport(t))
 	}
 	unit, err := b.pickUnit(ctx, t, g, pa.Unit)
 	if err != nil {
@@ -92,7 +89,7 @@ func (b *Bot) pickUnit(ctx context.Context, t *storage.Task, g grant, typed stri
 		}
 		names := sortedChoices(g.units)
 		return nil, storage.Errorf(storage.EINVALID, "您是多个相关单位的成员：%s。请指明代表哪个单位，例如：/progress %s @%s 内容（或 --unit %s）。",
-			strings.Join(names, "、"), t.Code, names[0], names[0])
+			strings.Join(names, "、"), t.Ref(), names[0], names[0])
 	}
 	u, err := b.findUnit(ctx, typed)
 	if err != nil {
@@ -111,7 +108,7 @@ func (b *Bot) pickUnit(ctx context.Context, t *storage.Task, g grant, typed stri
 		if c, ok := all[u.Unit]; ok {
 			return &c, nil
 		}
-		return nil, storage.Errorf(storage.EINVALID, "%s 不是任务 %s 的责任单位。", u.Unit, t.Code)
+		return nil, storage.Errorf(storage.EINVALID, "%s 不是任务 %s 的责任单位。", u.Unit, t.Ref())
 	}
 	if len(g.units) == 0 {
 		return nil, storage.Errorf(storage.EFORBIDDEN, "您不是 %s 的成员，不能代表它报送。督查室或责任领导可代各单位报送。", u.Unit)
@@ -162,7 +159,7 @@ func authorLabel(id, name string) string {
 // entry for the task's thread (unless it came from the thread) and, for a
 // request, the supervisors. The entry is committed: nothing here fails.
 func (b *Bot) recorded(ctx context.Context, t *storage.Task, p *storage.Progress, toThread bool) Reply {
-	r := Reply{Title: fmt.Sprintf("✅ 已保存：任务 %s 的%s（第 %d 条记录）", t.Code, kindNames[p.Kind], p.ID)}
+	r := Reply{Title: fmt.Sprintf("✅ 已保存：任务 %s 的%s（第 %d 条记录）", t.Ref(), kindNames[p.Kind], p.ID)}
 	s := Section{Items: []Item{{Text: b.entryLine(p)}}}
 	if v := evidenceText(p); v != "" {
 		s.Fields = append(s.Fields, Field{"佐证", v})
@@ -182,7 +179,7 @@ func (b *Bot) recorded(ctx context.Context, t *storage.Task, p *storage.Progress
 		}
 	}
 	if t.Closed() {
-		r.Footnotes = append(r.Footnotes, fmt.Sprintf("任务 %s 已销号；本条记录已保存备查。如需重新打开，请联系督查室。", t.Code))
+		r.Footnotes = append(r.Footnotes, fmt.Sprintf("任务 %s 已销号；本条记录已保存备查。如需重新打开，请联系督查室。", t.Ref()))
 	}
 	if toThread {
 		r.Notices = append(r.Notices, threadNotice(t, Reply{Title: "📝 " + b.entryLine(p), Sections: evidenceSection(p)}))
@@ -190,14 +187,14 @@ func (b *Bot) recorded(ctx context.Context, t *storage.Task, p *storage.Progress
 	switch p.Kind {
 	case storage.KindDone:
 		r.Notices = append(r.Notices, b.supervisorNotice(ctx, Reply{
-			Title:    fmt.Sprintf("📮 完成报告：任务 %s 节点%d %s（%s 提交）", t.Code, p.MilestoneSeq, p.UnitName, authorLabel(p.Author, p.AuthorName)),
+			Title:    fmt.Sprintf("📮 完成报告：任务 %s 节点%d %s（%s 提交）", t.Ref(), p.MilestoneSeq, p.UnitName, authorLabel(p.Author, p.AuthorName)),
 			Sections: append([]Section{{Text: p.Text}}, evidenceSection(p)...),
 			Footnotes: []string{fmt.Sprintf("确认：/task %s 确认 %d %s    退回：/task %s 退回 %d %s 理由    全部待办：/pending",
-				t.Code, p.MilestoneSeq, p.UnitName, t.Code, p.MilestoneSeq, p.UnitName)},
+				t.Ref(), p.MilestoneSeq, p.UnitName, t.Ref(), p.MilestoneSeq, p.UnitName)},
 			Actions: []Action{
-				confirmAction(t.Code, p.MilestoneSeq, p.UnitName),
-				{Label: "退回", Command: fmt.Sprintf("task %s 退回 %d %s", t.Code, p.MilestoneSeq, p.UnitName), Reason: "退回理由"},
-				{Label: "不涉及", Command: fmt.Sprintf("task %s 不涉及 %d %s", t.Code, p.MilestoneSeq, p.UnitName), Reason: "不涉及的理由"},
+				confirmAction(t.Ref(), p.MilestoneSeq, p.UnitName),
+				{Label: "退回", Command: fmt.Sprintf("task %s 退回 %d %s", t.Ref(), p.MilestoneSeq, p.UnitName), Reason: "退回理由"},
+				{Label: "不涉及", Command: fmt.Sprintf("task %s 不涉及 %d %s", t.Ref(), p.MilestoneSeq, p.UnitName), Reason: "不涉及的理由"},
 			},
 		}))
 	case storage.KindCloseRequest:
@@ -206,22 +203,22 @@ func (b *Bot) recorded(ctx context.Context, t *storage.Task, p *storage.Progress
 			what = fmt.Sprintf("节点%d", p.MilestoneSeq)
 		}
 		r.Notices = append(r.Notices, b.supervisorNotice(ctx, Reply{
-			Title:     fmt.Sprintf("📮 销号申请：任务 %s %s（%s 提交）", t.Code, what, authorLabel(p.Author, p.AuthorName)),
+			Title:     fmt.Sprintf("📮 销号申请：任务 %s %s（%s 提交）", t.Ref(), what, authorLabel(p.Author, p.AuthorName)),
 			Sections:  closeSections(p, open),
-			Footnotes: []string{fmt.Sprintf("同意：/task %s 销号%s    退回：/task %s 退回 理由", t.Code, map[bool]string{true: fmt.Sprintf(" %d", p.MilestoneSeq), false: ""}[p.MilestoneSeq > 0], t.Code)},
+			Footnotes: []string{fmt.Sprintf("同意：/task %s 销号%s    退回：/task %s 退回 理由", t.Ref(), map[bool]string{true: fmt.Sprintf(" %d", p.MilestoneSeq), false: ""}[p.MilestoneSeq > 0], t.Ref())},
 			Actions: []Action{
-				approveAction(t.Code, p.Kind, p.MilestoneSeq),
-				{Label: "退回", Command: fmt.Sprintf("task %s 退回", t.Code), Reason: "退回理由"},
+				approveAction(t.Ref(), p.Kind, p.MilestoneSeq),
+				{Label: "退回", Command: fmt.Sprintf("task %s 退回", t.Ref()), Reason: "退回理由"},
 			},
 		}))
 	case storage.KindExtensionRequest:
 		r.Notices = append(r.Notices, b.supervisorNotice(ctx, Reply{
-			Title:     fmt.Sprintf("📮 延期申请：任务 %s 节点%d 延至 %s（%s 提交）", t.Code, p.MilestoneSeq, p.ExtendTo, authorLabel(p.Author, p.AuthorName)),
+			Title:     fmt.Sprintf("📮 延期申请：任务 %s 节点%d 延至 %s（%s 提交）", t.Ref(), p.MilestoneSeq, p.ExtendTo, authorLabel(p.Author, p.AuthorName)),
 			Sections:  []Section{{Text: "理由：" + p.Text}},
-			Footnotes: []string{fmt.Sprintf("批准：/task %s 批准延期 %d    驳回：/task %s 驳回延期 %d 理由", t.Code, p.MilestoneSeq, t.Code, p.MilestoneSeq)},
+			Footnotes: []string{fmt.Sprintf("批准：/task %s 批准延期 %d    驳回：/task %s 驳回延期 %d 理由", t.Ref(), p.MilestoneSeq, t.Ref(), p.MilestoneSeq)},
 			Actions: []Action{
-				approveAction(t.Code, p.Kind, p.MilestoneSeq),
-				{Label: "驳回延期", Command: fmt.Sprintf("task %s 驳回延期 %d", t.Code, p.MilestoneSeq), Reason: "驳回理由"},
+				approveAction(t.Ref(), p.Kind, p.MilestoneSeq),
+				{Label: "驳回延期", Command: fmt.Sprintf("task %s 驳回延期 %d", t.Ref(), p.MilestoneSeq), Reason: "驳回理由"},
 			},
 		}))
 	}
@@ -253,7 +250,7 @@ func evidenceText(p *storage.Progress) string {
 }
 
 func threadNotice(t *storage.Task, r Reply) Notice {
-	return Notice{Thread: &ThreadRef{TaskID: t.ID, TaskCode: t.Code, Parent: threadParent(t)}, Reply: r}
+	return Notice{Thread: &ThreadRef{TaskID: t.ID, TaskCode: t.Ref(), Parent: threadParent(t)}, Reply: r}
 }
 
 // withProgress adds to a task card its latest three entries and the
@@ -282,7 +279,7 @@ func (b *Bot) withProgress(ctx context.Context, r Reply, t *storage.Task) (Reply
 		}
 		r.Sections = append(r.Sections, ps)
 	}
-	r.Footnotes = append(r.Footnotes, fmt.Sprintf("全部记录：/task %s history    报送进展：/progress %s 内容", t.Code, t.Code))
+	r.Footnotes = append(r.Footnotes, fmt.Sprintf("全部记录：/task %s history    报送进展：/progress %s 内容", t.Ref(), t.Ref()))
 	return r, nil
 }
 
@@ -306,7 +303,7 @@ func (b *Bot) checkEvidence(ctx context.Context, t *storage.Task, pa ProgressArg
 	if err != nil || n > 0 {
 		return err
 	}
-	return storage.Errorf(storage.EINVALID, "申请销号须附佐证材料，任务 %s 还没有任何佐证：请在申请中附上链接（如 /progress %s 申请销号 完成情况 https://…），或先在任务线程中上传文件。未保存。", t.Code, t.Code)
+	return storage.Errorf(storage.EINVALID, "申请销号须附佐证材料，任务 %s 还没有任何佐证：请在申请中附上链接（如 /progress %s 申请销号 完成情况 https://…），或先在任务线程中上传文件。未保存。", t.Ref(), t.Ref())
 }
 
 // openSharesLine lists the units whose share is not yet confirmed, on

@@ -59,7 +59,7 @@ func (b *Bot) breakdownVerb(ctx context.Context, c verbCall) (Reply, error) {
 		return Reply{}, err
 	}
 	today := b.today(c.req.Now)
-	r := Reply{Title: fmt.Sprintf("【%s】分单位进度（%d 个分工）", t.Code, len(shares)), AsOf: today}
+	r := Reply{Title: fmt.Sprintf("【%s】分单位进度（%d 个分工）", t.Ref(), len(shares)), AsOf: today}
 	var s *Section
 	seq := -1
 	for _, sh := range shares {
@@ -77,7 +77,7 @@ func (b *Bot) breakdownVerb(ctx context.Context, c verbCall) (Reply, error) {
 	if len(shares) == 0 {
 		r.Sections = []Section{{Text: "该任务没有分工（已销号，或未配置责任单位）。"}}
 	}
-	r.Footnotes = []string{fmt.Sprintf("确认：/task %s 确认 节点 单位    退回：/task %s 退回 节点 单位 理由    不涉及：/task %s 不涉及 单位 理由", t.Code, t.Code, t.Code)}
+	r.Footnotes = []string{fmt.Sprintf("确认：/task %s 确认 节点 单位    退回：/task %s 退回 节点 单位 理由    不涉及：/task %s 不涉及 单位 理由", t.Ref(), t.Ref(), t.Ref())}
 	return r, nil
 }
 
@@ -135,16 +135,16 @@ func milestoneArg(t *storage.Task, w string) (int, error) {
 		}
 	}
 	if len(valid) == 0 {
-		return 0, storage.Errorf(storage.EINVALID, "任务 %s 没有带日期的节点，“%s”不是节点编号。", t.Code, clip(w, 20))
+		return 0, storage.Errorf(storage.EINVALID, "任务 %s 没有带日期的节点，“%s”不是节点编号。", t.Ref(), clip(w, 20))
 	}
-	return 0, storage.Errorf(storage.EINVALID, "“%s”不是任务 %s 的节点编号：可用 %s。未做任何更改。", clip(w, 20), t.Code, strings.Join(valid, "、"))
+	return 0, storage.Errorf(storage.EINVALID, "“%s”不是任务 %s 的节点编号：可用 %s。未做任何更改。", clip(w, 20), t.Ref(), strings.Join(valid, "、"))
 }
 
 // confirmVerb is `task N 确认 M [单位]`.
 func (b *Bot) confirmVerb(ctx context.Context, c verbCall) (Reply, error) {
 	t := c.task
 	if len(c.args) == 0 || len(c.args) > 2 {
-		return Reply{}, storage.Errorf(storage.EINVALID, "用法：/task %s 确认 节点 [单位]（不写单位则确认该节点全部待确认的单位）。", t.Code)
+		return Reply{}, storage.Errorf(storage.EINVALID, "用法：/task %s 确认 节点 [单位]（不写单位则确认该节点全部待确认的单位）。", t.Ref())
 	}
 	m, err := milestoneArg(t, c.args[0])
 	if err != nil {
@@ -162,14 +162,14 @@ func (b *Bot) confirmVerb(ctx context.Context, c verbCall) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return b.sharesDecided(ctx, t, c.who, d, fmt.Sprintf("✅ 已保存：任务 %s 节点%d 已确认：%s", t.Code, m, shareUnits(d.Shares)), ""), nil
+	return b.sharesDecided(ctx, t, c.who, d, fmt.Sprintf("✅ 已保存：任务 %s 节点%d 已确认：%s", t.Ref(), m, shareUnits(d.Shares)), ""), nil
 }
 
 // sendBackShareVerb is `task N 退回 M 单位 理由`.
 func (b *Bot) sendBackShareVerb(ctx context.Context, c verbCall, m int) (Reply, error) {
 	t := c.task
 	if len(c.args) < 3 {
-		return Reply{}, storage.Errorf(storage.EINVALID, "请写明单位和退回理由：/task %s 退回 %d 单位 理由", t.Code, m)
+		return Reply{}, storage.Errorf(storage.EINVALID, "请写明单位和退回理由：/task %s 退回 %d 单位 理由", t.Ref(), m)
 	}
 	u, err := b.findUnit(ctx, c.args[1])
 	if err != nil {
@@ -180,7 +180,7 @@ func (b *Bot) sendBackShareVerb(ctx context.Context, c verbCall, m int) (Reply, 
 	if err != nil {
 		return Reply{}, err
 	}
-	return b.sharesDecided(ctx, t, c.who, d, fmt.Sprintf("✅ 已保存：任务 %s 节点%d %s 的完成报告已退回，重新列为未完成。", t.Code, m, u.Unit), reason), nil
+	return b.sharesDecided(ctx, t, c.who, d, fmt.Sprintf("✅ 已保存：任务 %s 节点%d %s 的完成报告已退回，重新列为未完成。", t.Ref(), m, u.Unit), reason), nil
 }
 
 // notConcernedVerb is `task N 不涉及 [M] 单位 理由`.
@@ -196,7 +196,7 @@ func (b *Bot) notConcernedVerb(ctx context.Context, c verbCall) (Reply, error) {
 		}
 	}
 	if len(args) < 2 {
-		return Reply{}, storage.Errorf(storage.EINVALID, "请写明单位和理由：/task %s 不涉及 [节点] 单位 理由", t.Code)
+		return Reply{}, storage.Errorf(storage.EINVALID, "请写明单位和理由：/task %s 不涉及 [节点] 单位 理由", t.Ref())
 	}
 	u, err := b.findUnit(ctx, args[0])
 	if err != nil {
@@ -211,7 +211,7 @@ func (b *Bot) notConcernedVerb(ctx context.Context, c verbCall) (Reply, error) {
 	if m > 0 {
 		what = fmt.Sprintf("节点%d", m)
 	}
-	return b.sharesDecided(ctx, t, c.who, d, fmt.Sprintf("✅ 已保存：%s 不涉及任务 %s 的%s。", u.Unit, t.Code, what), reason), nil
+	return b.sharesDecided(ctx, t, c.who, d, fmt.Sprintf("✅ 已保存：%s 不涉及任务 %s 的%s。", u.Unit, t.Ref(), what), reason), nil
 }
 
 // reopenVerb is `task N 重新打开 理由`.
@@ -219,12 +219,12 @@ func (b *Bot) reopenVerb(ctx context.Context, c verbCall) (Reply, error) {
 	t := c.task
 	reason := strings.Join(c.args, " ")
 	if reason == "" {
-		return Reply{}, storage.Errorf(storage.EINVALID, "请写明重新打开的理由：/task %s 重新打开 理由", t.Code)
+		return Reply{}, storage.Errorf(storage.EINVALID, "请写明重新打开的理由：/task %s 重新打开 理由", t.Ref())
 	}
 	if err := b.Store.ReopenTask(ctx, t.ID, c.who.actor, reason); err != nil {
 		return Reply{}, err
 	}
-	title := fmt.Sprintf("✅ 已保存：任务 %s 已重新打开，恢复提醒并回到未完成清单。", t.Code)
+	title := fmt.Sprintf("✅ 已保存：任务 %s 已重新打开，恢复提醒并回到未完成清单。", t.Ref())
 	return b.decided(ctx, t, c.who, storage.Decision{}, title, reason), nil
 }
 

@@ -133,10 +133,7 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 	}
 	what := strings.Join(args, "")
 	if ref, err := ParseTaskRef(what); err == nil {
-		t, err := b.Store.FindTask(ctx, ref.Section, ref.Number)
-		if storage.ErrorCode(err) == storage.ENOTFOUND {
-			return Reply{}, b.noSuchTask(ctx, ref)
-		}
+		t, err := b.findTask(ctx, ref)
 		if err != nil {
 			return Reply{}, err
 		}
@@ -144,7 +141,7 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		if err != nil {
 			return Reply{}, err
 		}
-		return b.statsReply(st, fmt.Sprintf("【整改统计】%s 各单位", t.Code), maxStatsRows), nil
+		return b.statsReply(st, fmt.Sprintf("【整改统计】%s 各单位", t.Ref()), maxStatsRows), nil
 	}
 	u, err := b.findUnit(ctx, what)
 	if err != nil {

@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"taskbot/storage"
 )
 
-// TaskRef names a task: its section (1 common, 2 individual) and number.
+// TaskRef names a task: its section (1 common, 2 individual) and number,
+// in the default list, or in the list named List ("省督察二轮/共性6").
 type TaskRef struct {
+	List    string
+	Code    string // as written after the list's name: any code of that list
 	Section int
 	Number  int
 }
@@ -26,7 +30,26 @@ var sectionPrefixes = []struct {
 // ParseTaskRef reads a task reference: "6", "６", "#6", "第6项", "共性6",
 // "c6" (common), "个性1" or "p1" (individual). It returns EINVALID for
 // anything else.
+//
+// "NAME/REF" names a task of the list called NAME: REF as above, or any
+// code of that list ("省督察二轮/任务3").
 func ParseTaskRef(s string) (TaskRef, error) {
+	if list, code, ok := strings.Cut(strings.ReplaceAll(s, "／", "/"), "/"); ok {
+		list, code = strings.TrimSpace(list), strings.TrimSpace(code)
+		if list == "" || code == "" || utf8.RuneCountInString(code) > 32 || strings.Contains(code, "/") {
+			return TaskRef{}, storage.Errorf(storage.EINVALID, "“%s”不是任务编号：清单中的任务写作“清单名/编号”，如“省督察二轮/共性6”。", clip(s, 40))
+		}
+		ref, err := parseRef(code)
+		if err != nil {
+			ref = TaskRef{} // found by its code alone
+		}
+		ref.List, ref.Code = list, code
+		return ref, nil
+	}
+	return parseRef(s)
+}
+
+func parseRef(s string) (TaskRef, error) {
 	t := strings.ToLower(strings.TrimSpace(foldWidth(s)))
 	t = strings.TrimPrefix(t, "#")
 	if strings.HasPrefix(t, "第") {
@@ -75,10 +98,7 @@ func (b *Bot) taskCmd(ctx context.Context, req Request, args []string) (Reply, e
 	if err != nil {
 		return Reply{}, err
 	}
-	t, err := b.Store.FindTask(ctx, ref.Section, ref.Number)
-	if storage.ErrorCode(err) == storage.ENOTFOUND {
-		return Reply{}, b.noSuchTask(ctx, ref)
-	}
+	t, err := b.findTask(ctx, ref)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -98,8 +118,8 @@ func (b *Bot) taskCmd(ctx context.Context, req Request, args []string) (Reply, e
 	// The forms only for those who may report on the task.
 	if w, err := b.whoIs(ctx, req.User); err == nil && !t.Closed() {
 		if g, err := b.grantOn(ctx, w, t); err == nil && g.mayReport() {
-			short.Actions = append([]Action{{Label: "报送进展", Command: t.Code, Form: FormReport},
-				{Label: "申请销号", Command: t.Code, Form: FormClose}, {Label: "申请延期", Command: t.Code, Form: FormExtend}}, short.Actions...)
+			short.Actions = append([]Action{{Label: "报送进展", Command: t.Ref(), Form: FormReport},
+				{Label: "申请销号", Command: t.Ref(), Form: FormClose}, {Label: "申请延期", Command: t.Ref(), Form: FormExtend}}, short.Actions...)
 		}
 	}
 	r.Short = &short
@@ -124,7 +144,7 @@ func (b *Bot) fullVerb(ctx context.Context, c verbCall) (Reply, error) {
 // progress and who is behind, the latest entry; the problem, goal and
 // measures are one command away (全文).
 func (b *Bot) compactCard(ctx context.Context, t *storage.Task, today storage.Date, shares map[uint]*storage.ShareCounts) (Reply, error) {
-	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Code, ShortTitle(t.Title, 40)), AsOf: today}
+	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Label(), ShortTitle(t.Title, 40)), AsOf: today}
 	var items []Item
 	worst, next, behind := StatusDone, "", 0
 	for _, m := range t.Milestones {
@@ -168,9 +188,9 @@ func (b *Bot) compactCard(ctx context.Context, t *storage.Task, today storage.Da
 		r.Sections = append(r.Sections, Section{Fields: []Field{{"最新进展", clip(b.entryLine(&ps[0]), 120)}}})
 	}
 	r.Footnotes = []string{fmt.Sprintf("全文：/task %s 全文 · 各单位：/task %s 分解 · 记录：/task %s history · 报送：/progress %s 内容",
-		t.Code, t.Code, t.Code, t.Code)}
-	r.Actions = []Action{{Label: "查看全文", Command: "task " + t.Code + " 全文"}, {Label: "各单位进度", Command: "task " + t.Code + " 分解"},
-		{Label: "查看记录", Command: "task " + t.Code + " history"}}
+		t.Ref(), t.Ref(), t.Ref(), t.Ref())}
+	r.Actions = []Action{{Label: "查看全文", Command: "task " + t.Ref() + " 全文"}, {Label: "各单位进度", Command: "task " + t.Ref() + " 分解"},
+		{Label: "查看记录", Command: "task " + t.Ref() + " history"}}
 	return r, nil
 }
 
@@ -192,6 +212,31 @@ func ShortTitle(s string, n int) string {
 }
 
 // noSuchTask says which numbers exist, so the user can correct the request.
+// findTask returns the task ref names: in the default list by section
+// and number, or in a named list by code, then by section and number.
+// An unknown task or list is ENOTFOUND, saying what there is.
+func (b *Bot) findTask(ctx context.Context, ref TaskRef) (*storage.Task, error) {
+	if ref.List == "" {
+		t, err := b.Store.FindTask(ctx, ref.Section, ref.Number)
+		if storage.ErrorCode(err) == storage.ENOTFOUND {
+			return nil, b.noSuchTask(ctx, ref)
+		}
+		return t, err
+	}
+	l, err := b.Store.ListByName(ctx, ref.List)
+	if err != nil {
+		return nil, err
+	}
+	t, err := b.Store.FindTaskByCode(ctx, l.ID, ref.Code)
+	if storage.ErrorCode(err) == storage.ENOTFOUND && ref.Number > 0 {
+		t, err = b.Store.FindListTask(ctx, l.ID, ref.Section, ref.Number)
+	}
+	if storage.ErrorCode(err) == storage.ENOTFOUND {
+		return nil, storage.Errorf(storage.ENOTFOUND, "清单“%s”中没有任务 %s。", l.Name, ref.Code)
+	}
+	return t, err
+}
+
 func (b *Bot) noSuchTask(ctx context.Context, ref TaskRef) error {
 	counts, err := b.Store.SectionCounts(ctx)
 	if err != nil {
@@ -217,7 +262,7 @@ func (b *Bot) cardStatus(t *storage.Task, m *storage.Milestone, today storage.Da
 // taskCard renders everything about a task as of today, each milestone
 // with its units' progress (shares).
 func (b *Bot) taskCard(t *storage.Task, today storage.Date, shares map[uint]*storage.ShareCounts) Reply {
-	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Code, t.Title), AsOf: today}
+	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Label(), t.Title), AsOf: today}
 	if t.Closed() {
 		r.Title += "（已销号）"
 	}

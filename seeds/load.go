@@ -57,6 +57,17 @@ func (d *Document) Version() string {
 func Load(ctx context.Context, store *storage.Store, doc []byte, org []storage.UnitSpec) (*Document, storage.SeedResult, error) {
 	source := sourceOf(doc)
 	if v, err := store.MetaValue(ctx, storage.MetaSeedSource); err != nil || v == source {
+		if err == nil {
+			// A database upgraded from a single list names it after its
+			// document, once.
+			err = store.NameDefaultList(ctx, func() (string, error) {
+				d, err := Parse(doc)
+				if err != nil {
+					return "", err
+				}
+				return d.Title, nil
+			})
+		}
 		return nil, storage.SeedResult{Skipped: err == nil}, err
 	}
 	d, err := Parse(doc)
@@ -66,7 +77,29 @@ func Load(ctx context.Context, store *storage.Store, doc []byte, org []storage.U
 	if err := d.Complete(); err != nil {
 		return nil, storage.SeedResult{}, err
 	}
-	res, err := store.SeedFrom(ctx, d.Records(), d.Version(), source, org)
+	if err := store.NameDefaultList(ctx, func() (string, error) { return d.Title, nil }); err != nil {
+		return nil, storage.SeedResult{}, err
+	}
+	res, err := store.SeedList(ctx, d.Records(), storage.SeedOptions{Title: d.Title, Version: d.Version(), Source: source, Org: org})
+	return d, res, err
+}
+
+// Import reads doc and seeds list (its short name) with it, as Load does
+// the default list: a list not there yet is made, one there is updated in
+// place. A document with problems is refused (see Complete). Dry says to
+// work out what would change and write nothing.
+func Import(ctx context.Context, store *storage.Store, doc []byte, list string, dry bool) (*Document, storage.SeedResult, error) {
+	if err := storage.CheckListName(list); err != nil {
+		return nil, storage.SeedResult{}, err
+	}
+	d, err := Parse(doc)
+	if err != nil {
+		return nil, storage.SeedResult{}, err
+	}
+	if err := d.Complete(); err != nil {
+		return d, storage.SeedResult{}, err
+	}
+	res, err := store.SeedList(ctx, d.Records(), storage.SeedOptions{List: list, Title: d.Title, DryRun: dry})
 	return d, res, err
 }
 

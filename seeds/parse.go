@@ -89,6 +89,9 @@ func (w Warning) String() string {
 
 // Document is a parsed task list.
 type Document struct {
+	// Title is the list's title, the first line before the list that
+	// reads as one (not "附件", a number or a date); "" when none does.
+	Title    string
 	Sections []Section
 	Tasks    []Task
 	Warnings []Warning
@@ -383,6 +386,9 @@ func (p *parser) line(n int, raw string) {
 		p.skipFrom(n, "", fmt.Sprintf("text after the last task not read: %q", clip(s)))
 	default: // the title and preamble before the first section
 		p.doc.Notes = append(p.doc.Notes, Warning{Line: n, Msg: "before the list: " + clip(s)})
+		if p.doc.Title == "" && isTitle(s) {
+			p.doc.Title = strings.TrimSpace(s)
+		}
 	}
 }
 
@@ -1057,4 +1063,15 @@ func clipRunes(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
+}
+
+// notTitle matches lines before a list that are not its title: an
+// attachment mark ("附件", "附件2"), a page number, a date.
+var notTitle = regexp.MustCompile(`^(附件\s*[0-9０-９一二三四五六七八九十]*[：:]?|[-—\s0-9第页共/]*|[0-9０-９]{4}\s*年.*日)$`)
+
+// isTitle reports whether line s, before a list, can be its title.
+func isTitle(s string) bool {
+	s = strings.TrimSpace(s)
+	n := utf8.RuneCountInString(s)
+	return n >= 4 && n <= 80 && !notTitle.MatchString(s)
 }

@@ -23,6 +23,7 @@ func dataMigrations() []dataMigration {
 	return []dataMigration{
 		{name: "milestones-by-due-date", run: migrateMilestonesByDue},
 		{name: "per-unit-shares", run: migrateShares},
+		{name: "lists", run: migrateLists},
 	}
 }
 

@@ -50,6 +50,9 @@ func (s *Store) OverdueByUnit(ctx context.Context, day Date, limit int) ([]UnitO
 		if err != nil {
 			return nil, Internal(err)
 		}
+		if err := s.qualifyItems(ctx, u.First); err != nil {
+			return nil, err
+		}
 		// share_counts counts every live open share; one left open on a
 		// closed milestone (syncShares no longer revives those) is not
 		// listed. Exact when the first lines are all there are.
@@ -101,17 +104,22 @@ func (s *Store) MilestoneItems(ctx context.Context, ids []uint) (map[uint]Milest
 	if err != nil {
 		return nil, Internal(err)
 	}
-	return out, nil
+	names, err := s.ListNames(ctx)
+	for id, it := range out {
+		it.Code = qualify(it.Code, it.ListID, names)
+		out[id] = it
+	}
+	return out, err
 }
 
 // milestoneItemCols are the columns scanMilestoneItem reads, in its order
 // (milestones m, tasks t).
-const milestoneItemCols = "m.id, m.task_id, m.seq, m.due, m.planned_due, m.text, t.code, t.section, t.number"
+const milestoneItemCols = "m.id, m.task_id, m.seq, m.due, m.planned_due, m.text, t.list_id, t.code, t.section, t.number"
 
 // scanMilestoneItem scans milestoneItemCols of an open milestone.
 func scanMilestoneItem(rows *sql.Rows) (MilestoneItem, error) {
 	var it MilestoneItem
-	err := rows.Scan(&it.ID, &it.TaskID, &it.Seq, &it.Due, &it.PlannedDue, &it.Text, &it.Code, &it.Section, &it.Number)
+	err := rows.Scan(&it.ID, &it.TaskID, &it.Seq, &it.Due, &it.PlannedDue, &it.Text, &it.ListID, &it.Code, &it.Section, &it.Number)
 	it.Open = true
 	return it, err
 }

@@ -16,9 +16,13 @@ import (
 // TaskSummary is a task as it appears in a list: no long texts, but what a
 // status line needs.
 type TaskSummary struct {
-	ID        uint
-	Section   int
-	Number    int
+	ID      uint
+	ListID  uint
+	Section int
+	Number  int
+	// Code is what people type to name the task: its code, qualified by
+	// its list's name when not in the default list of several (see
+	// Task.Ref).
 	Code      string
 	Title     string
 	Immediate bool
@@ -48,7 +52,7 @@ func (t *TaskSummary) Next() *Milestone {
 // first), then immediate/ongoing/long-term, then done, then closed.
 const urgency = `t.rank, t.next_due, t.section, t.number`
 
-const summaryCols = `t.id, t.section, t.number, t.code, t.title, t.immediate, t.ongoing, t.long_term,
+const summaryCols = `t.id, t.list_id, t.section, t.number, t.code, t.title, t.immediate, t.ongoing, t.long_term,
 	t.closed_at, t.next_due`
 
 type summaryRow struct {
@@ -63,8 +67,13 @@ func (s *Store) summaries(ctx context.Context, sql string, args map[string]any) 
 	}
 	out := make([]TaskSummary, len(rows))
 	total := 0
+	names, err := s.ListNames(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
 	for i, r := range rows {
 		out[i], total = r.TaskSummary, r.Total
+		out[i].Code = qualify(out[i].Code, out[i].ListID, names)
 	}
 	if err := s.fillMilestones(ctx, out); err != nil {
 		return nil, 0, err
@@ -507,6 +516,8 @@ func (s *Store) UnitStats(ctx context.Context, today Date) ([]UnitStat, error) {
 // MilestoneItem is an open milestone with its task's code and title.
 type MilestoneItem struct {
 	Milestone
+	ListID uint
+	// Code is the task's, as TaskSummary's.
 	Code    string
 	Title   string
 	Section int
@@ -546,13 +557,26 @@ func (s *Store) OpenMilestones(ctx context.Context, f MilestoneFilter) ([]Milest
 	}
 	var out []MilestoneItem
 	err := where(s.db.WithContext(ctx).Table("milestones m")).
-		Select("m.*, t.code, t.title, t.section, t.number").
+		Select("m.*, t.list_id, t.code, t.title, t.section, t.number").
 		Joins("JOIN tasks t ON t.id = m.task_id").
 		Order("m.due, m.task_id, m.seq").Limit(f.Limit).Scan(&out).Error
 	if err != nil {
 		return nil, 0, Internal(err)
 	}
-	return out, int(total), nil
+	return out, int(total), s.qualifyItems(ctx, out)
+}
+
+// qualifyItems qualifies the items' codes by their lists' names (see
+// TaskSummary.Code).
+func (s *Store) qualifyItems(ctx context.Context, items []MilestoneItem) error {
+	names, err := s.ListNames(ctx)
+	if err != nil || names == nil {
+		return err
+	}
+	for i := range items {
+		items[i].Code = qualify(items[i].Code, items[i].ListID, names)
+	}
+	return nil
 }
 
 // allOpenMilestones is OpenMilestones without a limit and without titles,
@@ -577,7 +601,7 @@ func (s *Store) allOpenMilestones(ctx context.Context, f MilestoneFilter) ([]Mil
 	if err != nil {
 		return nil, Internal(err)
 	}
-	return out, nil
+	return out, s.qualifyItems(ctx, out)
 }
 
 // TaskUnitNames returns, for each task, its lead and responsible unit names

@@ -29,7 +29,7 @@ type prior struct {
 // and its milestones already numbered, dated and open as rewriteTasks
 // would leave them. A changed list usually changes a few tasks of many.
 // Anything not certainly the same counts as changed.
-func priorTasks(tx *gorm.DB, in []Task) ([]prior, error) {
+func priorTasks(tx *gorm.DB, list uint, in []Task) ([]prior, error) {
 	out := make([]prior, len(in))
 	names, err := unitNames(tx)
 	if err != nil {
@@ -47,7 +47,7 @@ func priorTasks(tx *gorm.DB, in []Task) ([]prior, error) {
 	type key struct{ section, number int }
 	tasks := map[key]*stored{}
 	if err := scanIn(tx, `SELECT id, section, number, code, title, problem, goal, persons, deadline,
-		immediate, ongoing, long_term, closed_at IS NOT NULL, search_text, doc FROM tasks`, nil, func(rows *sql.Rows) error {
+		immediate, ongoing, long_term, closed_at IS NOT NULL, search_text, doc FROM tasks WHERE list_id = ?`, []any{list}, func(rows *sql.Rows) error {
 		var t stored
 		var k key
 		err := rows.Scan(&t.id, &k.section, &k.number, &t.code, &t.title, &t.problem, &t.goal, &t.persons, &t.deadline,

@@ -14,12 +14,16 @@ import (
 
 // SeedResult says what a Seed call changed.
 type SeedResult struct {
-	Created int // tasks new to the database
-	Updated int // existing tasks whose document fields were rewritten
+	List    List // the list seeded
+	Created int  // tasks new to the database
+	Updated int  // existing tasks whose document fields were rewritten
 	// Unchanged are the existing tasks the list holds as they are (left
 	// alone).
 	Unchanged int
 	Skipped   bool // the database was already seeded from this version
+	// The codes of the tasks created and updated, and of the list's tasks
+	// the document no longer holds (left as they are), in list order.
+	CreatedCodes, UpdatedCodes, MissingCodes []string
 }
 
 const (
@@ -56,8 +60,49 @@ func (s *Store) Seed(ctx context.Context, tasks []Task, version string) (SeedRes
 // for the organisation (on a first seeding of 100,000 tasks, millions of
 // rows).
 func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source string, org []UnitSpec) (SeedResult, error) {
+	return s.SeedList(ctx, tasks, SeedOptions{Version: version, Source: source, Org: org})
+}
+
+// SeedOptions say which list a seeding writes and how (see SeedList).
+type SeedOptions struct {
+	// List is the list's name, made when there is none; "" is the
+	// default list (DefaultList), made named after Title.
+	List  string
+	Title string // the document's title
+	// Version and Source, of the default list only: see Seed and SeedFrom.
+	Version, Source string
+	Org             []UnitSpec // see SeedFrom
+	// DryRun works everything out and writes nothing: the result says
+	// what the seeding would change.
+	DryRun bool
+}
+
+// errDryRun rolls a dry run's transaction back.
+var errDryRun = errors.New("storage: dry run")
+
+// SeedList seeds list o.List with tasks as SeedFrom does the default
+// list: the tasks matched by section and number to the list's own (codes
+// and numbers are unique within a list, not across lists). It sets every
+// task's ListID. The tasks of the list that tasks no longer holds are left
+// as they are and counted (Missing).
+func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (SeedResult, error) {
+	if o.List != "" {
+		if err := CheckListName(o.List); err != nil {
+			return SeedResult{}, err
+		}
+		o.Version, o.Source = "", ""
+	}
+	version, source, org := o.Version, o.Source, o.Org
 	var res SeedResult
 	err := s.write(ctx, func(tx *gorm.DB) error {
+		list, err := listNamed(tx, o.List, o.Title)
+		if err != nil {
+			return err
+		}
+		res.List = list
+		for i := range tasks {
+			tasks[i].ListID = list.ID
+		}
 		if version != "" {
 			var m Meta
 			err := tx.Where("name = ?", metaSeedVersion).Take(&m).Error
@@ -76,6 +121,9 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 				return err
 			}
 		}
+		if res.MissingCodes, err = missingTasks(tx, list.ID, tasks); err != nil {
+			return err
+		}
 		units := map[string]uint{}
 		var existing int64
 		if err := tx.Model(&Task{}).Count(&existing).Error; err != nil {
@@ -92,11 +140,14 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 				return err
 			}
 			res.Created = len(tasks)
+			for i := range tasks {
+				res.CreatedCodes = append(res.CreatedCodes, tasks[i].Code)
+			}
 		} else {
 			// The tasks that changed, in one bulk write: on SQLite the
 			// derived tables' row triggers are off and their counts made
 			// once (re-seeding 10,000 tasks took 24 s with them on).
-			priors, err := priorTasks(tx, tasks)
+			priors, err := priorTasks(tx, list.ID, tasks)
 			if err != nil {
 				return err
 			}
@@ -104,6 +155,12 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 				var changed []*Task
 				var was []prior
 				for i := range tasks {
+					switch {
+					case priors[i].id == 0:
+						res.CreatedCodes = append(res.CreatedCodes, tasks[i].Code)
+					case !priors[i].same:
+						res.UpdatedCodes = append(res.UpdatedCodes, tasks[i].Code)
+					}
 					if priors[i].same {
 						res.Unchanged++
 					} else {
@@ -154,6 +211,12 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 		if err := setMeta(tx, metaContentVersion, fmt.Sprintf("%s@%d", version, s.now().UnixNano())); err != nil {
 			return err
 		}
+		if o.DryRun {
+			return errDryRun
+		}
+		if o.List != "" {
+			return nil // the start's document is the default list's
+		}
 		// The tasks are now source's (nothing known when it is empty).
 		if err := setMeta(tx, MetaSeedSource, source); err != nil {
 			return err
@@ -163,10 +226,34 @@ func (s *Store) SeedFrom(ctx context.Context, tasks []Task, version, source stri
 		}
 		return setMeta(tx, metaSeedVersion, version)
 	})
+	if errors.Is(err, errDryRun) {
+		return res, nil
+	}
 	if err != nil {
 		return SeedResult{}, Internal(err)
 	}
 	return res, nil
+}
+
+// missingTasks returns the codes of list's tasks that in does not hold
+// (by section and number), in list order.
+func missingTasks(tx *gorm.DB, list uint, in []Task) ([]string, error) {
+	type key struct{ section, number int }
+	given := make(map[key]bool, len(in))
+	for i := range in {
+		given[key{in[i].Section, in[i].Number}] = true
+	}
+	var rows []Task
+	if err := tx.Select("section", "number", "code").Where("list_id = ?", list).Order("section, number").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range rows {
+		if !given[key{t.Section, t.Number}] {
+			out = append(out, t.Code)
+		}
+	}
+	return out, nil
 }
 
 // seedEmpty seeds a database without tasks (see SeedFrom): the list's
@@ -469,7 +556,7 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) ([]uint, error) {
 	rows := make([]Task, len(in))
 	for i := range in {
 		t := in[i]
-		rows[i] = Task{Section: t.Section, Number: t.Number, Code: t.Code, Title: t.Title, Problem: t.Problem,
+		rows[i] = Task{ListID: t.ListID, Section: t.Section, Number: t.Number, Code: t.Code, Title: t.Title, Problem: t.Problem,
 			Goal: t.Goal, Persons: t.Persons, Deadline: t.Deadline, Immediate: t.Immediate, Ongoing: t.Ongoing,
 			LongTerm: t.LongTerm, SearchText: searchText(&t)}
 		// The sort keys refreshNextDue would give a new task (every
@@ -586,13 +673,13 @@ func insertTasks(tx *gorm.DB, rows []Task) error {
 		return fmt.Errorf("storage: %d task IDs for %d tasks", len(ids), len(rows))
 	}
 	now := tx.NowFunc()
-	b := bulkRows{table: "tasks", cols: []string{"id", "section", "number", "code", "title", "problem", "goal",
+	b := bulkRows{table: "tasks", cols: []string{"id", "list_id", "section", "number", "code", "title", "problem", "goal",
 		"persons", "deadline", "immediate", "ongoing", "long_term", "search_text", "doc", "next_due", "rank",
 		"created_at", "updated_at"}}
 	for i := range rows {
 		t := &rows[i]
 		t.ID, t.CreatedAt, t.UpdatedAt = ids[i], now, now
-		b.add(t.ID, t.Section, t.Number, t.Code, t.Title, t.Problem, t.Goal, t.Persons, t.Deadline,
+		b.add(t.ID, t.ListID, t.Section, t.Number, t.Code, t.Title, t.Problem, t.Goal, t.Persons, t.Deadline,
 			t.Immediate, t.Ongoing, t.LongTerm, t.SearchText, t.Doc, t.NextDue, t.Rank, now, now)
 	}
 	return b.insert(tx)

@@ -227,7 +227,7 @@ func advisoryLock(db *sql.DB) (func(), error) {
 // models are the tables, in creation order.
 func models() []any {
 	return []any{&Task{}, &Measure{}, &Milestone{}, &Leader{}, &Unit{}, &TaskUnit{}, &UnitAlias{}, &UnitMember{}, &UnitTask{}, &ReminderStep{}, &Outbox{}, &Meta{},
-		&Person{}, &Membership{}, &UnitChannel{}, &LeaderHolder{}, &Supervisor{}, &Progress{}, &Thread{}, &Audit{}, &Share{}, &Attachment{}, &SlackEvent{}, &Lease{}}
+		&Person{}, &Membership{}, &UnitChannel{}, &LeaderHolder{}, &Supervisor{}, &Progress{}, &Thread{}, &Audit{}, &Share{}, &Attachment{}, &SlackEvent{}, &Lease{}, &List{}}
 }
 
 // migrate brings the schema to this version's. A database already at it
@@ -269,7 +269,9 @@ func (s *Store) migrate(lock func() (func(), error)) error {
 	for _, old := range []struct {
 		model any
 		name  string
-	}{{&Share{}, "idx_shares_pending"}, {&Share{}, "idx_shares_milestone"}, {&Share{}, "idx_shares_unit"}, {&Share{}, "idx_shares_review"}} {
+	}{{&Share{}, "idx_shares_pending"}, {&Share{}, "idx_shares_milestone"}, {&Share{}, "idx_shares_unit"}, {&Share{}, "idx_shares_review"},
+		// Unique within a list since there are several.
+		{&Task{}, "idx_tasks_code"}, {&Task{}, "idx_tasks_section_number"}} {
 		if m.HasIndex(old.model, old.name) {
 			if err := m.DropIndex(old.model, old.name); err != nil {
 				return err
@@ -362,7 +364,18 @@ func (s *Store) now() time.Time {
 // no such task. Two queries: the task row (whose doc column carries the
 // document lists) and its milestones; this is the hot path of /task N.
 func (s *Store) FindTask(ctx context.Context, section, number int) (*Task, error) {
-	return s.loadTask(ctx, "section = ? AND number = ?", section, number)
+	return s.loadTask(ctx, "list_id = ? AND section = ? AND number = ?", DefaultList, section, number)
+}
+
+// FindListTask is FindTask in the given list.
+func (s *Store) FindListTask(ctx context.Context, list uint, section, number int) (*Task, error) {
+	return s.loadTask(ctx, "list_id = ? AND section = ? AND number = ?", list, section, number)
+}
+
+// FindTaskByCode returns the task of the given list with the given code
+// (as FindTask; ENOTFOUND when there is none).
+func (s *Store) FindTaskByCode(ctx context.Context, list uint, code string) (*Task, error) {
+	return s.loadTask(ctx, "list_id = ? AND code = ?", list, code)
 }
 
 // FindTaskByID is FindTask by primary key.
@@ -382,6 +395,11 @@ func (s *Store) loadTask(ctx context.Context, where string, args ...any) (*Task,
 	if t.Milestones, err = s.taskMilestones(ctx, t.ID); err != nil {
 		return nil, Internal(err)
 	}
+	names, err := s.ListNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.ListName = names[t.ListID]
 	if err := t.fill(); err != nil {
 		return nil, Internal(err)
 	}

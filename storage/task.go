@@ -14,10 +14,13 @@ const (
 // list and are rewritten by seeding; ClosedAt and everything hanging off the
 // task that users create (progress, audit) is never touched by seeding.
 type Task struct {
-	ID        uint   `gorm:"primaryKey"`
-	Section   int    `gorm:"not null;uniqueIndex:idx_tasks_section_number,priority:1;index:idx_tasks_urgency,priority:3"`
-	Number    int    `gorm:"not null;uniqueIndex:idx_tasks_section_number,priority:2;index:idx_tasks_urgency,priority:4"`
-	Code      string `gorm:"size:32;not null;uniqueIndex"`
+	ID uint `gorm:"primaryKey"`
+	// ListID is the list the task belongs to (see List); codes and
+	// numbers are unique within a list.
+	ListID    uint   `gorm:"not null;default:1;uniqueIndex:idx_tasks_list_section_number,priority:1;uniqueIndex:idx_tasks_list_code,priority:1"`
+	Section   int    `gorm:"not null;uniqueIndex:idx_tasks_list_section_number,priority:2;index:idx_tasks_urgency,priority:3"`
+	Number    int    `gorm:"not null;uniqueIndex:idx_tasks_list_section_number,priority:3;index:idx_tasks_urgency,priority:4"`
+	Code      string `gorm:"size:32;not null;uniqueIndex:idx_tasks_list_code,priority:2"`
 	Title     string `gorm:"type:text;not null"`
 	Problem   string `gorm:"type:text;not null"`
 	Goal      string `gorm:"type:text;not null"`
@@ -47,10 +50,30 @@ type Task struct {
 	CreatedAt time.Time  `gorm:"index:idx_tasks_open_since,priority:2"`
 	UpdatedAt time.Time
 
+	// ListName is the name of the task's list when the database holds
+	// several lists, "" when one (set by the Store's readers; see Ref).
+	ListName string `gorm:"-" json:"-"`
+
 	Measures   []Measure   `gorm:"constraint:OnDelete:CASCADE"`
 	Milestones []Milestone `gorm:"constraint:OnDelete:CASCADE"`
 	Leaders    []Leader    `gorm:"constraint:OnDelete:CASCADE"`
 	Units      []TaskUnit  `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// Ref is how people name the task: its code, qualified by its list's
+// name ("省督察二轮/共性6") when it is not in the default list of several
+// (ListName set). Every command that takes a task takes it.
+func (t *Task) Ref() string {
+	return qualify(t.Code, t.ListID, map[uint]string{t.ListID: t.ListName})
+}
+
+// Label is the task's code as a card's title shows it: with its list's
+// name when there are several ("省督察二轮 共性6").
+func (t *Task) Label() string {
+	if t.ListName == "" {
+		return t.Code
+	}
+	return t.ListName + " " + t.Code
 }
 
 // Closed reports whether the task was closed out (销号).

@@ -1,0 +1,201 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// List is a task list the deployment runs: the central inspection's, the
+// province's, a 回头看 list. Every task belongs to one (Task.ListID). The
+// default list (DefaultList) is the one the start seeds from TASKBOT_SEED
+// and the one short codes such as "6" name; others are added by
+// `taskbot import FILE --list NAME`.
+type List struct {
+	ID uint `gorm:"primaryKey"`
+	// Name is the short name people type and read (中央督察, 省督察二轮).
+	Name string `gorm:"size:64;not null;uniqueIndex"`
+	// Title is the document's own title ("" when it has none).
+	Title     string `gorm:"type:text;not null;default:''"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// DefaultList is the ID of the default list: the one a database upgraded
+// from a single list holds its tasks in, and the one TASKBOT_SEED seeds.
+const DefaultList uint = 1
+
+// MaxListName bounds a list's name, in characters.
+const MaxListName = 32
+
+// CheckListName returns EINVALID, in Chinese, when name cannot name a
+// list: empty, too long, or with spaces (a qualified code is the name, a
+// space, the code).
+func CheckListName(name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return Errorf(EINVALID, "清单名称不能为空；请用简短名称，例如“省督察二轮”。")
+	case utf8.RuneCountInString(name) > MaxListName:
+		return Errorf(EINVALID, "清单名称“%s”过长：最多 %d 个字。", name, MaxListName)
+	case strings.ContainsAny(name, " \t\r\n\u3000"):
+		return Errorf(EINVALID, "清单名称“%s”含有空格：名称之后以空格接任务编号（如“%s 共性6”），名称本身不能有空格。", name, strings.Fields(name)[0])
+	}
+	return nil
+}
+
+// Lists returns every list, by ID (the default list first).
+func (s *Store) Lists(ctx context.Context) ([]List, error) {
+	var out []List
+	if err := s.db.WithContext(ctx).Order("id").Find(&out).Error; err != nil {
+		return nil, Internal(err)
+	}
+	return out, nil
+}
+
+// listNamed returns the list called name, creating it (titled title) when
+// there is none. An empty name is the default list, created as title
+// names it when there is none yet.
+func listNamed(tx *gorm.DB, name, title string) (List, error) {
+	var l List
+	q := tx.Where("name = ?", name)
+	if name == "" {
+		q = tx.Where("id = ?", DefaultList)
+	}
+	err := q.Take(&l).Error
+	if err == nil || !errors.Is(err, gorm.ErrRecordNotFound) {
+		return l, err
+	}
+	l = List{Name: name, Title: title}
+	if name == "" {
+		l.ID, l.Name = DefaultList, defaultListName(title)
+	} else {
+		// Past the default list's ID, even before the start made it.
+		var last uint
+		if err := tx.Model(&List{}).Select("COALESCE(MAX(id), 0)").Scan(&last).Error; err != nil {
+			return l, err
+		}
+		l.ID = max(last, DefaultList) + 1
+	}
+	if err := tx.Create(&l).Error; err != nil {
+		return l, err
+	}
+	return l, fixListSequence(tx)
+}
+
+// defaultListName is the name the default list takes from its document's
+// title: the title itself when short enough, "任务清单" otherwise.
+func defaultListName(title string) string {
+	title = strings.Join(strings.Fields(title), "")
+	if title == "" || CheckListName(title) != nil {
+		return "任务清单"
+	}
+	return title
+}
+
+// fixListSequence moves PostgreSQL's ID sequence of lists past the default
+// list, whose ID was given explicitly.
+func fixListSequence(tx *gorm.DB) error {
+	if tx.Dialector.Name() != Postgres {
+		return nil
+	}
+	return tx.Exec(`SELECT setval(pg_get_serial_sequence('lists', 'id'), (SELECT MAX(id) FROM lists))`).Error
+}
+
+// NameDefaultList gives the default list the name and title of its
+// document (title is called only then), when a database upgraded from a
+// single list holds it unnamed (see migrateLists); it does nothing
+// otherwise, and only reads.
+func (s *Store) NameDefaultList(ctx context.Context, titleOf func() (string, error)) error {
+	var l List
+	if err := s.db.WithContext(ctx).Where("id = ?", DefaultList).Limit(1).Find(&l).Error; err != nil {
+		return Internal(err)
+	}
+	if l.ID == 0 || l.Name != unnamedList {
+		return nil
+	}
+	title, err := titleOf()
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *gorm.DB) error {
+		return tx.Model(&List{}).Where("id = ? AND name = ?", DefaultList, unnamedList).
+			Updates(map[string]any{"name": defaultListName(title), "title": title}).Error
+	})
+}
+
+// unnamedList is the default list's name between the upgrade that made it
+// and the start that reads its document's title (NameDefaultList).
+const unnamedList = "~"
+
+// migrateLists puts the tasks of a database written before several lists
+// into the default list, named "~" until the next start names it after its
+// document's title (NameDefaultList): the migration does not know which
+// document that is. A database without tasks gets no list.
+func migrateLists(tx *gorm.DB) error {
+	var n int64
+	if err := tx.Model(&Task{}).Count(&n).Error; err != nil || n == 0 {
+		return err
+	}
+	if err := tx.Exec("UPDATE tasks SET list_id = ? WHERE list_id <> ?", DefaultList, DefaultList).Error; err != nil {
+		return err
+	}
+	var have int64
+	if err := tx.Model(&List{}).Where("id = ?", DefaultList).Count(&have).Error; err != nil || have > 0 {
+		return err
+	}
+	if err := tx.Create(&List{ID: DefaultList, Name: unnamedList}).Error; err != nil {
+		return err
+	}
+	return fixListSequence(tx)
+}
+
+// ListNames returns the lists' names by ID when there are several, and
+// nil when there is one list or none: names are shown only to tell lists
+// apart.
+func (s *Store) ListNames(ctx context.Context) (map[uint]string, error) {
+	var lists []List
+	if err := s.db.WithContext(ctx).Select("id", "name").Order("id").Find(&lists).Error; err != nil {
+		return nil, Internal(err)
+	}
+	if len(lists) < 2 {
+		return nil, nil
+	}
+	out := make(map[uint]string, len(lists))
+	for _, l := range lists {
+		out[l.ID] = l.Name
+	}
+	return out, nil
+}
+
+// ListByName returns the list called name. It returns ENOTFOUND, naming
+// the lists there are, when there is none.
+func (s *Store) ListByName(ctx context.Context, name string) (List, error) {
+	lists, err := s.Lists(ctx)
+	if err != nil {
+		return List{}, err
+	}
+	var names []string
+	for _, l := range lists {
+		if l.Name == name {
+			return l, nil
+		}
+		names = append(names, "“"+l.Name+"”")
+	}
+	if len(names) == 0 {
+		return List{}, Errorf(ENOTFOUND, "没有名为“%s”的清单：尚未导入任何清单。", name)
+	}
+	return List{}, Errorf(ENOTFOUND, "没有名为“%s”的清单；现有清单：%s。", name, strings.Join(names, "、"))
+}
+
+// qualify is code as people type it: qualified by its list's name when the
+// list is not the default one of several (names, from ListNames).
+func qualify(code string, list uint, names map[uint]string) string {
+	if names == nil || list == DefaultList || names[list] == "" {
+		return code
+	}
+	return names[list] + "/" + code
+}
