@@ -62,7 +62,7 @@ func (n Notice) Summary() string {
 
 // threadParent is the parent message of a task's tracking thread.
 func threadParent(t *storage.Task) Reply {
-	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Ref(), clip(t.Title, 60))}
+	r := Reply{Title: fmt.Sprintf("【%s】%s", t.Label(), clip(t.Title, 60))}
 	s := Section{}
 	if v := t.UnitsWithRole(storage.RoleLead); len(v) > 0 {
 		s.Fields = append(s.Fields, Field{"牵头单位", strings.Join(v, "、")})

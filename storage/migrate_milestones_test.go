@@ -22,14 +22,18 @@ import (
 // copyV1 copies testdata/v1.db (written by the previous version, see
 // testdata/make-v1-db.sh) into the test's directory; the fixture itself is
 // never opened for writing.
-func copyV1(t *testing.T) string {
+func copyV1(t *testing.T) string { t.Helper(); return copyTestdata(t, "v1.db") }
+
+// copyTestdata copies testdata/name, a database written by an earlier
+// version, to a temporary file, and returns its path.
+func copyTestdata(t *testing.T, name string) string {
 	t.Helper()
-	src, err := os.Open(filepath.Join("testdata", "v1.db"))
+	src, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	path := filepath.Join(t.TempDir(), "v1.db")
+	path := filepath.Join(t.TempDir(), name)
 	dst, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)

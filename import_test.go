@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"taskbot/internal/testenv"
+)
+
+// TestImportLists runs `taskbot import` as a user would: a second list
+// whose codes are the default list's too, a dry run that writes nothing,
+// the import, tasks named with and without the list, a re-import that
+// changes nothing, and an amended document whose dry run says what
+// would change; bad command lines are refused in words.
+func TestImportLists(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := testenv.DSN(t, "import.db")
+	env := func(k string) string { return map[string]string{"TASKBOT_DB": db}[k] }
+	list := filepath.Join(dir, "省督察.txt")
+	write := func(text string) {
+		if err := os.WriteFile(list, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲。\n整改目标：目标甲。\n责任单位：长葛市\n整改时限：2022年3月底前\n" +
+		"2.问题乙。\n责任单位：禹州市\n整改时限：立行立改\n")
+	cli := func(stdin string, args ...string) (string, error) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		err := run(ctx, args, env, strings.NewReader(stdin), &out, &errOut)
+		return out.String() + errOut.String(), err
+	}
+	console := func(lines ...string) string {
+		t.Helper()
+		out, err := cli(strings.Join(lines, "\n")+"\n", "console", "--at", "2021-12-20")
+		if err != nil {
+			t.Fatalf("console: %v\n%s", err, out)
+		}
+		return out
+	}
+	expect := func(out string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("output lacks %q:\n%s", w, out)
+			}
+		}
+	}
+
+	out, err := cli("", "import", list, "--list", "省督察二轮", "--dry-run")
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	expect(out, "试运行（未写入）", "清单“省督察二轮”：读到 2 项任务", "新增 2：共性1、共性2")
+	expect(console("task 省督察二轮 共性1"), "没有名为“省督察二轮”的清单；现有清单：“中央生态环境保护督察整改任务清单”")
+
+	out, err = cli("", "import", "--list", "省督察二轮", list)
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	expect(out, "已导入", "新增 2：共性1、共性2", "未变 0")
+	out = console("task 省督察二轮 共性1", "省督察二轮/共性2", "task 1", "task 省督察二轮 共性9", "due 120")
+	expect(out, "【省督察二轮 共性1】问题甲", "/progress 省督察二轮/共性1 内容", "【省督察二轮 共性2】问题乙",
+		"【中央生态环境保护督察整改任务清单 共性1】", "清单“省督察二轮”中没有任务 共性9", "· 省督察二轮/共性1 问题甲 节点1")
+
+	// The same document again: nothing to write.
+	out, err = cli("", "import", list, "--list", "省督察二轮")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(out, "新增 0", "修改 0", "未变 2", "清单中已无 0")
+
+	// Amended: task 1 reworded, task 2 gone.
+	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲（修订）。\n整改目标：目标甲。\n责任单位：长葛市\n整改时限：2022年3月底前\n")
+	out, err = cli("", "import", list, "--list", "省督察二轮", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(out, "修改 1：共性1", "清单中已无 1：共性2")
+	expect(console("task 省督察二轮 共性1"), "【省督察二轮 共性1】问题甲\n") // the dry run wrote nothing
+
+	for _, bad := range [][]string{
+		{"import", list},
+		{"import", "--list", "省督察二轮"},
+		{"import", list, "--list", "省 督察"},
+		{"import", list, list, "--list", "省督察二轮"},
+	} {
+		if out, err := cli("", bad...); err == nil || !strings.Contains(err.Error()+out, "import") && !strings.Contains(err.Error(), "清单名称") {
+			t.Errorf("run(%q) = %v\n%s; want a usage error", bad, err, out)
+		}
+	}
+	if _, err := cli("", "import", list, "--list", "省 督察"); err == nil || !strings.Contains(err.Error(), "名称本身不能有空格") {
+		t.Errorf("a name with a space: %v; want it refused in words", err)
+	}
+	if _, err := cli("", "import", filepath.Join(dir, "none.txt"), "--list", "x"); err == nil {
+		t.Errorf("a missing file imported")
+	}
+}

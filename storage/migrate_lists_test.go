@@ -1,0 +1,181 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+
+	"taskbot/internal/testenv"
+	"taskbot/seeds"
+	"taskbot/storage"
+)
+
+// TestMigrateV2Lists opens a database written before several lists (see
+// testdata/make-v2-db.sh): its tasks become the default list, named after
+// the seed's title at the start; every entry, share and audit survives;
+// a second list may then reuse the first one's codes; a second start
+// changes nothing.
+func TestMigrateV2Lists(t *testing.T) {
+	ctx := context.Background()
+	path := copyTestdata(t, "v2.db")
+	count := func(s *storage.Store, table, where string) int64 {
+		t.Helper()
+		var n int64
+		q := s.DB().Table(table)
+		if where != "" {
+			q = q.Where(where)
+		}
+		if err := q.Count(&n).Error; err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		return n
+	}
+	// What the previous version wrote.
+	want := map[string]int64{"tasks": 24, "progresses": 7, "shares": 294, "memberships": 6, "reminder_steps": 4,
+		"shares:confirmed": 11, "shares:reported": 3}
+	counts := func(s *storage.Store) map[string]int64 {
+		got := map[string]int64{}
+		for k := range want {
+			switch k {
+			case "shares:confirmed", "shares:reported":
+				got[k] = count(s, "shares", "state = '"+k[len("shares:"):]+"'")
+			default:
+				got[k] = count(s, k, "")
+			}
+		}
+		return got
+	}
+	s, err := storage.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audits := count(s, "audits", "")
+	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for k, n := range counts(s) {
+		if n != want[k] {
+			t.Errorf("%s: %d after the upgrade; want %d", k, n, want[k])
+		}
+	}
+	if got := count(s, "audits", ""); got != audits {
+		t.Errorf("audits: %d after the upgrade; want the %d there were", got, audits)
+	}
+	lists, err := s.Lists(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lists) != 1 || lists[0].ID != storage.DefaultList || lists[0].Name != "中央生态环境保护督察整改任务清单" {
+		t.Fatalf("lists after the upgrade = %+v; want the default list named after the seed's title", lists)
+	}
+	if n := count(s, "tasks", "list_id = 1"); n != 24 {
+		t.Errorf("%d tasks in the default list; want all 24", n)
+	}
+	t6, err := s.FindTask(ctx, 1, 6)
+	if err != nil || t6.Code != "共性6" || t6.Ref() != "共性6" || t6.Label() != "共性6" {
+		t.Fatalf("FindTask(1, 6) = %+v, %v", t6, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second start: nothing changes; then a second list with the same
+	// codes (unique within a list since the upgrade).
+	s, err = storage.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, res, err := seeds.Load(ctx, s, seeds.Xuchang(), nil); err != nil || !res.Skipped {
+		t.Fatalf("second start: %+v, %v; want skipped", res, err)
+	}
+	for k, n := range counts(s) {
+		if n != want[k] {
+			t.Errorf("%s: %d after a second start; want %d", k, n, want[k])
+		}
+	}
+	_, res, err := seeds.Import(ctx, s, seeds.Xuchang(), "省督察二轮", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.List.Name != "省督察二轮" || res.List.ID == storage.DefaultList || len(res.CreatedCodes) != 24 {
+		t.Fatalf("import = list %+v, created %v", res.List, res.CreatedCodes)
+	}
+	own, err := s.FindTask(ctx, 1, 6)
+	if err != nil || own.ID != t6.ID || own.Label() != "中央生态环境保护督察整改任务清单 共性6" {
+		t.Fatalf("FindTask(1, 6) with two lists = %+v, %v; want the default list's, labelled with its name", own, err)
+	}
+	other, err := s.FindTaskByCode(ctx, res.List.ID, "共性6")
+	if err != nil || other.ID == t6.ID || other.Ref() != "省督察二轮/共性6" {
+		t.Fatalf("the second list's 共性6 = %+v, %v", other, err)
+	}
+	if n := count(s, "progresses", ""); n != 7 {
+		t.Errorf("progresses: %d after importing a second list; want 7", n)
+	}
+}
+
+// TestListsUpgradeBothDatabases turns a database back into the previous
+// version's schema (no lists table, no list_id, codes unique across the
+// table), on SQLite or PostgreSQL as the test run gives, with progress
+// recorded on it; the upgrade puts every task in the default list, named
+// after the seed's title at the start, and keeps the progress.
+func TestListsUpgradeBothDatabases(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.DSN(t, "lists.db")
+	s, err := testenv.Open(dsn, testenv.Directory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t6, err := s.FindTask(ctx, 1, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateProgress(ctx, &storage.Progress{TaskID: t6.ID, Kind: storage.KindReport, Author: "U1", Text: "排查完成"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"DROP TABLE lists",
+		"DROP INDEX idx_tasks_list_code", "DROP INDEX idx_tasks_list_section_number",
+		"ALTER TABLE tasks DROP COLUMN list_id",
+		"CREATE UNIQUE INDEX idx_tasks_code ON tasks (code)",
+		"CREATE UNIQUE INDEX idx_tasks_section_number ON tasks (section, number)",
+		"DELETE FROM meta WHERE name = 'migration:lists'",
+		"UPDATE meta SET value = 'previous' WHERE name = 'schema'",
+	} {
+		if err := s.DB().Exec(q).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+
+	s, err = storage.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang(), nil); err != nil {
+		t.Fatal(err)
+	}
+	lists, err := s.Lists(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lists) != 1 || lists[0].ID != storage.DefaultList || lists[0].Name != "中央生态环境保护督察整改任务清单" {
+		t.Fatalf("lists after the upgrade = %+v", lists)
+	}
+	got, err := s.FindTask(ctx, 1, 6)
+	if err != nil || got.ID != t6.ID || got.ListID != storage.DefaultList {
+		t.Fatalf("FindTask(1, 6) after the upgrade = %+v, %v", got, err)
+	}
+	ps, err := s.TaskProgress(ctx, t6.ID, 10)
+	if err != nil || len(ps) != 1 || ps[0].Text != "排查完成" {
+		t.Fatalf("progress after the upgrade = %+v, %v", ps, err)
+	}
+	// Codes are unique within a list now: a second list may reuse them.
+	if _, res, err := seeds.Import(ctx, s, seeds.Xuchang(), "回头看", false); err != nil || len(res.CreatedCodes) != 24 {
+		t.Fatalf("import after the upgrade: %v, %v", res.CreatedCodes, err)
+	}
+	// The new list's ID is past the default one on either database.
+	if l, err := s.ListByName(ctx, "回头看"); err != nil || l.ID <= storage.DefaultList {
+		t.Fatalf("ListByName = %+v, %v", l, err)
+	}
+}
