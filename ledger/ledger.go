@@ -217,7 +217,7 @@ func (x *writer) tasks(ctx context.Context) error {
 				last = fmt.Sprintf("%s（%s）%s", x.b.Clock().Day(p.CreatedAt), p.UnitName, p.Text)
 			}
 		}
-		return row(sw, n, x.fillOf(st), n-2, t.Code, t.Problem, t.Goal, strings.Join(measures, "\n"),
+		return row(sw, n, x.fillOf(st), n-2, t.Ref(), t.Problem, t.Goal, strings.Join(measures, "\n"),
 			strings.Join(t.LeaderPosts(), "、"), strings.Join(t.UnitsWithRole(storage.RoleLead), "、"),
 			strings.Join(t.UnitsWithRole(storage.RoleResponsible), "、"), t.Persons, t.Deadline,
 			strings.Join(done, "\n"), last, status)

@@ -17,18 +17,32 @@ func (s *Store) ProgressBetween(ctx context.Context, from, to time.Time, limit i
 		return nil, 0, Internal(err)
 	}
 	var out []ProgressItem
-	err := q.Select("p.*, t.code").Joins("JOIN tasks t ON t.id = p.task_id").
+	err := q.Select("p.*, t.list_id, t.code").Joins("JOIN tasks t ON t.id = p.task_id").
 		Order("p.created_at DESC, p.id DESC").Limit(limit).Scan(&out).Error
 	if err != nil {
 		return nil, 0, Internal(err)
 	}
-	return out, int(total), nil
+	return out, int(total), s.qualifyEntries(ctx, out)
+}
+
+// qualifyEntries qualifies the entries' codes by their lists' names (see
+// TaskSummary.Code).
+func (s *Store) qualifyEntries(ctx context.Context, items []ProgressItem) error {
+	names, err := s.ListNames(ctx)
+	if err != nil || names == nil {
+		return err
+	}
+	for i := range items {
+		items[i].Code = qualify(items[i].Code, items[i].ListID, names)
+	}
+	return nil
 }
 
 // ProgressItem is a progress entry with its task's code.
 type ProgressItem struct {
 	Progress
-	Code string
+	ListID uint
+	Code   string // qualified as TaskSummary's
 }
 
 // StaleTasks returns open (not closed) tasks tracked since before since
@@ -86,7 +100,7 @@ func (s *Store) NudgeCandidates(ctx context.Context, since time.Time) ([]TaskSum
 	ts, _, err := s.summaries(ctx, `SELECT `+summaryCols+`, '' AS via, 0 AS total FROM tasks t
 		WHERE t.closed_at IS NULL AND (t.ongoing OR t.long_term) AND t.next_due IS NULL
 		AND NOT EXISTS (SELECT 1 FROM progresses p WHERE p.task_id = t.id AND p.created_at >= @since)
-		ORDER BY t.section, t.number`, map[string]any{"since": since.UTC()})
+		ORDER BY t.list_id, t.section, t.number`, map[string]any{"since": since.UTC()})
 	return ts, err
 }
 
@@ -122,11 +136,16 @@ func (s *Store) Silences(ctx context.Context) ([]Silence, error) {
 	// Rank 1 is an open task without an open dated milestone that is
 	// immediate, ongoing or long-term: read on idx_tasks_urgency, not by
 	// scanning every task.
-	err := s.scanAll(ctx, `SELECT id, code, title, created_at FROM tasks
-		WHERE rank = 1 AND (ongoing OR long_term) ORDER BY section, number`, func(rows *sql.Rows) error {
-		var id uint
+	lists, err := s.ListNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.scanAll(ctx, `SELECT id, list_id, code, title, created_at FROM tasks
+		WHERE rank = 1 AND (ongoing OR long_term) ORDER BY list_id, section, number`, func(rows *sql.Rows) error {
+		var id, list uint
 		var t task
-		err := rows.Scan(&id, &t.code, &t.title, &t.created)
+		err := rows.Scan(&id, &list, &t.code, &t.title, &t.created)
+		t.code = qualify(t.code, list, lists)
 		tasks[id] = t
 		ids = append(ids, id)
 		return err

@@ -30,7 +30,11 @@ func (s *Store) EachTask(ctx context.Context, fn func(*Task) error) error {
 	if err != nil {
 		return Internal(err)
 	}
-	rows, err := s.db.WithContext(ctx).Model(&Task{}).Order("section, number").Rows()
+	names, err := s.ListNames(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.WithContext(ctx).Model(&Task{}).Order("list_id, section, number").Rows()
 	if err != nil {
 		return Internal(err)
 	}
@@ -40,7 +44,7 @@ func (s *Store) EachTask(ctx context.Context, fn func(*Task) error) error {
 		if err := s.db.ScanRows(rows, &t); err != nil {
 			return Internal(err)
 		}
-		t.Milestones = ms[t.ID]
+		t.Milestones, t.ListName = ms[t.ID], names[t.ListID]
 		if err := t.fill(); err != nil {
 			return Internal(err)
 		}
@@ -85,17 +89,23 @@ func (s *Store) EachShare(ctx context.Context, fn func(*ShareView) error) error 
 	if err != nil {
 		return Internal(err)
 	}
+	lists, err := s.ListNames(ctx)
+	if err != nil {
+		return err
+	}
 	return txError(s.scanAll(ctx, `SELECT s.task_id, s.milestone_id, s.unit_id, s.state, s.reason, s.reported_at, s.decided_at, s.due, s.task_closed,
-		u.name, t.code, COALESCE(m.seq, 0)
+		u.name, t.list_id, t.code, COALESCE(m.seq, 0)
 		FROM shares s JOIN units u ON u.id = s.unit_id JOIN tasks t ON t.id = s.task_id
 		LEFT JOIN milestones m ON m.id = s.milestone_id
-		WHERE NOT s.retired ORDER BY t.section, t.number, COALESCE(m.seq, 0), s.unit_id`, func(rows *sql.Rows) error {
+		WHERE NOT s.retired ORDER BY t.list_id, t.section, t.number, COALESCE(m.seq, 0), s.unit_id`, func(rows *sql.Rows) error {
 		var v ShareView
 		var rep, dec sql.NullTime
 		var due sql.NullString
-		if err := rows.Scan(&v.TaskID, &v.MilestoneID, &v.UnitID, &v.State, &v.Reason, &rep, &dec, &due, &v.TaskClosed, &v.Unit, &v.Code, &v.Seq); err != nil {
+		var list uint
+		if err := rows.Scan(&v.TaskID, &v.MilestoneID, &v.UnitID, &v.State, &v.Reason, &rep, &dec, &due, &v.TaskClosed, &v.Unit, &list, &v.Code, &v.Seq); err != nil {
 			return err
 		}
+		v.Code = qualify(v.Code, list, lists)
 		if rep.Valid {
 			v.ReportedAt = &rep.Time
 		}
@@ -125,7 +135,11 @@ func (s *Store) EachEntry(ctx context.Context, fn func(*ProgressItem) error) err
 	for _, a := range all {
 		files[a.ProgressID] = append(files[a.ProgressID], a)
 	}
-	rows, err := s.db.WithContext(ctx).Table("progresses p").Select("p.*, t.code").Joins("JOIN tasks t ON t.id = p.task_id").
+	lists, err := s.ListNames(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.WithContext(ctx).Table("progresses p").Select("p.*, t.list_id, t.code").Joins("JOIN tasks t ON t.id = p.task_id").
 		Order("p.created_at, p.id").Rows()
 	if err != nil {
 		return Internal(err)
@@ -136,7 +150,7 @@ func (s *Store) EachEntry(ctx context.Context, fn func(*ProgressItem) error) err
 		if err := s.db.ScanRows(rows, &p); err != nil {
 			return Internal(err)
 		}
-		p.Attachments = files[p.ID]
+		p.Attachments, p.Code = files[p.ID], qualify(p.Code, p.ListID, lists)
 		if err := fn(&p); err != nil {
 			return err
 		}

@@ -157,9 +157,18 @@ func migrateLists(tx *gorm.DB) error {
 // nil when there is one list or none: names are shown only to tell lists
 // apart.
 func (s *Store) ListNames(ctx context.Context) (map[uint]string, error) {
-	var lists []List
-	if err := s.db.WithContext(ctx).Select("id", "name").Order("id").Find(&lists).Error; err != nil {
+	names, err := listNamesOf(s.db.WithContext(ctx))
+	if err != nil {
 		return nil, Internal(err)
+	}
+	return names, nil
+}
+
+// listNamesOf is ListNames read through db (a transaction's).
+func listNamesOf(db *gorm.DB) (map[uint]string, error) {
+	var lists []List
+	if err := db.Select("id", "name").Order("id").Find(&lists).Error; err != nil {
+		return nil, err
 	}
 	if len(lists) < 2 {
 		return nil, nil

@@ -246,21 +246,25 @@ func (s *Store) searchIndex(ctx context.Context) (*searchIndex, error) {
 		return s.search, nil
 	}
 	var rows []struct {
-		ID              uint
+		ID, ListID      uint
 		Section, Number int
 		Code, Title     string
 		Goal            string
 		SearchText      string
 	}
 	err = s.db.WithContext(ctx).Model(&Task{}).
-		Select("id, section, number, code, title, goal, search_text").
-		Order("section, number").Scan(&rows).Error
+		Select("id, list_id, section, number, code, title, goal, search_text").
+		Order("list_id, section, number").Scan(&rows).Error
 	if err != nil {
 		return nil, Internal(err)
 	}
+	names, err := s.ListNames(ctx)
+	if err != nil {
+		return nil, err
+	}
 	docs := make([]searchDoc, len(rows))
 	for i, r := range rows {
-		docs[i] = searchDoc{r.ID, r.Section, r.Number, r.Code, r.Title, r.Goal, r.SearchText}
+		docs[i] = searchDoc{r.ID, r.Section, r.Number, qualify(r.Code, r.ListID, names), r.Title, r.Goal, r.SearchText}
 	}
 	s.search = newSearchIndex(version, docs)
 	return s.search, nil

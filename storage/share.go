@@ -77,7 +77,8 @@ func (s *Share) Settled() bool { return s.State == ShareConfirmed || s.State == 
 type ShareView struct {
 	Share
 	Unit     string
-	Code     string // the task's code
+	ListID   uint
+	Code     string // the task's code, qualified as TaskSummary's
 	Seq      int    // the milestone's number; 0 for the task as a whole
 	Evidence int    // evidence links on the entries of this unit and milestone
 }
@@ -482,10 +483,17 @@ func shareViews(tx *gorm.DB, shs []Share) ([]ShareView, error) {
 		ids[i] = shs[i].ID
 	}
 	var out []ShareView
-	err := tx.Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
+	err := tx.Raw(`SELECT s.*, u.name AS unit, t.list_id, t.code, COALESCE(m.seq, 0) AS seq
 		FROM shares s JOIN units u ON u.id = s.unit_id JOIN tasks t ON t.id = s.task_id
 		LEFT JOIN milestones m ON m.id = s.milestone_id
 		WHERE s.id IN ? ORDER BY COALESCE(m.seq, 0), s.unit_id`, ids).Scan(&out).Error
+	if err != nil {
+		return nil, err
+	}
+	names, err := listNamesOf(tx)
+	for i := range out {
+		out[i].Code = qualify(out[i].Code, out[i].ListID, names)
+	}
 	return out, err
 }
 
@@ -493,7 +501,7 @@ func shareViews(tx *gorm.DB, shs []Share) ([]ShareView, error) {
 // name, with the count of evidence links each unit gave on that milestone.
 func (s *Store) TaskShares(ctx context.Context, taskID uint) ([]ShareView, error) {
 	var out []ShareView
-	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
+	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.list_id, t.code, COALESCE(m.seq, 0) AS seq
 		FROM shares s JOIN units u ON u.id = s.unit_id JOIN tasks t ON t.id = s.task_id
 		LEFT JOIN milestones m ON m.id = s.milestone_id
 		WHERE s.task_id = ? AND NOT s.retired ORDER BY COALESCE(m.seq, 0), s.unit_id`, taskID).Scan(&out).Error
@@ -507,7 +515,7 @@ func (s *Store) TaskShares(ctx context.Context, taskID uint) ([]ShareView, error
 	for i := range out {
 		out[i].Evidence = ev[[2]uint{out[i].MilestoneID, out[i].UnitID}]
 	}
-	return out, nil
+	return out, s.qualifyShares(ctx, out)
 }
 
 // evidenceCounts counts the evidence links of a task's entries by
@@ -657,12 +665,15 @@ func (s *Store) PendingShares(ctx context.Context, unitIDs []uint, limit int) ([
 	var out []ShareView
 	// The oldest first, then their names: joining all before the limit
 	// costs PostgreSQL a join per reported share.
-	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
+	err := s.db.WithContext(ctx).Raw(`SELECT s.*, u.name AS unit, t.list_id, t.code, COALESCE(m.seq, 0) AS seq
 		FROM (SELECT * FROM shares s`+where+` ORDER BY s.reported_at, s.id LIMIT ?) s JOIN tasks t ON t.id = s.task_id
 		JOIN units u ON u.id = s.unit_id LEFT JOIN milestones m ON m.id = s.milestone_id
 		ORDER BY s.reported_at, s.id`, append(args, limit)...).Scan(&out).Error
 	if err != nil {
 		return nil, 0, Internal(err)
+	}
+	if err := s.qualifyShares(ctx, out); err != nil {
+		return nil, 0, err
 	}
 	return out, int(total), s.countEvidence(ctx, out)
 }
@@ -701,7 +712,7 @@ func (s *Store) countEvidence(ctx context.Context, views []ShareView) error {
 // decision has settled, oldest first, on open tasks: all of them, or those
 // made for the given units.
 func (s *Store) OpenRequests(ctx context.Context, unitIDs []uint) ([]ProgressItem, error) {
-	q := s.db.WithContext(ctx).Table("progresses p").Select("p.*, t.code").
+	q := s.db.WithContext(ctx).Table("progresses p").Select("p.*, t.list_id, t.code").
 		Joins("JOIN tasks t ON t.id = p.task_id AND t.closed_at IS NULL").
 		Where("p.kind IN ?", []string{KindCloseRequest, KindExtensionRequest}).
 		Where("NOT EXISTS (SELECT 1 FROM audits a WHERE a.progress_id = p.id AND a.action IN ?)", decisions)
@@ -712,7 +723,7 @@ func (s *Store) OpenRequests(ctx context.Context, unitIDs []uint) ([]ProgressIte
 	if err := q.Order("p.created_at, p.id").Scan(&out).Error; err != nil {
 		return nil, Internal(err)
 	}
-	return out, nil
+	return out, s.qualifyEntries(ctx, out)
 }
 
 // confirmAll confirms every unsettled share of milestone m (a supervisor's
@@ -868,7 +879,7 @@ func (s *Store) unitShareParts(ctx context.Context, unitID uint, limit int, part
 			cond, order = "s.due IS NOT NULL ORDER BY s.due, s.id", "s.due, s.id"
 		}
 		var rows []ShareView
-		err := s.db.WithContext(ctx).Raw(fmt.Sprintf(`SELECT s.*, u.name AS unit, t.code, COALESCE(m.seq, 0) AS seq
+		err := s.db.WithContext(ctx).Raw(fmt.Sprintf(`SELECT s.*, u.name AS unit, t.list_id, t.code, COALESCE(m.seq, 0) AS seq
 			FROM (SELECT * FROM shares s WHERE s.unit_id = %d AND s.state = '%s' AND NOT s.retired AND NOT s.task_closed
 				AND %s LIMIT ?) s
 			JOIN tasks t ON t.id = s.task_id
@@ -880,5 +891,18 @@ func (s *Store) unitShareParts(ctx context.Context, unitID uint, limit int, part
 		}
 		out = append(out, rows...)
 	}
-	return out, nil
+	return out, s.qualifyShares(ctx, out)
+}
+
+// qualifyShares qualifies the views' codes by their lists' names (see
+// TaskSummary.Code).
+func (s *Store) qualifyShares(ctx context.Context, views []ShareView) error {
+	names, err := s.ListNames(ctx)
+	if err != nil || names == nil {
+		return err
+	}
+	for i := range views {
+		views[i].Code = qualify(views[i].Code, views[i].ListID, names)
+	}
+	return nil
 }

@@ -438,7 +438,7 @@ func (s *Store) taskMilestones(ctx context.Context, taskID uint) ([]Milestone, e
 // SectionCounts returns how many tasks each section has, by section number.
 func (s *Store) SectionCounts(ctx context.Context) (map[int]int, error) {
 	var rows []struct{ Section, N int }
-	if err := s.db.WithContext(ctx).Model(&Task{}).Select("section, count(*) AS n").Group("section").Scan(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Model(&Task{}).Select("section, count(*) AS n").Where("list_id = ?", DefaultList).Group("section").Scan(&rows).Error; err != nil {
 		return nil, Internal(err)
 	}
 	out := map[int]int{}
