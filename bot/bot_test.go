@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"taskbot/bot"
 	"taskbot/internal/testenv"
@@ -231,7 +232,8 @@ func FuzzHandle(f *testing.F) {
 }
 
 func FuzzParseTaskRef(f *testing.F) {
-	for _, s := range []string{"6", "６", "#6", "第6项", "共性6", "c6", "个性1", "p1", "ｐ１", "", "abc", "0", "-1", "+6", " 6", "第项", "99999"} {
+	for _, s := range []string{"6", "６", "#6", "第6项", "共性6", "c6", "个性1", "p1", "ｐ１", "", "abc", "0", "-1", "+6", " 6", "第项", "99999",
+		"省督察二轮/共性6", "回头看／任务3", "/6", "a/", "a/b/c", " x / 7 "} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -242,6 +244,18 @@ func FuzzParseTaskRef(f *testing.F) {
 			}
 			if storage.ErrorCode(err) != storage.EINVALID {
 				t.Errorf("ParseTaskRef(%q) error code = %q; want invalid", s, storage.ErrorCode(err))
+			}
+			return
+		}
+		if ref.List != "" {
+			// A task of a named list: its name and code, which read back
+			// as the same reference.
+			if ref.Code == "" || strings.ContainsAny(ref.List, "/／") || strings.ContainsAny(ref.Code, "/／") ||
+				strings.TrimSpace(ref.List) != ref.List || !utf8.ValidString(ref.List+ref.Code) {
+				t.Fatalf("ParseTaskRef(%q) = %+v; want a list name and a code without slashes or outer spaces", s, ref)
+			}
+			if back, err := bot.ParseTaskRef(ref.List + "/" + ref.Code); err != nil || back != ref {
+				t.Errorf("ParseTaskRef(%q) = %+v, %v; want %+v (from %q)", ref.List+"/"+ref.Code, back, err, ref, s)
 			}
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"taskbot/storage"
@@ -36,7 +37,8 @@ var sectionPrefixes = []struct {
 func ParseTaskRef(s string) (TaskRef, error) {
 	if list, code, ok := strings.Cut(strings.ReplaceAll(s, "／", "/"), "/"); ok {
 		list, code = strings.TrimSpace(list), strings.TrimSpace(code)
-		if list == "" || code == "" || utf8.RuneCountInString(code) > 32 || strings.Contains(code, "/") {
+		if list == "" || code == "" || utf8.RuneCountInString(code) > 32 || strings.Contains(code, "/") ||
+			!utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
 			return TaskRef{}, storage.Errorf(storage.EINVALID, "“%s”不是任务编号：清单中的任务写作“清单名/编号”，如“省督察二轮/共性6”。", clip(s, 40))
 		}
 		ref, err := parseRef(code)
