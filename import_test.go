@@ -28,7 +28,7 @@ func TestImportLists(t *testing.T) {
 		}
 	}
 	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲。\n整改目标：目标甲。\n责任单位：长葛市\n整改时限：2022年3月底前\n" +
-		"2.问题乙。\n责任单位：禹州市\n整改时限：立行立改\n")
+		"2.问题乙。\n责任单位：禹州市\n整改时限：立行立改\n整改完成情况：已完成排查。\n联系方式：0374-1234567\n")
 	cli := func(stdin string, args ...string) (string, error) {
 		t.Helper()
 		var out, errOut bytes.Buffer
@@ -66,6 +66,7 @@ func TestImportLists(t *testing.T) {
 	expect(out, "已导入", "新增 2：共性1、共性2", "未变 0")
 	out = console("task 省督察二轮 共性1", "省督察二轮/共性2", "task 1", "task 省督察二轮 共性9", "due 120")
 	expect(out, "【省督察二轮 共性1】问题甲", "/progress 省督察二轮/共性1 内容", "【省督察二轮 共性2】问题乙",
+		"【清单所列完成情况】\n已完成排查。", "【清单其他内容】\n联系方式：0374-1234567",
 		"【中央生态环境保护督察整改任务清单 共性1】", "清单“省督察二轮”中没有任务 共性9", "· 省督察二轮/共性1 问题甲 节点1")
 
 	// The same document again: nothing to write.

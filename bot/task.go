@@ -312,6 +312,13 @@ func (b *Bot) taskCard(t *storage.Task, today storage.Date, shares map[uint]*sto
 		dl.Items = append(dl.Items, Item{Status: StatusFlagged, Text: flags})
 	}
 	r.Sections = append(r.Sections, dl)
+	// What the document itself says of the task beyond the fields above.
+	if t.DocStatus != "" {
+		r.Sections = append(r.Sections, Section{Heading: "清单所列完成情况", Text: t.DocStatus})
+	}
+	if t.OtherNotes != "" {
+		r.Sections = append(r.Sections, Section{Heading: "清单其他内容", Text: t.OtherNotes})
+	}
 	return r
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"taskbot/storage"
@@ -20,6 +21,7 @@ func (d *Document) Records() []storage.Task {
 			Section: t.Section, Number: t.Number, Code: t.Code, Title: t.Title, Problem: t.Problem,
 			Goal: t.Goal, Persons: t.Persons, Deadline: t.Deadline,
 			Immediate: t.Immediate, Ongoing: t.Ongoing, LongTerm: t.LongTerm,
+			DocStatus: t.Status, OtherNotes: strings.Join(t.Other, "\n"),
 		}
 		for _, m := range t.Measures {
 			r.Measures = append(r.Measures, storage.Measure{Text: m})

@@ -558,7 +558,7 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) ([]uint, error) {
 		t := in[i]
 		rows[i] = Task{ListID: t.ListID, Section: t.Section, Number: t.Number, Code: t.Code, Title: t.Title, Problem: t.Problem,
 			Goal: t.Goal, Persons: t.Persons, Deadline: t.Deadline, Immediate: t.Immediate, Ongoing: t.Ongoing,
-			LongTerm: t.LongTerm, SearchText: searchText(&t)}
+			LongTerm: t.LongTerm, DocStatus: t.DocStatus, OtherNotes: t.OtherNotes, SearchText: searchText(&t)}
 		// The sort keys refreshNextDue would give a new task (every
 		// milestone open, the task open), set here so that no row is
 		// written twice.
@@ -674,13 +674,13 @@ func insertTasks(tx *gorm.DB, rows []Task) error {
 	}
 	now := tx.NowFunc()
 	b := bulkRows{table: "tasks", cols: []string{"id", "list_id", "section", "number", "code", "title", "problem", "goal",
-		"persons", "deadline", "immediate", "ongoing", "long_term", "search_text", "doc", "next_due", "rank",
-		"created_at", "updated_at"}}
+		"persons", "deadline", "immediate", "ongoing", "long_term", "doc_status", "other_notes", "search_text", "doc",
+		"next_due", "rank", "created_at", "updated_at"}}
 	for i := range rows {
 		t := &rows[i]
 		t.ID, t.CreatedAt, t.UpdatedAt = ids[i], now, now
 		b.add(t.ID, t.ListID, t.Section, t.Number, t.Code, t.Title, t.Problem, t.Goal, t.Persons, t.Deadline,
-			t.Immediate, t.Ongoing, t.LongTerm, t.SearchText, t.Doc, t.NextDue, t.Rank, now, now)
+			t.Immediate, t.Ongoing, t.LongTerm, t.DocStatus, t.OtherNotes, t.SearchText, t.Doc, t.NextDue, t.Rank, now, now)
 	}
 	return b.insert(tx)
 }

@@ -915,6 +915,8 @@ func TestReseedSkipsOnlyUnchanged(t *testing.T) {
 		}},
 		{"milestone gone", func(ts []storage.Task) { x := find(ts, 6); x.Milestones = x.Milestones[:1] }},
 		{"closed task changed", func(ts []storage.Task) { find(ts, 7).Goal += "。" }},
+		{"status reported", func(ts []storage.Task) { find(ts, 4).DocStatus = "已完成排查。" }},
+		{"other note", func(ts []storage.Task) { find(ts, 8).OtherNotes = "联系人：张三" }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var dumps []tableDump

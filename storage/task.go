@@ -29,6 +29,12 @@ type Task struct {
 	Immediate bool   `gorm:"not null"`
 	Ongoing   bool   `gorm:"not null"`
 	LongTerm  bool   `gorm:"not null"`
+	// DocStatus is the progress the document itself reports (its
+	// 完成情况 field), as written; "" when it has none. OtherNotes are the
+	// task's fields under labels taskbot does not read ("label：value"),
+	// one per line. Both are the list's, rewritten by seeding.
+	DocStatus  string `gorm:"type:text;not null;default:''"`
+	OtherNotes string `gorm:"type:text;not null;default:''"`
 	// SearchText is title, problem, goal and measures joined, so a search is
 	// one scan of one column.
 	SearchText string `gorm:"type:text;not null"`
