@@ -22,20 +22,7 @@ func (s *Store) ProgressBetween(ctx context.Context, from, to time.Time, limit i
 	if err != nil {
 		return nil, 0, Internal(err)
 	}
-	return out, int(total), s.qualifyEntries(ctx, out)
-}
-
-// qualifyEntries qualifies the entries' codes by their lists' names (see
-// TaskSummary.Code).
-func (s *Store) qualifyEntries(ctx context.Context, items []ProgressItem) error {
-	names, err := s.ListNames(ctx)
-	if err != nil || names == nil {
-		return err
-	}
-	for i := range items {
-		items[i].Code = qualify(items[i].Code, items[i].ListID, names)
-	}
-	return nil
+	return out, int(total), qualifyCodes(ctx, s, out, entryCode)
 }
 
 // ProgressItem is a progress entry with its task's code.

@@ -208,3 +208,21 @@ func qualify(code string, list uint, names map[uint]string) string {
 	}
 	return names[list] + "/" + code
 }
+
+// qualifyCodes qualifies the code of each of items (code gives it, and the
+// item's list) by its list's name, as qualify does.
+func qualifyCodes[T any](ctx context.Context, s *Store, items []T, code func(*T) (*string, uint)) error {
+	names, err := s.ListNames(ctx)
+	if err != nil || names == nil {
+		return err
+	}
+	for i := range items {
+		c, list := code(&items[i])
+		*c = qualify(*c, list, names)
+	}
+	return nil
+}
+
+func itemCode(it *MilestoneItem) (*string, uint) { return &it.Code, it.ListID }
+func entryCode(p *ProgressItem) (*string, uint)  { return &p.Code, p.ListID }
+func shareCode(v *ShareView) (*string, uint)     { return &v.Code, v.ListID }

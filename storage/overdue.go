@@ -50,7 +50,7 @@ func (s *Store) OverdueByUnit(ctx context.Context, day Date, limit int) ([]UnitO
 		if err != nil {
 			return nil, Internal(err)
 		}
-		if err := s.qualifyItems(ctx, u.First); err != nil {
+		if err := qualifyCodes(ctx, s, u.First, itemCode); err != nil {
 			return nil, err
 		}
 		// share_counts counts every live open share; one left open on a

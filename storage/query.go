@@ -563,20 +563,7 @@ func (s *Store) OpenMilestones(ctx context.Context, f MilestoneFilter) ([]Milest
 	if err != nil {
 		return nil, 0, Internal(err)
 	}
-	return out, int(total), s.qualifyItems(ctx, out)
-}
-
-// qualifyItems qualifies the items' codes by their lists' names (see
-// TaskSummary.Code).
-func (s *Store) qualifyItems(ctx context.Context, items []MilestoneItem) error {
-	names, err := s.ListNames(ctx)
-	if err != nil || names == nil {
-		return err
-	}
-	for i := range items {
-		items[i].Code = qualify(items[i].Code, items[i].ListID, names)
-	}
-	return nil
+	return out, int(total), qualifyCodes(ctx, s, out, itemCode)
 }
 
 // allOpenMilestones is OpenMilestones without a limit and without titles,
@@ -601,7 +588,7 @@ func (s *Store) allOpenMilestones(ctx context.Context, f MilestoneFilter) ([]Mil
 	if err != nil {
 		return nil, Internal(err)
 	}
-	return out, s.qualifyItems(ctx, out)
+	return out, qualifyCodes(ctx, s, out, itemCode)
 }
 
 // TaskUnitNames returns, for each task, its lead and responsible unit names

@@ -515,7 +515,7 @@ func (s *Store) TaskShares(ctx context.Context, taskID uint) ([]ShareView, error
 	for i := range out {
 		out[i].Evidence = ev[[2]uint{out[i].MilestoneID, out[i].UnitID}]
 	}
-	return out, s.qualifyShares(ctx, out)
+	return out, qualifyCodes(ctx, s, out, shareCode)
 }
 
 // evidenceCounts counts the evidence links of a task's entries by
@@ -672,7 +672,7 @@ func (s *Store) PendingShares(ctx context.Context, unitIDs []uint, limit int) ([
 	if err != nil {
 		return nil, 0, Internal(err)
 	}
-	if err := s.qualifyShares(ctx, out); err != nil {
+	if err := qualifyCodes(ctx, s, out, shareCode); err != nil {
 		return nil, 0, err
 	}
 	return out, int(total), s.countEvidence(ctx, out)
@@ -723,7 +723,7 @@ func (s *Store) OpenRequests(ctx context.Context, unitIDs []uint) ([]ProgressIte
 	if err := q.Order("p.created_at, p.id").Scan(&out).Error; err != nil {
 		return nil, Internal(err)
 	}
-	return out, s.qualifyEntries(ctx, out)
+	return out, qualifyCodes(ctx, s, out, entryCode)
 }
 
 // confirmAll confirms every unsettled share of milestone m (a supervisor's
@@ -891,18 +891,5 @@ func (s *Store) unitShareParts(ctx context.Context, unitID uint, limit int, part
 		}
 		out = append(out, rows...)
 	}
-	return out, s.qualifyShares(ctx, out)
-}
-
-// qualifyShares qualifies the views' codes by their lists' names (see
-// TaskSummary.Code).
-func (s *Store) qualifyShares(ctx context.Context, views []ShareView) error {
-	names, err := s.ListNames(ctx)
-	if err != nil || names == nil {
-		return err
-	}
-	for i := range views {
-		views[i].Code = qualify(views[i].Code, views[i].ListID, names)
-	}
-	return nil
+	return out, qualifyCodes(ctx, s, out, shareCode)
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Writes storage/testdata/v1.db with the schema and data of taskbot before
 # per-unit shares (commit 6d0aab2): entries, decisions, bindings, reminders.
+# make-v2-db.sh runs the same story with a later binary into another file
+# (the second argument, default v1.db). Run from the repository's root.
 set -euo pipefail
 bin=${1:?taskbot binary built from the previous version}
-db=$(mktemp -d)/v1.db
+out=${2:-v1.db}
+db=$(mktemp -d)/$out
 export TASKBOT_CONFIG=testdata/progress-org.yaml
 run() { printf '%s\n' "$3" | "$bin" console --db "$db" --at "$1" --as "$2" >/dev/null; }
 run 2021-09-20 李四 "progress 6 @长葛市 60% 调查核查进行中 https://example.gov.cn/a.pdf"
@@ -19,4 +22,4 @@ progress 6 申请销号 全部完成 https://example.gov.cn/final"
 run 2021-12-21 U0000SUP1 "task 6 退回 缺少监测报告"
 run 2021-12-22 督查室王五 "task 8 销号 1"
 "$bin" remind --db "$db" --at 2021-09-23 >/dev/null
-cp "$db" storage/testdata/v1.db
+cp "$db" "storage/testdata/$out"
