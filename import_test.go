@@ -52,6 +52,7 @@ func TestImportLists(t *testing.T) {
 		}
 	}
 
+	expect(console("task 6"), "【共性6】") // the first start: one list, no list names shown
 	out, err := cli("", "import", list, "--list", "省督察二轮", "--dry-run")
 	if err != nil {
 		t.Fatalf("dry run: %v\n%s", err, out)
@@ -100,5 +101,50 @@ func TestImportLists(t *testing.T) {
 	}
 	if _, err := cli("", "import", filepath.Join(dir, "none.txt"), "--list", "x"); err == nil {
 		t.Errorf("a missing file imported")
+	}
+	// A slash would make the list's tasks unnameable.
+	if _, err := cli("", "import", list, "--list", "省/二轮"); err == nil || !strings.Contains(err.Error(), "名称本身不能有“/”") {
+		t.Errorf("a name with a slash: %v; want it refused in words", err)
+	}
+	// The default list is the start's: an import would be undone, or
+	// would undo it, depending on which came last.
+	_, err = cli("", "import", list, "--list", "中央生态环境保护督察整改任务清单")
+	if err == nil || !strings.Contains(err.Error(), "是默认清单") {
+		t.Errorf("an import into the default list: %v; want it refused", err)
+	}
+	expect(console("task 1"), "【中央生态环境保护督察整改任务清单 共性1】贯彻落实习近平生态文明思想")
+}
+
+// TestImportDryRunMakesNoDatabase: a dry run against a database that is
+// not there (a mistyped --db) says so and creates nothing; a real import
+// into a new database seeds nothing but its own list, which the first
+// start then finds beside the default one.
+func TestImportDryRunMakesNoDatabase(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "typo.db")
+	list := filepath.Join(dir, "l.txt")
+	if err := os.WriteFile(list, []byte("一、共性整改任务\n1.问题甲。\n责任单位：长葛市\n整改时限：2022年3月底前\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err := run(ctx, []string{"import", list, "--list", "回头看", "--dry-run", "--db", db}, noEnv, strings.NewReader(""), &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "不存在：试运行不新建数据库") {
+		t.Fatalf("dry run on a missing database: %v\n%s", err, out.String())
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Fatalf("the dry run made %s (%v)", db, err)
+	}
+	if err := run(ctx, []string{"import", list, "--list", "回头看", "--db", db}, noEnv, strings.NewReader(""), &out, &out); err != nil {
+		t.Fatalf("import into a new database: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"console", "--db", db}, noEnv, strings.NewReader("task 回头看 共性1\ntask 6\n"), &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"【回头看 共性1】问题甲", "【中央生态环境保护督察整改任务清单 共性6】"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("console lacks %q:\n%s", want, out.String())
+		}
 	}
 }

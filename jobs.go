@@ -322,8 +322,9 @@ func runCopyDB(ctx context.Context, e env, args []string) error {
 }
 
 // runImport reads a task-list document into the list named by --list:
-// made when new, updated in place as a seeding is when it exists.
-// --dry-run prints what would change and writes nothing.
+// made when new, updated in place as a seeding is when it exists (not the
+// default list: the start seeds that one). --dry-run prints what would
+// change and writes nothing.
 func runImport(ctx context.Context, e env, args []string) error {
 	f := newFlags(e, "import", "FILE --list NAME [--dry-run] [--db PATH] [--tz ZONE]", true)
 	list := f.String("list", "", "the list's short `name`, e.g. 省督察二轮 (made when new)")
@@ -356,12 +357,25 @@ func runImport(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := open(ctx, e, f, nil)
+	if err := f.parse(nil, &e.cfg, 0); err != nil {
+		return err
+	}
+	clock, err := f.clock(e.cfg)
 	if err != nil {
 		return err
 	}
-	defer p.Close()
-	d, res, err := seeds.Import(ctx, p.store, doc, *list, *dry)
+	// The store only: an import neither seeds the default list nor
+	// applies the organisation, and a dry run makes no database.
+	if _, err := os.Stat(e.cfg.DB); *dry && !storage.IsPostgres(e.cfg.DB) && err != nil {
+		return storage.Errorf(storage.EINVALID, "数据库 %s 不存在：试运行不新建数据库（用 --db 指定已有的数据库）。", e.cfg.DB)
+	}
+	store, err := storage.Open(e.cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	store.Clock = clock
+	d, res, err := seeds.Import(ctx, store, doc, *list, *dry)
 	if err != nil {
 		return fmt.Errorf("%s: %w", files[0], err)
 	}

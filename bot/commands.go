@@ -264,7 +264,8 @@ func (b *Bot) lookup(name string) *command {
 // returns a nil command for an unknown word.
 //
 // A task of a named list may be written "省督察二轮 共性6" as well as
-// "省督察二轮/共性6", where a task reference is expected.
+// "省督察二轮/共性6" after a command that takes a task; alone, only the
+// latter ("长葛市 2" stays an unknown command, not a missing list).
 func (b *Bot) resolve(fields []string) (*command, []string) {
 	if c := b.lookup(fields[0]); c != nil {
 		args := fields[1:]
@@ -274,7 +275,6 @@ func (b *Bot) resolve(fields []string) (*command, []string) {
 		}
 		return c, args
 	}
-	fields = joinListRef(fields)
 	if _, err := ParseTaskRef(fields[0]); err == nil {
 		return b.lookup("task"), fields
 	}

@@ -132,7 +132,14 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		return r, nil
 	}
 	what := strings.Join(args, "")
-	if ref, err := ParseTaskRef(what); err == nil {
+	ref, err := ParseTaskRef(what)
+	if err == nil && ref.List != "" {
+		// "市委办/市政府办" is a unit, unless a list has that name.
+		if _, lerr := b.Store.ListByName(ctx, ref.List); storage.ErrorCode(lerr) == storage.ENOTFOUND {
+			err = lerr
+		}
+	}
+	if err == nil {
 		t, err := b.findTask(ctx, ref)
 		if err != nil {
 			return Reply{}, err

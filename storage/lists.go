@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -43,6 +44,10 @@ func CheckListName(name string) error {
 		return Errorf(EINVALID, "清单名称“%s”过长：最多 %d 个字。", name, MaxListName)
 	case strings.ContainsAny(name, " \t\r\n\u3000"):
 		return Errorf(EINVALID, "清单名称“%s”含有空格：名称之后以空格接任务编号（如“%s 共性6”），名称本身不能有空格。", name, strings.Fields(name)[0])
+	case strings.ContainsAny(name, "/／"):
+		return Errorf(EINVALID, "清单名称“%s”含有“/”：任务写作“清单名/编号”，名称本身不能有“/”。", name)
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
+		return Errorf(EINVALID, "清单名称含有不可见字符；请用简短的中文名称，例如“省督察二轮”。")
 	}
 	return nil
 }
@@ -134,8 +139,15 @@ const unnamedList = "~"
 // migrateLists puts the tasks of a database written before several lists
 // into the default list, named "~" until the next start names it after its
 // document's title (NameDefaultList): the migration does not know which
-// document that is. A database without tasks gets no list.
+// document that is. A database without tasks gets no list. The seed's
+// recorded source and version are forgotten, so that the next start reads
+// the document again and writes what the tasks did not keep before (their
+// 完成情况 and other fields: doc_status, other_notes); its tasks found
+// unchanged are left alone.
 func migrateLists(tx *gorm.DB) error {
+	if err := tx.Where("name IN ?", []string{MetaSeedSource, metaSeedVersion}).Delete(&Meta{}).Error; err != nil {
+		return err
+	}
 	var n int64
 	if err := tx.Model(&Task{}).Count(&n).Error; err != nil || n == 0 {
 		return err

@@ -132,19 +132,7 @@ func TestListsUpgradeBothDatabases(t *testing.T) {
 	if err := s.CreateProgress(ctx, &storage.Progress{TaskID: t6.ID, Kind: storage.KindReport, Author: "U1", Text: "排查完成"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		"DROP TABLE lists",
-		"DROP INDEX idx_tasks_list_code", "DROP INDEX idx_tasks_list_section_number",
-		"ALTER TABLE tasks DROP COLUMN list_id",
-		"CREATE UNIQUE INDEX idx_tasks_code ON tasks (code)",
-		"CREATE UNIQUE INDEX idx_tasks_section_number ON tasks (section, number)",
-		"DELETE FROM meta WHERE name = 'migration:lists'",
-		"UPDATE meta SET value = 'previous' WHERE name = 'schema'",
-	} {
-		if err := s.DB().Exec(q).Error; err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	toPreviousSchema(t, s)
 	s.Close()
 
 	s, err = storage.Open(dsn)
@@ -177,5 +165,59 @@ func TestListsUpgradeBothDatabases(t *testing.T) {
 	// The new list's ID is past the default one on either database.
 	if l, err := s.ListByName(ctx, "回头看"); err != nil || l.ID <= storage.DefaultList {
 		t.Fatalf("ListByName = %+v, %v", l, err)
+	}
+}
+
+// toPreviousSchema turns s's database back into the schema before several
+// lists: no lists table, no list_id, doc_status or other_notes, codes
+// unique across the table, the migration not run, another build's seed.
+func toPreviousSchema(t *testing.T, s *storage.Store) {
+	t.Helper()
+	for _, q := range []string{
+		"DROP TABLE lists",
+		"DROP INDEX idx_tasks_list_code", "DROP INDEX idx_tasks_list_section_number",
+		"ALTER TABLE tasks DROP COLUMN list_id",
+		"ALTER TABLE tasks DROP COLUMN doc_status",
+		"ALTER TABLE tasks DROP COLUMN other_notes",
+		"CREATE UNIQUE INDEX idx_tasks_code ON tasks (code)",
+		"CREATE UNIQUE INDEX idx_tasks_section_number ON tasks (section, number)",
+		"DELETE FROM meta WHERE name = 'migration:lists'",
+		"UPDATE meta SET value = 'previous' WHERE name = 'schema'",
+	} {
+		if err := s.DB().Exec(q).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// TestListsUpgradeKeepsDocStatus: a database seeded before tasks kept their
+// document's 完成情况 gets it at the first start after the upgrade (the
+// seed is read again although its version is the same), and the second
+// start only reads.
+func TestListsUpgradeKeepsDocStatus(t *testing.T) {
+	ctx := context.Background()
+	doc := []byte("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲。\n整改目标：目标甲。\n整改措施：措施甲。\n" +
+		"责任领导：市长\n责任单位：长葛市\n整改时限：2022年3月底前\n整改完成情况：已完成排查。\n联系方式：0374-1234567\n")
+	dsn := testenv.DSN(t, "status.db")
+	s, err := testenv.Open(dsn, testenv.List(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	toPreviousSchema(t, s)
+	s.Close()
+	s, err = storage.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, res, err := seeds.Load(ctx, s, doc, nil); err != nil || res.Skipped || res.Updated != 1 {
+		t.Fatalf("first start after the upgrade: %+v, %v; want the task rewritten", res, err)
+	}
+	got, err := s.FindTask(ctx, 1, 1)
+	if err != nil || got.DocStatus != "已完成排查。" || got.OtherNotes != "联系方式：0374-1234567" {
+		t.Fatalf("task after the upgrade = %+v, %v; want the document's 完成情况 and other field", got, err)
+	}
+	if _, res, err := seeds.Load(ctx, s, doc, nil); err != nil || !res.Skipped {
+		t.Fatalf("second start: %+v, %v; want skipped", res, err)
 	}
 }

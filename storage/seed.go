@@ -99,6 +99,11 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 		if err != nil {
 			return err
 		}
+		if o.List != "" && list.ID == DefaultList {
+			// The start seeds it from its own document, which would
+			// then no longer be what the database holds.
+			return Errorf(EINVALID, "“%s”是默认清单，由启动时的 TASKBOT_SEED（未设置时为内置清单）播种，不能导入：要更新它，请替换该文件后重启；导入其他清单请用另一个名称。", list.Name)
+		}
 		res.List = list
 		for i := range tasks {
 			tasks[i].ListID = list.ID
@@ -228,6 +233,10 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 	})
 	if errors.Is(err, errDryRun) {
 		return res, nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return SeedResult{}, err
 	}
 	if err != nil {
 		return SeedResult{}, Internal(err)
