@@ -68,7 +68,9 @@ func TestImportLists(t *testing.T) {
 	out = console("task 省督察二轮 共性1", "省督察二轮/共性2", "task 1", "task 省督察二轮 共性9", "due 120")
 	expect(out, "【省督察二轮 共性1】问题甲", "/progress 省督察二轮/共性1 内容", "【省督察二轮 共性2】问题乙",
 		"【清单所列完成情况】\n已完成排查。", "【清单其他内容】\n联系方式：0374-1234567",
-		"【中央生态环境保护督察整改任务清单 共性1】", "清单“省督察二轮”中没有任务 共性9", "· 省督察二轮/共性1 问题甲 节点1")
+		"【中央生态环境保护督察整改任务清单 共性1】", "清单“省督察二轮”中没有任务 共性9", "· 省督察二轮/共性1 问题甲 节点1",
+		// due: grouped by list, each in the order of urgency.
+		"【中央生态环境保护督察整改任务清单】\n🟢 2021-12-31", "【省督察二轮】\n🟢 2022-03-31")
 
 	// The same document again: nothing to write.
 	out, err = cli("", "import", list, "--list", "省督察二轮")

@@ -93,12 +93,26 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 		more += soonTotal - len(soon)
 	}
 	if len(urgent) > 0 {
-		s, err := b.milestoneSection(ctx, urgent, len(urgent)+more, today)
+		// By list when there are several, in the order of urgency.
+		groups, names, err := b.byList(ctx, urgent)
 		if err != nil {
 			return Reply{}, err
 		}
-		s.Heading = "最紧急"
-		r.Sections = append(r.Sections, s)
+		for i, g := range groups {
+			n := len(g)
+			if i == len(groups)-1 {
+				n += more
+			}
+			s, err := b.milestoneSection(ctx, g, n, today)
+			if err != nil {
+				return Reply{}, err
+			}
+			s.Heading = "最紧急"
+			if name := names[g[0].ListID]; name != "" {
+				s.Heading += "（" + name + "）"
+			}
+			r.Sections = append(r.Sections, s)
+		}
 	}
 	overdueTasks := map[string]bool{}
 	for _, it := range urgent {

@@ -67,12 +67,45 @@ func (b *Bot) milestoneReply(ctx context.Context, title, empty string, items []s
 		r.Sections = []Section{{Text: empty}}
 		return r, nil
 	}
-	s, err := b.milestoneSection(ctx, items, total, today)
+	groups, names, err := b.byList(ctx, items)
 	if err != nil {
 		return Reply{}, err
 	}
-	r.Sections = []Section{s}
+	for i, g := range groups {
+		n := len(g)
+		if i == len(groups)-1 {
+			n += total - len(items) // the lines not shown, counted at the end
+		}
+		s, err := b.milestoneSection(ctx, g, n, today)
+		if err != nil {
+			return Reply{}, err
+		}
+		s.Heading = names[g[0].ListID]
+		r.Sections = append(r.Sections, s)
+	}
 	return r, nil
+}
+
+// byList groups items by their task's list, in the order the lists first
+// appear (the items' own order kept within each), with the lists' names;
+// one group and no names when the database holds one list.
+func (b *Bot) byList(ctx context.Context, items []storage.MilestoneItem) ([][]storage.MilestoneItem, map[uint]string, error) {
+	names, err := b.Store.ListNames(ctx)
+	if err != nil || names == nil {
+		return [][]storage.MilestoneItem{items}, nil, err
+	}
+	var groups [][]storage.MilestoneItem
+	at := map[uint]int{}
+	for _, it := range items {
+		i, ok := at[it.ListID]
+		if !ok {
+			i = len(groups)
+			at[it.ListID] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], it)
+	}
+	return groups, names, nil
 }
 
 // milestoneSection lists milestones with their task, status and units.
