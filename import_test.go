@@ -79,14 +79,22 @@ func TestImportLists(t *testing.T) {
 	}
 	expect(out, "新增 0", "修改 0", "未变 2", "清单中已无 0")
 
-	// Amended: task 1 reworded, task 2 gone.
-	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲（修订）。\n整改目标：目标甲。\n责任单位：长葛市\n整改时限：2022年3月底前\n")
+	// Amended: task 1 reworded and its deadline moved, with a second
+	// milestone; task 2 gone.
+	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲（修订）。\n整改目标：目标甲。\n责任单位：长葛市\n" +
+		"整改时限：2022年6月底前完成排查，2022年12月底前完成整改\n")
 	out, err = cli("", "import", list, "--list", "省督察二轮", "--dry-run")
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect(out, "修改 1：共性1", "清单中已无 1：共性2")
+	expect(out, "修改 1：共性1", "清单中已无 1：共性2", "原有任务的节点：改期 1：共性1 节点1 2022-03-31→2022-06-30；新增 1；退出 0")
 	expect(console("task 省督察二轮 共性1"), "【省督察二轮 共性1】问题甲\n") // the dry run wrote nothing
+	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲。\n整改目标：目标甲。\n责任单位：长葛市\n整改时限：立行立改\n")
+	out, err = cli("", "import", list, "--list", "省督察二轮", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(out, "原有任务的节点：改期 0；新增 0；退出 1：共性1 节点1（2022-03-31）")
 
 	for _, bad := range [][]string{
 		{"import", list},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -24,6 +25,11 @@ type SeedResult struct {
 	// The codes of the tasks created and updated, and of the list's tasks
 	// the document no longer holds (left as they are), in list order.
 	CreatedCodes, UpdatedCodes, MissingCodes []string
+	// What happened to the milestones of the list's tasks that were there
+	// before (imports only, see SeedOptions.List): "共性6 节点1" lines,
+	// each with what changed.
+	Moved, Retired []string
+	Added          int // milestones new to tasks that were there before
 }
 
 const (
@@ -129,6 +135,12 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 		if res.MissingCodes, err = missingTasks(tx, list.ID, tasks); err != nil {
 			return err
 		}
+		var before map[uint]listMilestone
+		if o.List != "" {
+			if before, err = listMilestones(tx, list.ID); err != nil {
+				return err
+			}
+		}
 		units := map[string]uint{}
 		var existing int64
 		if err := tx.Model(&Task{}).Count(&existing).Error; err != nil {
@@ -216,6 +228,11 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 		if err := setMeta(tx, metaContentVersion, fmt.Sprintf("%s@%d", version, s.now().UnixNano())); err != nil {
 			return err
 		}
+		if o.List != "" {
+			if err := milestoneChanges(tx, list.ID, before, &res); err != nil {
+				return err
+			}
+		}
 		if o.DryRun {
 			return errDryRun
 		}
@@ -242,6 +259,62 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 		return SeedResult{}, Internal(err)
 	}
 	return res, nil
+}
+
+// listMilestone is a milestone as an import reports its changes.
+type listMilestone struct {
+	code       string
+	seq        int
+	plannedDue Date
+	retired    bool
+}
+
+// listMilestones reads the milestones of list's tasks by ID.
+func listMilestones(tx *gorm.DB, list uint) (map[uint]listMilestone, error) {
+	out := map[uint]listMilestone{}
+	err := scanIn(tx, `SELECT m.id, t.code, m.seq, m.planned_due, m.retired FROM milestones m JOIN tasks t ON t.id = m.task_id
+		WHERE t.list_id = ?`, []any{list}, func(rows *sql.Rows) error {
+		var id uint
+		var m listMilestone
+		err := rows.Scan(&id, &m.code, &m.seq, &m.plannedDue, &m.retired)
+		out[id] = m
+		return err
+	})
+	return out, err
+}
+
+// milestoneChanges sets res's Moved, Retired and Added from the list's
+// milestones before the seeding (rows keep their IDs when matched, see
+// matchMilestones) and now.
+func milestoneChanges(tx *gorm.DB, list uint, before map[uint]listMilestone, res *SeedResult) error {
+	after, err := listMilestones(tx, list)
+	if err != nil {
+		return err
+	}
+	had := map[string]bool{} // tasks there before, by code now
+	ids := make([]uint, 0, len(after))
+	for id, m := range after {
+		ids = append(ids, id)
+		if _, ok := before[id]; ok {
+			had[m.code] = true
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		m := after[id]
+		was, ok := before[id]
+		switch {
+		case !ok:
+			if had[m.code] {
+				res.Added++
+			}
+		case m.retired && !was.retired:
+			res.Retired = append(res.Retired, fmt.Sprintf("%s 节点%d（%s）", m.code, was.seq, was.plannedDue))
+		case m.plannedDue != was.plannedDue && !m.retired:
+			res.Moved = append(res.Moved, fmt.Sprintf("%s 节点%d %s→%s", m.code, m.seq, was.plannedDue, m.plannedDue))
+		}
+	}
+	return nil
 }
 
 // missingTasks returns the codes of list's tasks that in does not hold
