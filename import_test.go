@@ -157,4 +157,31 @@ func TestImportDryRunMakesNoDatabase(t *testing.T) {
 			t.Errorf("console lacks %q:\n%s", want, out.String())
 		}
 	}
+
+	// A numbered notice: codes 任务N. A code the list does not have is not
+	// another task's; a bare number is the list's task of that number.
+	notice := filepath.Join(dir, "notice.txt")
+	if err := os.WriteFile(notice, []byte("编号1：问题乙。\n责任单位：长葛市\n整改时限：2022年6月底前\n编号2：问题丙。\n责任单位：禹州市\n整改时限：立行立改\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"import", notice, "--list", "大气回头看", "--db", db}, noEnv, strings.NewReader(""), &out, &out); err != nil {
+		t.Fatalf("import of a notice: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"console", "--db", db}, noEnv, strings.NewReader("task 大气回头看 共性1\ntask 大气回头看 2\n大气回头看/任务1\nstats 没有这个 共性1\n"), &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"清单“大气回头看”中没有任务 共性1", "【大气回头看 任务2】问题丙", "【大气回头看 任务1】问题乙",
+		"没有名为“没有这个”的清单；现有清单："} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("console lacks %q:\n%s", want, out.String())
+		}
+	}
+	// Names that read as a task code are refused.
+	for _, name := range []string{"6", "共性1", "第3项"} {
+		err := run(ctx, []string{"import", notice, "--list", name, "--db", db}, noEnv, strings.NewReader(""), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "像任务编号") {
+			t.Errorf("import --list %s: %v; want refused as a code", name, err)
+		}
+	}
 }

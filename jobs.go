@@ -344,18 +344,18 @@ func runImport(ctx context.Context, e env, args []string) error {
 		files, args = append(files, f.Arg(0)), f.Args()[1:]
 	}
 	if len(files) > 1 {
-		return usageError{"import: one FILE at a time"}
+		return usageError{fmt.Sprintf("import：一次导入一个文件，收到 %d 个（%s）；清单名称含空格时请加引号，但名称本身不能有空格。", len(files), strings.Join(files, "、"))}
 	}
 	if len(files) == 0 || *list == "" {
 		f.Usage()
-		return usageError{"import: give the FILE and --list NAME"}
+		return usageError{"import：请给出文件和 --list 清单名称，例如 taskbot import 省督察清单.docx --list 省督察二轮"}
 	}
 	if err := storage.CheckListName(*list); err != nil {
-		return usageError{err.Error()}
+		return usageError{storage.ErrorMessage(err)}
 	}
 	doc, err := os.ReadFile(files[0])
 	if err != nil {
-		return err
+		return storage.Errorf(storage.EINVALID, "无法读取 %s：%s", files[0], map[bool]string{true: "文件不存在", false: "没有读取权限或不是文件"}[errors.Is(err, os.ErrNotExist)])
 	}
 	if err := f.parse(nil, &e.cfg, 0); err != nil {
 		return err

@@ -151,6 +151,12 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		return b.statsReply(st, fmt.Sprintf("【整改统计】%s 各单位", t.Ref()), maxStatsRows), nil
 	}
 	u, err := b.findUnit(ctx, what)
+	if err != nil && ref.List != "" {
+		// Neither a unit nor a list's task: say what lists there are.
+		if _, lerr := b.Store.ListByName(ctx, ref.List); lerr != nil {
+			err = lerr
+		}
+	}
 	if err != nil {
 		return Reply{}, err
 	}

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -230,7 +231,9 @@ func (b *Bot) findTask(ctx context.Context, ref TaskRef) (*storage.Task, error) 
 		return nil, err
 	}
 	t, err := b.Store.FindTaskByCode(ctx, l.ID, ref.Code)
-	if storage.ErrorCode(err) == storage.ENOTFOUND && ref.Number > 0 {
+	if storage.ErrorCode(err) == storage.ENOTFOUND && ref.Number > 0 && bareNumber.MatchString(foldWidth(ref.Code)) {
+		// "回头看/3": the list's third task of its first section, whatever
+		// its codes' prefix; "回头看/共性1" is that code or nothing.
 		t, err = b.Store.FindListTask(ctx, l.ID, ref.Section, ref.Number)
 	}
 	if storage.ErrorCode(err) == storage.ENOTFOUND {
@@ -238,6 +241,9 @@ func (b *Bot) findTask(ctx context.Context, ref TaskRef) (*storage.Task, error) 
 	}
 	return t, err
 }
+
+// bareNumber matches a task named by its number alone: 3, #3, 第3项.
+var bareNumber = regexp.MustCompile(`^#?第?[0-9]+[项条号]?$`)
 
 func (b *Bot) noSuchTask(ctx context.Context, ref TaskRef) error {
 	counts, err := b.Store.SectionCounts(ctx)

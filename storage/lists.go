@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -49,9 +50,15 @@ func CheckListName(name string) error {
 		return Errorf(EINVALID, "清单名称“%s”含有“/”：任务写作“清单名/编号”，名称本身不能有“/”。", name)
 	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
 		return Errorf(EINVALID, "清单名称含有不可见字符；请用简短的中文名称，例如“省督察二轮”。")
+	case codeLikeName.MatchString(name):
+		return Errorf(EINVALID, "清单名称“%s”像任务编号：“%s 共性6”会被读作别的意思；请用不以数字结尾的名称，例如“省督察二轮”。", name, name)
 	}
 	return nil
 }
+
+// codeLikeName matches names that read as a task code or number (6, 共性1,
+// c3, 第6项): a list so named could not be told from its tasks.
+var codeLikeName = regexp.MustCompile(`^[#＃]?[\p{Han}A-Za-z]{0,6}[0-9０-９]+[项条号]?$`)
 
 // Lists returns every list, by ID (the default list first).
 func (s *Store) Lists(ctx context.Context) ([]List, error) {
