@@ -163,6 +163,27 @@ func TestNumberedNotice(t *testing.T) {
 	}
 }
 
+// TestNoticeFieldsOnOneLine: a notice whose task is one line of fields
+// after one another (编号1：整改任务：…。整改目标：…。责任单位：…), and one
+// whose problem label follows its number on a line of its own: the
+// fields are read, the labels are not part of the text.
+func TestNoticeFieldsOnOneLine(t *testing.T) {
+	d := parse(t, "编号1：整改任务：部分县区扬尘治理不到位。整改目标：扬尘得到有效控制。整改措施：1.排查登记；2.限期整改。"+
+		"责任单位：长葛市、禹州市。整改时限：2022年6月底前\n"+
+		"编号2\n整改任务：秸秆焚烧时有发生。\n整改目标：零火点。\n整改责任单位：禹州市\n完成时限：立行立改\n")
+	if len(d.Tasks) != 2 || len(d.Problems) != 0 {
+		t.Fatalf("tasks %d, problems %v; want 2 tasks read whole", len(d.Tasks), d.Problems)
+	}
+	one, two := d.Tasks[0], d.Tasks[1]
+	if one.Title != "部分县区扬尘治理不到位" || one.Goal != "扬尘得到有效控制。" || len(one.Measures) != 2 ||
+		strings.Join(one.Units, "、") != "长葛市、禹州市" || len(one.Milestones) != 1 || one.Milestones[0].Due != storage.NewDate(2022, 6, 30) {
+		t.Errorf("任务1 = %+v", one)
+	}
+	if two.Title != "秸秆焚烧时有发生" || two.Goal != "零火点。" || strings.Join(two.Units, "") != "禹州市" || !two.Immediate {
+		t.Errorf("任务2 = %+v", two)
+	}
+}
+
 func joinWarnings(ws []seeds.Warning) string {
 	var b strings.Builder
 	for _, w := range ws {

@@ -323,6 +323,14 @@ func (p *parser) line(n int, raw string) {
 		}
 		return
 	}
+	// Fields run together on one line (编号1：整改任务：…。整改目标：…。
+	// 责任单位：…): each read as a line of its own.
+	if parts := inlineFields(s); parts != nil {
+		for _, part := range parts {
+			p.line(n, part)
+		}
+		return
+	}
 	num, rest, isStart := taskStart(s)
 	// Text around the list, never a task's start nor the value a field
 	// is waiting for (整改时限： then 2022年6月30日 on the next line).
@@ -446,8 +454,55 @@ func (p *parser) startTask(n, num int, rest string, forced bool) bool {
 	p.last = max(p.last, num)
 	p.cur = &draft{line: n, section: *p.section, number: num, fields: map[string]string{}, lines: map[string]int{}}
 	p.field, p.listNext = fProblem, 0
+	// 编号1：整改任务：… — the problem's own label is not its text.
+	if m := problemLabelRE.FindStringIndex(rest); m != nil {
+		rest = rest[m[1]:]
+	}
 	p.append(n, rest)
 	return true
+}
+
+// problemLabelRE matches a problem's label at the start of a task's text.
+var problemLabelRE = regexp.MustCompile(`^\s*(` + strings.Join(labelsOf(true), "|") + `)\s*[：:]`)
+
+// inlineRE matches, inside a line, the label of a field other than the
+// problem after the end of a sentence: "。整改目标：".
+var inlineRE = regexp.MustCompile(`[。；;]\s*(` + strings.Join(labelsOf(false), "|") + `)\s*[：:]`)
+
+// labelsOf returns the labels of the problem, or of every other field,
+// longest first (a regexp alternation then prefers 整改责任单位 to 责任单位).
+func labelsOf(problem bool) []string {
+	var out []string
+	for _, fl := range fieldLabels {
+		if (fl.field == fProblem) == problem {
+			out = append(out, fl.labels...)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// inlineFields splits a line holding several labelled fields after one
+// another into one part a field (the text before the first label its own
+// part), or returns nil when the line holds at most one field.
+func inlineFields(s string) []string {
+	// Most lines have no colon after a sentence's end: no regexp for them.
+	end := strings.IndexAny(s, "。；;")
+	if end < 0 || !strings.ContainsAny(s[end:], "：:") {
+		return nil
+	}
+	locs := inlineRE.FindAllStringSubmatchIndex(s, -1)
+	if locs == nil {
+		return nil
+	}
+	var out []string
+	start := 0
+	for _, l := range locs {
+		cut := l[2] // the label's start: the sentence's end stays before it
+		out = append(out, s[start:cut])
+		start = cut
+	}
+	return append(out, s[start:])
 }
 
 // formRow splits a table row copied as text whose cells are labels and
@@ -497,8 +552,10 @@ func (p *parser) isLabel(n int, s string, loc []int) bool {
 		return p.section != nil || !p.sectionAhead(n) && p.fieldFollows(n)
 	}
 	// After a complete task, or once the task has moved past its problem
-	// (a wrapped problem's "…存在以下\n问题：一是…" has not).
-	return p.cur.fields[fDeadline] != "" || p.cur.fields[fUnits] != "" || p.field != fProblem
+	// (a wrapped problem's "…存在以下\n问题：一是…" has not), or before it
+	// has any (编号1 then 整改任务：…).
+	return p.cur.fields[fDeadline] != "" || p.cur.fields[fUnits] != "" || p.field != fProblem ||
+		strings.TrimFunc(p.cur.fields[fProblem], isSpace) == ""
 }
 
 // after is the first non-blank line after line n, trimmed.
