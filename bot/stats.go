@@ -191,7 +191,12 @@ const maxStatsRows = 40
 func (b *Bot) statsReply(st Stats, title string, rows int) Reply {
 	o := st.Overview
 	r := Reply{Title: title, AsOf: st.Day}
-	r.Sections = append(r.Sections, Section{Heading: "总体", Items: []Item{
+	heading := "总体"
+	if title != "【整改统计】全部单位" {
+		// The overview counts every task, whatever the ranking's scope.
+		heading = "全部任务总体"
+	}
+	r.Sections = append(r.Sections, Section{Heading: heading, Items: []Item{
 		{Text: fmt.Sprintf("任务 %d 项：未销号 %d · 已销号 %d", o.TasksOpen+o.TasksClosed, o.TasksOpen, o.TasksClosed)},
 		{Text: fmt.Sprintf("节点：按时完成 %d · 逾期完成 %d · 未到期 %d · 逾期未完成 %d", o.DoneOnTime, o.DoneLate, o.Open, o.Overdue)},
 		{Text: fmt.Sprintf("待督查室确认的分工 %d 个 · 本周进展 %d 条", o.Awaiting, st.EntriesThisWeek)},
