@@ -87,7 +87,13 @@ func TestImportLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect(out, "修改 1：共性1", "清单中已无 1：共性2", "原有任务的节点：改期 1：共性1 节点1 2022-03-31→2022-06-30；新增 1；退出 0")
+	expect(out, "修改 1：共性1", "清单中已无 1：共性2", "原有任务的节点：改期 1：共性1 节点1 2022-03-31→2022-06-30；新增 1：共性1 节点2（2022-12-31）；退出 0")
+	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲。\n整改目标：目标甲。\n责任单位：禹州市、襄城县\n整改时限：2022年3月底前\n")
+	out, err = cli("", "import", list, "--list", "省督察二轮", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(out, "原有任务的责任单位变动 1：共性1：增 禹州市、襄城县；减 长葛市")
 	expect(console("task 省督察二轮 共性1"), "【省督察二轮 共性1】问题甲\n") // the dry run wrote nothing
 	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲。\n整改目标：目标甲。\n责任单位：长葛市\n整改时限：立行立改\n")
 	out, err = cli("", "import", list, "--list", "省督察二轮", "--dry-run")

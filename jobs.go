@@ -405,9 +405,12 @@ func writeImport(w io.Writer, file string, d *seeds.Document, res storage.SeedRe
 	fmt.Fprintf(w, "  修改 %d%s\n", len(res.UpdatedCodes), codes(res.UpdatedCodes))
 	fmt.Fprintf(w, "  未变 %d\n", res.Unchanged)
 	fmt.Fprintf(w, "  清单中已无 %d%s（保留原样，进展记录不删除）\n", len(res.MissingCodes), codes(res.MissingCodes))
-	if len(res.Moved)+len(res.Retired)+res.Added > 0 {
-		fmt.Fprintf(w, "  原有任务的节点：改期 %d%s；新增 %d；退出 %d%s（已报送的记录保留）\n",
-			len(res.Moved), codes(res.Moved), res.Added, len(res.Retired), codes(res.Retired))
+	if len(res.Moved)+len(res.Retired)+len(res.Added) > 0 {
+		fmt.Fprintf(w, "  原有任务的节点：改期 %d%s；新增 %d%s；退出 %d%s（已报送的记录保留）\n",
+			len(res.Moved), codes(res.Moved), len(res.Added), codes(res.Added), len(res.Retired), codes(res.Retired))
+	}
+	if len(res.Units) > 0 {
+		fmt.Fprintf(w, "  原有任务的责任单位变动 %d%s（减少的单位不再承担其分工，已报送的记录保留）\n", len(res.Units), codes(res.Units))
 	}
 	for _, x := range d.Warnings {
 		fmt.Fprintf(w, "  提示：%s\n", x)

@@ -28,8 +28,10 @@ type SeedResult struct {
 	// What happened to the milestones of the list's tasks that were there
 	// before (imports only, see SeedOptions.List): "共性6 节点1" lines,
 	// each with what changed.
-	Moved, Retired []string
-	Added          int // milestones new to tasks that were there before
+	Moved, Retired, Added []string
+	// Units: the tasks there before whose units changed, each with the
+	// units it gains and loses ("共性2：增 市工信局；减 市公安局").
+	Units []string
 }
 
 const (
@@ -136,8 +138,12 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 			return err
 		}
 		var before map[uint]listMilestone
+		var unitsBefore map[uint]taskUnits
 		if o.List != "" {
 			if before, err = listMilestones(tx, list.ID); err != nil {
+				return err
+			}
+			if unitsBefore, err = listUnits(tx, list.ID); err != nil {
 				return err
 			}
 		}
@@ -232,6 +238,9 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 			if err := milestoneChanges(tx, list.ID, before, &res); err != nil {
 				return err
 			}
+			if err := unitChanges(tx, list.ID, unitsBefore, &res); err != nil {
+				return err
+			}
 		}
 		if o.DryRun {
 			return errDryRun
@@ -306,13 +315,85 @@ func milestoneChanges(tx *gorm.DB, list uint, before map[uint]listMilestone, res
 		switch {
 		case !ok:
 			if had[m.code] {
-				res.Added++
+				res.Added = append(res.Added, fmt.Sprintf("%s 节点%d（%s）", m.code, m.seq, m.plannedDue))
 			}
 		case m.retired && !was.retired:
 			res.Retired = append(res.Retired, fmt.Sprintf("%s 节点%d（%s）", m.code, was.seq, was.plannedDue))
 		case m.plannedDue != was.plannedDue && !m.retired:
 			res.Moved = append(res.Moved, fmt.Sprintf("%s 节点%d %s→%s", m.code, m.seq, was.plannedDue, m.plannedDue))
 		}
+	}
+	return nil
+}
+
+// taskUnits are a task's code and the names of the units it names.
+type taskUnits struct {
+	code  string
+	names map[string]bool
+}
+
+// listUnits reads the units named on list's tasks, by task ID.
+func listUnits(tx *gorm.DB, list uint) (map[uint]taskUnits, error) {
+	out := map[uint]taskUnits{}
+	err := scanIn(tx, `SELECT t.id, t.code, u.name FROM task_units tu JOIN tasks t ON t.id = tu.task_id
+		JOIN units u ON u.id = tu.unit_id WHERE t.list_id = ?`, []any{list}, func(rows *sql.Rows) error {
+		var id uint
+		var code, name string
+		if err := rows.Scan(&id, &code, &name); err != nil {
+			return err
+		}
+		tu, ok := out[id]
+		if !ok {
+			tu = taskUnits{code: code, names: map[string]bool{}}
+		}
+		tu.names[name] = true
+		out[id] = tu
+		return nil
+	})
+	return out, err
+}
+
+// unitChanges sets res.Units from the units of the list's tasks before
+// the seeding and now (tasks there before only).
+func unitChanges(tx *gorm.DB, list uint, before map[uint]taskUnits, res *SeedResult) error {
+	after, err := listUnits(tx, list)
+	if err != nil {
+		return err
+	}
+	ids := make([]uint, 0, len(before))
+	for id := range before {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		was, now := before[id], after[id]
+		var gained, lost []string
+		for name := range now.names {
+			if !was.names[name] {
+				gained = append(gained, name)
+			}
+		}
+		for name := range was.names {
+			if !now.names[name] {
+				lost = append(lost, name)
+			}
+		}
+		if len(gained)+len(lost) == 0 {
+			continue
+		}
+		slices.Sort(gained)
+		slices.Sort(lost)
+		line := was.code + "："
+		if len(gained) > 0 {
+			line += "增 " + strings.Join(gained, "、")
+		}
+		if len(lost) > 0 {
+			if len(gained) > 0 {
+				line += "；"
+			}
+			line += "减 " + strings.Join(lost, "、")
+		}
+		res.Units = append(res.Units, line)
 	}
 	return nil
 }
