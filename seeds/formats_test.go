@@ -250,6 +250,36 @@ func TestTableRowsReported(t *testing.T) {
 	}
 }
 
+// TestTableMeasureCells: a measures cell is split into items whether its
+// measures are on lines of their own or run together on one line.
+func TestTableMeasureCells(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	rows := [][]any{
+		{"序号", "整改任务", "整改措施", "责任单位", "整改时限"},
+		{1, "问题甲。", "1.排查登记；2.限期拆除", "甲县", "2022年3月底前"},
+		{2, "问题乙。", "1.排查登记\n2.限期拆除", "乙县", "2022年3月底前"},
+		{3, "问题丙。", "（1）排查登记。（2）限期拆除。", "丙县", "2022年3月底前"},
+		{4, "问题丁。", "加强巡查", "丁县", "2022年3月底前"},
+	}
+	for i, r := range rows {
+		cellName, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cellName, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := parseExcel(t, f)
+	want := [][]string{{"排查登记；", "限期拆除"}, {"排查登记", "限期拆除"}, {"排查登记。", "限期拆除。"}, {"加强巡查"}}
+	for i, task := range d.Tasks {
+		if i < len(want) && !cmp.Equal(task.Measures, want[i]) {
+			t.Errorf("%s measures %q; want %q", task.Code, task.Measures, want[i])
+		}
+	}
+	if len(d.Tasks) != len(want) {
+		t.Errorf("%d tasks; want %d", len(d.Tasks), len(want))
+	}
+}
+
 // TestUnreadableFormats: .doc, PDF, images and other zip files get a
 // message naming the formats that work.
 func TestUnreadableFormats(t *testing.T) {

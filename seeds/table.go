@@ -245,19 +245,33 @@ func codeParts(code string) (kind string, number int) {
 func tableMeasures(s string) []string {
 	lines := strings.Split(s, "\n")
 	out := []string{}
-	numbered := strings.TrimFunc(s, isSpace) != ""
+	full := 0
+	for _, l := range lines {
+		if strings.TrimFunc(l, isSpace) != "" {
+			full++
+		}
+	}
+	// One line may hold them all ("1.排查登记；2.限期拆除", "（1）…（2）…"):
+	// splitMeasures' to read, as in a document's text.
+	numbered := full > 1
 	for _, l := range lines {
 		l = strings.TrimFunc(l, isSpace)
 		if l == "" {
 			continue
 		}
-		// One line numbered （1） may hold （2） too: splitMeasures' to read.
-		if _, _, ok := measureNumber(l); !ok || (len(lines) == 1 && (strings.HasPrefix(l, "(") || strings.HasPrefix(l, "（"))) {
+		if _, _, ok := measureNumber(l); !ok {
 			numbered = false
 		}
 	}
 	if !numbered {
-		return splitMeasures(oneLine(s))
+		ms := splitMeasures(oneLine(s))
+		if len(ms) == 1 && full == 1 {
+			// A cell of one measure, numbered ("1. 扩建处理设施。").
+			if _, rest, ok := measureNumber(ms[0]); ok && strings.TrimFunc(rest, isSpace) != "" {
+				ms[0] = strings.TrimFunc(rest, isSpace)
+			}
+		}
+		return ms
 	}
 	for _, l := range lines {
 		l = strings.TrimFunc(l, isSpace)
