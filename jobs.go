@@ -76,13 +76,13 @@ func runCheck(e env, args []string) error {
 		err = seeds.WriteSummary(e.stdout, name, d)
 	} else {
 		for _, w := range d.Warnings {
-			fmt.Fprintf(e.stderr, "warning: %s\n", w)
+			fmt.Fprintf(e.stderr, "提示：%s\n", w)
 		}
 		for _, w := range d.Problems {
-			fmt.Fprintf(e.stderr, "problem: %s\n", w)
+			fmt.Fprintf(e.stderr, "未能读取：%s\n", w)
 		}
 		for _, w := range d.Notes {
-			fmt.Fprintf(e.stderr, "note: %s\n", w)
+			fmt.Fprintf(e.stderr, "说明：%s\n", w)
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
@@ -90,7 +90,7 @@ func runCheck(e env, args []string) error {
 		err = enc.Encode(d.Tasks)
 	}
 	if err == nil && len(d.Problems) > 0 {
-		err = exitError{1, fmt.Errorf("%s: %d tasks read; %d parts could not be read (listed above)", name, len(d.Tasks), len(d.Problems))}
+		err = exitError{1, fmt.Errorf("%s：读到 %d 项任务，%d 处未能读取（见上）", name, len(d.Tasks), len(d.Problems))}
 	}
 	return err
 }

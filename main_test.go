@@ -100,11 +100,11 @@ func TestConsoleErrors(t *testing.T) {
 		{"unknown flag", []string{"console", "--frobnicate"}, true, "frobnicate"},
 		{"extra argument", []string{"console", "--db", filepath.Join(dir, "a.db"), "extra"}, true, "extra"},
 		{"unknown command", []string{"frobnicate"}, true, "frobnicate"},
-		{"check on a non-task list", []string{"check", notList}, false, "line 1"},
-		{"check --json on a non-task list", []string{"check", "--json", notList}, false, "line 1"},
+		{"check on a non-task list", []string{"check", notList}, false, "第 1 行"},
+		{"check --json on a non-task list", []string{"check", "--json", notList}, false, "第 1 行"},
 		{"check missing file", []string{"check", filepath.Join(dir, "missing.txt")}, false, "missing.txt"},
 		{"check two files", []string{"check", notList, notList}, true, "at most one"},
-		{"seed from a non-task list", []string{"console", "--db", filepath.Join(dir, "b.db"), "--seed", notList}, false, "line 1"},
+		{"seed from a non-task list", []string{"console", "--db", filepath.Join(dir, "b.db"), "--seed", notList}, false, "第 1 行"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,7 +152,7 @@ func TestCheckJSON(t *testing.T) {
 		t.Fatalf("run(check --json) = %v", err)
 	}
 	// Only the notes of the title lines before the list.
-	if got := strings.TrimSpace(strings.ReplaceAll(errOut.String(), "note: line 1: before the list: 附件\nnote: line 3: before the list: 中央生态环境保护督察整改任务清单", "")); got != "" {
+	if got := strings.TrimSpace(strings.ReplaceAll(errOut.String(), "说明：第 1 行：清单正文之前：附件\n说明：第 3 行：清单正文之前：中央生态环境保护督察整改任务清单", "")); got != "" {
 		t.Errorf("check --json wrote warnings: %q", errOut.String())
 	}
 	golden(t, "check.golden.json", out.Bytes())
@@ -216,7 +216,7 @@ func TestCheckSummary(t *testing.T) {
 	if err := run(context.Background(), []string{"check"}, noEnv, strings.NewReader(""), &out, &errOut); err != nil {
 		t.Fatalf("run(check) = %v", err)
 	}
-	if !strings.Contains(out.String(), "embedded list: 24 tasks (23 共性, 1 个性), 0 warnings") {
+	if !strings.Contains(out.String(), "embedded list：24 项任务（共性 23 项、个性 1 项），0 条提示") {
 		t.Errorf("run(check) = %q; want the 24-task summary line", out.String())
 	}
 }
@@ -287,11 +287,11 @@ func TestCheckExitStatus(t *testing.T) {
 		stdout   string
 		contains string
 	}{
-		{[]string{"check"}, 0, "24 tasks", ""},
-		{[]string{"check", partial}, 1, "problem: lines 5–7: 共性1: task 1 of section \"共性整改任务\" given again", "2 tasks read; 1 parts could not be read"},
-		{[]string{"check", "--json", partial}, 1, `"code": "共性2"`, "2 tasks read"},
-		{[]string{"check", none}, 2, "", "not a rectification task list"},
-		{[]string{"check", "--json", none}, 2, "", "line 1"},
+		{[]string{"check"}, 0, "24 项任务", ""},
+		{[]string{"check", partial}, 1, "未能读取：第 5–7 行 共性1：“共性整改任务”第 1 项重复", "读到 2 项任务，1 处未能读取"},
+		{[]string{"check", "--json", partial}, 1, `"code": "共性2"`, "读到 2 项任务"},
+		{[]string{"check", none}, 2, "", "不是整改任务清单"},
+		{[]string{"check", "--json", none}, 2, "", "第 1 行"},
 		{[]string{"check", filepath.Join(dir, "missing.txt")}, 2, "", "missing.txt"},
 	} {
 		var out, errOut bytes.Buffer
@@ -317,7 +317,7 @@ func TestCheckExitStatus(t *testing.T) {
 	// Seeding refuses the list read in part, naming the problem.
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), []string{"console", "--db", filepath.Join(dir, "p.db"), "--seed", partial}, noEnv, strings.NewReader("task 1\n"), &out, &errOut)
-	if err == nil || !strings.Contains(err.Error(), "given again") {
+	if err == nil || !strings.Contains(err.Error(), "重复") {
 		t.Errorf("seeding a list with problems = %v; want the problem named", err)
 	}
 }

@@ -108,7 +108,7 @@ func ParseDeadline(text string) Deadline {
 	// order written.
 	sort.SliceStable(d.Milestones, func(i, j int) bool { return d.Milestones[i].Due.Before(d.Milestones[j].Due) })
 	if len(d.Milestones) == 0 && !d.Immediate && !d.Ongoing && !d.LongTerm {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("整改时限 %q has neither a date nor a known keyword (%s, %s, %s)",
+		d.Warnings = append(d.Warnings, fmt.Sprintf("整改时限“%s”既没有日期，也没有可识别的关键词（%s、%s、%s）",
 			clip(text), KeywordImmediate, KeywordOngoing, KeywordLongTerm))
 	}
 	return d
@@ -319,12 +319,12 @@ func (sc *scanner) resolve(a atom) (storage.Date, string) {
 	y := a.year
 	if y == 0 {
 		if sc.lastYear == 0 {
-			return storage.Date{}, fmt.Sprintf("%q has no year and no earlier date to take one from", a.line)
+			return storage.Date{}, fmt.Sprintf("“%s”没有年份，前文也没有可沿用年份的日期", a.line)
 		}
 		y = sc.lastYear
 	}
 	if y < 1900 || y > 2199 {
-		return storage.Date{}, fmt.Sprintf("%q: year %d is out of range", a.line, y)
+		return storage.Date{}, fmt.Sprintf("“%s”：年份 %d 超出范围", a.line, y)
 	}
 	var due storage.Date
 	switch a.prec {
@@ -342,7 +342,7 @@ func (sc *scanner) resolve(a atom) (storage.Date, string) {
 		}
 	case precMonth, precDay:
 		if a.month < 1 || a.month > 12 {
-			return storage.Date{}, fmt.Sprintf("%q: there is no month %d", a.line, a.month)
+			return storage.Date{}, fmt.Sprintf("“%s”：没有 %d 月", a.line, a.month)
 		}
 		due = storage.MonthEnd(y, time.Month(a.month))
 		if a.prec == precDay {

@@ -130,12 +130,12 @@ func TestParseDeadlineWarnings(t *testing.T) {
 		text     string
 		contains string
 	}{
-		{"尽快完成", "neither a date nor a known keyword"},
-		{"", "neither a date nor a known keyword"},
-		{"按照上级要求", "neither a date nor a known keyword"},
-		{"2.54万亩", "neither a date nor a known keyword"},
-		{"12月底前完成", "no year"},
-		{"2021年13月底前", "no month 13"},
+		{"尽快完成", "既没有日期，也没有可识别的关键词"},
+		{"", "既没有日期，也没有可识别的关键词"},
+		{"按照上级要求", "既没有日期，也没有可识别的关键词"},
+		{"2.54万亩", "既没有日期，也没有可识别的关键词"},
+		{"12月底前完成", "没有年份"},
+		{"2021年13月底前", "没有 13 月"},
 		{"2023年2月29日前", "no day 29"},
 	}
 	for _, tt := range tests {

@@ -117,7 +117,7 @@ func parseDocx(doc []byte) (*Document, error) {
 	d := mergeTables(ledgers)
 	for i, l := range lines {
 		if l = strings.TrimFunc(l, isSpace); l != "" {
-			d.Notes = append(d.Notes, Warning{Line: i + 1, Msg: "outside the list's tables: " + clip(l)})
+			d.Notes = append(d.Notes, Warning{Line: i + 1, Msg: "清单表格之外：" + clip(l)})
 		}
 	}
 	return d, nil
@@ -151,9 +151,9 @@ func mergeTables(ds []*Document) *Document {
 				was := t.Code
 				t.Number = last[kind] + 1
 				t.Code = fmt.Sprintf("%s%d", kind, t.Number)
-				out.Warnings = append(out.Warnings, Warning{Line: t.Line, Task: t.Code, Msg: fmt.Sprintf("numbered %s: %s was given at line %d", t.Code, was, line)})
+				out.Warnings = append(out.Warnings, Warning{Line: t.Line, Task: t.Code, Msg: fmt.Sprintf("编为 %s：%s 已在第 %d 行出现", t.Code, was, line)})
 			} else if dup {
-				out.Problems = append(out.Problems, Warning{Line: t.Line, Task: t.Code, Msg: fmt.Sprintf("task %s given again (first at line %d); not read", t.Code, line)})
+				out.Problems = append(out.Problems, Warning{Line: t.Line, Task: t.Code, Msg: fmt.Sprintf("任务 %s 重复（首次在第 %d 行），未读取", t.Code, line)})
 				continue
 			}
 			first[t.Code] = t.Line

@@ -241,9 +241,9 @@ func TestTableRowsReported(t *testing.T) {
 	for _, w := range d.Warnings {
 		warnings = append(warnings, w.String())
 	}
-	for _, want := range []string{`line 1: column "备注" is not a task field: its 1 cells were not imported`,
-		"line 3: row without a problem (问题) skipped", "line 4: 任务1: row skipped: task 任务1 was given at line 2",
-		"line 5: 任务3: missing 责任单位", "line 5: 任务3: missing 整改时限: 时限未定, no milestone"} {
+	for _, want := range []string{"第 1 行：“备注”列不是任务字段：其中 1 个单元格未导入",
+		"第 3 行：此行没有问题描述（问题），已跳过", "第 4 行 任务1：此行跳过：任务 任务1 已在第 2 行出现",
+		"第 5 行 任务3：缺少责任单位", "第 5 行 任务3：缺少整改时限：时限未定，没有节点"} {
 		if !strings.Contains(strings.Join(warnings, "\n"), want) {
 			t.Errorf("no warning %q in %q", want, warnings)
 		}
@@ -408,7 +408,7 @@ func FuzzTable(f *testing.F) {
 				continue
 			}
 			if err != nil { // no task: each row's problem is in the error
-				if len(stored) <= 20 && !strings.Contains(err.Error(), fmt.Sprintf("line %d:", i+1)) {
+				if len(stored) <= 20 && !strings.Contains(err.Error(), fmt.Sprintf("第 %d 行：", i+1)) {
 					t.Errorf("row %d %q is not reported in %v", i+1, stored[i], err)
 				}
 				continue

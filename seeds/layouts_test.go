@@ -99,7 +99,7 @@ func TestHeadingPerField(t *testing.T) {
 	if got := strings.Join(task.Measures, "|"); got != "开展拉网式排查；|依法关闭拆除养殖场；|建立长效巡查机制。" {
 		t.Errorf("measures %q; want the three numbered 1. 2. 3.", task.Measures)
 	}
-	for _, want := range []string{"line 1: ", "line 15: skipped publicity note", "line 16: skipped signature", "line 17: skipped date line"} {
+	for _, want := range []string{"第 1 行：", "第 15 行：已跳过公示说明", "第 16 行：已跳过落款", "第 17 行：已跳过日期行"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("no note %q in:\n%s", want, notes)
 		}
@@ -152,11 +152,11 @@ func TestNumberedNotice(t *testing.T) {
 		t.Errorf("任务3 = %+v; want units and no deadline (the signature and date are no part of it)", last)
 	}
 	warnings := joinWarnings(d.Warnings)
-	if !strings.Contains(warnings, "任务3: missing 整改时限: 时限未定") {
+	if !strings.Contains(warnings, "任务3：缺少整改时限：时限未定") {
 		t.Errorf("no warning of 任务3's missing deadline in:\n%s", warnings)
 	}
 	notes := joinWarnings(d.Notes)
-	for _, want := range []string{"line 7: skipped page number", "line 15: skipped signature", "line 16: skipped date line"} {
+	for _, want := range []string{"第 7 行：已跳过页码", "第 15 行：已跳过落款", "第 16 行：已跳过日期行"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("no note %q in:\n%s", want, notes)
 		}
@@ -227,7 +227,7 @@ func TestOtherFields(t *testing.T) {
 		t.Errorf("deadline %q", task.Deadline)
 	}
 	warnings := joinWarnings(d.Warnings)
-	for _, want := range []string{"line 4: 共性1: field 备注 is not one taskbot reads", "line 8: 共性1: field 整改要求 is not one taskbot reads"} {
+	for _, want := range []string{"第 4 行 共性1：“备注”不是可识别的字段", "第 8 行 共性1：“整改要求”不是可识别的字段"} {
 		if !strings.Contains(warnings, want) {
 			t.Errorf("no warning %q in:\n%s", want, warnings)
 		}

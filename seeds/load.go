@@ -142,9 +142,9 @@ func (d *Document) Complete() error {
 		return nil
 	}
 	first := d.Problems[0]
-	msg := fmt.Sprintf("%d tasks read, but %d parts of the list could not be (run `taskbot check` on it): %s", len(d.Tasks), len(d.Problems), first.Msg)
+	msg := fmt.Sprintf("读到 %d 项任务，但清单有 %d 处未能读取（可用 taskbot check 查看）：%s", len(d.Tasks), len(d.Problems), first.Msg)
 	if first.Task != "" {
-		msg = fmt.Sprintf("%d tasks read, but %d parts of the list could not be (run `taskbot check` on it): %s: %s", len(d.Tasks), len(d.Problems), first.Task, first.Msg)
+		msg = fmt.Sprintf("读到 %d 项任务，但清单有 %d 处未能读取（可用 taskbot check 查看）：%s：%s", len(d.Tasks), len(d.Problems), first.Task, first.Msg)
 	}
 	return &ParseError{Line: first.Line, Msg: msg + listed(d.Problems[1:])}
 }

@@ -77,14 +77,14 @@ type Warning struct {
 }
 
 func (w Warning) String() string {
-	at := fmt.Sprintf("line %d", w.Line)
+	at := fmt.Sprintf("第 %d 行", w.Line)
 	if w.End > w.Line {
-		at = fmt.Sprintf("lines %d–%d", w.Line, w.End)
+		at = fmt.Sprintf("第 %d–%d 行", w.Line, w.End)
 	}
 	if w.Task != "" {
-		return fmt.Sprintf("%s: %s: %s", at, w.Task, w.Msg)
+		return fmt.Sprintf("%s %s：%s", at, w.Task, w.Msg)
 	}
-	return fmt.Sprintf("%s: %s", at, w.Msg)
+	return fmt.Sprintf("%s：%s", at, w.Msg)
 }
 
 // Document is a parsed task list.
@@ -119,7 +119,7 @@ type ParseError struct {
 	Msg  string
 }
 
-func (e *ParseError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+func (e *ParseError) Error() string { return fmt.Sprintf("第 %d 行：%s", e.Line, e.Msg) }
 
 // field labels in the order they usually appear.
 const (
@@ -259,7 +259,7 @@ func decode(doc []byte) (string, error) {
 		// Government offices often save text as GBK; GB18030 is its superset.
 		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(doc)
 		if err != nil || !utf8.Valid(dec) {
-			return "", &ParseError{Line: 1, Msg: "the file is neither UTF-8 nor GB18030 text"}
+			return "", &ParseError{Line: 1, Msg: "文件不是 UTF-8 或 GB18030（GBK）编码的文本"}
 		}
 		doc = dec
 	}
@@ -336,7 +336,7 @@ func (p *parser) line(n int, raw string) {
 	// is waiting for (整改时限： then 2022年6月30日 on the next line).
 	awaited := p.cur != nil && p.skip == 0 && strings.TrimSpace(p.cur.fields[p.field]) == ""
 	if what := boilerplate(s, awaited); what != "" && !isStart {
-		p.doc.Notes = append(p.doc.Notes, Warning{Line: n, Msg: "skipped " + what + ": " + clip(s)})
+		p.doc.Notes = append(p.doc.Notes, Warning{Line: n, Msg: "已跳过" + what + "：" + clip(s)})
 		return
 	}
 	// A heading is short; a long line starting "一、" is wrapped task text.
@@ -357,7 +357,7 @@ func (p *parser) line(n int, raw string) {
 		for _, prev := range p.doc.Sections {
 			if prev.Number == sec.Number || prev.Kind == sec.Kind {
 				p.section = nil
-				p.skipFrom(n, "", fmt.Sprintf("section %q repeats section %d %q; its tasks are not read; expected a new section such as \"二、个性整改任务\"", clip(s), prev.Number, prev.Title))
+				p.skipFrom(n, "", fmt.Sprintf("“%s”与第 %d 部分“%s”重复，其下任务未读取；新的部分应如“二、个性整改任务”", clip(s), prev.Number, prev.Title))
 				return
 			}
 		}
@@ -379,7 +379,7 @@ func (p *parser) line(n int, raw string) {
 		// (其他), reported, never glued to the field before it.
 		label := s[m[2]:m[3]]
 		code := fmt.Sprintf("%s%d", p.cur.section.Kind, p.cur.number)
-		p.doc.Warnings = append(p.doc.Warnings, Warning{Line: n, Task: code, Msg: fmt.Sprintf("field %s is not one taskbot reads: kept as a note (其他)", label)})
+		p.doc.Warnings = append(p.doc.Warnings, Warning{Line: n, Task: code, Msg: fmt.Sprintf("“%s”不是可识别的字段，已作为“其他”内容保留", label)})
 		p.label(n, otherField+label, s[m[1]:])
 		return
 	}
@@ -389,11 +389,11 @@ func (p *parser) line(n int, raw string) {
 	case p.cur != nil:
 		p.append(n, s)
 	case p.section != nil:
-		p.skipFrom(n, "", fmt.Sprintf("expected a task such as \"1.…\" under section %q, got %q", p.section.Title, clip(s)))
+		p.skipFrom(n, "", fmt.Sprintf("“%s”之下应为任务（如“1.……”），实为“%s”", p.section.Title, clip(s)))
 	case len(p.doc.Tasks) > 0:
-		p.skipFrom(n, "", fmt.Sprintf("text after the last task not read: %q", clip(s)))
+		p.skipFrom(n, "", fmt.Sprintf("最后一项任务之后的文字未读取：“%s”", clip(s)))
 	default: // the title and preamble before the first section
-		p.doc.Notes = append(p.doc.Notes, Warning{Line: n, Msg: "before the list: " + clip(s)})
+		p.doc.Notes = append(p.doc.Notes, Warning{Line: n, Msg: "清单正文之前：" + clip(s)})
 		if p.doc.Title == "" && isTitle(s) {
 			p.doc.Title = strings.TrimSpace(s)
 		}
@@ -443,12 +443,12 @@ func (p *parser) startTask(n, num int, rest string, forced bool) bool {
 	p.flush(n)
 	p.skip = 0
 	if first, dup := p.numbers[num]; dup {
-		p.skipFrom(n, fmt.Sprintf("%s%d", p.section.Kind, num), fmt.Sprintf("task %d of section %q given again (first at line %d); not read", num, p.section.Title, first))
+		p.skipFrom(n, fmt.Sprintf("%s%d", p.section.Kind, num), fmt.Sprintf("“%s”第 %d 项重复（首次在第 %d 行），未读取", p.section.Title, num, first))
 		return true
 	}
 	if num != want {
 		p.doc.Warnings = append(p.doc.Warnings, Warning{Line: n, Task: fmt.Sprintf("%s%d", p.section.Kind, num),
-			Msg: fmt.Sprintf("expected task %d of section %q, found task %d", want, p.section.Title, num)})
+			Msg: fmt.Sprintf("“%s”此处应为第 %d 项，实为第 %d 项", p.section.Title, want, num)})
 	}
 	p.numbers[num] = n
 	p.last = max(p.last, num)
@@ -603,10 +603,10 @@ func (p *parser) label(n int, f, value string) {
 		}
 		if p.section == nil && len(p.doc.Tasks) == 0 {
 			// 完成时限：… in the preamble, before any section or task.
-			p.doc.Notes = append(p.doc.Notes, Warning{Line: n, Msg: "before the list: " + clip(f+"："+value)})
+			p.doc.Notes = append(p.doc.Notes, Warning{Line: n, Msg: "清单正文之前：" + clip(f+"："+value)})
 			return
 		}
-		p.skipFrom(n, "", fmt.Sprintf("field %q outside a task; expected a task such as \"1.…\" first", clip(f+"："+value)))
+		p.skipFrom(n, "", fmt.Sprintf("字段“%s”不在任何任务之内：应先有任务（如“1.……”）", clip(f+"："+value)))
 		return
 	}
 	if _, dup := p.cur.lines[f]; dup && (f != fProblem || p.cur.fields[fProblem] != "") {
@@ -615,7 +615,7 @@ func (p *parser) label(n int, f, value string) {
 		if f == fProblem {
 			name = "问题"
 		}
-		w := p.problem(n, code, fmt.Sprintf("field %s appears twice in task %s (first at line %d); the second is not read", name, code, p.cur.lines[f]))
+		w := p.problem(n, code, fmt.Sprintf("任务 %s 的“%s”出现两次（首次在第 %d 行），第二次未读取", code, name, p.cur.lines[f]))
 		w.End = n
 		// Its lines after are passed over, the task read on after them.
 		p.field = "\x00dup"
@@ -689,9 +689,9 @@ func (p *parser) noTasks(lines int) error {
 		return &ParseError{Line: first.Line, Msg: msg + listed(p.doc.Problems[1:])}
 	}
 	if len(p.doc.Sections) == 0 {
-		return &ParseError{Line: 1, Msg: "not a rectification task list: expected a section heading such as \"一、共性整改任务\" followed by tasks \"1.…\""}
+		return &ParseError{Line: 1, Msg: "不是整改任务清单：应有“一、共性整改任务”这样的标题，其后是“1.……”这样的任务"}
 	}
-	return &ParseError{Line: lines, Msg: "no tasks found: expected tasks such as \"1.…\" under the section headings"}
+	return &ParseError{Line: lines, Msg: "没有找到任务：标题之下应是“1.……”这样的任务"}
 }
 
 // flush turns the current draft into a Task.
@@ -710,16 +710,16 @@ func (p *parser) flush(n int) {
 		p.doc.Warnings = append(p.doc.Warnings, Warning{Line: line, Task: code, Msg: msg})
 	}
 	if strings.TrimSpace(d.fields[fUnits]) == "" {
-		warn(fUnits, "missing "+fUnits)
+		warn(fUnits, "缺少"+fUnits)
 	}
 	for _, opt := range []string{fGoal, fMeasures, fLeaders} {
 		if strings.TrimSpace(d.fields[opt]) == "" {
-			warn(opt, "missing "+opt)
+			warn(opt, "缺少"+opt)
 		}
 	}
 	problem := d.fields[fProblem]
 	if problem == "" {
-		warn(fProblem, "missing the problem paragraph after the task number")
+		warn(fProblem, "任务编号之后缺少问题描述")
 	}
 	t := Task{
 		Section:   d.section.Number,
@@ -745,7 +745,7 @@ func (p *parser) flush(n int) {
 	}
 	t.Milestones = []Milestone{}
 	if strings.TrimSpace(t.Deadline) == "" {
-		warn(fDeadline, "missing "+fDeadline+": 时限未定, no milestone")
+		warn(fDeadline, "缺少"+fDeadline+"：时限未定，没有节点")
 	} else {
 		dl := ParseDeadline(t.Deadline)
 		t.Milestones, t.Immediate, t.Ongoing, t.LongTerm = dl.Milestones, dl.Immediate, dl.Ongoing, dl.LongTerm
@@ -769,16 +769,16 @@ func boilerplate(s string, awaited bool) string {
 	short := len(s) <= 120 // 40 characters
 	switch {
 	case len(s) <= 40 && pageRE.MatchString(s):
-		return "page number"
+		return "页码"
 	case (strings.HasPrefix(s, "公示") || strings.Contains(s, "公示期") || strings.Contains(s, "公示时间") || strings.Contains(s, "公示日期")) &&
 		!labelRE.MatchString(s):
-		return "publicity note"
+		return "公示说明"
 	case awaited:
 		return ""
 	case short && strings.Contains(s, "年") && dateLineRE.MatchString(s):
-		return "date line"
+		return "日期行"
 	case short && signed(s) && signatureRE.MatchString(s):
-		return "signature"
+		return "落款"
 	}
 	return ""
 }

@@ -414,27 +414,27 @@ func TestParseProblems(t *testing.T) {
 		line     int
 		contains string
 	}{
-		{"hello world", "hello\nworld", 0, "", 1, "section heading"},
-		{"empty", "", 0, "", 1, "section heading"},
-		{"only blanks", "\n\n  \n", 0, "", 1, "section heading"},
-		{"heading without tasks", "一、共性整改任务\n\n", 0, "", 3, "no tasks"},
-		{"prose under heading", "一、共性整改任务\n这不是任务。\n", 0, "", 2, "expected a task"},
-		{"field outside task", "一、共性整改任务\n整改目标：目标。\n", 0, "", 2, "outside a task"},
+		{"hello world", "hello\nworld", 0, "", 1, "不是整改任务清单"},
+		{"empty", "", 0, "", 1, "不是整改任务清单"},
+		{"only blanks", "\n\n  \n", 0, "", 1, "不是整改任务清单"},
+		{"heading without tasks", "一、共性整改任务\n\n", 0, "", 3, "没有找到任务"},
+		{"prose under heading", "一、共性整改任务\n这不是任务。\n", 0, "", 2, "应为任务"},
+		{"field outside task", "一、共性整改任务\n整改目标：目标。\n", 0, "", 2, "不在任何任务之内"},
 		{"binary", "\xff\xfe\x00\x01garbage\x80", 0, "", 1, ""},
-		{"task without a heading", "清单\n\n1.某个问题。\n整改目标：目标。\n", 1, warning, 3, "任务1: missing 责任单位"},
+		{"task without a heading", "清单\n\n1.某个问题。\n整改目标：目标。\n", 1, warning, 3, "任务1：缺少责任单位"},
 		{"no deadline", strings.Replace(orig, "整改时限：2021年9月底前完成全面排查，对排查发现的问题建立台账；2021年12月底前完成整改\n", "", 1),
-			24, warning, lineOf("7.企业超计划用水"), "共性7: missing 整改时限: 时限未定"},
+			24, warning, lineOf("7.企业超计划用水"), "共性7：缺少整改时限：时限未定"},
 		{"no units", strings.Replace(orig, "责任单位：禹州市、长葛市、襄城县\n", "", 1),
-			24, warning, lineOf("10.矿山非法越界"), "共性10: missing 责任单位"},
+			24, warning, lineOf("10.矿山非法越界"), "共性10：缺少责任单位"},
 		{"duplicate field", strings.Replace(orig, "整改目标：超计划用水问题整改到位。", "整改目标：超计划用水问题整改到位。\n整改目标：又一个。", 1),
-			24, problem, lineOf("整改目标：超计划用水问题整改到位。") + 1, "共性7: field 整改目标 appears twice"},
+			24, problem, lineOf("整改目标：超计划用水问题整改到位。") + 1, "共性7：任务 共性7 的“整改目标”出现两次"},
 		{"task out of order", strings.Replace(orig, "\n8.农业超采地下水", "\n9.农业超采地下水", 1),
-			23, warning, lineOf("8.农业超采地下水"), "expected task 8"},
+			23, warning, lineOf("8.农业超采地下水"), "此处应为第 8 项"},
 		{"task given again", strings.Replace(orig, "\n8.农业超采地下水", "\n9.农业超采地下水", 1),
-			23, problem, lineOf("9."), "task 9 of section \"共性整改任务\" given again"},
+			23, problem, lineOf("9."), "“共性整改任务”第 9 项重复"},
 		{"repeated section", "一、共性整改任务\n1.问题。\n责任单位：市城管局\n整改时限：立行立改\n一、共性整改任务（续）\n1.问题。\n责任单位：市城管局\n整改时限：立行立改\n",
-			1, problem, 5, "lines 5–8: section \"一、共性整改任务（续）\" repeats"},
-		{"repeated kind", "一、共性整改任务\n1.问题。\n责任单位：市城管局\n整改时限：立行立改\n二、共性整改任务\n", 1, problem, 5, "repeats"},
+			1, problem, 5, "第 5–8 行：“一、共性整改任务（续）”与第 1 部分"},
+		{"repeated kind", "一、共性整改任务\n1.问题。\n责任单位：市城管局\n整改时限：立行立改\n二、共性整改任务\n", 1, problem, 5, "重复，其下任务未读取"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -447,7 +447,7 @@ func TestParseProblems(t *testing.T) {
 				if pe.Line != tt.line {
 					t.Errorf("Parse(%.40q) error line = %d; want %d (%v)", tt.doc, pe.Line, tt.line, err)
 				}
-				if !strings.Contains(pe.Error(), tt.contains) || !strings.HasPrefix(pe.Error(), "line ") {
+				if !strings.Contains(pe.Error(), tt.contains) || !strings.HasPrefix(pe.Error(), "第 ") {
 					t.Errorf("Parse(%.40q) error = %q; want it to start with the line and mention %q", tt.doc, pe.Error(), tt.contains)
 				}
 				return

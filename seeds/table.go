@@ -116,7 +116,7 @@ func parseTable(rows [][]string, lines []int) *Document {
 			}
 		}
 		if n > 0 {
-			d.Warnings = append(d.Warnings, Warning{Line: lines[h], Msg: fmt.Sprintf("column %q is not a task field: its %d cells were not imported", clip(oneLine(rows[h][j])), n)})
+			d.Warnings = append(d.Warnings, Warning{Line: lines[h], Msg: fmt.Sprintf("“%s”列不是任务字段：其中 %d 个单元格未导入", clip(oneLine(rows[h][j])), n)})
 		}
 	}
 	kinds := map[string]int{} // section number by code prefix
@@ -144,7 +144,7 @@ func parseTable(rows [][]string, lines []int) *Document {
 		line := lines[i]
 		problem := oneLine(get(colProblem))
 		if problem == "" {
-			d.Warnings = append(d.Warnings, Warning{Line: line, Msg: fmt.Sprintf("row without a problem (问题) skipped: %q", clip(oneLine(strings.Join(r, " "))))})
+			d.Warnings = append(d.Warnings, Warning{Line: line, Msg: fmt.Sprintf("此行没有问题描述（问题），已跳过：“%s”", clip(oneLine(strings.Join(r, " "))))})
 			continue
 		}
 		kind, number := codeParts(get(colCode))
@@ -163,7 +163,7 @@ func parseTable(rows [][]string, lines []int) *Document {
 		}
 		code := fmt.Sprintf("%s%d", kind, number)
 		if prev, dup := codes[code]; dup {
-			d.Warnings = append(d.Warnings, Warning{Line: line, Task: code, Msg: fmt.Sprintf("row skipped: task %s was given at line %d", code, prev)})
+			d.Warnings = append(d.Warnings, Warning{Line: line, Task: code, Msg: fmt.Sprintf("此行跳过：任务 %s 已在第 %d 行出现", code, prev)})
 			continue
 		}
 		codes[code] = line
@@ -187,11 +187,11 @@ func parseTable(rows [][]string, lines []int) *Document {
 		}
 		warn := func(msg string) { d.Warnings = append(d.Warnings, Warning{Line: line, Task: code, Msg: msg}) }
 		if len(t.Units) == 0 {
-			warn("missing " + fUnits)
+			warn("缺少" + fUnits)
 		}
 		t.Milestones = []Milestone{}
 		if t.Deadline == "" {
-			warn("missing " + fDeadline + ": 时限未定, no milestone")
+			warn("缺少" + fDeadline + "：时限未定，没有节点")
 		} else {
 			dl := ParseDeadline(t.Deadline)
 			t.Milestones, t.Immediate, t.Ongoing, t.LongTerm = dl.Milestones, dl.Immediate, dl.Ongoing, dl.LongTerm
