@@ -94,6 +94,12 @@ func TestImportLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(out, "原有任务的责任单位变动 1：共性1：增 禹州市、襄城县；减 长葛市")
+	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲。\n整改目标：目标甲。\n责任单位：市住房城乡建设局\n整改时限：2022年3月底前\n")
+	out, err = cli("", "import", list, "--list", "省督察二轮", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(out, "新出现的单位 1：市住房城乡建设局（数据库中原无此名称")
 	expect(console("task 省督察二轮 共性1"), "【省督察二轮 共性1】问题甲\n") // the dry run wrote nothing
 	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲。\n整改目标：目标甲。\n责任单位：长葛市\n整改时限：立行立改\n")
 	out, err = cli("", "import", list, "--list", "省督察二轮", "--dry-run")

@@ -409,6 +409,9 @@ func writeImport(w io.Writer, file string, d *seeds.Document, res storage.SeedRe
 		fmt.Fprintf(w, "  原有任务的节点：改期 %d%s；新增 %d%s；退出 %d%s（已报送的记录保留）\n",
 			len(res.Moved), codes(res.Moved), len(res.Added), codes(res.Added), len(res.Retired), codes(res.Retired))
 	}
+	if len(res.NewUnits) > 0 {
+		fmt.Fprintf(w, "  新出现的单位 %d%s（数据库中原无此名称：若是已有单位的另一种写法，请在文件中改用该单位的名称后再导入，否则将作为新单位承担分工）\n", len(res.NewUnits), codes(res.NewUnits))
+	}
 	if len(res.Units) > 0 {
 		fmt.Fprintf(w, "  原有任务的责任单位变动 %d%s（减少的单位不再承担其分工，已报送的记录保留）\n", len(res.Units), codes(res.Units))
 	}

@@ -23,13 +23,13 @@ var unreadable = []struct {
 	magic, what string
 }{
 	{"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "旧版 Word 或 Excel 文件（.doc/.xls），请在 Word 或 Excel 中另存为 .docx 或 .xlsx"},
-	{"%PDF", "PDF 文件，无法可靠读取其中的文字，请使用原始的 Word、Excel 或文本文件"},
+	{"%PDF", " PDF 文件，无法可靠读取其中的文字，请使用原始的 Word、Excel 或文本文件"},
 	{"\x89PNG", "图片（PNG），无法读取图片中的文字"},
 	{"\xFF\xD8\xFF", "图片（JPEG），无法读取图片中的文字"},
 	{"GIF8", "图片（GIF），无法读取图片中的文字"},
 	{"II*\x00", "图片（TIFF），无法读取图片中的文字"},
 	{"MM\x00*", "图片（TIFF），无法读取图片中的文字"},
-	{"{\\rtf", "RTF 文件，请在 Word 中另存为 .docx"},
+	{"{\\rtf", " RTF 文件，请在 Word 中另存为 .docx"},
 }
 
 // parseFile reads doc when it is not plain text: a .docx or .xlsx file, or

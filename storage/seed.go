@@ -32,6 +32,10 @@ type SeedResult struct {
 	// Units: the tasks there before whose units changed, each with the
 	// units it gains and loses ("共性2：增 市工信局；减 市公安局").
 	Units []string
+	// NewUnits are the units the document names that the database did not
+	// know (imports only): a unit the list spells otherwise than the
+	// database (市住建局, 市住房城乡建设局) becomes a unit of its own.
+	NewUnits []string
 }
 
 const (
@@ -139,7 +143,11 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 		}
 		var before map[uint]listMilestone
 		var unitsBefore map[uint]taskUnits
+		var lastUnit uint
 		if o.List != "" {
+			if err := tx.Model(&Unit{}).Select("COALESCE(MAX(id), 0)").Scan(&lastUnit).Error; err != nil {
+				return err
+			}
 			if before, err = listMilestones(tx, list.ID); err != nil {
 				return err
 			}
@@ -239,6 +247,9 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 				return err
 			}
 			if err := unitChanges(tx, list.ID, unitsBefore, &res); err != nil {
+				return err
+			}
+			if err := tx.Model(&Unit{}).Where("id > ?", lastUnit).Order("id").Pluck("name", &res.NewUnits).Error; err != nil {
 				return err
 			}
 		}
