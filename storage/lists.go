@@ -36,8 +36,9 @@ const DefaultList uint = 1
 const MaxListName = 32
 
 // CheckListName returns EINVALID, in Chinese, when name cannot name a
-// list: empty, too long, or with spaces (a qualified code is the name, a
-// space, the code).
+// list: empty, too long, with spaces or slashes (a qualified code is the
+// name, a space or a slash, the code), invisible characters, or reading as
+// a task code itself.
 func CheckListName(name string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
@@ -84,7 +85,10 @@ func listNamed(tx *gorm.DB, name, title string) (List, error) {
 	}
 	l = List{Name: name, Title: title}
 	if name == "" {
-		l.ID, l.Name = DefaultList, defaultListName(title)
+		l.ID = DefaultList
+		if l.Name, err = freeName(tx, defaultListName(title)); err != nil {
+			return l, err
+		}
 	} else {
 		// Past the default list's ID, even before the start made it.
 		var last uint
@@ -135,9 +139,23 @@ func (s *Store) NameDefaultList(ctx context.Context, titleOf func() (string, err
 		return err
 	}
 	return s.write(ctx, func(tx *gorm.DB) error {
+		name, err := freeName(tx, defaultListName(title))
+		if err != nil {
+			return err
+		}
 		return tx.Model(&List{}).Where("id = ? AND name = ?", DefaultList, unnamedList).
-			Updates(map[string]any{"name": defaultListName(title), "title": title}).Error
+			Updates(map[string]any{"name": name, "title": title}).Error
 	})
+}
+
+// freeName is name, or name marked as the default list's when an imported
+// list already has it (names are unique).
+func freeName(tx *gorm.DB, name string) (string, error) {
+	var n int64
+	if err := tx.Model(&List{}).Where("name = ?", name).Count(&n).Error; err != nil || n == 0 {
+		return name, err
+	}
+	return string([]rune(name)[:min(utf8.RuneCountInString(name), MaxListName-4)]) + "（默认）", nil
 }
 
 // unnamedList is the default list's name between the upgrade that made it

@@ -221,3 +221,25 @@ func TestListsUpgradeKeepsDocStatus(t *testing.T) {
 		t.Fatalf("second start: %+v, %v; want skipped", res, err)
 	}
 }
+
+// TestDefaultListNameTaken: a list imported into a new database under the
+// name the start's document would give the default list leaves the start
+// working: the default list is marked as such.
+func TestDefaultListNameTaken(t *testing.T) {
+	ctx := context.Background()
+	s, err := storage.Open(testenv.DSN(t, "taken.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, _, err := seeds.Import(ctx, s, seeds.Xuchang(), "中央生态环境保护督察整改任务清单", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang(), nil); err != nil {
+		t.Fatalf("the start after it: %v", err)
+	}
+	names, err := s.ListNames(ctx)
+	if err != nil || names[storage.DefaultList] != "中央生态环境保护督察整改任务清单（默认）" {
+		t.Fatalf("list names %v, %v", names, err)
+	}
+}
