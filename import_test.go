@@ -65,7 +65,11 @@ func TestImportLists(t *testing.T) {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 	expect(out, "已导入", "新增 2：共性1、共性2", "未变 0")
-	out = console("task 省督察二轮 共性1", "省督察二轮/共性2", "task 1", "task 省督察二轮 共性9", "due 120")
+	out = console("task 省督察二轮 共性1", "省督察二轮/共性2", "task 1", "task 省督察二轮 共性9", "due 120", "task 省督察二轮 c2", "task 省督察二轮 共性１")
+	// c2 and a full-width １ name the list's 共性2 and 共性1, as they do here.
+	if strings.Count(out, "【省督察二轮 共性2】") != 2 || strings.Count(out, "【省督察二轮 共性1】") != 2 {
+		t.Errorf("c2 or 共性１ did not name the list's tasks:\n%s", out)
+	}
 	expect(out, "【省督察二轮 共性1】问题甲", "/progress 省督察二轮/共性1 内容", "【省督察二轮 共性2】问题乙",
 		"【清单所列完成情况】\n已完成排查。", "【清单其他内容】\n联系方式：0374-1234567",
 		"【中央生态环境保护督察整改任务清单 共性1】", "清单“省督察二轮”中没有任务 共性9", "· 省督察二轮/共性1 问题甲 节点1",
