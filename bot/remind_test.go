@@ -877,3 +877,32 @@ func TestRemindTakesOverUnsent(t *testing.T) {
 		t.Errorf("a third run = %+v, %v; want nothing sent again", o, err)
 	}
 }
+
+// TestReminderGroupsByList: with a second list, a unit's reminder lists the
+// default list's milestones first, then the other list's (its codes
+// qualified), each most urgent first; its 报送 button names the other
+// list's task so that the form opens on it.
+func TestReminderGroupsByList(t *testing.T) {
+	b := remindBot(t)
+	doc := "一、共性整改任务\n1.取水许可管理不规范。\n责任单位：市水利局\n整改时限：2021年9月24日前\n"
+	if _, _, err := seeds.Import(context.Background(), b.Store, []byte(doc), "省督察二轮", false); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := b.PlanReminders(context.Background(), pass(t, "2021-09-23"), policy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	water := messageTo(t, plan.Messages, bot.Recipient{Kind: "unit", Name: "市水利局"})
+	text := water.Notice.Reply.Text()
+	first, second, other := strings.Index(text, "共性7 节点1"), strings.Index(text, "共性8 节点1"), strings.Index(text, "省督察二轮/共性1 节点1 2021-09-24")
+	if first < 0 || second < 0 || other < 0 || !(first < second && second < other) {
+		t.Errorf("市水利局's reminder does not list the default list's milestones, then the other list's:\n%s", text)
+	}
+	var forms []string
+	for _, a := range water.Notice.Reply.Actions {
+		forms = append(forms, a.Label+"="+a.Command)
+	}
+	if !slices.Contains(forms, "报送 省督察二轮/共性1=省督察二轮/共性1 1") {
+		t.Errorf("buttons %v; want one for 省督察二轮/共性1", forms)
+	}
+}

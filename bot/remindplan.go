@@ -407,7 +407,14 @@ func unitReminder(bx *unitBox, today storage.Date, pointer func(remLine) Item) R
 		if len(ls) == 0 {
 			return
 		}
-		slices.SortStableFunc(ls, func(a, b remLine) int { return a.order - b.order })
+		// Grouped by list (the default list's first), most urgent first
+		// in each.
+		slices.SortStableFunc(ls, func(a, b remLine) int {
+			if c := strings.Compare(listOf(a.code), listOf(b.code)); c != 0 {
+				return c
+			}
+			return a.order - b.order
+		})
 		s := lineSection(ls, pointer)
 		s.More += more
 		s.Heading = fmt.Sprintf("%s（%d 项）", heading, len(ls)+more)
@@ -431,6 +438,16 @@ func unitReminder(bx *unitBox, today storage.Date, pointer func(remLine) Item) R
 		}
 	}
 	return r
+}
+
+// listOf is the list a line's code names ("" for the default list's: its
+// codes are not qualified, see storage.TaskSummary.Code).
+func listOf(code string) string {
+	list, _, ok := strings.Cut(code, "/")
+	if !ok {
+		return ""
+	}
+	return list
 }
 
 // maxReminderForms is how many 报送 buttons a reminder carries at most.
