@@ -112,6 +112,22 @@ func TestImportLists(t *testing.T) {
 	}
 	expect(out, "原有任务的节点：改期 0；新增 0；退出 1：共性1 节点1（2022-03-31）")
 
+	// Imported for real without 共性1's date (its milestone retired) and
+	// without 共性2; then a document giving both dates: 共性1's milestone
+	// comes back, 共性2 (立行立改 so far) gets its first.
+	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲。\n整改目标：目标甲。\n责任单位：长葛市\n整改时限：立行立改\n")
+	if out, err = cli("", "import", list, "--list", "省督察二轮"); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	expect(out, "退出 1：共性1 节点1（2022-03-31）")
+	write("河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲。\n整改目标：目标甲。\n责任单位：长葛市\n整改时限：2022年3月底前\n" +
+		"2.问题乙。\n责任单位：禹州市\n整改时限：2022年9月底前\n")
+	out, err = cli("", "import", list, "--list", "省督察二轮", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(out, "新增 2：共性1 节点1（2022-03-31，恢复）、共性2 节点1（2022-09-30）；退出 0")
+
 	for _, bad := range [][]string{
 		{"import", list},
 		{"import", "--list", "省督察二轮"},
@@ -199,5 +215,31 @@ func TestImportDryRunMakesNoDatabase(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "像任务编号") {
 			t.Errorf("import --list %s: %v; want refused as a code", name, err)
 		}
+	}
+}
+
+// TestDigestGroupsByList: the digest's most urgent milestones come a
+// section per list, in the order of urgency, and those not shown are
+// counted once for all lists.
+func TestDigestGroupsByList(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := testenv.DSN(t, "digest.db")
+	env := func(k string) string { return map[string]string{"TASKBOT_DB": db}[k] }
+	list := filepath.Join(dir, "early.txt")
+	if err := os.WriteFile(list, []byte("一、共性整改任务\n1.问题甲。\n责任单位：长葛市\n整改时限：2021年8月底前\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	for _, args := range [][]string{{"console"}, {"import", list, "--list", "早期清单"}, {"digest", "--at", "2022-04-20"}} {
+		out.Reset()
+		if err := run(ctx, args, env, strings.NewReader(""), &out, &out); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out.String())
+		}
+	}
+	got := out.String()
+	early, central := strings.Index(got, "【最紧急（早期清单）】"), strings.Index(got, "【最紧急（中央生态环境保护督察整改任务清单）】")
+	if early < 0 || central < early || !strings.Contains(got, "各清单合计") {
+		t.Errorf("digest not grouped by list, most urgent first, with the rest counted once:\n%s", got)
 	}
 }

@@ -58,12 +58,12 @@ func runCheck(e env, args []string) error {
 	if err := f.parse(args, &e.cfg, 1); err != nil {
 		return err
 	}
-	doc, name := seeds.Xuchang(), "embedded list"
+	doc, name := seeds.Xuchang(), "内置清单"
 	if f.NArg() == 1 {
 		name = f.Arg(0)
 		b, err := os.ReadFile(name)
-		if err != nil {
-			return exitError{2, err} // nothing read
+		if err != nil { // nothing read
+			return exitError{2, fmt.Errorf("无法读取 %s：%s", name, map[bool]string{true: "文件不存在", false: "没有读取权限或不是文件"}[errors.Is(err, os.ErrNotExist)])}
 		}
 		doc = b
 	}

@@ -216,7 +216,7 @@ func TestCheckSummary(t *testing.T) {
 	if err := run(context.Background(), []string{"check"}, noEnv, strings.NewReader(""), &out, &errOut); err != nil {
 		t.Fatalf("run(check) = %v", err)
 	}
-	if !strings.Contains(out.String(), "embedded list：24 项任务（共性 23 项、个性 1 项），0 条提示") {
+	if !strings.Contains(out.String(), "内置清单：24 项任务（共性 23 项、个性 1 项），0 条提示") {
 		t.Errorf("run(check) = %q; want the 24-task summary line", out.String())
 	}
 }

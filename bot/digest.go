@@ -100,7 +100,7 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 		}
 		for i, g := range groups {
 			n := len(g)
-			if i == len(groups)-1 {
+			if i == len(groups)-1 && len(groups) == 1 {
 				n += more
 			}
 			s, err := b.milestoneSection(ctx, g, n, today)
@@ -112,6 +112,10 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 				s.Heading += "（" + name + "）"
 			}
 			r.Sections = append(r.Sections, s)
+		}
+		if len(groups) > 1 && more > 0 {
+			// Not shown, and may be any list's: counted once, after all.
+			r.Sections = append(r.Sections, Section{Text: fmt.Sprintf("另有 %d 项未列出（各清单合计）：/overdue、/due", more)})
 		}
 	}
 	overdueTasks := map[string]bool{}

@@ -71,17 +71,21 @@ func (b *Bot) milestoneReply(ctx context.Context, title, empty string, items []s
 	if err != nil {
 		return Reply{}, err
 	}
-	for i, g := range groups {
-		n := len(g)
-		if i == len(groups)-1 {
-			n += total - len(items) // the lines not shown, counted at the end
-		}
-		s, err := b.milestoneSection(ctx, g, n, today)
+	for _, g := range groups {
+		s, err := b.milestoneSection(ctx, g, len(g), today)
 		if err != nil {
 			return Reply{}, err
 		}
 		s.Heading = names[g[0].ListID]
 		r.Sections = append(r.Sections, s)
+	}
+	// The lines not shown may be any list's: counted once, after all.
+	if more := total - len(items); more > 0 {
+		if len(groups) == 1 {
+			r.Sections[0].More = more
+		} else {
+			r.Footnotes = append(r.Footnotes, fmt.Sprintf("另有 %d 项未列出（各清单合计）。", more))
+		}
 	}
 	return r, nil
 }

@@ -347,7 +347,7 @@ func (sc *scanner) resolve(a atom) (storage.Date, string) {
 		due = storage.MonthEnd(y, time.Month(a.month))
 		if a.prec == precDay {
 			if a.day < 1 || a.day > due.Day {
-				return storage.Date{}, fmt.Sprintf("%q: %d-%02d has no day %d", a.line, y, a.month, a.day)
+				return storage.Date{}, fmt.Sprintf("“%s”：%d 年 %d 月没有 %d 日", a.line, y, a.month, a.day)
 			}
 			due.Day = a.day
 		}

@@ -136,7 +136,7 @@ func TestParseDeadlineWarnings(t *testing.T) {
 		{"2.54万亩", "既没有日期，也没有可识别的关键词"},
 		{"12月底前完成", "没有年份"},
 		{"2021年13月底前", "没有 13 月"},
-		{"2023年2月29日前", "no day 29"},
+		{"2023年2月29日前", "2 月没有 29 日"},
 	}
 	for _, tt := range tests {
 		got := seeds.ParseDeadline(tt.text)

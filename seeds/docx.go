@@ -64,7 +64,7 @@ func readDocx(data []byte) ([]block, error) {
 		return nil, err
 	}
 	if len(body) > maxDocxPart {
-		return nil, fmt.Errorf("word/document.xml is larger than %d MB", maxDocxPart>>20)
+		return nil, fmt.Errorf("Word 文件的正文超过 %d MB，无法读取", maxDocxPart>>20)
 	}
 	return docxBlocks(body)
 }

@@ -184,6 +184,29 @@ func TestNoticeFieldsOnOneLine(t *testing.T) {
 	}
 }
 
+// TestLabelsInsideFields: a field whose text names another field's label
+// (a measure's own deadline, a status's date, a goal's 完成时间) is not
+// cut there: only a task written on one line is.
+func TestLabelsInsideFields(t *testing.T) {
+	d := parse(t, "一、共性整改任务\n1.问题甲。\n整改措施：（1）开展排查。完成时限：2022年3月底前。（2）建立台账。完成时限：2022年6月底前。\n"+
+		"责任单位：长葛市\n整改时限：2022年6月底前\n2.问题乙。\n整改完成情况：已完成整改。完成时间：2022年5月。\n责任单位：禹州市\n"+
+		"整改时限：2022年6月底前\n3.问题丙。\n整改目标：2022年底前完成。完成时间：以验收为准\n责任单位：襄城县\n整改时限：2022年6月底前\n")
+	if len(d.Tasks) != 3 || len(d.Problems) != 0 {
+		t.Fatalf("tasks %d, problems %v; want 3 read whole", len(d.Tasks), d.Problems)
+	}
+	for _, task := range d.Tasks {
+		if task.Deadline != "2022年6月底前" {
+			t.Errorf("%s deadline %q; want its 整改时限", task.Code, task.Deadline)
+		}
+	}
+	if m := d.Tasks[0].Measures; len(m) != 2 || !strings.Contains(m[1], "完成时限：2022年6月底前") {
+		t.Errorf("共性1 measures %q; want both, each with its own deadline", m)
+	}
+	if d.Tasks[1].Status != "已完成整改。完成时间：2022年5月。" || d.Tasks[2].Goal != "2022年底前完成。完成时间：以验收为准" {
+		t.Errorf("status %q, goal %q; want them whole", d.Tasks[1].Status, d.Tasks[2].Goal)
+	}
+}
+
 func joinWarnings(ws []seeds.Warning) string {
 	var b strings.Builder
 	for _, w := range ws {

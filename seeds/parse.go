@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -482,27 +483,51 @@ func labelsOf(problem bool) []string {
 	return out
 }
 
-// inlineFields splits a line holding several labelled fields after one
-// another into one part a field (the text before the first label its own
-// part), or returns nil when the line holds at most one field.
+// inlineFields splits a task written on one line, its fields after one
+// another (编号1：整改任务：…。整改目标：…。责任单位：…), into one part a
+// field (the task's start its own part), or returns nil for any other
+// line. Only a line that starts a task is split, and only at labels it
+// gives once: a field's own text may name a label ("整改措施：（1）排查。
+// 完成时限：3月底前。（2）…完成时限：6月底前。", "整改完成情况：已完成。
+// 完成时间：2022年5月。"), and lines that start with a label are never cut.
 func inlineFields(s string) []string {
 	// Most lines have no colon after a sentence's end: no regexp for them.
 	end := strings.IndexAny(s, "。；;")
 	if end < 0 || !strings.ContainsAny(s[end:], "：:") {
 		return nil
 	}
-	locs := inlineRE.FindAllStringSubmatchIndex(s, -1)
-	if locs == nil {
+	if _, _, ok := taskStart(s); !ok {
 		return nil
+	}
+	locs := inlineRE.FindAllStringSubmatchIndex(s, -1)
+	seen := map[string]int{}
+	for _, l := range locs {
+		seen[fieldOfLabel(s[l[2]:l[3]])]++
 	}
 	var out []string
 	start := 0
 	for _, l := range locs {
+		if seen[fieldOfLabel(s[l[2]:l[3]])] > 1 {
+			continue // named twice: inside a field, not a field
+		}
 		cut := l[2] // the label's start: the sentence's end stays before it
 		out = append(out, s[start:cut])
 		start = cut
 	}
+	if start == 0 {
+		return nil
+	}
 	return append(out, s[start:])
+}
+
+// fieldOfLabel is the field a label (or synonym) names.
+func fieldOfLabel(label string) string {
+	for _, fl := range fieldLabels {
+		if slices.Contains(fl.labels, label) {
+			return fl.field
+		}
+	}
+	return label
 }
 
 // formRow splits a table row copied as text whose cells are labels and
@@ -615,7 +640,7 @@ func (p *parser) label(n int, f, value string) {
 		if f == fProblem {
 			name = "问题"
 		}
-		w := p.problem(n, code, fmt.Sprintf("任务 %s 的“%s”出现两次（首次在第 %d 行），第二次未读取", code, name, p.cur.lines[f]))
+		w := p.problem(n, code, fmt.Sprintf("“%s”出现两次（首次在第 %d 行），第二次未读取", name, p.cur.lines[f]))
 		w.End = n
 		// Its lines after are passed over, the task read on after them.
 		p.field = "\x00dup"
@@ -684,7 +709,7 @@ func (p *parser) noTasks(lines int) error {
 		first := p.doc.Problems[0]
 		msg := first.Msg
 		if first.Task != "" {
-			msg = first.Task + ": " + msg
+			msg = first.Task + "：" + msg
 		}
 		return &ParseError{Line: first.Line, Msg: msg + listed(p.doc.Problems[1:])}
 	}

@@ -427,7 +427,7 @@ func TestParseProblems(t *testing.T) {
 		{"no units", strings.Replace(orig, "责任单位：禹州市、长葛市、襄城县\n", "", 1),
 			24, warning, lineOf("10.矿山非法越界"), "共性10：缺少责任单位"},
 		{"duplicate field", strings.Replace(orig, "整改目标：超计划用水问题整改到位。", "整改目标：超计划用水问题整改到位。\n整改目标：又一个。", 1),
-			24, problem, lineOf("整改目标：超计划用水问题整改到位。") + 1, "共性7：任务 共性7 的“整改目标”出现两次"},
+			24, problem, lineOf("整改目标：超计划用水问题整改到位。") + 1, "共性7：“整改目标”出现两次"},
 		{"task out of order", strings.Replace(orig, "\n8.农业超采地下水", "\n9.农业超采地下水", 1),
 			23, warning, lineOf("8.农业超采地下水"), "此处应为第 8 项"},
 		{"task given again", strings.Replace(orig, "\n8.农业超采地下水", "\n9.农业超采地下水", 1),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -149,13 +150,22 @@ func (s *Store) NameDefaultList(ctx context.Context, titleOf func() (string, err
 }
 
 // freeName is name, or name marked as the default list's when an imported
-// list already has it (names are unique).
+// list already has it (names are unique), numbered if need be.
 func freeName(tx *gorm.DB, name string) (string, error) {
-	var n int64
-	if err := tx.Model(&List{}).Where("name = ?", name).Count(&n).Error; err != nil || n == 0 {
-		return name, err
+	stem := string([]rune(name)[:min(utf8.RuneCountInString(name), MaxListName-6)])
+	for i := 0; ; i++ {
+		try := name
+		switch {
+		case i == 1:
+			try = stem + "（默认）"
+		case i > 1:
+			try = fmt.Sprintf("%s（默认%d）", stem, i)
+		}
+		var n int64
+		if err := tx.Model(&List{}).Where("name = ?", try).Count(&n).Error; err != nil || n == 0 {
+			return try, err
+		}
 	}
-	return string([]rune(name)[:min(utf8.RuneCountInString(name), MaxListName-4)]) + "（默认）", nil
 }
 
 // unnamedList is the default list's name between the upgrade that made it

@@ -144,7 +144,15 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 		var before map[uint]listMilestone
 		var unitsBefore map[uint]taskUnits
 		var lastUnit uint
+		had := map[uint]bool{} // the list's tasks before
 		if o.List != "" {
+			var ids []uint
+			if err := tx.Model(&Task{}).Where("list_id = ?", list.ID).Pluck("id", &ids).Error; err != nil {
+				return err
+			}
+			for _, id := range ids {
+				had[id] = true
+			}
 			if err := tx.Model(&Unit{}).Select("COALESCE(MAX(id), 0)").Scan(&lastUnit).Error; err != nil {
 				return err
 			}
@@ -243,7 +251,7 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 			return err
 		}
 		if o.List != "" {
-			if err := milestoneChanges(tx, list.ID, before, &res); err != nil {
+			if err := milestoneChanges(tx, list.ID, had, before, &res); err != nil {
 				return err
 			}
 			if err := unitChanges(tx, list.ID, unitsBefore, &res); err != nil {
@@ -283,6 +291,7 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 
 // listMilestone is a milestone as an import reports its changes.
 type listMilestone struct {
+	task       uint
 	code       string
 	seq        int
 	plannedDue Date
@@ -292,11 +301,11 @@ type listMilestone struct {
 // listMilestones reads the milestones of list's tasks by ID.
 func listMilestones(tx *gorm.DB, list uint) (map[uint]listMilestone, error) {
 	out := map[uint]listMilestone{}
-	err := scanIn(tx, `SELECT m.id, t.code, m.seq, m.planned_due, m.retired FROM milestones m JOIN tasks t ON t.id = m.task_id
+	err := scanIn(tx, `SELECT m.id, m.task_id, t.code, m.seq, m.planned_due, m.retired FROM milestones m JOIN tasks t ON t.id = m.task_id
 		WHERE t.list_id = ?`, []any{list}, func(rows *sql.Rows) error {
 		var id uint
 		var m listMilestone
-		err := rows.Scan(&id, &m.code, &m.seq, &m.plannedDue, &m.retired)
+		err := rows.Scan(&id, &m.task, &m.code, &m.seq, &m.plannedDue, &m.retired)
 		out[id] = m
 		return err
 	})
@@ -305,29 +314,29 @@ func listMilestones(tx *gorm.DB, list uint) (map[uint]listMilestone, error) {
 
 // milestoneChanges sets res's Moved, Retired and Added from the list's
 // milestones before the seeding (rows keep their IDs when matched, see
-// matchMilestones) and now.
-func milestoneChanges(tx *gorm.DB, list uint, before map[uint]listMilestone, res *SeedResult) error {
+// matchMilestones) and now, for the tasks there before (had); codes are
+// the tasks' codes now. A retired milestone the document gives again is
+// added back.
+func milestoneChanges(tx *gorm.DB, list uint, had map[uint]bool, before map[uint]listMilestone, res *SeedResult) error {
 	after, err := listMilestones(tx, list)
 	if err != nil {
 		return err
 	}
-	had := map[string]bool{} // tasks there before, by code now
 	ids := make([]uint, 0, len(after))
-	for id, m := range after {
+	for id := range after {
 		ids = append(ids, id)
-		if _, ok := before[id]; ok {
-			had[m.code] = true
-		}
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
 		m := after[id]
 		was, ok := before[id]
 		switch {
+		case !had[m.task]:
+		case !ok && !m.retired:
+			res.Added = append(res.Added, fmt.Sprintf("%s 节点%d（%s）", m.code, m.seq, m.plannedDue))
 		case !ok:
-			if had[m.code] {
-				res.Added = append(res.Added, fmt.Sprintf("%s 节点%d（%s）", m.code, m.seq, m.plannedDue))
-			}
+		case was.retired && !m.retired:
+			res.Added = append(res.Added, fmt.Sprintf("%s 节点%d（%s，恢复）", m.code, m.seq, m.plannedDue))
 		case m.retired && !was.retired:
 			res.Retired = append(res.Retired, fmt.Sprintf("%s 节点%d（%s）", m.code, was.seq, was.plannedDue))
 		case m.plannedDue != was.plannedDue && !m.retired:
@@ -378,6 +387,10 @@ func unitChanges(tx *gorm.DB, list uint, before map[uint]taskUnits, res *SeedRes
 	slices.Sort(ids)
 	for _, id := range ids {
 		was, now := before[id], after[id]
+		code := now.code // the task's code now
+		if code == "" {
+			code = was.code
+		}
 		var gained, lost []string
 		for name := range now.names {
 			if !was.names[name] {
@@ -394,7 +407,7 @@ func unitChanges(tx *gorm.DB, list uint, before map[uint]taskUnits, res *SeedRes
 		}
 		slices.Sort(gained)
 		slices.Sort(lost)
-		line := was.code + "："
+		line := code + "："
 		if len(gained) > 0 {
 			line += "增 " + strings.Join(gained, "、")
 		}
