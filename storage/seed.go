@@ -96,7 +96,8 @@ var errDryRun = errors.New("storage: dry run")
 // list: the tasks matched by section and number to the list's own (codes
 // and numbers are unique within a list, not across lists). It sets every
 // task's ListID. The tasks of the list that tasks no longer holds are left
-// as they are and counted (Missing).
+// as they are and named (MissingCodes). An import (o.List set) also reports
+// what changes of the milestones and units of the tasks it had.
 func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (SeedResult, error) {
 	if o.List != "" {
 		if err := CheckListName(o.List); err != nil {
