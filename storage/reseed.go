@@ -1,8 +1,10 @@
 package storage
 
 import (
+	"cmp"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -24,16 +26,24 @@ type prior struct {
 	same, docSame bool
 }
 
+// held is what a list held before a re-seeding: its tasks' IDs, and the
+// codes of those the document no longer gives, in list order.
+type held struct {
+	ids     map[uint]bool
+	missing []string
+}
+
 // priorTasks reads, for each task of in, its row and whether writing it
 // would change it: the same document fields, measures, leaders and units,
 // and its milestones already numbered, dated and open as rewriteTasks
 // would leave them. A changed list usually changes a few tasks of many.
-// Anything not certainly the same counts as changed.
-func priorTasks(tx *gorm.DB, list uint, in []Task) ([]prior, error) {
+// Anything not certainly the same counts as changed. It also returns what
+// the list held (from the same read).
+func priorTasks(tx *gorm.DB, list uint, in []Task) ([]prior, held, error) {
 	out := make([]prior, len(in))
 	names, err := unitNames(tx)
 	if err != nil {
-		return nil, err
+		return nil, held{}, err
 	}
 	units := make(map[string]uint, len(names))
 	for id, name := range names {
@@ -56,14 +66,30 @@ func priorTasks(tx *gorm.DB, list uint, in []Task) ([]prior, error) {
 		tasks[k] = &t
 		return err
 	}); err != nil {
-		return nil, err
+		return nil, held{}, err
 	}
 	var milestones map[uint][]storedMilestone
 	if skipUnchanged {
 		var err error
 		if milestones, err = storedMilestones(tx, nil); err != nil {
-			return nil, err
+			return nil, held{}, err
 		}
+	}
+	h := held{ids: make(map[uint]bool, len(tasks))}
+	given := make(map[key]bool, len(in))
+	for i := range in {
+		given[key{in[i].Section, in[i].Number}] = true
+	}
+	var gone []key
+	for k, t := range tasks {
+		h.ids[t.id] = true
+		if !given[k] {
+			gone = append(gone, k)
+		}
+	}
+	slices.SortFunc(gone, func(a, b key) int { return cmp.Or(cmp.Compare(a.section, b.section), cmp.Compare(a.number, b.number)) })
+	for _, k := range gone {
+		h.missing = append(h.missing, tasks[k].code)
 	}
 	// A task given twice is written twice, the last one winning: nothing
 	// read before is true of it by its second writing.
@@ -119,7 +145,7 @@ func priorTasks(tx *gorm.DB, list uint, in []Task) ([]prior, error) {
 		}
 		out[i].same = same
 	}
-	return out, nil
+	return out, h, nil
 }
 
 // storedMilestone is a milestone row as a re-seeding compares and

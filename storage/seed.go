@@ -139,21 +139,11 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 				return err
 			}
 		}
-		if res.MissingCodes, err = missingTasks(tx, list.ID, tasks); err != nil {
-			return err
-		}
 		var before map[uint]listMilestone
 		var unitsBefore map[uint]taskUnits
 		var lastUnit uint
-		had := map[uint]bool{} // the list's tasks before
+		var had map[uint]bool // the list's tasks before (see priorTasks)
 		if o.List != "" {
-			var ids []uint
-			if err := tx.Model(&Task{}).Where("list_id = ?", list.ID).Pluck("id", &ids).Error; err != nil {
-				return err
-			}
-			for _, id := range ids {
-				had[id] = true
-			}
 			if err := tx.Model(&Unit{}).Select("COALESCE(MAX(id), 0)").Scan(&lastUnit).Error; err != nil {
 				return err
 			}
@@ -187,10 +177,11 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 			// The tasks that changed, in one bulk write: on SQLite the
 			// derived tables' row triggers are off and their counts made
 			// once (re-seeding 10,000 tasks took 24 s with them on).
-			priors, err := priorTasks(tx, list.ID, tasks)
+			priors, held, err := priorTasks(tx, list.ID, tasks)
 			if err != nil {
 				return err
 			}
+			res.MissingCodes, had = held.missing, held.ids
 			err = s.bulk(tx, func() error {
 				var changed []*Task
 				var was []prior
@@ -280,12 +271,8 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 	if errors.Is(err, errDryRun) {
 		return res, nil
 	}
-	var e *Error
-	if errors.As(err, &e) {
-		return SeedResult{}, err
-	}
 	if err != nil {
-		return SeedResult{}, Internal(err)
+		return SeedResult{}, txError(err)
 	}
 	return res, nil
 }
@@ -421,27 +408,6 @@ func unitChanges(tx *gorm.DB, list uint, before map[uint]taskUnits, res *SeedRes
 		res.Units = append(res.Units, line)
 	}
 	return nil
-}
-
-// missingTasks returns the codes of list's tasks that in does not hold
-// (by section and number), in list order.
-func missingTasks(tx *gorm.DB, list uint, in []Task) ([]string, error) {
-	type key struct{ section, number int }
-	given := make(map[key]bool, len(in))
-	for i := range in {
-		given[key{in[i].Section, in[i].Number}] = true
-	}
-	var rows []Task
-	if err := tx.Select("section", "number", "code").Where("list_id = ?", list).Order("section, number").Find(&rows).Error; err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, t := range rows {
-		if !given[key{t.Section, t.Number}] {
-			out = append(out, t.Code)
-		}
-	}
-	return out, nil
 }
 
 // seedEmpty seeds a database without tasks (see SeedFrom): the list's
