@@ -501,9 +501,6 @@ func (s *Store) indexesAfter(tx *gorm.DB, fn func() error) error {
 		if err := tx.Exec("SET LOCAL work_mem = '64MB'").Error; err != nil {
 			return err
 		}
-		if err := tx.Exec("SET LOCAL maintenance_work_mem = '256MB'").Error; err != nil {
-			return err
-		}
 	}
 	for _, ix := range laterIndexes {
 		if err := tx.Exec("DROP INDEX IF EXISTS " + ix.name).Error; err != nil {
