@@ -94,28 +94,13 @@ func (b *Bot) Digest(ctx context.Context, now time.Time, p DigestPolicy) (Reply,
 	}
 	if len(urgent) > 0 {
 		// By list when there are several, in the order of urgency.
-		groups, names, err := b.byList(ctx, urgent)
+		ss, rest, err := b.listSections(ctx, "最紧急", urgent, more, today)
 		if err != nil {
 			return Reply{}, err
 		}
-		for i, g := range groups {
-			n := len(g)
-			if i == len(groups)-1 && len(groups) == 1 {
-				n += more
-			}
-			s, err := b.milestoneSection(ctx, g, n, today)
-			if err != nil {
-				return Reply{}, err
-			}
-			s.Heading = "最紧急"
-			if name := names[g[0].ListID]; name != "" {
-				s.Heading += "（" + name + "）"
-			}
-			r.Sections = append(r.Sections, s)
-		}
-		if len(groups) > 1 && more > 0 {
-			// Not shown, and may be any list's: counted once, after all.
-			r.Sections = append(r.Sections, Section{Text: fmt.Sprintf("另有 %d 项未列出（各清单合计）：/overdue、/due", more)})
+		r.Sections = append(r.Sections, ss...)
+		if rest > 0 {
+			r.Sections = append(r.Sections, Section{Text: fmt.Sprintf("另有 %d 项未列出（各清单合计）：/overdue、/due", rest)})
 		}
 	}
 	overdueTasks := map[string]bool{}

@@ -67,27 +67,48 @@ func (b *Bot) milestoneReply(ctx context.Context, title, empty string, items []s
 		r.Sections = []Section{{Text: empty}}
 		return r, nil
 	}
-	groups, names, err := b.byList(ctx, items)
+	ss, rest, err := b.listSections(ctx, "", items, total-len(items), today)
 	if err != nil {
 		return Reply{}, err
+	}
+	r.Sections = ss
+	if rest > 0 {
+		r.Footnotes = append(r.Footnotes, fmt.Sprintf("另有 %d 项未列出（各清单合计）。", rest))
+	}
+	return r, nil
+}
+
+// listSections lists milestones (items, more not shown) a section per list
+// when there are several, in the order the lists first appear, headed by
+// heading and the list's name; one section under heading otherwise. The
+// items not shown may be any list's: with several lists they are not
+// counted in a section but returned (rest), for the caller to count once
+// for all.
+func (b *Bot) listSections(ctx context.Context, heading string, items []storage.MilestoneItem, more int, today storage.Date) (out []Section, rest int, err error) {
+	groups, names, err := b.byList(ctx, items)
+	if err != nil {
+		return nil, 0, err
 	}
 	for _, g := range groups {
 		s, err := b.milestoneSection(ctx, g, len(g), today)
 		if err != nil {
-			return Reply{}, err
+			return nil, 0, err
 		}
-		s.Heading = names[g[0].ListID]
-		r.Sections = append(r.Sections, s)
-	}
-	// The lines not shown may be any list's: counted once, after all.
-	if more := total - len(items); more > 0 {
-		if len(groups) == 1 {
-			r.Sections[0].More = more
-		} else {
-			r.Footnotes = append(r.Footnotes, fmt.Sprintf("另有 %d 项未列出（各清单合计）。", more))
+		switch name := names[g[0].ListID]; {
+		case name == "":
+			s.Heading = heading
+		case heading == "":
+			s.Heading = name
+		default:
+			s.Heading = heading + "（" + name + "）"
 		}
+		out = append(out, s)
 	}
-	return r, nil
+	if len(out) == 1 {
+		out[0].More = more
+		return out, 0, nil
+	}
+	return out, more, nil
 }
 
 // byList groups items by their task's list, in the order the lists first
