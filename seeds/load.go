@@ -59,17 +59,6 @@ func (d *Document) Version() string {
 func Load(ctx context.Context, store *storage.Store, doc []byte, org []storage.UnitSpec) (*Document, storage.SeedResult, error) {
 	source := sourceOf(doc)
 	if v, err := store.MetaValue(ctx, storage.MetaSeedSource); err != nil || v == source {
-		if err == nil {
-			// A database upgraded from a single list names it after its
-			// document, once.
-			err = store.NameDefaultList(ctx, func() (string, error) {
-				d, err := Parse(doc)
-				if err != nil {
-					return "", err
-				}
-				return d.Title, nil
-			})
-		}
 		return nil, storage.SeedResult{Skipped: err == nil}, err
 	}
 	d, err := Parse(doc)
@@ -77,9 +66,6 @@ func Load(ctx context.Context, store *storage.Store, doc []byte, org []storage.U
 		return nil, storage.SeedResult{}, err
 	}
 	if err := d.Complete(); err != nil {
-		return nil, storage.SeedResult{}, err
-	}
-	if err := store.NameDefaultList(ctx, func() (string, error) { return d.Title, nil }); err != nil {
 		return nil, storage.SeedResult{}, err
 	}
 	res, err := store.SeedList(ctx, d.Records(), storage.SeedOptions{Title: d.Title, Version: d.Version(), Source: source, Org: org})

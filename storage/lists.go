@@ -73,7 +73,8 @@ func (s *Store) Lists(ctx context.Context) ([]List, error) {
 
 // listNamed returns the list called name, creating it (titled title) when
 // there is none. An empty name is the default list, created as title
-// names it when there is none yet.
+// names it when there is none yet, and named so when an upgrade left it
+// unnamed (see migrateLists).
 func listNamed(tx *gorm.DB, name, title string) (List, error) {
 	var l List
 	q := tx.Where("name = ?", name)
@@ -81,6 +82,13 @@ func listNamed(tx *gorm.DB, name, title string) (List, error) {
 		q = tx.Where("id = ?", DefaultList)
 	}
 	err := q.Take(&l).Error
+	if err == nil && name == "" && l.Name == unnamedList {
+		if l.Name, err = freeName(tx, defaultListName(title)); err != nil {
+			return l, err
+		}
+		l.Title = title
+		return l, tx.Model(&l).Updates(map[string]any{"name": l.Name, "title": l.Title}).Error
+	}
 	if err == nil || !errors.Is(err, gorm.ErrRecordNotFound) {
 		return l, err
 	}
@@ -123,32 +131,6 @@ func fixListSequence(tx *gorm.DB) error {
 	return tx.Exec(`SELECT setval(pg_get_serial_sequence('lists', 'id'), (SELECT MAX(id) FROM lists))`).Error
 }
 
-// NameDefaultList gives the default list the name and title of its
-// document (title is called only then), when a database upgraded from a
-// single list holds it unnamed (see migrateLists); it does nothing
-// otherwise, and only reads.
-func (s *Store) NameDefaultList(ctx context.Context, titleOf func() (string, error)) error {
-	var l List
-	if err := s.db.WithContext(ctx).Where("id = ?", DefaultList).Limit(1).Find(&l).Error; err != nil {
-		return Internal(err)
-	}
-	if l.ID == 0 || l.Name != unnamedList {
-		return nil
-	}
-	title, err := titleOf()
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, func(tx *gorm.DB) error {
-		name, err := freeName(tx, defaultListName(title))
-		if err != nil {
-			return err
-		}
-		return tx.Model(&List{}).Where("id = ? AND name = ?", DefaultList, unnamedList).
-			Updates(map[string]any{"name": name, "title": title}).Error
-	})
-}
-
 // freeName is name, or name marked as the default list's when an imported
 // list already has it (names are unique), numbered if need be.
 func freeName(tx *gorm.DB, name string) (string, error) {
@@ -169,17 +151,17 @@ func freeName(tx *gorm.DB, name string) (string, error) {
 }
 
 // unnamedList is the default list's name between the upgrade that made it
-// and the start that reads its document's title (NameDefaultList).
+// and the start that seeds it from its document (listNamed).
 const unnamedList = "~"
 
 // migrateLists puts the tasks of a database written before several lists
 // into the default list, named "~" until the next start names it after its
-// document's title (NameDefaultList): the migration does not know which
-// document that is. A database without tasks gets no list. The seed's
-// recorded source and version are forgotten, so that the next start reads
-// the document again and writes what the tasks did not keep before (their
-// 完成情况 and other fields: doc_status, other_notes); its tasks found
-// unchanged are left alone.
+// document's title (listNamed): the migration does not know which document
+// that is. A database without tasks gets no list. The seed's recorded
+// source and version are forgotten, so that the next start reads the
+// document again, names the list and writes what the tasks did not keep
+// before (their 完成情况 and other fields: doc_status, other_notes); its
+// tasks found unchanged are left alone.
 func migrateLists(tx *gorm.DB) error {
 	if err := tx.Where("name IN ?", []string{MetaSeedSource, metaSeedVersion}).Delete(&Meta{}).Error; err != nil {
 		return err
