@@ -133,10 +133,11 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 	}
 	what := strings.Join(args, "")
 	ref, err := ParseTaskRef(what)
+	var noList error
 	if err == nil && ref.List != "" {
 		// "市委办/市政府办" is a unit, unless a list has that name.
 		if _, lerr := b.Store.ListByName(ctx, ref.List); storage.ErrorCode(lerr) == storage.ENOTFOUND {
-			err = lerr
+			noList, err = lerr, lerr
 		}
 	}
 	if err == nil {
@@ -151,11 +152,8 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		return b.statsReply(st, fmt.Sprintf("【整改统计】%s 各单位", t.Ref()), maxStatsRows), nil
 	}
 	u, err := b.findUnit(ctx, what)
-	if err != nil && ref.List != "" {
-		// Neither a unit nor a list's task: say what lists there are.
-		if _, lerr := b.Store.ListByName(ctx, ref.List); lerr != nil {
-			err = lerr
-		}
+	if err != nil && noList != nil {
+		err = noList // neither a unit nor a list's task: say what lists there are
 	}
 	if err != nil {
 		return Reply{}, err

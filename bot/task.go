@@ -230,15 +230,17 @@ func (b *Bot) findTask(ctx context.Context, ref TaskRef) (*storage.Task, error) 
 	if err != nil {
 		return nil, err
 	}
-	t, err := b.Store.FindTaskByCode(ctx, l.ID, foldWidth(ref.Code))
-	if storage.ErrorCode(err) == storage.ENOTFOUND && ref.Number > 0 && ref.Section > 0 && !bareNumber.MatchString(foldWidth(ref.Code)) {
-		// "省督察二轮/c6" is 共性6 there, as "c6" is here.
-		t, err = b.Store.FindTaskByCode(ctx, l.ID, fmt.Sprintf("%s%d", map[int]string{1: "共性", 2: "个性"}[ref.Section], ref.Number))
-	}
-	if storage.ErrorCode(err) == storage.ENOTFOUND && ref.Number > 0 && bareNumber.MatchString(foldWidth(ref.Code)) {
+	code := foldWidth(ref.Code)
+	t, err := b.Store.FindTaskByCode(ctx, l.ID, code)
+	switch {
+	case storage.ErrorCode(err) != storage.ENOTFOUND || ref.Number == 0:
+	case bareNumber.MatchString(code):
 		// "回头看/3": the list's third task of its first section, whatever
 		// its codes' prefix; "回头看/共性1" is that code or nothing.
 		t, err = b.Store.FindListTask(ctx, l.ID, ref.Section, ref.Number)
+	default:
+		// "省督察二轮/c6" is 共性6 there, as "c6" is here.
+		t, err = b.Store.FindTaskByCode(ctx, l.ID, fmt.Sprintf("%s%d", map[int]string{1: "共性", 2: "个性"}[ref.Section], ref.Number))
 	}
 	if storage.ErrorCode(err) == storage.ENOTFOUND {
 		return nil, storage.Errorf(storage.ENOTFOUND, "清单“%s”中没有任务 %s。", l.Name, ref.Code)

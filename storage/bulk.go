@@ -47,8 +47,8 @@ const arrayRows = 5000
 // per column, each an array of that column's values, so that 100,000 rows
 // are a few statements instead of hundreds, parsed and planned once (a
 // first seeding's 100,000 tasks and their children took 16–19 s 500 rows
-// to a statement, 11–12 s as arrays). The arrays go to pgx as typed Go slices, past gorm, which
-// would spread a slice into a list of parameters.
+// to a statement, 11–12 s as arrays). The arrays go to pgx as typed Go
+// slices, past gorm, which would spread a slice into a list of parameters.
 func (b *bulkRows) insertArrays(tx *gorm.DB) error {
 	n := len(b.cols)
 	if n == 0 || len(b.args) == 0 {
