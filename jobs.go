@@ -61,9 +61,9 @@ func runCheck(e env, args []string) error {
 	doc, name := seeds.Xuchang(), "内置清单"
 	if f.NArg() == 1 {
 		name = f.Arg(0)
-		b, err := os.ReadFile(name)
-		if err != nil { // nothing read
-			return exitError{2, fmt.Errorf("无法读取 %s：%s", name, map[bool]string{true: "文件不存在", false: "没有读取权限或不是文件"}[errors.Is(err, os.ErrNotExist)])}
+		b, err := readList(name)
+		if err != nil {
+			return exitError{2, err} // nothing read
 		}
 		doc = b
 	}
@@ -353,9 +353,9 @@ func runImport(ctx context.Context, e env, args []string) error {
 	if err := storage.CheckListName(*list); err != nil {
 		return usageError{storage.ErrorMessage(err)}
 	}
-	doc, err := os.ReadFile(files[0])
+	doc, err := readList(files[0])
 	if err != nil {
-		return storage.Errorf(storage.EINVALID, "无法读取 %s：%s", files[0], map[bool]string{true: "文件不存在", false: "没有读取权限或不是文件"}[errors.Is(err, os.ErrNotExist)])
+		return err
 	}
 	if err := f.parse(nil, &e.cfg, 0); err != nil {
 		return err
@@ -418,4 +418,17 @@ func writeImport(w io.Writer, file string, d *seeds.Document, res storage.SeedRe
 	for _, x := range d.Warnings {
 		fmt.Fprintf(w, "  提示：%s\n", x)
 	}
+}
+
+// readList reads a task-list file, saying in Chinese why it cannot.
+func readList(name string) ([]byte, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		why := "没有读取权限或不是文件"
+		if errors.Is(err, os.ErrNotExist) {
+			why = "文件不存在"
+		}
+		return nil, fmt.Errorf("无法读取 %s：%s", name, why)
+	}
+	return b, nil
 }
