@@ -7,7 +7,6 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -500,14 +499,15 @@ func inlineFields(s string) []string {
 		return nil
 	}
 	locs := inlineRE.FindAllStringSubmatchIndex(s, -1)
+	field := func(l []int) string { f, _ := fieldOf(s[l[2]:l[3]]); return f }
 	seen := map[string]int{}
 	for _, l := range locs {
-		seen[fieldOfLabel(s[l[2]:l[3]])]++
+		seen[field(l)]++
 	}
 	var out []string
 	start := 0
 	for _, l := range locs {
-		if seen[fieldOfLabel(s[l[2]:l[3]])] > 1 {
+		if seen[field(l)] > 1 {
 			continue // named twice: inside a field, not a field
 		}
 		cut := l[2] // the label's start: the sentence's end stays before it
@@ -518,16 +518,6 @@ func inlineFields(s string) []string {
 		return nil
 	}
 	return append(out, s[start:])
-}
-
-// fieldOfLabel is the field a label (or synonym) names.
-func fieldOfLabel(label string) string {
-	for _, fl := range fieldLabels {
-		if slices.Contains(fl.labels, label) {
-			return fl.field
-		}
-	}
-	return label
 }
 
 // formRow splits a table row copied as text whose cells are labels and
