@@ -243,3 +243,92 @@ func TestDigestGroupsByList(t *testing.T) {
 		t.Errorf("digest not grouped by list, most urgent first, with the rest counted once:\n%s", got)
 	}
 }
+
+// TestUnitsAndStatsByList: with two lists, `units` gives a section per
+// list counting only that list's tasks, `units NAME` one list; `stats`
+// adds a line per list, and `stats NAME` is one list's overview and
+// ranking, its shares only. A list may not take a unit's name.
+func TestUnitsAndStatsByList(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := testenv.DSN(t, "bylist.db")
+	env := func(k string) string {
+		return map[string]string{"TASKBOT_DB": db, "TASKBOT_CONFIG": "testdata/progress-org.yaml"}[k]
+	}
+	list := filepath.Join(dir, "省督察.txt")
+	doc := "河南省生态环境保护督察整改任务清单\n一、共性整改任务\n1.问题甲。\n整改目标：目标甲。\n责任单位：长葛市\n整改时限：2021年12月10日前\n" +
+		"2.问题乙。\n责任单位：禹州市\n整改时限：2022年9月底前\n"
+	if err := os.WriteFile(list, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cli := func(stdin string, args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(ctx, args, env, strings.NewReader(stdin), &out, &out); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out.String())
+		}
+		return out.String()
+	}
+	cli("", "console")
+	cli("", "import", list, "--list", "省督察二轮")
+	cli("progress 省督察二轮/共性1 @长葛市 完成 1 排查完成 https://example.gov.cn/a\n", "console", "--at", "2021-12-15", "--as", "李四")
+	section := func(out, heading string) string {
+		t.Helper()
+		i := strings.Index(out, "【"+heading)
+		if i < 0 {
+			t.Fatalf("no section %q in:\n%s", heading, out)
+		}
+		rest := out[i+len("【"):]
+		if j := strings.Index(rest, "【"); j >= 0 {
+			rest = rest[:j]
+		}
+		return rest
+	}
+	expect := func(out string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("lacks %q:\n%s", w, out)
+			}
+		}
+	}
+
+	out := cli("units\nunits 省督察二轮\nunits 没有这个\n", "console", "--at", "2021-12-20")
+	replies := strings.Split(out, "责任单位一览")
+	if len(replies) != 3 {
+		t.Fatalf("units replies:\n%s", out)
+	}
+	expect(replies[1], "（2 个清单，共 ")
+	second := section(replies[1], "省督察二轮（2 个单位）】")
+	expect(second, "🔴 长葛市 — 牵头 0 · 责任 1 · 逾期节点 1", "🟢 禹州市 — 牵头 0 · 责任 1 · 逾期节点 0")
+	// 长葛市's line in the central list counts only that list's tasks.
+	central := section(replies[1], "中央生态环境保护督察整改任务清单（")
+	if !strings.Contains(central, "长葛市 — 牵头 0 · 责任 ") || strings.Contains(central, "省督察二轮") {
+		t.Errorf("the central list's section:\n%s", central)
+	}
+	expect(replies[2], "（共 2 个）", "长葛市 — 牵头 0 · 责任 1 · 逾期节点 1", "没有名为“没有这个”的清单", "units 只接受清单名称")
+
+	out = cli("stats\nstats 省督察二轮\n", "console", "--at", "2021-12-20")
+	all, one, ok := strings.Cut(out, "【整改统计】省督察二轮")
+	if !ok {
+		t.Fatalf("no list statistics:\n%s", out)
+	}
+	expect(section(all, "各清单（2 个）】"), "省督察二轮 — 任务 2 项（未销号 2）· 逾期未完成节点 1 · 待确认分工 1",
+		"中央生态环境保护督察整改任务清单 — 任务 24 项")
+	expect(all, "/stats 清单名称")
+	expect(section(one, "本清单总体】"), "任务 2 项：未销号 2 · 已销号 0", "逾期未完成 1", "待督查室确认的分工 1 个")
+	ranking := section(one, "单位排名（2 个）】")
+	expect(ranking, "长葛市 ░░░░░░░░░░ 0% · 承担 1 · 已确认 0（按时 0）· 待确认 1", "禹州市 ░░░░░░░░░░ 0% · 承担 1")
+
+	// The week's entries are the list's: 长葛市's report is 省督察二轮's.
+	out = cli("stats 省督察二轮\nstats 中央生态环境保护督察整改任务清单\n", "console", "--at", "2021-12-16")
+	one, central, _ = strings.Cut(out, "【整改统计】中央生态环境保护督察整改任务清单")
+	expect(one, "本周进展 1 条")
+	expect(central, "本周进展 0 条", "任务 24 项")
+
+	var errOut bytes.Buffer
+	err := run(ctx, []string{"import", list, "--list", "长葛市"}, env, strings.NewReader(""), &errOut, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "与一个单位的名称（或简称）相同") {
+		t.Errorf("a list named as a unit: %v; want it refused", err)
+	}
+}

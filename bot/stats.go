@@ -89,7 +89,7 @@ func (b *Bot) Statistics(ctx context.Context, now time.Time, f storage.StatsFilt
 	if err != nil {
 		return Stats{}, err
 	}
-	key := fmt.Sprint(b.today(now), f.TaskID, f.Units)
+	key := fmt.Sprint(b.today(now), f.ListID, f.TaskID, f.Units)
 	if ok {
 		if st, hit := b.stats.Get(version, key); hit {
 			return st, nil
@@ -106,11 +106,11 @@ func (b *Bot) statistics(ctx context.Context, now time.Time, f storage.StatsFilt
 	today := b.today(now)
 	st := Stats{Day: today}
 	var err error
-	if st.Overview, err = b.Store.CountOverview(ctx, today, b.Clock().Zone()); err != nil {
+	if st.Overview, err = b.Store.CountOverview(ctx, today, b.Clock().Zone(), f.ListID); err != nil {
 		return st, err
 	}
 	monday := today.WeekStart()
-	if st.EntriesThisWeek, err = b.Store.CountEntriesSince(ctx, monday.In(b.Clock().Zone())); err != nil {
+	if st.EntriesThisWeek, err = b.Store.CountEntriesSince(ctx, monday.In(b.Clock().Zone()), f.ListID); err != nil {
 		return st, err
 	}
 	ts, err := b.Store.ShareTallies(ctx, today, b.Clock().Zone(), f)
@@ -128,10 +128,22 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		if err != nil {
 			return Reply{}, err
 		}
-		r := b.statsReply(st, "【整改统计】全部单位", maxStatsRows)
+		r := b.statsReply(st, "【整改统计】全部单位", "总体", maxStatsRows)
+		if err := b.listOverviews(ctx, &r, req.Now); err != nil {
+			return Reply{}, err
+		}
 		return r, nil
 	}
 	what := strings.Join(args, "")
+	if l, err := b.Store.ListByName(ctx, what); err == nil {
+		st, err := b.Statistics(ctx, req.Now, storage.StatsFilter{ListID: l.ID})
+		if err != nil {
+			return Reply{}, err
+		}
+		return b.statsReply(st, "【整改统计】"+l.Name, "本清单总体", maxStatsRows), nil
+	} else if storage.ErrorCode(err) != storage.ENOTFOUND {
+		return Reply{}, err
+	}
 	ref, err := ParseTaskRef(what)
 	var noList error
 	if err == nil && ref.List != "" {
@@ -149,7 +161,7 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		if err != nil {
 			return Reply{}, err
 		}
-		return b.statsReply(st, fmt.Sprintf("【整改统计】%s 各单位", t.Ref()), maxStatsRows), nil
+		return b.statsReply(st, fmt.Sprintf("【整改统计】%s 各单位", t.Ref()), "全部任务总体", maxStatsRows), nil
 	}
 	u, err := b.findUnit(ctx, what)
 	if err != nil && noList != nil {
@@ -177,7 +189,7 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		if err != nil {
 			return Reply{}, err
 		}
-		return b.statsReply(st, fmt.Sprintf("【整改统计】%s 排名", u.Unit), maxStatsRows), nil
+		return b.statsReply(st, fmt.Sprintf("【整改统计】%s 排名", u.Unit), "全部任务总体", maxStatsRows), nil
 	}
 	return b.unitStats(ctx, req, u)
 }
@@ -185,15 +197,12 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 // maxStatsRows keeps a ranking readable in chat; the Excel ledger has all.
 const maxStatsRows = 40
 
-// statsReply is the overview and the ranking.
-func (b *Bot) statsReply(st Stats, title string, rows int) Reply {
+// statsReply is the overview, headed heading (it counts every task unless
+// the statistics are one list's, whatever the ranking's scope), and the
+// ranking.
+func (b *Bot) statsReply(st Stats, title, heading string, rows int) Reply {
 	o := st.Overview
 	r := Reply{Title: title, AsOf: st.Day}
-	heading := "总体"
-	if title != "【整改统计】全部单位" {
-		// The overview counts every task, whatever the ranking's scope.
-		heading = "全部任务总体"
-	}
 	r.Sections = append(r.Sections, Section{Heading: heading, Items: []Item{
 		{Text: fmt.Sprintf("任务 %d 项：未销号 %d · 已销号 %d", o.TasksOpen+o.TasksClosed, o.TasksOpen, o.TasksClosed)},
 		{Text: fmt.Sprintf("节点：按时完成 %d · 逾期完成 %d · 未到期 %d · 逾期未完成 %d", o.DoneOnTime, o.DoneLate, o.Open, o.Overdue)},
@@ -213,6 +222,33 @@ func (b *Bot) statsReply(st Stats, title string, rows int) Reply {
 	r.Sections = append(r.Sections, s)
 	r.Footnotes = []string{RankingRule, "完成率 = 已确认 ÷ 承担（不含不涉及）。单位明细：/stats 单位；集体排名：/stats 各县（市、区）；任务：/stats 编号。"}
 	return r
+}
+
+// listOverviews adds to r, after its overview, one line per list when
+// the database holds several: each list's tasks, milestones overdue and
+// shares awaiting review, so that a leader sees which list is behind.
+func (b *Bot) listOverviews(ctx context.Context, r *Reply, now time.Time) error {
+	lists, err := b.Store.Lists(ctx)
+	if err != nil || len(lists) < 2 {
+		return err
+	}
+	today := b.today(now)
+	s := Section{Heading: fmt.Sprintf("各清单（%d 个）", len(lists))}
+	for _, l := range lists {
+		o, err := b.Store.CountOverview(ctx, today, b.Clock().Zone(), l.ID)
+		if err != nil {
+			return err
+		}
+		st := StatusGreen
+		if o.Overdue > 0 {
+			st = StatusRed
+		}
+		s.Items = append(s.Items, Item{Status: st, Text: fmt.Sprintf("%s — 任务 %d 项（未销号 %d）· 逾期未完成节点 %d · 待确认分工 %d",
+			l.Name, o.TasksOpen+o.TasksClosed, o.TasksOpen, o.Overdue, o.Awaiting)})
+	}
+	r.Sections = slices.Insert(r.Sections, 1, s)
+	r.Footnotes = append(r.Footnotes, "某个清单的统计和排名：/stats 清单名称，如 /stats "+lists[1].Name+"。")
+	return nil
 }
 
 func rankStatus(u UnitRank) Status {

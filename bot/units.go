@@ -227,20 +227,64 @@ func summaryItem(t *storage.TaskSummary, today storage.Date) Item {
 	return Item{Status: st, Text: text}
 }
 
+// unitsCmd is `units [清单名称]`: every unit by overdue milestones, a
+// section per list when the database holds several (each of its units'
+// tasks there), or one list's.
 func (b *Bot) unitsCmd(ctx context.Context, req Request, args []string) (Reply, error) {
-	if len(args) > 0 {
-		return Reply{}, storage.Errorf(storage.EINVALID, "units 不带参数；查看某个单位请用 /unit 单位名称。")
-	}
 	today := b.today(req.Now)
-	stats, err := b.Store.UnitStats(ctx, today)
+	lists, err := b.Store.Lists(ctx)
 	if err != nil {
 		return Reply{}, err
 	}
-	r := Reply{Title: fmt.Sprintf("责任单位一览（共 %d 个）", len(stats)), AsOf: today}
+	if len(args) > 0 {
+		l, err := b.Store.ListByName(ctx, strings.Join(args, ""))
+		if storage.ErrorCode(err) == storage.ENOTFOUND {
+			return Reply{}, storage.Errorf(storage.ENOTFOUND, "%s units 只接受清单名称；查看某个单位请用 /unit 单位名称。", storage.ErrorMessage(err))
+		} else if err != nil {
+			return Reply{}, err
+		}
+		lists = []storage.List{l}
+	}
+	r := Reply{AsOf: today, Footnotes: []string{"按逾期节点数排序。查看某个单位：/unit 单位名称"}}
+	if len(lists) < 2 {
+		list, title := uint(0), "责任单位一览"
+		if len(args) > 0 {
+			list, title = lists[0].ID, lists[0].Name+" 责任单位一览"
+		}
+		stats, err := b.Store.UnitStats(ctx, today, list)
+		if err != nil {
+			return Reply{}, err
+		}
+		r.Title = fmt.Sprintf("%s（共 %d 个）", title, len(stats))
+		r.Sections = []Section{unitsSection(stats, MaxItems)}
+		return r, nil
+	}
+	// A section per list, sharing the reply's room.
+	rows := max(MaxItems/len(lists), 10)
+	units := map[uint]bool{}
+	for _, l := range lists {
+		stats, err := b.Store.UnitStats(ctx, today, l.ID)
+		if err != nil {
+			return Reply{}, err
+		}
+		for _, u := range stats {
+			units[u.UnitID] = true
+		}
+		s := unitsSection(stats, rows)
+		s.Heading = fmt.Sprintf("%s（%d 个单位）", l.Name, len(stats))
+		r.Sections = append(r.Sections, s)
+	}
+	r.Title = fmt.Sprintf("责任单位一览（%d 个清单，共 %d 个单位）", len(lists), len(units))
+	r.Footnotes = append(r.Footnotes, "各清单分列，任务和逾期节点只计该清单的。查看一个清单的全部单位：/units 清单名称")
+	return r, nil
+}
+
+// unitsSection lists units with their counts, at most rows of them.
+func unitsSection(stats []storage.UnitStat, rows int) Section {
 	s := Section{}
 	for i, u := range stats {
-		if i == MaxItems {
-			s.More = len(stats) - MaxItems
+		if i == rows {
+			s.More = len(stats) - rows
 			break
 		}
 		st := StatusGreen
@@ -257,7 +301,8 @@ func (b *Bot) unitsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		}
 		s.Items = append(s.Items, Item{Status: st, Text: text})
 	}
-	r.Sections = append(r.Sections, s)
-	r.Footnotes = []string{"按逾期节点数排序。查看某个单位：/unit 单位名称"}
-	return r, nil
+	if len(stats) == 0 {
+		s.Text = "没有单位承担该清单的任务。"
+	}
+	return s
 }

@@ -10,8 +10,8 @@ import (
 	"gorm.io/gorm"
 )
 
-// share_counts holds, for each unit, state and due date ("" for a share of
-// the task as a whole), how many live shares (not retired, of an open task)
+// share_counts holds, for each unit, state, due date ("" for a share of
+// the task as a whole) and list, how many live shares (not retired, of an open task)
 // there are, and the due date's day number (days since 1970-01-01, 0 for
 // none) so that days overdue are summed without date arithmetic per row.
 // It is derived data: database triggers keep it in step with shares in the
@@ -36,14 +36,19 @@ const (
 )
 
 // liveShareCounts counts the live shares as share_counts holds them.
-const liveShareCounts = `SELECT unit_id, state, COALESCE(due, '') AS due, COUNT(*) AS n FROM shares
-	WHERE NOT retired AND NOT task_closed GROUP BY unit_id, state, COALESCE(due, '')`
+const liveShareCounts = `SELECT s.unit_id, s.state, COALESCE(s.due, '') AS due, t.list_id, COUNT(*) AS n
+	FROM shares s JOIN tasks t ON t.id = s.task_id
+	WHERE NOT s.retired AND NOT s.task_closed GROUP BY s.unit_id, s.state, COALESCE(s.due, ''), t.list_id`
 
 // shareCountsTable creates share_counts: on SQLite a table clustered on
-// its key (WITHOUT ROWID), read in one pass.
+// its key (WITHOUT ROWID), read in one pass. The list comes last in the
+// key: a unit's counts, across lists, are a prefix range. A task never
+// changes lists and is never deleted, so the triggers read a share's list
+// from its task.
 func shareCountsTable(pg bool) string {
 	q := `CREATE TABLE IF NOT EXISTS share_counts (unit_id bigint NOT NULL, state varchar(16) NOT NULL,
-		due varchar(10) NOT NULL, day integer NOT NULL, n bigint NOT NULL, PRIMARY KEY (unit_id, state, due))`
+		due varchar(10) NOT NULL, list_id bigint NOT NULL, day integer NOT NULL, n bigint NOT NULL,
+		PRIMARY KEY (unit_id, state, due, list_id))`
 	if !pg {
 		q += ` WITHOUT ROWID`
 	}
@@ -63,22 +68,34 @@ func pgDay(col string) string {
 var sqliteShareTriggers = []trigger{
 	{"share_counts_insert", "shares", `CREATE TRIGGER share_counts_insert AFTER INSERT ON shares
 	WHEN NOT NEW.retired AND NOT NEW.task_closed BEGIN
-		INSERT INTO share_counts (unit_id, state, due, day, n) VALUES (NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), ` + sqliteDay("NEW.due") + `, 1)
-		ON CONFLICT (unit_id, state, due) DO UPDATE SET n = n + 1;
+		INSERT INTO share_counts (unit_id, state, due, list_id, day, n)
+			VALUES (NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), ` + sqliteList("NEW") + `, ` + sqliteDay("NEW.due") + `, 1)
+		ON CONFLICT (unit_id, state, due, list_id) DO UPDATE SET n = n + 1;
 	END`},
 	{"share_counts_delete", "shares", `CREATE TRIGGER share_counts_delete AFTER DELETE ON shares
 	WHEN NOT OLD.retired AND NOT OLD.task_closed BEGIN
-		UPDATE share_counts SET n = n - 1 WHERE unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '');
-		DELETE FROM share_counts WHERE unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '') AND n = 0;
+		UPDATE share_counts SET n = n - 1 WHERE ` + sqliteCountKey("OLD") + `;
+		DELETE FROM share_counts WHERE ` + sqliteCountKey("OLD") + ` AND n = 0;
 	END`},
 	{"share_counts_update", "shares", `CREATE TRIGGER share_counts_update AFTER UPDATE OF unit_id, state, due, retired, task_closed ON shares BEGIN
-		UPDATE share_counts SET n = n - 1 WHERE NOT OLD.retired AND NOT OLD.task_closed
-			AND unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '');
-		DELETE FROM share_counts WHERE unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '') AND n = 0;
-		INSERT INTO share_counts (unit_id, state, due, day, n)
-			SELECT NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), ` + sqliteDay("NEW.due") + `, 1 WHERE NOT NEW.retired AND NOT NEW.task_closed
-		ON CONFLICT (unit_id, state, due) DO UPDATE SET n = n + 1;
+		UPDATE share_counts SET n = n - 1 WHERE NOT OLD.retired AND NOT OLD.task_closed AND ` + sqliteCountKey("OLD") + `;
+		DELETE FROM share_counts WHERE ` + sqliteCountKey("OLD") + ` AND n = 0;
+		INSERT INTO share_counts (unit_id, state, due, list_id, day, n)
+			SELECT NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), ` + sqliteList("NEW") + `, ` + sqliteDay("NEW.due") + `, 1
+			WHERE NOT NEW.retired AND NOT NEW.task_closed
+		ON CONFLICT (unit_id, state, due, list_id) DO UPDATE SET n = n + 1;
 	END`},
+}
+
+// sqliteList is the list of a share row (NEW or OLD) in a trigger: its
+// task's, one primary key lookup (a task never changes lists).
+func sqliteList(row string) string {
+	return `(SELECT list_id FROM tasks WHERE id = ` + row + `.task_id)`
+}
+
+// sqliteCountKey matches the share_counts row of a share row in a trigger.
+func sqliteCountKey(row string) string {
+	return `unit_id = ` + row + `.unit_id AND state = ` + row + `.state AND due = COALESCE(` + row + `.due, '') AND list_id = ` + sqliteList(row)
 }
 
 // postgresShareCounts is the function of PostgreSQL's statement triggers
@@ -92,18 +109,20 @@ var postgresShareCounts = []string{
 			RETURN NULL;
 		END IF;
 		IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
-			INSERT INTO share_counts AS c (unit_id, state, due, day, n)
-				SELECT unit_id, state, COALESCE(due, ''), ` + pgDay("due") + `, -COUNT(*) FROM old_rows
-				WHERE NOT retired AND NOT task_closed GROUP BY 1, 2, 3, 4
-			ON CONFLICT (unit_id, state, due) DO UPDATE SET n = c.n + EXCLUDED.n;
+			INSERT INTO share_counts AS c (unit_id, state, due, list_id, day, n)
+				SELECT r.unit_id, r.state, COALESCE(r.due, ''), t.list_id, ` + pgDay("r.due") + `, -COUNT(*)
+				FROM old_rows r JOIN tasks t ON t.id = r.task_id
+				WHERE NOT r.retired AND NOT r.task_closed GROUP BY 1, 2, 3, 4, 5
+			ON CONFLICT (unit_id, state, due, list_id) DO UPDATE SET n = c.n + EXCLUDED.n;
 			DELETE FROM share_counts c USING (SELECT DISTINCT unit_id, state, COALESCE(due, '') AS due FROM old_rows) o
 				WHERE c.unit_id = o.unit_id AND c.state = o.state AND c.due = o.due AND c.n = 0;
 		END IF;
 		IF TG_OP = 'UPDATE' OR TG_OP = 'INSERT' THEN
-			INSERT INTO share_counts AS c (unit_id, state, due, day, n)
-				SELECT unit_id, state, COALESCE(due, ''), ` + pgDay("due") + `, COUNT(*) FROM new_rows
-				WHERE NOT retired AND NOT task_closed GROUP BY 1, 2, 3, 4
-			ON CONFLICT (unit_id, state, due) DO UPDATE SET n = c.n + EXCLUDED.n;
+			INSERT INTO share_counts AS c (unit_id, state, due, list_id, day, n)
+				SELECT r.unit_id, r.state, COALESCE(r.due, ''), t.list_id, ` + pgDay("r.due") + `, COUNT(*)
+				FROM new_rows r JOIN tasks t ON t.id = r.task_id
+				WHERE NOT r.retired AND NOT r.task_closed GROUP BY 1, 2, 3, 4, 5
+			ON CONFLICT (unit_id, state, due, list_id) DO UPDATE SET n = c.n + EXCLUDED.n;
 		END IF;
 		RETURN NULL;
 	END $$`,
@@ -132,7 +151,7 @@ var postgresShareTriggers = []trigger{
 // derivedDesign names the design of share_counts, table_versions and their
 // triggers in the schema fingerprint: changing installDerived must change
 // it, so that databases get the change.
-const derivedDesign = "share-counts-2 plan-version-2 counts-version-2 plan-log-2"
+const derivedDesign = "share-counts-3 plan-version-2 counts-version-2 plan-log-2"
 
 // installDerived creates share_counts and table_versions when missing,
 // (re)creates their triggers and counts the shares there are, in one
@@ -167,16 +186,25 @@ func derivedTriggers(pg bool) (stmts []string, triggers []trigger) {
 // a fraction of that. A failure rolls the transaction back, triggers
 // included.
 func withoutTriggers(tx *gorm.DB, fn func() error) error {
-	_, triggers := derivedTriggers(false)
-	for _, t := range triggers {
-		if err := tx.Exec("DROP TRIGGER IF EXISTS " + t.name).Error; err != nil {
-			return err
-		}
+	if err := dropSQLiteTriggers(tx); err != nil {
+		return err
 	}
 	if err := fn(); err != nil {
 		return err
 	}
 	return installDerivedTx(tx)
+}
+
+// dropSQLiteTriggers drops the derived tables' triggers on SQLite, for
+// installDerivedTx to make again.
+func dropSQLiteTriggers(db *gorm.DB) error {
+	_, triggers := derivedTriggers(false)
+	for _, t := range triggers {
+		if err := db.Exec("DROP TRIGGER IF EXISTS " + t.name).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // installDerivedTx is installDerived in tx. On PostgreSQL it first takes
@@ -187,6 +215,13 @@ func installDerivedTx(tx *gorm.DB) error {
 	pg := tx.Dialector.Name() == Postgres
 	if pg {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", writeLockClass).Error; err != nil {
+			return err
+		}
+	}
+	// share_counts before several lists had no list_id: made again (it
+	// is counted again below anyway).
+	if m := tx.Migrator(); m.HasTable("share_counts") && !m.HasColumn("share_counts", "list_id") {
+		if err := tx.Exec("DROP TABLE share_counts").Error; err != nil {
 			return err
 		}
 	}
@@ -205,8 +240,8 @@ func installDerivedTx(tx *gorm.DB) error {
 	if pg {
 		day = pgDay("due")
 	}
-	for _, q := range []string{"DELETE FROM share_counts", `INSERT INTO share_counts (unit_id, state, due, day, n)
-		SELECT unit_id, state, due, ` + day + `, n FROM (` + liveShareCounts + `) c`} {
+	for _, q := range []string{"DELETE FROM share_counts", `INSERT INTO share_counts (unit_id, state, due, list_id, day, n)
+		SELECT unit_id, state, due, list_id, ` + day + `, n FROM (` + liveShareCounts + `) c`} {
 		if err := tx.Exec(q).Error; err != nil {
 			return err
 		}
@@ -237,12 +272,12 @@ func makeTrigger(tx *gorm.DB, pg bool, t trigger) error {
 // is a failed query. It reads every share: for tests and for checking a
 // database by hand.
 func (s *Store) CheckShareCounts(ctx context.Context) (diff string, err error) {
-	type key struct{ unit, state, due string }
+	type key struct{ unit, state, due, list string }
 	want := map[key]int64{}
 	if err := s.scanAll(ctx, liveShareCounts, func(rows *sql.Rows) error {
 		var k key
 		var n int64
-		err := rows.Scan(&k.unit, &k.state, &k.due, &n)
+		err := rows.Scan(&k.unit, &k.state, &k.due, &k.list, &n)
 		want[k] = n
 		return err
 	}); err != nil {
@@ -250,11 +285,11 @@ func (s *Store) CheckShareCounts(ctx context.Context) (diff string, err error) {
 	}
 	got := map[key]int64{}
 	badDay := ""
-	if err := s.scanAll(ctx, `SELECT unit_id, state, due, day, n FROM share_counts`, func(rows *sql.Rows) error {
+	if err := s.scanAll(ctx, `SELECT unit_id, state, due, list_id, day, n FROM share_counts`, func(rows *sql.Rows) error {
 		var k key
 		var n int64
 		var day int
-		if err := rows.Scan(&k.unit, &k.state, &k.due, &day, &n); err != nil {
+		if err := rows.Scan(&k.unit, &k.state, &k.due, &k.list, &day, &n); err != nil {
 			return err
 		}
 		got[k] = n
@@ -267,7 +302,7 @@ func (s *Store) CheckShareCounts(ctx context.Context) (diff string, err error) {
 			want = d.dayNumber()
 		}
 		if day != want && badDay == "" {
-			badDay = fmt.Sprintf("share_counts (unit %s, %s, due %q) has day %d; want %d", k.unit, k.state, k.due, day, want)
+			badDay = fmt.Sprintf("share_counts (unit %s, %s, due %q, list %s) has day %d; want %d", k.unit, k.state, k.due, k.list, day, want)
 		}
 		return nil
 	}); err != nil {
@@ -278,12 +313,12 @@ func (s *Store) CheckShareCounts(ctx context.Context) (diff string, err error) {
 	}
 	for k, n := range want {
 		if got[k] != n {
-			return fmt.Sprintf("share_counts (unit %s, %s, due %q) = %d; the shares count %d", k.unit, k.state, k.due, got[k], n), nil
+			return fmt.Sprintf("share_counts (unit %s, %s, due %q, list %s) = %d; the shares count %d", k.unit, k.state, k.due, k.list, got[k], n), nil
 		}
 	}
 	for k, n := range got {
 		if _, ok := want[k]; !ok {
-			return fmt.Sprintf("share_counts (unit %s, %s, due %q) = %d; the shares count none", k.unit, k.state, k.due, n), nil
+			return fmt.Sprintf("share_counts (unit %s, %s, due %q, list %s) = %d; the shares count none", k.unit, k.state, k.due, k.list, n), nil
 		}
 	}
 	return "", nil

@@ -11,35 +11,40 @@ import (
 	"gorm.io/gorm"
 
 	"taskbot/internal/testenv"
+	"taskbot/seeds"
 	"taskbot/storage"
 )
 
 // TestShareCountsFollowShares changes shares every way the code does
 // (states, retiring, closing and reopening a task, moving due dates,
-// deleting), in plain SQL as any writer could, and checks after each that
-// the counts the triggers keep equal a count of the shares, and that the
-// statistics summed from them equal the statistics of each task read from
+// deleting), in plain SQL as any writer could, on a database holding two
+// lists, and checks after each that the counts the triggers keep equal a
+// count of the shares, and that the statistics summed from them, of
+// every list and of each, equal the statistics of each task read from
 // the shares themselves, added up.
 func TestShareCountsFollowShares(t *testing.T) {
 	ctx := context.Background()
 	s := testenv.Store(t, testenv.Directory())
-	day := storage.Date{Year: 2022, Month: 1, Day: 10}
-	var tasks []uint
-	if err := s.DB().Raw(`SELECT id FROM tasks ORDER BY id`).Scan(&tasks).Error; err != nil {
+	if _, _, err := seeds.Import(ctx, s, seeds.Xuchang(), "第二清单", false); err != nil {
 		t.Fatal(err)
 	}
-	check := func(step string) {
+	day := storage.Date{Year: 2022, Month: 1, Day: 10}
+	var tasks []struct{ ID, ListID uint }
+	if err := s.DB().Raw(`SELECT id, list_id FROM tasks ORDER BY id`).Scan(&tasks).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tasks); n != 48 || tasks[n-1].ListID == storage.DefaultList {
+		t.Fatalf("tasks = %v; want the two lists' 24 each", tasks)
+	}
+	// sumOf adds up the tallies of the tasks of one list (0: all).
+	sumOf := func(list uint) map[uint]storage.ShareTally {
 		t.Helper()
-		if diff, err := s.CheckShareCounts(ctx); err != nil || diff != "" {
-			t.Fatalf("after %s: %s %v", step, diff, err)
-		}
-		whole, err := s.ShareTallies(ctx, day, time.UTC, storage.StatsFilter{})
-		if err != nil {
-			t.Fatal(err)
-		}
 		sum := map[uint]storage.ShareTally{}
-		for _, id := range tasks {
-			part, err := s.ShareTallies(ctx, day, time.UTC, storage.StatsFilter{TaskID: id})
+		for _, task := range tasks {
+			if list != 0 && task.ListID != list {
+				continue
+			}
+			part, err := s.ShareTallies(ctx, day, time.UTC, storage.StatsFilter{TaskID: task.ID})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,12 +62,25 @@ func TestShareCountsFollowShares(t *testing.T) {
 				sum[p.UnitID] = x
 			}
 		}
-		got := map[uint]storage.ShareTally{}
-		for _, w := range whole {
-			got[w.UnitID] = w
+		return sum
+	}
+	check := func(step string) {
+		t.Helper()
+		if diff, err := s.CheckShareCounts(ctx); err != nil || diff != "" {
+			t.Fatalf("after %s: %s %v", step, diff, err)
 		}
-		if diff := cmp.Diff(sum, got); diff != "" {
-			t.Fatalf("after %s: the whole list's tallies differ from its tasks' added up (-tasks +whole):\n%s", step, diff)
+		for _, list := range []uint{0, storage.DefaultList, tasks[len(tasks)-1].ListID} {
+			whole, err := s.ShareTallies(ctx, day, time.UTC, storage.StatsFilter{ListID: list})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[uint]storage.ShareTally{}
+			for _, w := range whole {
+				got[w.UnitID] = w
+			}
+			if diff := cmp.Diff(sumOf(list), got); diff != "" {
+				t.Fatalf("after %s: list %d's tallies differ from its tasks' added up (-tasks +whole):\n%s", step, list, diff)
+			}
 		}
 	}
 	check("seeding")
@@ -220,20 +238,20 @@ func TestPlanCountsFollowWrites(t *testing.T) {
 		defer fresh.Close()
 		fresh.Clock = s.Clock
 		for _, st := range []*storage.Store{s, fresh} {
-			if _, err := st.CountOverview(ctx, day, loc); err != nil {
+			if _, err := st.CountOverview(ctx, day, loc, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
-		kept, _ := s.CountOverview(ctx, day, loc)
-		want, _ := fresh.CountOverview(ctx, day, loc)
+		kept, _ := s.CountOverview(ctx, day, loc, 0)
+		want, _ := fresh.CountOverview(ctx, day, loc, 0)
 		if kept != want {
 			t.Errorf("after %s: overview %+v; a fresh count gives %+v", step, kept, want)
 		}
-		keptUnits, err := s.UnitStats(ctx, day)
+		keptUnits, err := s.UnitStats(ctx, day, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantUnits, err := fresh.UnitStats(ctx, day)
+		wantUnits, err := fresh.UnitStats(ctx, day, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +325,7 @@ func TestPlanCountsFollowOffset(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, day := range []storage.Date{{Year: 2022, Month: 3, Day: 1}, {Year: 2022, Month: 3, Day: 20}} {
-		kept, err := s.CountOverview(ctx, day, ny)
+		kept, err := s.CountOverview(ctx, day, ny, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -315,7 +333,7 @@ func TestPlanCountsFollowOffset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := fresh.CountOverview(ctx, day, ny)
+		want, err := fresh.CountOverview(ctx, day, ny, 0)
 		fresh.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -338,7 +356,7 @@ func TestPlanLogTrimmed(t *testing.T) {
 	}
 	defer s.Close()
 	day := storage.Date{Year: 2022, Month: 1, Day: 10}
-	before, err := s.CountOverview(ctx, day, time.UTC)
+	before, err := s.CountOverview(ctx, day, time.UTC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +375,7 @@ func TestPlanLogTrimmed(t *testing.T) {
 	if err := s.DB().Raw(`SELECT COUNT(*) FROM plan_changes`).Scan(&n).Error; err != nil || n != 10000 {
 		t.Errorf("after trimming: %d entries, %v; want the latest 10000", n, err)
 	}
-	after, err := s.CountOverview(ctx, day, time.UTC)
+	after, err := s.CountOverview(ctx, day, time.UTC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

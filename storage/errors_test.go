@@ -361,7 +361,7 @@ func TestInternal(t *testing.T) {
 		{"UnitTasks", func() error { _, _, err := s.UnitTasks(ctx, unit, storage.RoleLead, 5); return err }},
 		{"LeaderTasks", func() error { _, err := s.LeaderTasks(ctx, "城建", 5); return err }},
 		{"LeaderPosts", func() error { _, err := s.LeaderPosts(ctx); return err }},
-		{"UnitStats", func() error { _, err := s.UnitStats(ctx, today); return err }},
+		{"UnitStats", func() error { _, err := s.UnitStats(ctx, today, 0); return err }},
 		{"OpenMilestones", func() error { _, _, err := s.OpenMilestones(ctx, storage.MilestoneFilter{Limit: 5}); return err }},
 		{"OpenMilestones(all)", func() error { _, _, err := s.OpenMilestones(ctx, storage.MilestoneFilter{Limit: -1}); return err }},
 		{"SearchTasks", func() error { _, _, err := s.SearchTasks(ctx, []string{"水体"}, 5); return err }},

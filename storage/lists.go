@@ -71,6 +71,25 @@ func (s *Store) Lists(ctx context.Context) ([]List, error) {
 	return out, nil
 }
 
+// notUnitName returns EINVALID when name would be a new list's and a unit
+// is called so (by name or alias): `stats NAME` could not tell them apart.
+// A list that has the name already keeps it.
+func notUnitName(tx *gorm.DB, name string) error {
+	var listed, units int64
+	if err := tx.Model(&List{}).Where("name = ?", name).Count(&listed).Error; err != nil || listed > 0 {
+		return err
+	}
+	err := tx.Raw(`SELECT (SELECT COUNT(*) FROM units WHERE name = ?) + (SELECT COUNT(*) FROM unit_aliases WHERE alias = ?)`,
+		name, name).Scan(&units).Error
+	if err != nil {
+		return err
+	}
+	if units > 0 {
+		return Errorf(EINVALID, "清单名称“%s”与一个单位的名称（或简称）相同，/stats %s 将无法区分二者，请换一个名称，如“%s清单”。", name, name, name)
+	}
+	return nil
+}
+
 // listNamed returns the list called name, creating it (titled title) when
 // there is none. An empty name is the default list, created as title
 // names it when there is none yet, and named so when an upgrade left it

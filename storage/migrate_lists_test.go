@@ -166,6 +166,10 @@ func TestListsUpgradeBothDatabases(t *testing.T) {
 	if l, err := s.ListByName(ctx, "回头看"); err != nil || l.ID <= storage.DefaultList {
 		t.Fatalf("ListByName = %+v, %v", l, err)
 	}
+	// share_counts, made again with the list, counts both lists' shares.
+	if diff, err := s.CheckShareCounts(ctx); err != nil || diff != "" {
+		t.Fatalf("share_counts after the upgrade and an import: %s %v", diff, err)
+	}
 }
 
 // toPreviousSchema turns s's database back into the schema before several
@@ -173,6 +177,7 @@ func TestListsUpgradeBothDatabases(t *testing.T) {
 // unique across the table, the migration not run, another build's seed.
 func toPreviousSchema(t *testing.T, s *storage.Store) {
 	t.Helper()
+	toUnlistedCounts(t, s)
 	for _, q := range []string{
 		"DROP TABLE lists",
 		"DROP INDEX idx_tasks_list_code", "DROP INDEX idx_tasks_list_section_number",
@@ -184,6 +189,26 @@ func toPreviousSchema(t *testing.T, s *storage.Store) {
 		"DELETE FROM meta WHERE name = 'migration:lists'",
 		"UPDATE meta SET value = 'previous' WHERE name = 'schema'",
 	} {
+		if err := s.DB().Exec(q).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// toUnlistedCounts turns share_counts back into the table before it kept
+// each list's counts (no list_id; keyed by unit, state and due), emptied:
+// the migration counts every share again. SQLite's triggers go with it
+// (they read tasks.list_id); PostgreSQL's stay, and the migration replaces
+// their function.
+func toUnlistedCounts(t *testing.T, s *storage.Store) {
+	t.Helper()
+	var qs []string
+	if s.Dialect() != storage.Postgres {
+		qs = []string{"DROP TRIGGER share_counts_insert", "DROP TRIGGER share_counts_update", "DROP TRIGGER share_counts_delete"}
+	}
+	qs = append(qs, "DROP TABLE share_counts", `CREATE TABLE share_counts (unit_id bigint NOT NULL, state varchar(16) NOT NULL,
+		due varchar(10) NOT NULL, day integer NOT NULL, n bigint NOT NULL, PRIMARY KEY (unit_id, state, due))`)
+	for _, q := range qs {
 		if err := s.DB().Exec(q).Error; err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

@@ -93,11 +93,12 @@ func resetPlanLog(tx *gorm.DB) error {
 const planResetVersion = "plan_reset"
 
 // taskPlan is one task's part of the overview: whether it is closed, its
-// milestones done on time and late, and the due dates of its open ones
+// list, its milestones done on time and late, and the due dates of its open ones
 // (what is overdue depends on the day; the rest does not).
 type taskPlan struct {
 	present, closed bool
 	onTime, late    int32
+	list            uint32
 	dues            []Date
 }
 
@@ -206,7 +207,7 @@ const maxPlanDelta = 2000
 // due days ending as endOfDue says (see dueDayEnd).
 func (s *Store) countPlan(ctx context.Context, st *planState, endOfDue string, ids []uint) error {
 	fresh := map[uint]*taskPlan{}
-	taskQ := `SELECT id, closed_at IS NOT NULL FROM tasks`
+	taskQ := `SELECT id, closed_at IS NOT NULL, list_id FROM tasks`
 	doneQ := `SELECT task_id,
 		COALESCE(SUM(CASE WHEN done_at < ` + s.endOf("due") + ` THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN done_at >= ` + s.endOf("due") + ` THEN 1 ELSE 0 END), 0)
@@ -228,8 +229,9 @@ func (s *Store) countPlan(ctx context.Context, st *planState, endOfDue string, i
 	err := s.scanRows(ctx, taskQ, taskArgs, func(rows *sql.Rows) error {
 		var id uint
 		var closed bool
-		err := rows.Scan(&id, &closed)
-		fresh[id] = &taskPlan{closed: closed}
+		var list uint32
+		err := rows.Scan(&id, &closed, &list)
+		fresh[id] = &taskPlan{closed: closed, list: list}
 		return err
 	})
 	if err != nil {

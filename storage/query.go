@@ -113,12 +113,13 @@ func (s *Store) UnitTasks(ctx context.Context, unitID uint, role string, limit i
 		return nil, 0, err
 	}
 	total := 0
-	if i, ok := slices.BinarySearchFunc(ix.stats, unitID, func(u UnitStat, id uint) int { return cmp.Compare(u.UnitID, id) }); ok {
+	if i, ok := slices.BinarySearchFunc(ix.units, unitID, func(u UnitStat, id uint) int { return cmp.Compare(u.UnitID, id) }); ok {
+		u := ix.tally(i, 0, nil, nil)
 		switch role {
 		case RoleLead:
-			total = ix.stats[i].Lead
+			total = u.Lead
 		case RoleResponsible:
-			total = ix.stats[i].Responsible
+			total = u.Responsible
 		}
 	}
 	ts, _, err := s.summaries(ctx, `
@@ -344,26 +345,64 @@ func (s *Store) TaskLeaderPosts(ctx context.Context, taskIDs []uint) (map[uint][
 }
 
 // unitIndex is what UnitStats reads besides the day's overdue milestones:
-// every unit with its task counts, and the tasks of each (a task once
-// whatever its roles). It changes only when the list is seeded, the
-// organisation applied or a unit made, so it is kept until the list's or
+// every unit, and the tasks of each (a task once whatever its roles) with
+// its roles there. It changes only when a list is seeded, the
+// organisation applied or a unit made, so it is kept until the lists' or
 // the organisation's version in the meta table or the last unit's ID
 // changes, whichever process wrote it.
 type unitIndex struct {
 	version string
-	stats   []UnitStat // Overdue not filled
-	tasks   [][]uint32 // by the index in stats
+	units   []UnitStat // only UnitID, Name and Collective filled
+	tasks   [][]uint32 // by the index in units
+	roles   [][]uint8  // the roles (roleBits) of each of tasks
 	maxTask uint
-	// ranked is UnitStats' last answer, valid while the plan version and
-	// the day are rankedKey (guarded by Store.unitsMu).
-	rankedKey string
-	ranked    []UnitStat
+	// ranked holds UnitStats' last answer for each list (0: every list),
+	// valid while the plan version and the day are its key (guarded by
+	// Store.unitsMu).
+	ranked map[uint]rankedUnits
+}
+
+// rankedUnits is an answer of UnitStats and the key it is valid under.
+type rankedUnits struct {
+	key   string
+	stats []UnitStat
+}
+
+// roleBits are a unit's roles in a task in unitIndex.roles: lead or
+// responsible, each directly or through a collective (via); bit n
+// counts one of its kind when shifted right by n (see tally).
+const (
+	roleLead uint8 = 1 << iota
+	roleResponsible
+	roleViaLead
+	roleViaResp
+)
+
+// tally counts the tasks of the index's unit i by role, and their open
+// milestones overdue (perTask, by task ID; nil: none counted): those of
+// one list when list is not 0 (listOf gives each task's), else all.
+func (ix *unitIndex) tally(i int, list uint, listOf []uint32, perTask []int32) UnitStat {
+	u := ix.units[i]
+	for j, t := range ix.tasks[i] {
+		if list != 0 && uint(listOf[t]) != list {
+			continue
+		}
+		bits := ix.roles[i][j]
+		u.Lead += int(bits & roleLead)
+		u.Responsible += int(bits&roleResponsible) >> 1
+		u.ViaLead += int(bits&roleViaLead) >> 2
+		u.ViaResp += int(bits&roleViaResp) >> 3
+		if perTask != nil {
+			u.Overdue += int(perTask[t])
+		}
+	}
+	return u
 }
 
 // unitIndex returns the unit index, and the plan version read before it
 // (see table_versions in counts.go; -1 when unknown).
 func (s *Store) unitIndex(ctx context.Context) (*unitIndex, int64, error) {
-	// The list's and the organisation's versions, and the last unit made
+	// The lists' and the organisation's versions, and the last unit made
 	// (ApplyPeople creates units a file names).
 	var v struct {
 		Content, Units, LastUnit string
@@ -394,14 +433,15 @@ func (s *Store) unitIndex(ctx context.Context) (*unitIndex, int64, error) {
 	if err != nil {
 		return nil, 0, Internal(err)
 	}
-	ix := &unitIndex{version: version, stats: make([]UnitStat, len(units)), tasks: make([][]uint32, len(units))}
+	ix := &unitIndex{version: version, units: make([]UnitStat, len(units)), tasks: make([][]uint32, len(units)),
+		roles: make([][]uint8, len(units)), ranked: map[uint]rankedUnits{}}
 	pos := map[uint]int{}
 	for i, u := range units {
-		ix.stats[i] = UnitStat{UnitID: u.ID, Name: u.Name, Collective: u.Collective}
+		ix.units[i] = UnitStat{UnitID: u.ID, Name: u.Name, Collective: u.Collective}
 		pos[u.ID] = i
 	}
 	// Rows in (unit_id, task_id) order: a task with two roles comes
-	// twice in a row and is listed once.
+	// twice in a row and is listed once, with both.
 	err = s.scanAll(ctx, `SELECT unit_id, task_id, role, via_id <> 0 FROM unit_tasks ORDER BY unit_id, task_id`, func(rows *sql.Rows) error {
 		var unit, task uint
 		var role string
@@ -413,21 +453,24 @@ func (s *Store) unitIndex(ctx context.Context) (*unitIndex, int64, error) {
 		if !ok {
 			return nil
 		}
-		st := &ix.stats[i]
+		var bits uint8
 		switch role {
 		case RoleLead:
-			st.Lead++
+			bits = roleLead
 			if via {
-				st.ViaLead++
+				bits |= roleViaLead
 			}
 		case RoleResponsible:
-			st.Responsible++
+			bits = roleResponsible
 			if via {
-				st.ViaResp++
+				bits |= roleViaResp
 			}
 		}
 		if l := ix.tasks[i]; len(l) == 0 || l[len(l)-1] != uint32(task) {
 			ix.tasks[i] = append(l, uint32(task))
+			ix.roles[i] = append(ix.roles[i], bits)
+		} else {
+			ix.roles[i][len(l)-1] |= bits
 		}
 		ix.maxTask = max(ix.maxTask, task)
 		return nil
@@ -454,9 +497,10 @@ type UnitStat struct {
 
 // UnitStats returns every unit with its counts as of today: tasks led,
 // tasks responsible (each including those through collectives) and open
-// milestones overdue on those tasks. Two grouped scans, whatever the
-// number of units.
-func (s *Store) UnitStats(ctx context.Context, today Date) ([]UnitStat, error) {
+// milestones overdue on those tasks. For one list (list not 0) it counts
+// that list's tasks and leaves out the units with none there. Two grouped
+// scans, whatever the number of units; then counted in memory.
+func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitStat, error) {
 	ix, plan, err := s.unitIndex(ctx)
 	if err != nil {
 		return nil, err
@@ -467,31 +511,31 @@ func (s *Store) UnitStats(ctx context.Context, today Date) ([]UnitStat, error) {
 	if plan >= 0 {
 		key = fmt.Sprint(plan, " ", today)
 		s.unitsMu.Lock()
-		ranked, ok := ix.ranked, ix.rankedKey == key
+		r, ok := ix.ranked[list]
 		s.unitsMu.Unlock()
-		if ok {
-			return slices.Clone(ranked), nil
+		if ok && r.key == key {
+			return slices.Clone(r.stats), nil
 		}
 	}
-	// Overdue milestones per task, from the store's kept counts (counted
-	// again for the tasks written since, see plan.go); then summed over
-	// each unit's tasks in memory.
+	// Overdue milestones and the list of each task, from the store's
+	// kept counts (counted again for the tasks written since, see
+	// plan.go); then summed over each unit's tasks in memory.
 	perTask := make([]int32, ix.maxTask+1)
+	listOf := make([]uint32, ix.maxTask+1)
 	err = s.planCounts(ctx, today, s.Clock.Zone(), func(_ Overview, tasks []taskPlan) {
 		for id := range min(len(tasks), len(perTask)) {
 			perTask[id] = tasks[id].overdueOn(today)
+			listOf[id] = tasks[id].list
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := slices.Clone(ix.stats)
-	for i := range out {
-		n := 0
-		for _, t := range ix.tasks[i] {
-			n += int(perTask[t])
+	out := make([]UnitStat, 0, len(ix.units))
+	for i := range ix.units {
+		if u := ix.tally(i, list, listOf, perTask); list == 0 || u.Lead+u.Responsible > 0 {
+			out = append(out, u)
 		}
-		out[i].Overdue = n
 	}
 	slices.SortFunc(out, func(a, b UnitStat) int {
 		if c := cmp.Compare(b.Overdue, a.Overdue); c != 0 {
@@ -507,7 +551,7 @@ func (s *Store) UnitStats(ctx context.Context, today Date) ([]UnitStat, error) {
 	})
 	if key != "" {
 		s.unitsMu.Lock()
-		ix.rankedKey, ix.ranked = key, slices.Clone(out)
+		ix.ranked[list] = rankedUnits{key, slices.Clone(out)}
 		s.unitsMu.Unlock()
 	}
 	return out, nil

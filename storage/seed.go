@@ -108,6 +108,11 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 	version, source, org := o.Version, o.Source, o.Org
 	var res SeedResult
 	err := s.write(ctx, func(tx *gorm.DB) error {
+		if o.List != "" {
+			if err := notUnitName(tx, o.List); err != nil {
+				return err
+			}
+		}
 		list, err := listNamed(tx, o.List, o.Title)
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -27,8 +28,10 @@ type ShareTally struct {
 	LastEntry time.Time
 }
 
-// StatsFilter narrows ShareTallies: to one task, and/or to some units.
+// StatsFilter narrows ShareTallies: to one list's tasks or one task,
+// and/or to some units.
 type StatsFilter struct {
+	ListID uint
 	TaskID uint
 	Units  []uint
 }
@@ -53,6 +56,10 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 	if f.Units != nil {
 		where += ` AND s.unit_id IN ?`
 		args = append(args, append([]uint{0}, f.Units...))
+	}
+	if f.ListID != 0 {
+		where += ` AND s.task_id IN (SELECT id FROM tasks WHERE list_id = ?)`
+		args = append(args, f.ListID)
 	}
 	names, err := s.unitNamesByID(ctx)
 	if err != nil {
@@ -89,7 +96,7 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 	}
 	if f.TaskID == 0 {
 		var sums []countSum
-		sums, err = s.countSums(ctx, today, f.Units)
+		sums, err = s.countSums(ctx, today, f.Units, f.ListID)
 		for _, c := range sums {
 			add(c.unit, c.state, c.n, c.overdue, c.daysOverdue)
 		}
@@ -144,7 +151,12 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 		out = append(out, *tally[id])
 	}
 	last := map[uint]time.Time{}
-	err = s.scanAll(ctx, `SELECT unit_id, created_at FROM progresses WHERE unit_id IS NOT NULL`, func(rows *sql.Rows) error {
+	entries, entryArgs := `SELECT unit_id, created_at FROM progresses WHERE unit_id IS NOT NULL`, []any(nil)
+	if f.ListID != 0 {
+		entries += ` AND task_id IN (SELECT id FROM tasks WHERE list_id = ?)`
+		entryArgs = append(entryArgs, f.ListID)
+	}
+	err = s.scanRows(ctx, entries, entryArgs, func(rows *sql.Rows) error {
 		var id uint
 		var at time.Time
 		if err := rows.Scan(&id, &at); err != nil {
@@ -174,28 +186,48 @@ type Overview struct {
 	Awaiting int
 }
 
-// CountOverview returns the Overview as of today in loc: the counts of
-// tasks and milestones from the store's kept state, counted again for the
-// tasks written since (see plan.go); the shares awaiting review summed
-// from share_counts. It returns EINTERNAL when a query fails.
-func (s *Store) CountOverview(ctx context.Context, today Date, loc *time.Location) (Overview, error) {
+// CountOverview returns the Overview of one list (every list when list is
+// 0) as of today in loc: the counts of tasks and milestones from the
+// store's kept state, counted again for the tasks written since (see
+// plan.go); the shares awaiting review summed from share_counts. It
+// returns EINTERNAL when a query fails.
+func (s *Store) CountOverview(ctx context.Context, today Date, loc *time.Location, list uint) (Overview, error) {
 	var o Overview
-	err := s.planCounts(ctx, today, loc, func(sum Overview, _ []taskPlan) { o = sum })
+	err := s.planCounts(ctx, today, loc, func(sum Overview, tasks []taskPlan) {
+		if list == 0 {
+			o = sum
+			return
+		}
+		for i := range tasks {
+			if tasks[i].present && uint(tasks[i].list) == list {
+				o = addPlan(o, &tasks[i], today, 1)
+			}
+		}
+	})
 	if err != nil {
 		return o, err
 	}
-	err = s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(n), 0) FROM share_counts WHERE state = 'reported'`).Row().Scan(&o.Awaiting)
+	q, args := `SELECT COALESCE(SUM(n), 0) FROM share_counts WHERE state = 'reported'`, []any(nil)
+	if list != 0 {
+		q, args = q+` AND list_id = ?`, append(args, list)
+	}
+	err = s.db.WithContext(ctx).Raw(q, args...).Row().Scan(&o.Awaiting)
 	if err != nil {
 		return o, Internal(err)
 	}
 	return o, nil
 }
 
-// CountEntriesSince counts the progress entries made at or after since.
-// It returns EINTERNAL when the query fails.
-func (s *Store) CountEntriesSince(ctx context.Context, since time.Time) (int, error) {
+// CountEntriesSince counts the progress entries made at or after since,
+// on one list's tasks (every list's when list is 0). It returns EINTERNAL
+// when the query fails.
+func (s *Store) CountEntriesSince(ctx context.Context, since time.Time, list uint) (int, error) {
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&Progress{}).Where("created_at >= ?", since.UTC()).Count(&n).Error; err != nil {
+	q := s.db.WithContext(ctx).Model(&Progress{}).Where("created_at >= ?", since.UTC())
+	if list != 0 {
+		q = q.Where("task_id IN (SELECT id FROM tasks WHERE list_id = ?)", list)
+	}
+	if err := q.Count(&n).Error; err != nil {
 		return 0, Internal(err)
 	}
 	return int(n), nil
@@ -227,16 +259,17 @@ type countSum struct {
 }
 
 // countSums sums share_counts by unit and state as of today (for the
-// given units, or all when nil): a few rows per unit and due date instead
-// of every share. Days overdue are today's day number times the overdue
-// shares, less the sum of their due days. The sums are kept in memory
-// until the counts version, the day or the units change.
-func (s *Store) countSums(ctx context.Context, today Date, units []uint) ([]countSum, error) {
+// given units, or all when nil; of one list, or every list when list is
+// 0): a few rows per unit, due date and list instead of every share. Days
+// overdue are today's day number times the overdue shares, less the sum
+// of their due days. The sums are kept in memory until the counts
+// version, the day, the units or the list change.
+func (s *Store) countSums(ctx context.Context, today Date, units []uint, list uint) ([]countSum, error) {
 	var version int64
 	if err := s.db.WithContext(ctx).Raw(`SELECT ` + tableVersionSQL(countsVersion)).Row().Scan(&version); err != nil {
 		return nil, err
 	}
-	key := fmt.Sprint(version, " ", today, " ", units == nil, units) // nil is every unit, [] none
+	key := fmt.Sprint(version, " ", today, " ", list, " ", units == nil, units) // nil is every unit, [] none
 	s.sumsMu.Lock()
 	kept, ok := s.sums, version >= 0 && s.sumsKey == key
 	s.sumsMu.Unlock()
@@ -247,9 +280,17 @@ func (s *Store) countSums(ctx context.Context, today Date, units []uint) ([]coun
 	q := `SELECT unit_id, state, SUM(n), SUM(CASE WHEN due <> '' AND due < ? THEN n ELSE 0 END),
 		SUM(CASE WHEN due <> '' AND due < ? THEN n * day ELSE 0 END) FROM share_counts`
 	args := []any{day, day}
+	var where []string
 	if units != nil {
-		q += ` WHERE unit_id IN ?`
+		where = append(where, `unit_id IN ?`)
 		args = append(args, append([]uint{0}, units...))
+	}
+	if list != 0 {
+		where = append(where, `list_id = ?`)
+		args = append(args, list)
+	}
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	todayNumber := today.dayNumber()
 	var out []countSum

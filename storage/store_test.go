@@ -811,7 +811,7 @@ func TestFirstSeedKeepsIndexes(t *testing.T) {
 		}
 	}
 	seeded := testenv.Store(t, testenv.Units(storage.UnitSpec{Name: "各县（市、区）", Members: []string{"长葛市", "禹州市"}}))
-	if _, err := seeded.UnitStats(ctx, testenv.Date(t, "2022-01-01")); err != nil {
+	if _, err := seeded.UnitStats(ctx, testenv.Date(t, "2022-01-01"), 0); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(want, indexes(seeded)); diff != "" {

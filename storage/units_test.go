@@ -184,7 +184,7 @@ func TestUnitQueries(t *testing.T) {
 		t.Errorf("UnitTasks(长葛市, lead, 10) = %v, %d, %v; want none", taskCodes(ts), total, err)
 	}
 
-	stats, err := f.s.UnitStats(ctx, storage.NewDate(2022, 1, 1))
+	stats, err := f.s.UnitStats(ctx, storage.NewDate(2022, 1, 1), 0)
 	if err != nil {
 		t.Fatalf("UnitStats error: %v", err)
 	}
@@ -346,7 +346,7 @@ func TestUnitStatsFollowWrites(t *testing.T) {
 	defer b.Close()
 	stat := func(name string, today storage.Date) (storage.UnitStat, bool) {
 		t.Helper()
-		all, err := a.UnitStats(ctx, today)
+		all, err := a.UnitStats(ctx, today, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -394,7 +394,7 @@ func TestUnitStatsFollowWrites(t *testing.T) {
 	}
 	overview := func() storage.Overview {
 		t.Helper()
-		o, err := a.CountOverview(ctx, day, time.UTC)
+		o, err := a.CountOverview(ctx, day, time.UTC, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,138 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+
+	"taskbot/seeds"
+	"taskbot/storage"
+)
+
+// TestMigrateV3ListCounts opens storage/testdata/v3.db, written by the
+// version before share_counts kept each list's counts (commit 2ff422e,
+// testdata/make-v3-db.sh: the default list and 省督察二轮, imported from
+// the same document, with progress on both). The upgrade makes
+// share_counts again, with the list, from every share; every row users
+// wrote survives; each list's statistics are its own shares', and the
+// lists' add up to the whole.
+func TestMigrateV3ListCounts(t *testing.T) {
+	ctx := context.Background()
+	path := copyTestdata(t, "v3.db")
+	tables := []string{"lists", "tasks", "milestones", "progresses", "shares", "attachments", "audits", "memberships", "reminder_steps"}
+	rows := func(db *gorm.DB) map[string]int64 {
+		t.Helper()
+		out := map[string]int64{}
+		for _, table := range tables {
+			var n int64
+			if err := db.Table(table).Count(&n).Error; err != nil {
+				t.Fatalf("count %s: %v", table, err)
+			}
+			out[table] = n
+		}
+		return out
+	}
+	old, err := gorm.Open(sqlite.Open(path), &gorm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := rows(old)
+	if db, _ := old.DB(); db != nil {
+		db.Close()
+	}
+	if before["lists"] != 2 || before["tasks"] != 48 {
+		t.Fatalf("v3.db holds %v; want two lists of 24 tasks", before)
+	}
+
+	s, err := storage.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, res, err := seeds.Load(ctx, s, seeds.Xuchang(), nil); err != nil || !res.Skipped {
+		t.Fatalf("start after the upgrade: %+v, %v; want the seed skipped", res, err)
+	}
+	for table, n := range rows(s.DB()) {
+		if n != before[table] {
+			t.Errorf("%s: %d rows after the upgrade; want the %d there were", table, n, before[table])
+		}
+	}
+	if diff, err := s.CheckShareCounts(ctx); err != nil || diff != "" {
+		t.Fatalf("share_counts after the upgrade: %s %v", diff, err)
+	}
+
+	second, err := s.ListByName(ctx, "省督察二轮")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := storage.NewDate(2021, 10, 11)
+	tallies := map[uint]map[uint]storage.ShareTally{}
+	for _, list := range []uint{0, storage.DefaultList, second.ID} {
+		ts, err := s.ShareTallies(ctx, day, time.UTC, storage.StatsFilter{ListID: list})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tallies[list] = map[uint]storage.ShareTally{}
+		for _, x := range ts {
+			tallies[list][x.UnitID] = x
+		}
+	}
+	for unit, all := range tallies[0] {
+		a, b := tallies[storage.DefaultList][unit], tallies[second.ID][unit]
+		if a.Assigned+b.Assigned != all.Assigned || a.Reported+b.Reported != all.Reported || a.Open+b.Open != all.Open ||
+			a.ConfirmedOnTime+a.ConfirmedLate+b.ConfirmedOnTime+b.ConfirmedLate != all.ConfirmedOnTime+all.ConfirmedLate || a.Overdue+b.Overdue != all.Overdue {
+			t.Errorf("unit %s: the lists' tallies %+v and %+v do not add up to %+v", all.Unit, a, b, all)
+		}
+	}
+	// The story's 省督察二轮: 长葛市 reported 共性6's first milestone and
+	// had 共性7's confirmed, after its due day.
+	var changge storage.ShareTally
+	for _, x := range tallies[second.ID] {
+		if x.Unit == "长葛市" {
+			changge = x
+		}
+	}
+	if changge.Reported != 1 || changge.ConfirmedLate != 1 || changge.ConfirmedOnTime != 0 || changge.LastEntry.IsZero() {
+		t.Errorf("长葛市 in 省督察二轮 = %+v; want 1 reported, 1 confirmed late, an entry", changge)
+	}
+
+	// Tasks and milestones: the lists add up to the whole; the same
+	// document gave both lists the same units.
+	var sum storage.Overview
+	for _, list := range []uint{storage.DefaultList, second.ID} {
+		o, err := s.CountOverview(ctx, day, time.UTC, list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum.TasksOpen, sum.TasksClosed = sum.TasksOpen+o.TasksOpen, sum.TasksClosed+o.TasksClosed
+		sum.DoneOnTime, sum.DoneLate, sum.Open, sum.Overdue = sum.DoneOnTime+o.DoneOnTime, sum.DoneLate+o.DoneLate, sum.Open+o.Open, sum.Overdue+o.Overdue
+		sum.Awaiting += o.Awaiting
+	}
+	if all, err := s.CountOverview(ctx, day, time.UTC, 0); err != nil || all != sum {
+		t.Errorf("overview of every list = %+v, %v; the lists' add up to %+v", all, err, sum)
+	}
+	units := map[uint]map[string]storage.UnitStat{}
+	for _, list := range []uint{0, storage.DefaultList, second.ID} {
+		us, err := s.UnitStats(ctx, day, list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		units[list] = map[string]storage.UnitStat{}
+		for _, u := range us {
+			units[list][u.Name] = u
+		}
+	}
+	for name, a := range units[storage.DefaultList] {
+		b, all := units[second.ID][name], units[0][name]
+		if a.Lead != b.Lead || a.Responsible != b.Responsible || a.ViaResp != b.ViaResp ||
+			a.Lead+b.Lead != all.Lead || a.Responsible+b.Responsible != all.Responsible || a.Overdue+b.Overdue != all.Overdue {
+			t.Errorf("unit %s: lists %+v and %+v, all %+v", name, a, b, all)
+		}
+	}
+	if len(units[second.ID]) != len(units[storage.DefaultList]) || len(units[second.ID]) == 0 {
+		t.Errorf("units of 省督察二轮 %d; of the default list %d", len(units[second.ID]), len(units[storage.DefaultList]))
+	}
+}
