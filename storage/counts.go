@@ -36,15 +36,12 @@ const (
 )
 
 // liveShareCounts counts the live shares as share_counts holds them.
-const liveShareCounts = `SELECT s.unit_id, s.state, COALESCE(s.due, '') AS due, t.list_id, COUNT(*) AS n
-	FROM shares s JOIN tasks t ON t.id = s.task_id
-	WHERE NOT s.retired AND NOT s.task_closed GROUP BY s.unit_id, s.state, COALESCE(s.due, ''), t.list_id`
+const liveShareCounts = `SELECT unit_id, state, COALESCE(due, '') AS due, list_id, COUNT(*) AS n FROM shares
+	WHERE NOT retired AND NOT task_closed GROUP BY unit_id, state, COALESCE(due, ''), list_id`
 
 // shareCountsTable creates share_counts: on SQLite a table clustered on
 // its key (WITHOUT ROWID), read in one pass. The list comes last in the
-// key: a unit's counts, across lists, are a prefix range. A task never
-// changes lists and is never deleted, so the triggers read a share's list
-// from its task.
+// key: a unit's counts, across lists, are a prefix range.
 func shareCountsTable(pg bool) string {
 	q := `CREATE TABLE IF NOT EXISTS share_counts (unit_id bigint NOT NULL, state varchar(16) NOT NULL,
 		due varchar(10) NOT NULL, list_id bigint NOT NULL, day integer NOT NULL, n bigint NOT NULL,
@@ -69,34 +66,26 @@ var sqliteShareTriggers = []trigger{
 	{"share_counts_insert", "shares", `CREATE TRIGGER share_counts_insert AFTER INSERT ON shares
 	WHEN NOT NEW.retired AND NOT NEW.task_closed BEGIN
 		INSERT INTO share_counts (unit_id, state, due, list_id, day, n)
-			VALUES (NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), ` + sqliteList("NEW") + `, ` + sqliteDay("NEW.due") + `, 1)
+			VALUES (NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), NEW.list_id, ` + sqliteDay("NEW.due") + `, 1)
 		ON CONFLICT (unit_id, state, due, list_id) DO UPDATE SET n = n + 1;
 	END`},
 	{"share_counts_delete", "shares", `CREATE TRIGGER share_counts_delete AFTER DELETE ON shares
 	WHEN NOT OLD.retired AND NOT OLD.task_closed BEGIN
-		UPDATE share_counts SET n = n - 1 WHERE ` + sqliteCountKey("OLD") + `;
-		DELETE FROM share_counts WHERE ` + sqliteCountKey("OLD") + ` AND n = 0;
+		UPDATE share_counts SET n = n - 1 WHERE ` + sqliteCountKey + `;
+		DELETE FROM share_counts WHERE ` + sqliteCountKey + ` AND n = 0;
 	END`},
-	{"share_counts_update", "shares", `CREATE TRIGGER share_counts_update AFTER UPDATE OF unit_id, state, due, retired, task_closed ON shares BEGIN
-		UPDATE share_counts SET n = n - 1 WHERE NOT OLD.retired AND NOT OLD.task_closed AND ` + sqliteCountKey("OLD") + `;
-		DELETE FROM share_counts WHERE ` + sqliteCountKey("OLD") + ` AND n = 0;
+	{"share_counts_update", "shares", `CREATE TRIGGER share_counts_update AFTER UPDATE OF unit_id, state, due, list_id, retired, task_closed ON shares BEGIN
+		UPDATE share_counts SET n = n - 1 WHERE NOT OLD.retired AND NOT OLD.task_closed AND ` + sqliteCountKey + `;
+		DELETE FROM share_counts WHERE ` + sqliteCountKey + ` AND n = 0;
 		INSERT INTO share_counts (unit_id, state, due, list_id, day, n)
-			SELECT NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), ` + sqliteList("NEW") + `, ` + sqliteDay("NEW.due") + `, 1
+			SELECT NEW.unit_id, NEW.state, COALESCE(NEW.due, ''), NEW.list_id, ` + sqliteDay("NEW.due") + `, 1
 			WHERE NOT NEW.retired AND NOT NEW.task_closed
 		ON CONFLICT (unit_id, state, due, list_id) DO UPDATE SET n = n + 1;
 	END`},
 }
 
-// sqliteList is the list of a share row (NEW or OLD) in a trigger: its
-// task's, one primary key lookup (a task never changes lists).
-func sqliteList(row string) string {
-	return `(SELECT list_id FROM tasks WHERE id = ` + row + `.task_id)`
-}
-
-// sqliteCountKey matches the share_counts row of a share row in a trigger.
-func sqliteCountKey(row string) string {
-	return `unit_id = ` + row + `.unit_id AND state = ` + row + `.state AND due = COALESCE(` + row + `.due, '') AND list_id = ` + sqliteList(row)
-}
+// sqliteCountKey matches the share_counts row of the OLD share in a trigger.
+const sqliteCountKey = `unit_id = OLD.unit_id AND state = OLD.state AND due = COALESCE(OLD.due, '') AND list_id = OLD.list_id`
 
 // postgresShareCounts is the function of PostgreSQL's statement triggers
 // keeping share_counts (postgresShareTriggers): one grouped upsert per
@@ -110,18 +99,16 @@ var postgresShareCounts = []string{
 		END IF;
 		IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
 			INSERT INTO share_counts AS c (unit_id, state, due, list_id, day, n)
-				SELECT r.unit_id, r.state, COALESCE(r.due, ''), t.list_id, ` + pgDay("r.due") + `, -COUNT(*)
-				FROM old_rows r JOIN tasks t ON t.id = r.task_id
-				WHERE NOT r.retired AND NOT r.task_closed GROUP BY 1, 2, 3, 4, 5
+				SELECT unit_id, state, COALESCE(due, ''), list_id, ` + pgDay("due") + `, -COUNT(*) FROM old_rows
+				WHERE NOT retired AND NOT task_closed GROUP BY 1, 2, 3, 4, 5
 			ON CONFLICT (unit_id, state, due, list_id) DO UPDATE SET n = c.n + EXCLUDED.n;
-			DELETE FROM share_counts c USING (SELECT DISTINCT unit_id, state, COALESCE(due, '') AS due FROM old_rows) o
-				WHERE c.unit_id = o.unit_id AND c.state = o.state AND c.due = o.due AND c.n = 0;
+			DELETE FROM share_counts c USING (SELECT DISTINCT unit_id, state, COALESCE(due, '') AS due, list_id FROM old_rows) o
+				WHERE c.unit_id = o.unit_id AND c.state = o.state AND c.due = o.due AND c.list_id = o.list_id AND c.n = 0;
 		END IF;
 		IF TG_OP = 'UPDATE' OR TG_OP = 'INSERT' THEN
 			INSERT INTO share_counts AS c (unit_id, state, due, list_id, day, n)
-				SELECT r.unit_id, r.state, COALESCE(r.due, ''), t.list_id, ` + pgDay("r.due") + `, COUNT(*)
-				FROM new_rows r JOIN tasks t ON t.id = r.task_id
-				WHERE NOT r.retired AND NOT r.task_closed GROUP BY 1, 2, 3, 4, 5
+				SELECT unit_id, state, COALESCE(due, ''), list_id, ` + pgDay("due") + `, COUNT(*) FROM new_rows
+				WHERE NOT retired AND NOT task_closed GROUP BY 1, 2, 3, 4, 5
 			ON CONFLICT (unit_id, state, due, list_id) DO UPDATE SET n = c.n + EXCLUDED.n;
 		END IF;
 		RETURN NULL;
@@ -186,25 +173,16 @@ func derivedTriggers(pg bool) (stmts []string, triggers []trigger) {
 // a fraction of that. A failure rolls the transaction back, triggers
 // included.
 func withoutTriggers(tx *gorm.DB, fn func() error) error {
-	if err := dropSQLiteTriggers(tx); err != nil {
-		return err
+	_, triggers := derivedTriggers(false)
+	for _, t := range triggers {
+		if err := tx.Exec("DROP TRIGGER IF EXISTS " + t.name).Error; err != nil {
+			return err
+		}
 	}
 	if err := fn(); err != nil {
 		return err
 	}
 	return installDerivedTx(tx)
-}
-
-// dropSQLiteTriggers drops the derived tables' triggers on SQLite, for
-// installDerivedTx to make again.
-func dropSQLiteTriggers(db *gorm.DB) error {
-	_, triggers := derivedTriggers(false)
-	for _, t := range triggers {
-		if err := db.Exec("DROP TRIGGER IF EXISTS " + t.name).Error; err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // installDerivedTx is installDerived in tx. On PostgreSQL it first takes
@@ -268,10 +246,16 @@ func makeTrigger(tx *gorm.DB, pg bool, t trigger) error {
 }
 
 // CheckShareCounts compares share_counts with a count of the shares
-// themselves and describes the first difference ("" when they agree); err
+// themselves, and each share's list with its task's, and describes the
+// first difference ("" when they agree); err
 // is a failed query. It reads every share: for tests and for checking a
 // database by hand.
 func (s *Store) CheckShareCounts(ctx context.Context) (diff string, err error) {
+	var astray int64
+	err = s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM shares s JOIN tasks t ON t.id = s.task_id WHERE s.list_id <> t.list_id`).Scan(&astray).Error
+	if err != nil || astray > 0 {
+		return fmt.Sprintf("%d shares are not in their task's list", astray), err
+	}
 	type key struct{ unit, state, due, list string }
 	want := map[key]int64{}
 	if err := s.scanAll(ctx, liveShareCounts, func(rows *sql.Rows) error {

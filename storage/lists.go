@@ -202,6 +202,12 @@ func migrateLists(tx *gorm.DB) error {
 	return fixListSequence(tx)
 }
 
+// migrateShareLists is the data migration copying each task's list into
+// its shares (shares.list_id, which AutoMigrate adds as the default list's).
+func migrateShareLists(tx *gorm.DB) error {
+	return tx.Exec(`UPDATE shares SET list_id = t.list_id FROM tasks t WHERE t.id = shares.task_id AND shares.list_id <> t.list_id`).Error
+}
+
 // ListNames returns the lists' names by ID when there are several, and
 // nil when there is one list or none: names are shown only to tell lists
 // apart.

@@ -24,6 +24,7 @@ func dataMigrations() []dataMigration {
 		{name: "milestones-by-due-date", run: migrateMilestonesByDue},
 		{name: "per-unit-shares", run: migrateShares},
 		{name: "lists", run: migrateLists},
+		{name: "share-lists", run: migrateShareLists},
 	}
 }
 

@@ -195,18 +195,21 @@ func toPreviousSchema(t *testing.T, s *storage.Store) {
 	}
 }
 
-// toUnlistedCounts turns share_counts back into the table before it kept
-// each list's counts (no list_id; keyed by unit, state and due), emptied:
-// the migration counts every share again. SQLite's triggers go with it
-// (they read tasks.list_id); PostgreSQL's stay, and the migration replaces
-// their function.
+// toUnlistedCounts turns shares and share_counts back into the tables
+// before share_counts kept each list's counts (no list_id in either;
+// share_counts keyed by unit, state and due), share_counts emptied: the
+// migration counts every share again. SQLite's triggers go with it (they
+// read shares.list_id); PostgreSQL's stay, with the function they had.
 func toUnlistedCounts(t *testing.T, s *storage.Store) {
 	t.Helper()
 	var qs []string
 	if s.Dialect() != storage.Postgres {
 		qs = []string{"DROP TRIGGER share_counts_insert", "DROP TRIGGER share_counts_update", "DROP TRIGGER share_counts_delete"}
+	} else {
+		qs = []string{previousShareCounts}
 	}
-	qs = append(qs, "DROP TABLE share_counts", `CREATE TABLE share_counts (unit_id bigint NOT NULL, state varchar(16) NOT NULL,
+	qs = append(qs, "ALTER TABLE shares DROP COLUMN list_id", "DELETE FROM meta WHERE name = 'migration:share-lists'",
+		"DROP TABLE share_counts", `CREATE TABLE share_counts (unit_id bigint NOT NULL, state varchar(16) NOT NULL,
 		due varchar(10) NOT NULL, day integer NOT NULL, n bigint NOT NULL, PRIMARY KEY (unit_id, state, due))`)
 	for _, q := range qs {
 		if err := s.DB().Exec(q).Error; err != nil {
@@ -214,6 +217,31 @@ func toUnlistedCounts(t *testing.T, s *storage.Store) {
 		}
 	}
 }
+
+// previousShareCounts is the function of share_counts' triggers on
+// PostgreSQL before share_counts kept each list's counts (commit 2ff422e).
+const previousShareCounts = `CREATE OR REPLACE FUNCTION taskbot_share_counts() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+	BEGIN
+		IF TG_OP = 'TRUNCATE' THEN
+			DELETE FROM share_counts;
+			RETURN NULL;
+		END IF;
+		IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
+			INSERT INTO share_counts AS c (unit_id, state, due, day, n)
+				SELECT unit_id, state, COALESCE(due, ''), COALESCE(CAST(NULLIF(due, '') AS date) - DATE '1970-01-01', 0), -COUNT(*)
+				FROM old_rows WHERE NOT retired AND NOT task_closed GROUP BY 1, 2, 3, 4
+			ON CONFLICT (unit_id, state, due) DO UPDATE SET n = c.n + EXCLUDED.n;
+			DELETE FROM share_counts c USING (SELECT DISTINCT unit_id, state, COALESCE(due, '') AS due FROM old_rows) o
+				WHERE c.unit_id = o.unit_id AND c.state = o.state AND c.due = o.due AND c.n = 0;
+		END IF;
+		IF TG_OP = 'UPDATE' OR TG_OP = 'INSERT' THEN
+			INSERT INTO share_counts AS c (unit_id, state, due, day, n)
+				SELECT unit_id, state, COALESCE(due, ''), COALESCE(CAST(NULLIF(due, '') AS date) - DATE '1970-01-01', 0), COUNT(*)
+				FROM new_rows WHERE NOT retired AND NOT task_closed GROUP BY 1, 2, 3, 4
+			ON CONFLICT (unit_id, state, due) DO UPDATE SET n = c.n + EXCLUDED.n;
+		END IF;
+		RETURN NULL;
+	END $$`
 
 // TestListsUpgradeKeepsDocStatus: a database seeded before tasks kept their
 // document's 完成情况 gets it at the first start after the upgrade (the

@@ -58,7 +58,7 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 		args = append(args, append([]uint{0}, f.Units...))
 	}
 	if f.ListID != 0 {
-		where += ` AND s.task_id IN (SELECT id FROM tasks WHERE list_id = ?)`
+		where += ` AND s.list_id = ?`
 		args = append(args, f.ListID)
 	}
 	names, err := s.unitNamesByID(ctx)

@@ -261,16 +261,6 @@ func (s *Store) migrate(lock func() (func(), error)) error {
 			return err
 		}
 	}
-	// SQLite alters a column by rebuilding its table (a copy renamed), and
-	// a rename fails while a trigger names the table dropped meanwhile
-	// (share_counts' triggers read a share's task): the derived tables'
-	// triggers go first; installDerived below makes them again and
-	// counts every share.
-	if s.dialect != Postgres {
-		if err := dropSQLiteTriggers(s.db); err != nil {
-			return err
-		}
-	}
 	if err := s.db.AutoMigrate(models()...); err != nil {
 		return err
 	}
