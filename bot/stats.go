@@ -140,7 +140,15 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		if err != nil {
 			return Reply{}, err
 		}
-		return b.statsReply(st, "【整改统计】"+l.Name, "本清单总体", maxStatsRows), nil
+		r := b.statsReply(st, "【整改统计】"+l.Name, "本清单总体", maxStatsRows)
+		// Import refuses a list a unit's name, but a unit may come
+		// later (a document's, the organisation's): say it is there.
+		if names, err := b.Store.UnitNames(ctx); err == nil && slices.ContainsFunc(names, func(n storage.UnitName) bool { return n.Name == l.Name }) {
+			r.Footnotes = append(r.Footnotes, fmt.Sprintf("“%s”也是一个单位的名称，以上是同名清单的统计；该单位的任务：/unit %s", l.Name, l.Name))
+		} else if err != nil {
+			return Reply{}, err
+		}
+		return r, nil
 	} else if storage.ErrorCode(err) != storage.ENOTFOUND {
 		return Reply{}, err
 	}

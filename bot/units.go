@@ -239,7 +239,7 @@ func (b *Bot) unitsCmd(ctx context.Context, req Request, args []string) (Reply, 
 	if len(args) > 0 {
 		l, err := b.Store.ListByName(ctx, strings.Join(args, ""))
 		if storage.ErrorCode(err) == storage.ENOTFOUND {
-			return Reply{}, storage.Errorf(storage.ENOTFOUND, "%s units 只接受清单名称；查看某个单位请用 /unit 单位名称。", storage.ErrorMessage(err))
+			return Reply{}, storage.Errorf(storage.ENOTFOUND, "%s/units 只接受清单名称；查看某个单位请用 /unit 单位名称。", storage.ErrorMessage(err))
 		} else if err != nil {
 			return Reply{}, err
 		}
@@ -260,21 +260,17 @@ func (b *Bot) unitsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		return r, nil
 	}
 	// A section per list, sharing the reply's room.
-	rows := max(MaxItems/len(lists), 10)
-	units := map[uint]bool{}
+	rows := max(MaxItems/len(lists), 1)
 	for _, l := range lists {
 		stats, err := b.Store.UnitStats(ctx, today, l.ID)
 		if err != nil {
 			return Reply{}, err
 		}
-		for _, u := range stats {
-			units[u.UnitID] = true
-		}
 		s := unitsSection(stats, rows)
 		s.Heading = fmt.Sprintf("%s（%d 个单位）", l.Name, len(stats))
 		r.Sections = append(r.Sections, s)
 	}
-	r.Title = fmt.Sprintf("责任单位一览（%d 个清单，共 %d 个单位）", len(lists), len(units))
+	r.Title = fmt.Sprintf("责任单位一览（%d 个清单）", len(lists))
 	r.Footnotes = append(r.Footnotes, "各清单分列，任务和逾期节点只计该清单的。查看一个清单的全部单位：/units 清单名称")
 	return r, nil
 }

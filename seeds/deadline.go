@@ -130,8 +130,13 @@ func clauses(s []rune) []clause {
 	var br brackets
 	start := 0
 	for i, r := range s {
-		if br.top(r) && strings.ContainsRune("，,；;。", r) {
-			out = append(out, clause{start, i, !strings.ContainsRune("，,", r)})
+		switch {
+		case !br.top(r):
+		case r == '，' || r == ',':
+			out = append(out, clause{start, i, false})
+			start = i + 1
+		case r == '；' || r == ';' || r == '。':
+			out = append(out, clause{start, i, true})
 			start = i + 1
 		}
 	}
@@ -159,7 +164,7 @@ type scanner struct {
 	lastYear int
 }
 
-func isRangeDash(r rune) bool { return strings.ContainsRune("—–-－~～至到", r) }
+func isRangeDash(r rune) bool { return oneOf(r, "—–-－~～至到") }
 
 // atoms finds the date expressions in s[from:to].
 func (sc *scanner) atoms(from, to int) []atom {

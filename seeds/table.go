@@ -307,7 +307,7 @@ func measureNumber(s string) (n int, rest string, ok bool) {
 	}
 	switch {
 	case close != 0 && (rs[j] == '）' || rs[j] == ')'):
-	case close == 0 && strings.ContainsRune(".．、", rs[j]) && (j+1 >= len(rs) || !isDigit(rs[j+1])):
+	case close == 0 && oneOf(rs[j], ".．、") && (j+1 >= len(rs) || !isDigit(rs[j+1])):
 	default:
 		return 0, "", false
 	}

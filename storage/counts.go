@@ -173,16 +173,25 @@ func derivedTriggers(pg bool) (stmts []string, triggers []trigger) {
 // a fraction of that. A failure rolls the transaction back, triggers
 // included.
 func withoutTriggers(tx *gorm.DB, fn func() error) error {
-	_, triggers := derivedTriggers(false)
-	for _, t := range triggers {
-		if err := tx.Exec("DROP TRIGGER IF EXISTS " + t.name).Error; err != nil {
-			return err
-		}
+	if err := dropSQLiteTriggers(tx); err != nil {
+		return err
 	}
 	if err := fn(); err != nil {
 		return err
 	}
 	return installDerivedTx(tx)
+}
+
+// dropSQLiteTriggers drops the derived tables' triggers on SQLite, for
+// installDerivedTx to make again.
+func dropSQLiteTriggers(db *gorm.DB) error {
+	_, triggers := derivedTriggers(false)
+	for _, t := range triggers {
+		if err := db.Exec("DROP TRIGGER IF EXISTS " + t.name).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // installDerivedTx is installDerived in tx. On PostgreSQL it first takes

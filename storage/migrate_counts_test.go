@@ -15,13 +15,21 @@ import (
 // TestMigrateV3ListCounts opens storage/testdata/v3.db, written by the
 // version before share_counts kept each list's counts (commit 2ff422e,
 // testdata/make-v3-db.sh: the default list and 省督察二轮, imported from
-// the same document, with progress on both). The upgrade makes
-// share_counts again, with the list, from every share; every row users
-// wrote survives; each list's statistics are its own shares', and the
-// lists' add up to the whole.
+// the same document, with progress on both), and v3-65ff687.db, the same
+// story written by the version whose share_counts triggers read tasks
+// (SQLite's table rebuilds then failed on them). The upgrade gives every
+// share its task's list and makes share_counts again, with the list,
+// from every share; every row users wrote survives; each list's
+// statistics are its own shares', and the lists' add up to the whole.
 func TestMigrateV3ListCounts(t *testing.T) {
+	for _, file := range []string{"v3.db", "v3-65ff687.db"} {
+		t.Run(file, func(t *testing.T) { testMigrateV3ListCounts(t, file) })
+	}
+}
+
+func testMigrateV3ListCounts(t *testing.T, file string) {
 	ctx := context.Background()
-	path := copyTestdata(t, "v3.db")
+	path := copyTestdata(t, file)
 	tables := []string{"lists", "tasks", "milestones", "progresses", "shares", "attachments", "audits", "memberships", "reminder_steps"}
 	rows := func(db *gorm.DB) map[string]int64 {
 		t.Helper()

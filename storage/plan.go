@@ -120,16 +120,28 @@ type planState struct {
 	zone       string
 	tasks      []taskPlan // by task ID: a slice, walked in order
 	sumDay     Date
-	sum        Overview // Awaiting not filled
+	sum        Overview            // Awaiting not filled
+	lists      map[uint32]Overview // sum's part of each list
+}
+
+// add adds (sign 1) or removes (sign -1) a task's part of the sums as of
+// st.sumDay.
+func (st *planState) add(p *taskPlan, sign int) {
+	st.sum = addPlan(st.sum, p, st.sumDay, sign)
+	if st.lists == nil {
+		st.lists = map[uint32]Overview{}
+	}
+	st.lists[p.list] = addPlan(st.lists[p.list], p, st.sumDay, sign)
 }
 
 // planCounts calls use with the overview's counts of tasks and milestones
-// as of today in loc and every task's taskPlan (by task ID), from the kept
+// as of today in loc, of every list and of each (by list ID; a list with
+// no task may be missing), and every task's taskPlan (by task ID), from the kept
 // state brought up to date: everything counted again after a bulk write
 // or in another zone, else only the tasks logged since; a new day is only
 // summed again, in memory. use runs under planMu: it must not keep or
-// change the slice.
-func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, use func(o Overview, tasks []taskPlan)) error {
+// change the slice or the map.
+func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, use func(o Overview, lists map[uint32]Overview, tasks []taskPlan)) error {
 	var reset, last, first int64
 	err := s.db.WithContext(ctx).Raw(`SELECT `+tableVersionSQL(planResetVersion)+`,
 		(SELECT COALESCE(MAX(seq), 0) FROM plan_changes), (SELECT COALESCE(MIN(seq), 0) FROM plan_changes)`).
@@ -187,15 +199,15 @@ func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, 
 		}
 	}
 	if st.sumDay != today {
-		st.sumDay, st.sum = today, Overview{}
+		st.sumDay, st.sum, st.lists = today, Overview{}, nil
 		for i := range st.tasks {
 			if st.tasks[i].present {
-				st.sum = addPlan(st.sum, &st.tasks[i], today, 1)
+				st.add(&st.tasks[i], 1)
 			}
 		}
 	}
 	s.plan = st
-	use(st.sum, st.tasks)
+	use(st.sum, st.lists, st.tasks)
 	return nil
 }
 
@@ -268,7 +280,7 @@ func (s *Store) countPlan(ctx context.Context, st *planState, endOfDue string, i
 	}
 	for _, id := range ids {
 		if id < uint(len(st.tasks)) && st.tasks[id].present {
-			st.sum = addPlan(st.sum, &st.tasks[id], st.sumDay, -1)
+			st.add(&st.tasks[id], -1)
 			st.tasks[id] = taskPlan{}
 		}
 	}
@@ -278,7 +290,7 @@ func (s *Store) countPlan(ctx context.Context, st *planState, endOfDue string, i
 		}
 		p.present = true
 		st.tasks[id] = *p
-		st.sum = addPlan(st.sum, p, st.sumDay, 1)
+		st.add(p, 1)
 	}
 	return nil
 }

@@ -114,7 +114,10 @@ func (s *Store) UnitTasks(ctx context.Context, unitID uint, role string, limit i
 	}
 	total := 0
 	if i, ok := slices.BinarySearchFunc(ix.units, unitID, func(u UnitStat, id uint) int { return cmp.Compare(u.UnitID, id) }); ok {
-		u := ix.tally(i, 0, nil, nil)
+		u := ix.units[i]
+		for _, bits := range ix.roles[i] {
+			u.count(bits, 0)
+		}
 		switch role {
 		case RoleLead:
 			total = u.Lead
@@ -356,21 +359,20 @@ type unitIndex struct {
 	tasks   [][]uint32 // by the index in units
 	roles   [][]uint8  // the roles (roleBits) of each of tasks
 	maxTask uint
-	// ranked holds UnitStats' last answer for each list (0: every list),
-	// valid while the plan version and the day are its key (guarded by
-	// Store.unitsMu).
-	ranked map[uint]rankedUnits
+	// ranked holds UnitStats' last answers (guarded by Store.unitsMu).
+	ranked rankedUnits
 }
 
-// rankedUnits is an answer of UnitStats and the key it is valid under.
+// rankedUnits are UnitStats' answers for every list (0) and for each, and
+// the plan version and day they are valid for.
 type rankedUnits struct {
 	key   string
-	stats []UnitStat
+	lists map[uint][]UnitStat
 }
 
 // roleBits are a unit's roles in a task in unitIndex.roles: lead or
 // responsible, each directly or through a collective (via); bit n
-// counts one of its kind when shifted right by n (see tally).
+// counts one of its kind when shifted right by n (see UnitStat.count).
 const (
 	roleLead uint8 = 1 << iota
 	roleResponsible
@@ -378,25 +380,14 @@ const (
 	roleViaResp
 )
 
-// tally counts the tasks of the index's unit i by role, and their open
-// milestones overdue (perTask, by task ID; nil: none counted): those of
-// one list when list is not 0 (listOf gives each task's), else all.
-func (ix *unitIndex) tally(i int, list uint, listOf []uint32, perTask []int32) UnitStat {
-	u := ix.units[i]
-	for j, t := range ix.tasks[i] {
-		if list != 0 && uint(listOf[t]) != list {
-			continue
-		}
-		bits := ix.roles[i][j]
-		u.Lead += int(bits & roleLead)
-		u.Responsible += int(bits&roleResponsible) >> 1
-		u.ViaLead += int(bits&roleViaLead) >> 2
-		u.ViaResp += int(bits&roleViaResp) >> 3
-		if perTask != nil {
-			u.Overdue += int(perTask[t])
-		}
-	}
-	return u
+// count adds a task to u: its roles there (roleBits) and its open
+// milestones overdue.
+func (u *UnitStat) count(bits uint8, overdue int32) {
+	u.Lead += int(bits & roleLead)
+	u.Responsible += int(bits&roleResponsible) >> 1
+	u.ViaLead += int(bits&roleViaLead) >> 2
+	u.ViaResp += int(bits&roleViaResp) >> 3
+	u.Overdue += int(overdue)
 }
 
 // unitIndex returns the unit index, and the plan version read before it
@@ -434,7 +425,7 @@ func (s *Store) unitIndex(ctx context.Context) (*unitIndex, int64, error) {
 		return nil, 0, Internal(err)
 	}
 	ix := &unitIndex{version: version, units: make([]UnitStat, len(units)), tasks: make([][]uint32, len(units)),
-		roles: make([][]uint8, len(units)), ranked: map[uint]rankedUnits{}}
+		roles: make([][]uint8, len(units))}
 	pos := map[uint]int{}
 	for i, u := range units {
 		ix.units[i] = UnitStat{UnitID: u.ID, Name: u.Name, Collective: u.Collective}
@@ -499,7 +490,8 @@ type UnitStat struct {
 // tasks responsible (each including those through collectives) and open
 // milestones overdue on those tasks. For one list (list not 0) it counts
 // that list's tasks and leaves out the units with none there. Two grouped
-// scans, whatever the number of units; then counted in memory.
+// scans, whatever the number of units; then counted in memory, for every
+// list at once.
 func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitStat, error) {
 	ix, plan, err := s.unitIndex(ctx)
 	if err != nil {
@@ -511,10 +503,10 @@ func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitSta
 	if plan >= 0 {
 		key = fmt.Sprint(plan, " ", today)
 		s.unitsMu.Lock()
-		r, ok := ix.ranked[list]
+		r := ix.ranked
 		s.unitsMu.Unlock()
-		if ok && r.key == key {
-			return slices.Clone(r.stats), nil
+		if r.key == key {
+			return slices.Clone(r.lists[list]), nil
 		}
 	}
 	// Overdue milestones and the list of each task, from the store's
@@ -522,39 +514,71 @@ func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitSta
 	// plan.go); then summed over each unit's tasks in memory.
 	perTask := make([]int32, ix.maxTask+1)
 	listOf := make([]uint32, ix.maxTask+1)
-	err = s.planCounts(ctx, today, s.Clock.Zone(), func(_ Overview, tasks []taskPlan) {
+	var lists []uint32
+	err = s.planCounts(ctx, today, s.Clock.Zone(), func(_ Overview, byList map[uint32]Overview, tasks []taskPlan) {
 		for id := range min(len(tasks), len(perTask)) {
 			perTask[id] = tasks[id].overdueOn(today)
 			listOf[id] = tasks[id].list
+		}
+		for l := range byList {
+			lists = append(lists, l)
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]UnitStat, 0, len(ix.units))
-	for i := range ix.units {
-		if u := ix.tally(i, list, listOf, perTask); list == 0 || u.Lead+u.Responsible > 0 {
-			out = append(out, u)
+	// Each list's tallies by its place in lists: one pass over every
+	// unit's tasks, however many lists. With one list, its tallies are
+	// every list's.
+	place := map[uint32]int{}
+	for i, l := range lists {
+		place[l] = i
+	}
+	at := make([]int32, len(listOf)) // a task's list's place, -1: none
+	for t, l := range listOf {
+		if i, ok := place[l]; ok && len(lists) > 1 {
+			at[t] = int32(i)
+		} else {
+			at[t] = -1
 		}
 	}
-	slices.SortFunc(out, func(a, b UnitStat) int {
-		if c := cmp.Compare(b.Overdue, a.Overdue); c != 0 {
-			return c
+	out := map[uint][]UnitStat{}
+	each := make([]UnitStat, len(lists))
+	for i := range ix.units {
+		all := ix.units[i]
+		for k := range each {
+			each[k] = ix.units[i]
 		}
-		if c := cmp.Compare(b.Lead, a.Lead); c != 0 {
-			return c
+		for j, t := range ix.tasks[i] {
+			bits, overdue := ix.roles[i][j], perTask[t]
+			all.count(bits, overdue)
+			if k := at[t]; k >= 0 {
+				each[k].count(bits, overdue)
+			}
 		}
-		if c := cmp.Compare(b.Responsible, a.Responsible); c != 0 {
-			return c
+		out[0] = append(out[0], all)
+		for k, l := range lists {
+			u := each[k]
+			if len(lists) == 1 {
+				u = all
+			}
+			if u.Lead+u.Responsible > 0 {
+				out[uint(l)] = append(out[uint(l)], u)
+			}
 		}
-		return strings.Compare(a.Name, b.Name)
-	})
+	}
+	for _, units := range out {
+		slices.SortFunc(units, func(a, b UnitStat) int {
+			return cmp.Or(cmp.Compare(b.Overdue, a.Overdue), cmp.Compare(b.Lead, a.Lead),
+				cmp.Compare(b.Responsible, a.Responsible), strings.Compare(a.Name, b.Name))
+		})
+	}
 	if key != "" {
 		s.unitsMu.Lock()
-		ix.ranked[list] = rankedUnits{key, slices.Clone(out)}
+		ix.ranked = rankedUnits{key, out}
 		s.unitsMu.Unlock()
 	}
-	return out, nil
+	return slices.Clone(out[list]), nil
 }
 
 // MilestoneItem is an open milestone with its task's code and title.

@@ -176,7 +176,7 @@ func (s *Store) ShareTallies(ctx context.Context, today Date, loc *time.Location
 	return out, nil
 }
 
-// Overview counts the whole list as of today in loc.
+// Overview counts the tasks of every list, or of one, as of today in loc.
 type Overview struct {
 	TasksOpen, TasksClosed int
 	// Milestones (retired ones aside): done by the end of the due day,
@@ -193,15 +193,10 @@ type Overview struct {
 // returns EINTERNAL when a query fails.
 func (s *Store) CountOverview(ctx context.Context, today Date, loc *time.Location, list uint) (Overview, error) {
 	var o Overview
-	err := s.planCounts(ctx, today, loc, func(sum Overview, tasks []taskPlan) {
-		if list == 0 {
-			o = sum
-			return
-		}
-		for i := range tasks {
-			if tasks[i].present && uint(tasks[i].list) == list {
-				o = addPlan(o, &tasks[i], today, 1)
-			}
+	err := s.planCounts(ctx, today, loc, func(sum Overview, lists map[uint32]Overview, _ []taskPlan) {
+		o = sum
+		if list != 0 {
+			o = lists[uint32(list)]
 		}
 	})
 	if err != nil {

@@ -261,6 +261,16 @@ func (s *Store) migrate(lock func() (func(), error)) error {
 			return err
 		}
 	}
+	// SQLite alters a column by rebuilding its table (a copy renamed),
+	// and the rename fails while a trigger names a table dropped
+	// meanwhile (65ff687's share_counts triggers read tasks): the derived
+	// tables' triggers go first, whatever version made them;
+	// installDerived below makes them again and counts every share.
+	if s.dialect != Postgres {
+		if err := dropSQLiteTriggers(s.db); err != nil {
+			return err
+		}
+	}
 	if err := s.db.AutoMigrate(models()...); err != nil {
 		return err
 	}
