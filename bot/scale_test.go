@@ -31,6 +31,19 @@ var scaleTasks = func() int {
 	return 10000
 }()
 
+// scaleLists is how many lists the scale fixture holds: the generated one
+// and TASKBOT_SCALE_LISTS-1 more (at most 4), each the seed's 24 tasks,
+// so that `units` and `stats` are measured grouping by list.
+var scaleLists = func() int {
+	if n, err := strconv.Atoi(os.Getenv("TASKBOT_SCALE_LISTS")); err == nil && n > 1 {
+		return min(n, 1+len(scaleListNames))
+	}
+	return 1
+}()
+
+// scaleListNames name the scale fixture's lists after the first.
+var scaleListNames = []string{"省督察二轮", "回头看", "大气专项", "水专项"}
+
 // scale is the 10,000-task fixture, built once per test binary: the
 // generator's tasks (the oracle) and a bot over a store seeded with them.
 var scale struct {
@@ -58,10 +71,14 @@ func scaleBot(tb testing.TB) *bot.Bot {
 		}
 		scale.tasks = synth.Tasks(scaleTasks, 42, synth.Sentences(string(seeds.Xuchang())))
 		var store *storage.Store
-		dsn := filepath.Join(scale.dir, fmt.Sprintf("scale-%d.db", scaleTasks))
+		name := fmt.Sprintf("scale-%d", scaleTasks)
+		if scaleLists > 1 {
+			name += fmt.Sprintf("-%dlists", scaleLists)
+		}
+		dsn := filepath.Join(scale.dir, name+".db")
 		if pg := testenv.PostgresURL(); pg != "" && scale.keep {
 			// Kept too: a schema named after the size, made once.
-			dsn, scale.err = testenv.KeptPostgresSchema(pg, fmt.Sprintf("scale_%d", scaleTasks))
+			dsn, scale.err = testenv.KeptPostgresSchema(pg, strings.ReplaceAll(name, "-", "_"))
 			if scale.err != nil {
 				return
 			}
@@ -75,6 +92,11 @@ func scaleBot(tb testing.TB) *bot.Bot {
 			testenv.People(storage.PeopleSpec{Supervisors: []storage.PersonRef{{SlackID: scaleSupervisor}}}))
 		if scale.err != nil {
 			return
+		}
+		for i := 2; i <= scaleLists; i++ {
+			if _, _, scale.err = seeds.Import(context.Background(), store, seeds.Xuchang(), scaleListNames[i-2], false); scale.err != nil {
+				return
+			}
 		}
 		// About one share in a hundred reported done, awaiting review.
 		scale.err = store.DB().Exec(`UPDATE shares SET state = 'reported', reported_at = '2022-06-01 01:00:00+00:00'
@@ -447,7 +469,8 @@ func BenchmarkDigest(b *testing.B) {
 // reply cache is cold: something was committed before every question.
 // After an entry (a meta row here) the counts of tasks and milestones are
 // still kept; after a write to a milestone only that task's are counted
-// again; on a new day every task's are:
+// again; on a new day every task's are. With TASKBOT_SCALE_LISTS=3 the
+// database holds two more lists and `units` and `stats` group by list:
 //
 //	go test ./bot -run='^$' -bench=StatsMiss -benchtime=20x
 func BenchmarkStatsMiss(b *testing.B) {
@@ -459,7 +482,11 @@ func BenchmarkStatsMiss(b *testing.B) {
 		{"milestone", `UPDATE milestones SET text = text || ? WHERE id = 1`},
 		{"next-day", ""}, // no write: the first question of each day
 	} {
-		for _, q := range []string{"stats", "units"} {
+		qs := []string{"stats", "units"}
+		if scaleLists > 1 {
+			qs = append(qs, "stats "+scaleListNames[0]) // one list's, from share_counts
+		}
+		for _, q := range qs {
 			b.Run(commit.name+"/"+q, func(b *testing.B) {
 				var lat []time.Duration
 				for i := 0; b.Loop(); i++ {

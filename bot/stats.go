@@ -240,13 +240,13 @@ func (b *Bot) listOverviews(ctx context.Context, r *Reply, now time.Time) error 
 	if err != nil || len(lists) < 2 {
 		return err
 	}
-	today := b.today(now)
+	overviews, err := b.Store.ListOverviews(ctx, b.today(now), b.Clock().Zone())
+	if err != nil {
+		return err
+	}
 	s := Section{Heading: fmt.Sprintf("各清单（%d 个）", len(lists))}
 	for _, l := range lists {
-		o, err := b.Store.CountOverview(ctx, today, b.Clock().Zone(), l.ID)
-		if err != nil {
-			return err
-		}
+		o := overviews[l.ID]
 		st := StatusGreen
 		if o.Overdue > 0 {
 			st = StatusRed

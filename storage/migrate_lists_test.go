@@ -196,7 +196,8 @@ func toPreviousSchema(t *testing.T, s *storage.Store) {
 }
 
 // toUnlistedCounts turns shares and share_counts back into the tables
-// before share_counts kept each list's counts (no list_id in either;
+// before share_counts kept each list's counts (no list_id in either, nor
+// in the shares' idx_shares_stats, since renamed idx_shares_tally;
 // share_counts keyed by unit, state and due), share_counts emptied: the
 // migration counts every share again. SQLite's triggers go with it (they
 // read shares.list_id); PostgreSQL's stay, with the function they had.
@@ -208,7 +209,9 @@ func toUnlistedCounts(t *testing.T, s *storage.Store) {
 	} else {
 		qs = []string{previousShareCounts}
 	}
-	qs = append(qs, "ALTER TABLE shares DROP COLUMN list_id", "DELETE FROM meta WHERE name = 'migration:share-lists'",
+	qs = append(qs, "DROP INDEX idx_shares_tally",
+		"CREATE INDEX idx_shares_stats ON shares (unit_id, state, due, decided_at, retired, task_closed)",
+		"ALTER TABLE shares DROP COLUMN list_id", "DELETE FROM meta WHERE name = 'migration:share-lists'",
 		"DROP TABLE share_counts", `CREATE TABLE share_counts (unit_id bigint NOT NULL, state varchar(16) NOT NULL,
 		due varchar(10) NOT NULL, day integer NOT NULL, n bigint NOT NULL, PRIMARY KEY (unit_id, state, due))`)
 	for _, q := range qs {

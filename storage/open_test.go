@@ -124,7 +124,8 @@ func TestPostgresVersionRowUpgrade(t *testing.T) {
 // indexes idx_shares_pending (then idx_shares_review) and
 // idx_shares_milestone, gets idx_shares_queue (partial: only the shares
 // awaiting review) and idx_shares_by_milestone in their place at the next
-// start; idx_shares_unit, a prefix of idx_shares_stats, goes.
+// start; idx_shares_unit, a prefix of idx_shares_tally, goes, and so does
+// idx_shares_stats, which idx_shares_tally replaced (the list added).
 func TestOldIndexReplaced(t *testing.T) {
 	dsn := testenv.DSN(t, "old-index.db")
 	s, err := storage.Open(dsn)
@@ -136,6 +137,7 @@ func TestOldIndexReplaced(t *testing.T) {
 		`CREATE INDEX idx_shares_review ON shares (state, retired, task_closed, reported_at)`,
 		`DROP INDEX idx_shares_by_milestone`, `CREATE INDEX idx_shares_milestone ON shares (milestone_id)`,
 		`CREATE INDEX idx_shares_unit ON shares (unit_id, state, due)`,
+		`DROP INDEX idx_shares_tally`, `CREATE INDEX idx_shares_stats ON shares (unit_id, state, due, decided_at, retired, task_closed)`,
 		`UPDATE meta SET value = 'previous' WHERE name = 'schema'`} {
 		if err := s.DB().Exec(q).Error; err != nil {
 			t.Fatal(err)
@@ -148,7 +150,7 @@ func TestOldIndexReplaced(t *testing.T) {
 	defer s.Close()
 	m = s.DB().Migrator()
 	for _, ix := range []struct{ old, new string }{{"idx_shares_pending", "idx_shares_queue"}, {"idx_shares_review", "idx_shares_queue"},
-		{"idx_shares_milestone", "idx_shares_by_milestone"}, {"idx_shares_unit", "idx_shares_stats"}} {
+		{"idx_shares_milestone", "idx_shares_by_milestone"}, {"idx_shares_unit", "idx_shares_tally"}, {"idx_shares_stats", "idx_shares_tally"}} {
 		if m.HasIndex(&storage.Share{}, ix.old) || !m.HasIndex(&storage.Share{}, ix.new) {
 			t.Errorf("after the upgrade: %s %v, %s %v; want only the second",
 				ix.old, m.HasIndex(&storage.Share{}, ix.old), ix.new, m.HasIndex(&storage.Share{}, ix.new))

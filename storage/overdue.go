@@ -22,7 +22,7 @@ type UnitOverdue struct {
 
 // OverdueByUnit returns, for each unit (by ID) with open shares of open
 // milestones due before day, their number and the first limit of them.
-// The numbers come from share_counts; the first lines from idx_shares_stats,
+// The numbers come from share_counts; the first lines from idx_shares_tally,
 // one unit at a time. It returns EINTERNAL when a query fails.
 func (s *Store) OverdueByUnit(ctx context.Context, day Date, limit int) ([]UnitOverdue, error) {
 	var out []UnitOverdue

@@ -120,28 +120,28 @@ type planState struct {
 	zone       string
 	tasks      []taskPlan // by task ID: a slice, walked in order
 	sumDay     Date
-	sum        Overview            // Awaiting not filled
-	lists      map[uint32]Overview // sum's part of each list
+	sum        Overview   // Awaiting not filled
+	lists      []Overview // sum's part of each list, by list ID
 }
 
 // add adds (sign 1) or removes (sign -1) a task's part of the sums as of
 // st.sumDay.
 func (st *planState) add(p *taskPlan, sign int) {
 	st.sum = addPlan(st.sum, p, st.sumDay, sign)
-	if st.lists == nil {
-		st.lists = map[uint32]Overview{}
+	if int(p.list) >= len(st.lists) {
+		st.lists = append(st.lists, make([]Overview, int(p.list)+1-len(st.lists))...)
 	}
 	st.lists[p.list] = addPlan(st.lists[p.list], p, st.sumDay, sign)
 }
 
 // planCounts calls use with the overview's counts of tasks and milestones
-// as of today in loc, of every list and of each (by list ID; a list with
-// no task may be missing), and every task's taskPlan (by task ID), from the kept
+// as of today in loc, of every list and of each (by list ID; a list past
+// the slice has no task), and every task's taskPlan (by task ID), from the kept
 // state brought up to date: everything counted again after a bulk write
 // or in another zone, else only the tasks logged since; a new day is only
 // summed again, in memory. use runs under planMu: it must not keep or
-// change the slice or the map.
-func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, use func(o Overview, lists map[uint32]Overview, tasks []taskPlan)) error {
+// change the slices.
+func (s *Store) planCounts(ctx context.Context, today Date, loc *time.Location, use func(o Overview, lists []Overview, tasks []taskPlan)) error {
 	var reset, last, first int64
 	err := s.db.WithContext(ctx).Raw(`SELECT `+tableVersionSQL(planResetVersion)+`,
 		(SELECT COALESCE(MAX(seq), 0) FROM plan_changes), (SELECT COALESCE(MIN(seq), 0) FROM plan_changes)`).

@@ -515,21 +515,23 @@ func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitSta
 	perTask := make([]int32, ix.maxTask+1)
 	listOf := make([]uint32, ix.maxTask+1)
 	var lists []uint32
-	err = s.planCounts(ctx, today, s.Clock.Zone(), func(_ Overview, byList map[uint32]Overview, tasks []taskPlan) {
+	err = s.planCounts(ctx, today, s.Clock.Zone(), func(_ Overview, byList []Overview, tasks []taskPlan) {
 		for id := range min(len(tasks), len(perTask)) {
 			perTask[id] = tasks[id].overdueOn(today)
 			listOf[id] = tasks[id].list
 		}
-		for l := range byList {
-			lists = append(lists, l)
+		for l, o := range byList {
+			if o.TasksOpen+o.TasksClosed > 0 {
+				lists = append(lists, uint32(l))
+			}
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Each list's tallies by its place in lists: one pass over every
-	// unit's tasks, however many lists. With one list, its tallies are
-	// every list's.
+	// Each list's tallies by its place in lists, in one pass over every
+	// unit's tasks, however many lists; every list's are their sum. With
+	// one list, its tallies are every list's.
 	place := map[uint32]int{}
 	for i, l := range lists {
 		place[l] = i
@@ -550,11 +552,15 @@ func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitSta
 			each[k] = ix.units[i]
 		}
 		for j, t := range ix.tasks[i] {
-			bits, overdue := ix.roles[i][j], perTask[t]
-			all.count(bits, overdue)
 			if k := at[t]; k >= 0 {
-				each[k].count(bits, overdue)
+				each[k].count(ix.roles[i][j], perTask[t])
+			} else {
+				all.count(ix.roles[i][j], perTask[t])
 			}
+		}
+		for _, u := range each {
+			all.Lead, all.Responsible, all.ViaLead, all.ViaResp = all.Lead+u.Lead, all.Responsible+u.Responsible, all.ViaLead+u.ViaLead, all.ViaResp+u.ViaResp
+			all.Overdue += u.Overdue
 		}
 		out[0] = append(out[0], all)
 		for k, l := range lists {

@@ -43,6 +43,10 @@ type Store struct {
 	sumsMu  sync.Mutex
 	sumsKey string
 	sums    []countSum
+	// awaiting is awaitingByList's last answer, valid while the counts
+	// version is awaitingAt (guarded by sumsMu).
+	awaitingAt int64
+	awaiting   map[uint]int
 
 	version versioner
 }
@@ -275,13 +279,15 @@ func (s *Store) migrate(lock func() (func(), error)) error {
 		return err
 	}
 	// Indexes replaced by others under another name, or redundant with
-	// one (idx_shares_unit is a prefix of idx_shares_stats).
+	// one (idx_shares_unit is a prefix of idx_shares_tally).
 	for _, old := range []struct {
 		model any
 		name  string
 	}{{&Share{}, "idx_shares_pending"}, {&Share{}, "idx_shares_milestone"}, {&Share{}, "idx_shares_unit"}, {&Share{}, "idx_shares_review"},
 		// Unique within a list since there are several.
-		{&Task{}, "idx_tasks_code"}, {&Task{}, "idx_tasks_section_number"}} {
+		{&Task{}, "idx_tasks_code"}, {&Task{}, "idx_tasks_section_number"},
+		// Ends with the list since shares have one.
+		{&Share{}, "idx_shares_stats"}} {
 		if m.HasIndex(old.model, old.name) {
 			if err := m.DropIndex(old.model, old.name); err != nil {
 				return err
@@ -492,7 +498,7 @@ var laterIndexes = []struct {
 	name  string
 }{
 	{&UnitTask{}, "idx_unit_tasks_order"}, {&UnitTask{}, "idx_unit_tasks_task_id"},
-	{&Share{}, "idx_shares_key"}, {&Share{}, "idx_shares_stats"}, {&Share{}, "idx_shares_by_milestone"}, {&Share{}, "idx_shares_queue"}, {&Share{}, "idx_shares_whole"},
+	{&Share{}, "idx_shares_key"}, {&Share{}, "idx_shares_tally"}, {&Share{}, "idx_shares_by_milestone"}, {&Share{}, "idx_shares_queue"}, {&Share{}, "idx_shares_whole"},
 }
 
 // indexesAfter runs fn, which fills the empty derived tables, with

@@ -805,7 +805,7 @@ func TestFirstSeedKeepsIndexes(t *testing.T) {
 	}
 	defer empty.Close()
 	want := indexes(empty)
-	for _, name := range []string{"idx_shares_stats", "idx_shares_queue", "idx_shares_whole", "idx_unit_tasks_order", "idx_unit_tasks_task_id"} {
+	for _, name := range []string{"idx_shares_tally", "idx_shares_queue", "idx_shares_whole", "idx_unit_tasks_order", "idx_unit_tasks_task_id"} {
 		if want[name] == "" {
 			t.Fatalf("the schema has no index %s: %v", name, want)
 		}
