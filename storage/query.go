@@ -390,6 +390,12 @@ func (u *UnitStat) count(bits uint8, overdue int32) {
 	u.Overdue += int(overdue)
 }
 
+// add adds o's counts to u.
+func (u *UnitStat) add(o UnitStat) {
+	u.Lead, u.Responsible, u.ViaLead, u.ViaResp = u.Lead+o.Lead, u.Responsible+o.Responsible, u.ViaLead+o.ViaLead, u.ViaResp+o.ViaResp
+	u.Overdue += o.Overdue
+}
+
 // unitIndex returns the unit index, and the plan version read before it
 // (see table_versions in counts.go; -1 when unknown).
 func (s *Store) unitIndex(ctx context.Context) (*unitIndex, int64, error) {
@@ -514,8 +520,10 @@ func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitSta
 	// plan.go); then summed over each unit's tasks in memory.
 	perTask := make([]int32, ix.maxTask+1)
 	listOf := make([]uint32, ix.maxTask+1)
-	var lists []uint32
+	var lists []uint32 // the lists with tasks
+	ids := 1           // past the largest list ID
 	err = s.planCounts(ctx, today, s.Clock.Zone(), func(_ Overview, byList []Overview, tasks []taskPlan) {
+		ids = max(ids, len(byList))
 		for id := range min(len(tasks), len(perTask)) {
 			perTask[id] = tasks[id].overdueOn(today)
 			listOf[id] = tasks[id].list
@@ -529,20 +537,15 @@ func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitSta
 	if err != nil {
 		return nil, err
 	}
-	// Each list's tallies by its place in lists, in one pass over every
-	// unit's tasks, however many lists; every list's are their sum. With
-	// one list, its tallies are every list's.
-	place := map[uint32]int{}
-	for i, l := range lists {
-		place[l] = i
+	// Each list's tallies, by its place in lists, in one pass over every
+	// unit's tasks however many lists; every list's are their sum. With
+	// one list, every list's tallies are its own.
+	place := make([]int, ids)
+	for i := range place {
+		place[i] = -1
 	}
-	at := make([]int32, len(listOf)) // a task's list's place, -1: none
-	for t, l := range listOf {
-		if i, ok := place[l]; ok && len(lists) > 1 {
-			at[t] = int32(i)
-		} else {
-			at[t] = -1
-		}
+	for k, l := range lists {
+		place[l] = k
 	}
 	out := map[uint][]UnitStat{}
 	each := make([]UnitStat, len(lists))
@@ -552,26 +555,24 @@ func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitSta
 			each[k] = ix.units[i]
 		}
 		for j, t := range ix.tasks[i] {
-			if k := at[t]; k >= 0 {
+			if k := place[listOf[t]]; k >= 0 && len(lists) > 1 {
 				each[k].count(ix.roles[i][j], perTask[t])
 			} else {
 				all.count(ix.roles[i][j], perTask[t])
 			}
 		}
-		for _, u := range each {
-			all.Lead, all.Responsible, all.ViaLead, all.ViaResp = all.Lead+u.Lead, all.Responsible+u.Responsible, all.ViaLead+u.ViaLead, all.ViaResp+u.ViaResp
-			all.Overdue += u.Overdue
-		}
-		out[0] = append(out[0], all)
 		for k, l := range lists {
 			u := each[k]
 			if len(lists) == 1 {
 				u = all
+			} else {
+				all.add(u)
 			}
 			if u.Lead+u.Responsible > 0 {
 				out[uint(l)] = append(out[uint(l)], u)
 			}
 		}
+		out[0] = append(out[0], all)
 	}
 	for _, units := range out {
 		slices.SortFunc(units, func(a, b UnitStat) int {
