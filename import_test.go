@@ -319,6 +319,14 @@ func TestUnitsAndStatsByList(t *testing.T) {
 	ranking := section(one, "单位排名（2 个）】")
 	expect(ranking, "长葛市 ░░░░░░░░░░ 0% · 承担 1 · 已确认 0（按时 0）· 待确认 1", "禹州市 ░░░░░░░░░░ 0% · 承担 1")
 
+	// Names that are neither, or a list's where a unit is asked for.
+	out = cli("stats 省督察\nunit 省督察二轮\n", "console", "--at", "2021-12-20")
+	expect(out, "没有名为“省督察”的清单或单位（现有清单：“中央生态环境保护督察整改任务清单”、“省督察二轮”）。您是不是要找清单：“省督察二轮”？",
+		"“省督察二轮”是清单的名称，不是单位：该清单的各单位请用 /units 省督察二轮")
+	// A share confirmed already says so once.
+	out = cli("task 省督察二轮/共性1 确认 1 长葛市\ntask 省督察二轮/共性1 确认 1 长葛市\n", "console", "--at", "2021-12-20", "--as", "督查室王五")
+	expect(out, "该单位在节点1 的部分已确认，无需确认。")
+
 	// The week's entries are the list's: 长葛市's report is 省督察二轮's.
 	out = cli("stats 省督察二轮\nstats 中央生态环境保护督察整改任务清单\n", "console", "--at", "2021-12-16")
 	one, central, _ = strings.Cut(out, "【整改统计】中央生态环境保护督察整改任务清单")

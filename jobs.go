@@ -385,17 +385,18 @@ func runImport(ctx context.Context, e env, args []string) error {
 
 // writeImport prints what an import changed (or would, dry).
 func writeImport(w io.Writer, file string, d *seeds.Document, res storage.SeedResult, dry bool) {
-	codes := func(cs []string) string {
+	list := func(cs []string, counter string) string {
 		if len(cs) == 0 {
 			return ""
 		}
 		const shown = 12
 		s := strings.Join(cs[:min(len(cs), shown)], "、")
 		if len(cs) > shown {
-			s += fmt.Sprintf(" 等 %d 项", len(cs))
+			s += fmt.Sprintf(" 等 %d %s", len(cs), counter)
 		}
 		return "：" + s
 	}
+	codes := func(cs []string) string { return list(cs, "项") }
 	verb := "已导入"
 	if dry {
 		verb = "试运行（未写入）"
@@ -410,10 +411,10 @@ func writeImport(w io.Writer, file string, d *seeds.Document, res storage.SeedRe
 			len(res.Moved), codes(res.Moved), len(res.Added), codes(res.Added), len(res.Retired), codes(res.Retired))
 	}
 	if len(res.NewUnits) > 0 {
-		fmt.Fprintf(w, "  新出现的单位 %d%s（数据库中原无此名称：若是已有单位的另一种写法，请在文件中改用该单位的名称后再导入，否则将作为新单位承担分工）\n", len(res.NewUnits), codes(res.NewUnits))
+		fmt.Fprintf(w, "  新出现的单位 %d%s（数据库中原无此名称：若是已有单位的另一种写法，请在文件中改用该单位的名称后再导入，否则将作为新单位承担分工）\n", len(res.NewUnits), list(res.NewUnits, "个"))
 	}
 	if len(res.Units) > 0 {
-		fmt.Fprintf(w, "  原有任务的责任单位变动 %d%s（减少的单位不再承担其分工，已报送的记录保留）\n", len(res.Units), codes(res.Units))
+		fmt.Fprintf(w, "  原有任务的责任单位变动 %d%s（减少的单位不再承担其分工，已报送的记录保留）\n", len(res.Units), list(res.Units, "项"))
 	}
 	for _, x := range d.Warnings {
 		fmt.Fprintf(w, "  提示：%s\n", x)

@@ -72,8 +72,19 @@ type Section struct {
 	Text    string
 	Fields  []Field
 	Items   []Item
-	// More is how many items were left out to keep the reply readable.
-	More int
+	// More is how many items were left out to keep the reply readable;
+	// Counter the word that counts them ("项" when empty, "个" for units).
+	More    int
+	Counter string
+}
+
+// MoreLine says how many items were left out: "…另有 3 项未列出".
+func (s *Section) MoreLine() string {
+	counter := s.Counter
+	if counter == "" {
+		counter = "项"
+	}
+	return fmt.Sprintf("…另有 %d %s未列出", s.More, counter)
 }
 
 // Field is a label and its value, e.g. 责任单位：市城管局.
@@ -129,7 +140,7 @@ func (r Reply) Text() string {
 			}
 		}
 		if s.More > 0 {
-			fmt.Fprintf(&b, "  …另有 %d 项未列出\n", s.More)
+			fmt.Fprintf(&b, "  %s\n", s.MoreLine())
 		}
 	}
 	if len(r.Footnotes) > 0 {

@@ -142,10 +142,15 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		}
 		r := b.statsReply(st, "【整改统计】"+l.Name, "本清单总体", maxStatsRows)
 		// Import refuses a list a unit's name, but a unit may come
-		// later (a document's, the organisation's): say it is there.
-		if names, err := b.Store.UnitNames(ctx); err == nil && slices.ContainsFunc(names, func(n storage.UnitName) bool { return n.Name == l.Name }) {
-			r.Footnotes = append(r.Footnotes, fmt.Sprintf("“%s”也是一个单位的名称，以上是同名清单的统计；该单位的任务：/unit %s", l.Name, l.Name))
-		} else if err != nil {
+		// later (a document's, the organisation's), and a list's name
+		// may be part of a unit's: say which unit it also names.
+		if u, err := b.findUnit(ctx, l.Name); err == nil {
+			how := "该单位的统计：/stats " + u.Unit
+			if u.Unit == l.Name {
+				how = "该单位的任务：/unit " + u.Unit
+			}
+			r.Footnotes = append(r.Footnotes, fmt.Sprintf("“%s”也指单位“%s”，以上是清单“%s”的统计；%s", l.Name, u.Unit, l.Name, how))
+		} else if c := storage.ErrorCode(err); c != storage.ENOTFOUND && c != storage.EINVALID {
 			return Reply{}, err
 		}
 		return r, nil
@@ -172,8 +177,34 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		return b.statsReply(st, fmt.Sprintf("【整改统计】%s 各单位", t.Ref()), "全部任务总体", maxStatsRows), nil
 	}
 	u, err := b.findUnit(ctx, what)
-	if err != nil && noList != nil {
+	switch {
+	case err != nil && noList != nil:
 		err = noList // neither a unit nor a list's task: say what lists there are
+	case storage.ErrorCode(err) == storage.ENOTFOUND:
+		// Neither a unit nor a list: with several lists, name them too,
+		// and the lists whose name has what was typed before any unit.
+		lists, lerr := b.Store.Lists(ctx)
+		if lerr != nil {
+			return Reply{}, lerr
+		}
+		if len(lists) > 1 {
+			var names, near []string
+			for _, l := range lists {
+				names = append(names, "“"+l.Name+"”")
+				if strings.Contains(l.Name, what) {
+					near = append(near, "“"+l.Name+"”")
+				}
+			}
+			hint := "您是不是要找清单：" + strings.Join(near, "、") + "？"
+			if len(near) == 0 {
+				units, uerr := b.Store.UnitNames(ctx)
+				if uerr != nil {
+					return Reply{}, uerr
+				}
+				hint = suggest(units, storage.NormalizeName(what))
+			}
+			err = storage.Errorf(storage.ENOTFOUND, "没有名为“%s”的清单或单位（现有清单：%s）。%s", clip(what, 20), strings.Join(names, "、"), hint)
+		}
 	}
 	if err != nil {
 		return Reply{}, err

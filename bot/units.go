@@ -152,6 +152,11 @@ func (b *Bot) unitCmd(ctx context.Context, req Request, args []string) (Reply, e
 		return v.run(b, ctx, verbCall{verb: v, req: req, typed: args[0], args: args[1:], who: w})
 	}
 	u, err := b.findUnit(ctx, strings.Join(args, ""))
+	if storage.ErrorCode(err) == storage.ENOTFOUND {
+		if l, lerr := b.Store.ListByName(ctx, strings.Join(args, "")); lerr == nil {
+			return Reply{}, storage.Errorf(storage.ENOTFOUND, "“%s”是清单的名称，不是单位：该清单的各单位请用 /units %s，统计请用 /stats %s。", l.Name, l.Name, l.Name)
+		}
+	}
 	if err != nil {
 		return Reply{}, err
 	}
@@ -277,7 +282,7 @@ func (b *Bot) unitsCmd(ctx context.Context, req Request, args []string) (Reply, 
 
 // unitsSection lists units with their counts, at most rows of them.
 func unitsSection(stats []storage.UnitStat, rows int) Section {
-	s := Section{}
+	s := Section{Counter: "个"}
 	for i, u := range stats {
 		if i == rows {
 			s.More = len(stats) - rows

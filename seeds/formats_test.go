@@ -540,3 +540,37 @@ func parseExcel(t *testing.T, f *excelize.File) *seeds.Document {
 	}
 	return d
 }
+
+// TestTableListCodes: the ledger writes a code of a list other than the
+// default one with the list's name (省督察二轮/共性1). Rows of one such
+// list read as that list's codes, with a note; rows of several lists are
+// a problem naming them, since one import is one list.
+func TestTableListCodes(t *testing.T) {
+	sheet := func(codes ...string) *excelize.File {
+		f := excelize.NewFile()
+		rows := [][]any{{"编号", "问题", "责任单位", "整改时限"}}
+		for i, c := range codes {
+			rows = append(rows, []any{c, fmt.Sprintf("问题%d。", i+1), "甲县", "2022年3月底前"})
+		}
+		for i, r := range rows {
+			cellName, _ := excelize.CoordinatesToCellName(1, i+1)
+			if err := f.SetSheetRow("Sheet1", cellName, &r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return f
+	}
+	d := parseExcel(t, sheet("省督察二轮/共性1", "省督察二轮／共性2", "省督察二轮/个性1"))
+	var codes []string
+	for _, task := range d.Tasks {
+		codes = append(codes, task.Code)
+	}
+	if !cmp.Equal(codes, []string{"共性1", "共性2", "个性1"}) || len(d.Problems) != 0 ||
+		len(d.Notes) == 0 || !strings.Contains(d.Notes[len(d.Notes)-1].Msg, "编号带清单名“省督察二轮/”") {
+		t.Errorf("one list's rows: codes %q, problems %v, notes %v", codes, d.Problems, d.Notes)
+	}
+	d = parseExcel(t, sheet("共性1", "共性2", "省督察二轮/共性1", "回头看/任务1"))
+	if len(d.Problems) != 1 || !strings.Contains(d.Problems[0].Msg, "此表含有 3 个清单的任务：默认清单（编号不带清单名）（第 2 行起）、“回头看”（第 5 行起）、“省督察二轮”（第 4 行起）") {
+		t.Errorf("several lists' rows: problems %v", d.Problems)
+	}
+}

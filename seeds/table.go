@@ -7,6 +7,8 @@ package seeds
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -122,6 +124,7 @@ func parseTable(rows [][]string, lines []int) *Document {
 	kinds := map[string]int{} // section number by code prefix
 	numbers := map[string]int{}
 	codes := map[string]int{} // line by code
+	lists := map[string]int{} // first line by list name ("": none) in the codes
 	for i := h + 1; i < len(rows); i++ {
 		r := rows[i]
 		get := func(c column) string {
@@ -147,7 +150,17 @@ func parseTable(rows [][]string, lines []int) *Document {
 			d.Warnings = append(d.Warnings, Warning{Line: line, Msg: fmt.Sprintf("此行没有问题描述（问题），已跳过：“%s”", clip(oneLine(strings.Join(r, " "))))})
 			continue
 		}
-		kind, number := codeParts(get(colCode))
+		// The ledger writes a code of a list other than the default one
+		// with the list's name: 省督察二轮/共性1.
+		list, cell := "", get(colCode)
+		if i := strings.LastIndexAny(cell, "/／"); i >= 0 {
+			_, size := utf8.DecodeRuneInString(cell[i:])
+			list, cell = strings.TrimFunc(cell[:i], isSpace), cell[i+size:]
+		}
+		if _, ok := lists[list]; !ok {
+			lists[list] = line
+		}
+		kind, number := codeParts(cell)
 		if number == 0 { // no code: the row's 序号, if any
 			kind, number = codeParts(get(colSeq))
 		}
@@ -200,6 +213,23 @@ func parseTable(rows [][]string, lines []int) *Document {
 			}
 		}
 		d.Tasks = append(d.Tasks, t)
+	}
+	switch named := slices.Sorted(maps.Keys(lists)); {
+	case len(named) > 1:
+		// One import is one list: the rows of several would mix their
+		// tasks (and their codes, which repeat across lists).
+		var parts []string
+		for _, l := range named {
+			name := "“" + l + "”"
+			if l == "" {
+				name = "默认清单（编号不带清单名）"
+			}
+			parts = append(parts, fmt.Sprintf("%s（第 %d 行起）", name, lists[l]))
+		}
+		d.Problems = append(d.Problems, Warning{Line: lists[named[1]], Msg: fmt.Sprintf(
+			"此表含有 %d 个清单的任务：%s。一次只能导入一个清单：请把其他清单的行删去（编号带“清单名/”的属于该清单）后再导入。", len(named), strings.Join(parts, "、"))})
+	case len(named) == 1 && named[0] != "":
+		d.Notes = append(d.Notes, Warning{Line: lists[named[0]], Msg: fmt.Sprintf("编号带清单名“%s/”：按去掉清单名后的编号读入。", named[0])})
 	}
 	return d
 }

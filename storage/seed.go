@@ -254,8 +254,11 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 			if err := unitChanges(tx, list.ID, unitsBefore, &res); err != nil {
 				return err
 			}
-			if err := tx.Model(&Unit{}).Where("id > ?", lastUnit).Order("id").Pluck("name", &res.NewUnits).Error; err != nil {
-				return err
+			// Into an empty database every unit is new: none is named.
+			if lastUnit > 0 {
+				if err := tx.Model(&Unit{}).Where("id > ?", lastUnit).Order("id").Pluck("name", &res.NewUnits).Error; err != nil {
+					return err
+				}
 			}
 		}
 		if o.DryRun {

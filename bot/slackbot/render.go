@@ -177,7 +177,7 @@ func render(r bot.Reply, opt renderOptions) []Message {
 			mrkdwnSection(strings.TrimSuffix(heading, "\n"))
 		}
 		if s.More > 0 {
-			add(contextBlock("…另有 "+strconv.Itoa(s.More)+" 项未列出"), 16)
+			add(contextBlock(s.MoreLine()), 16)
 		}
 	}
 	notes := make([]string, 0, len(r.Footnotes)+1)
