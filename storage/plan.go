@@ -100,6 +100,8 @@ type taskPlan struct {
 	onTime, late    int32
 	list            uint32
 	dues            []Date
+	// overdue counts the dues before the state's sumDay (see add).
+	overdue int32
 }
 
 // overdueOn counts the task's open milestones due before day.
@@ -125,13 +127,24 @@ type planState struct {
 }
 
 // add adds (sign 1) or removes (sign -1) a task's part of the sums as of
-// st.sumDay.
+// st.sumDay; adding counts its overdue milestones as of that day.
 func (st *planState) add(p *taskPlan, sign int) {
-	st.sum = addPlan(st.sum, p, st.sumDay, sign)
+	if sign > 0 {
+		p.overdue = p.overdueOn(st.sumDay)
+	}
+	d := addPlan(Overview{}, p, sign)
+	st.sum = st.sum.plus(d)
 	if int(p.list) >= len(st.lists) {
 		st.lists = append(st.lists, make([]Overview, int(p.list)+1-len(st.lists))...)
 	}
-	st.lists[p.list] = addPlan(st.lists[p.list], p, st.sumDay, sign)
+	st.lists[p.list] = st.lists[p.list].plus(d)
+}
+
+// plus is o with d's counts added.
+func (o Overview) plus(d Overview) Overview {
+	return Overview{TasksOpen: o.TasksOpen + d.TasksOpen, TasksClosed: o.TasksClosed + d.TasksClosed,
+		DoneOnTime: o.DoneOnTime + d.DoneOnTime, DoneLate: o.DoneLate + d.DoneLate, Open: o.Open + d.Open,
+		Overdue: o.Overdue + d.Overdue, Awaiting: o.Awaiting + d.Awaiting}
 }
 
 // planCounts calls use with the overview's counts of tasks and milestones
@@ -290,19 +303,20 @@ func (s *Store) countPlan(ctx context.Context, st *planState, endOfDue string, i
 		}
 		p.present = true
 		st.tasks[id] = *p
-		st.add(p, 1)
+		st.add(&st.tasks[id], 1)
 	}
 	return nil
 }
 
-// addPlan adds (sign 1) or removes (sign -1) a task's part of o as of day.
-func addPlan(o Overview, p *taskPlan, day Date, sign int) Overview {
+// addPlan adds (sign 1) or removes (sign -1) a task's part of o, its
+// milestones overdue as p.overdue counts them.
+func addPlan(o Overview, p *taskPlan, sign int) Overview {
 	if p.closed {
 		o.TasksClosed += sign
 	} else {
 		o.TasksOpen += sign
 	}
-	overdue := int(p.overdueOn(day))
+	overdue := int(p.overdue)
 	o.DoneOnTime += sign * int(p.onTime)
 	o.DoneLate += sign * int(p.late)
 	o.Open += sign * (len(p.dues) - overdue)

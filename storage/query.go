@@ -114,15 +114,11 @@ func (s *Store) UnitTasks(ctx context.Context, unitID uint, role string, limit i
 	}
 	total := 0
 	if i, ok := slices.BinarySearchFunc(ix.units, unitID, func(u UnitStat, id uint) int { return cmp.Compare(u.UnitID, id) }); ok {
-		u := ix.units[i]
-		for _, bits := range ix.roles[i] {
-			u.count(bits, 0)
-		}
 		switch role {
 		case RoleLead:
-			total = u.Lead
+			total = ix.units[i].Lead
 		case RoleResponsible:
-			total = u.Responsible
+			total = ix.units[i].Responsible
 		}
 	}
 	ts, _, err := s.summaries(ctx, `
@@ -355,10 +351,16 @@ func (s *Store) TaskLeaderPosts(ctx context.Context, taskIDs []uint) (map[uint][
 // changes, whichever process wrote it.
 type unitIndex struct {
 	version string
-	units   []UnitStat // only UnitID, Name and Collective filled
+	units   []UnitStat // Overdue not filled
 	tasks   [][]uint32 // by the index in units
 	roles   [][]uint8  // the roles (roleBits) of each of tasks
 	maxTask uint
+	// byList are units' counts of each list's tasks (Overdue not
+	// filled), by the index in units and the list's place in lists
+	// (guarded by Store.unitsMu; made at the first question asked with
+	// several lists: a task's list and roles never change in an index).
+	lists  []uint32
+	byList [][]UnitStat
 	// ranked holds UnitStats' last answers (guarded by Store.unitsMu).
 	ranked rankedUnits
 }
@@ -388,12 +390,6 @@ func (u *UnitStat) count(bits uint8, overdue int32) {
 	u.ViaLead += int(bits&roleViaLead) >> 2
 	u.ViaResp += int(bits&roleViaResp) >> 3
 	u.Overdue += int(overdue)
-}
-
-// add adds o's counts to u.
-func (u *UnitStat) add(o UnitStat) {
-	u.Lead, u.Responsible, u.ViaLead, u.ViaResp = u.Lead+o.Lead, u.Responsible+o.Responsible, u.ViaLead+o.ViaLead, u.ViaResp+o.ViaResp
-	u.Overdue += o.Overdue
 }
 
 // unitIndex returns the unit index, and the plan version read before it
@@ -475,8 +471,36 @@ func (s *Store) unitIndex(ctx context.Context) (*unitIndex, int64, error) {
 	if err != nil {
 		return nil, 0, Internal(err)
 	}
+	for i := range ix.units {
+		for _, bits := range ix.roles[i] {
+			ix.units[i].count(bits, 0)
+		}
+	}
 	s.units = ix
 	return ix, v.Plan, nil
+}
+
+// countByList returns the units' counts of each list's tasks (see
+// unitIndex.byList), the lists in place order, a task's list's place by
+// list ID in place. Made once per index and lists, under Store.unitsMu.
+func (ix *unitIndex) countByList(lists []uint32, listOf []uint32, place []int) [][]UnitStat {
+	if slices.Equal(ix.lists, lists) && ix.byList != nil {
+		return ix.byList
+	}
+	by := make([][]UnitStat, len(ix.units))
+	for i := range ix.units {
+		by[i] = make([]UnitStat, len(lists))
+		for k := range lists {
+			by[i][k] = UnitStat{UnitID: ix.units[i].UnitID, Name: ix.units[i].Name, Collective: ix.units[i].Collective}
+		}
+		for j, t := range ix.tasks[i] {
+			if k := place[listOf[t]]; k >= 0 {
+				by[i][k].count(ix.roles[i][j], 0)
+			}
+		}
+	}
+	ix.lists, ix.byList = slices.Clone(lists), by
+	return by
 }
 
 // UnitStat counts a unit's tasks and overdue milestones; the Via counts are
@@ -525,7 +549,7 @@ func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitSta
 	err = s.planCounts(ctx, today, s.Clock.Zone(), func(_ Overview, byList []Overview, tasks []taskPlan) {
 		ids = max(ids, len(byList))
 		for id := range min(len(tasks), len(perTask)) {
-			perTask[id] = tasks[id].overdueOn(today)
+			perTask[id] = tasks[id].overdue // as of today: planCounts counted it
 			listOf[id] = tasks[id].list
 		}
 		for l, o := range byList {
@@ -537,9 +561,9 @@ func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitSta
 	if err != nil {
 		return nil, err
 	}
-	// Each list's tallies, by its place in lists, in one pass over every
-	// unit's tasks however many lists; every list's are their sum. With
-	// one list, every list's tallies are its own.
+	// The units' task counts, of every list and of each (kept with the
+	// index), and their overdue milestones summed over their tasks: with
+	// several lists, each list's too, by the list's place in lists.
 	place := make([]int, ids)
 	for i := range place {
 		place[i] = -1
@@ -547,26 +571,34 @@ func (s *Store) UnitStats(ctx context.Context, today Date, list uint) ([]UnitSta
 	for k, l := range lists {
 		place[l] = k
 	}
+	var byList [][]UnitStat
+	if len(lists) > 1 {
+		s.unitsMu.Lock()
+		byList = ix.countByList(lists, listOf, place)
+		s.unitsMu.Unlock()
+	}
 	out := map[uint][]UnitStat{}
 	each := make([]UnitStat, len(lists))
 	for i := range ix.units {
 		all := ix.units[i]
-		for k := range each {
-			each[k] = ix.units[i]
-		}
-		for j, t := range ix.tasks[i] {
-			if k := place[listOf[t]]; k >= 0 && len(lists) > 1 {
-				each[k].count(ix.roles[i][j], perTask[t])
-			} else {
-				all.count(ix.roles[i][j], perTask[t])
+		if byList == nil {
+			for _, t := range ix.tasks[i] {
+				all.Overdue += int(perTask[t])
+			}
+		} else {
+			copy(each, byList[i])
+			for _, t := range ix.tasks[i] {
+				n := int(perTask[t])
+				all.Overdue += n
+				if k := place[listOf[t]]; k >= 0 {
+					each[k].Overdue += n
+				}
 			}
 		}
 		for k, l := range lists {
 			u := each[k]
-			if len(lists) == 1 {
+			if byList == nil {
 				u = all
-			} else {
-				all.add(u)
 			}
 			if u.Lead+u.Responsible > 0 {
 				out[uint(l)] = append(out[uint(l)], u)
