@@ -43,14 +43,7 @@ func TestImportLists(t *testing.T) {
 		}
 		return out
 	}
-	expect := func(out string, want ...string) {
-		t.Helper()
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				t.Errorf("output lacks %q:\n%s", w, out)
-			}
-		}
-	}
+	expect := func(out string, want ...string) { t.Helper(); expectIn(t, out, want...) }
 
 	expect(console("task 6"), "【共性6】") // the first start: one list, no list names shown
 	out, err := cli("", "import", list, "--list", "省督察二轮", "--dry-run")
@@ -284,14 +277,7 @@ func TestUnitsAndStatsByList(t *testing.T) {
 		}
 		return rest
 	}
-	expect := func(out string, want ...string) {
-		t.Helper()
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				t.Errorf("lacks %q:\n%s", w, out)
-			}
-		}
-	}
+	expect := func(out string, want ...string) { t.Helper(); expectIn(t, out, want...) }
 
 	out := cli("units\nunits 省督察二轮\nunits 没有这个\n", "console", "--at", "2021-12-20")
 	replies := strings.Split(out, "责任单位一览")
@@ -337,5 +323,15 @@ func TestUnitsAndStatsByList(t *testing.T) {
 	err := run(ctx, []string{"import", list, "--list", "长葛市"}, env, strings.NewReader(""), &errOut, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "与一个单位的名称（或简称）相同") {
 		t.Errorf("a list named as a unit: %v; want it refused", err)
+	}
+}
+
+// expectIn reports each of want that out lacks.
+func expectIn(t *testing.T, out string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
 	}
 }

@@ -181,30 +181,7 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 	case err != nil && noList != nil:
 		err = noList // neither a unit nor a list's task: say what lists there are
 	case storage.ErrorCode(err) == storage.ENOTFOUND:
-		// Neither a unit nor a list: with several lists, name them too,
-		// and the lists whose name has what was typed before any unit.
-		lists, lerr := b.Store.Lists(ctx)
-		if lerr != nil {
-			return Reply{}, lerr
-		}
-		if len(lists) > 1 {
-			var names, near []string
-			for _, l := range lists {
-				names = append(names, "“"+l.Name+"”")
-				if strings.Contains(l.Name, what) {
-					near = append(near, "“"+l.Name+"”")
-				}
-			}
-			hint := "您是不是要找清单：" + strings.Join(near, "、") + "？"
-			if len(near) == 0 {
-				units, uerr := b.Store.UnitNames(ctx)
-				if uerr != nil {
-					return Reply{}, uerr
-				}
-				hint = suggest(units, storage.NormalizeName(what))
-			}
-			err = storage.Errorf(storage.ENOTFOUND, "没有名为“%s”的清单或单位（现有清单：%s）。%s", clip(what, 20), strings.Join(names, "、"), hint)
-		}
+		err = b.noListOrUnit(ctx, what, err)
 	}
 	if err != nil {
 		return Reply{}, err
@@ -231,6 +208,32 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 		return b.statsReply(st, fmt.Sprintf("【整改统计】%s 排名", u.Unit), "全部任务总体", maxStatsRows), nil
 	}
 	return b.unitStats(ctx, req, u)
+}
+
+// noListOrUnit is the error of `stats NAME` when no unit is called name
+// (notFound says so): with several lists it names them too, and suggests
+// the lists whose name has what was typed before any unit.
+func (b *Bot) noListOrUnit(ctx context.Context, what string, notFound error) error {
+	lists, err := b.Store.Lists(ctx)
+	if err != nil || len(lists) < 2 {
+		return cmp.Or(err, notFound)
+	}
+	var names, near []string
+	for _, l := range lists {
+		names = append(names, "“"+l.Name+"”")
+		if strings.Contains(l.Name, what) {
+			near = append(near, "“"+l.Name+"”")
+		}
+	}
+	hint := "您是不是要找清单：" + strings.Join(near, "、") + "？"
+	if len(near) == 0 {
+		units, err := b.Store.UnitNames(ctx)
+		if err != nil {
+			return err
+		}
+		hint = suggest(units, storage.NormalizeName(what))
+	}
+	return storage.Errorf(storage.ENOTFOUND, "没有名为“%s”的清单或单位（现有清单：%s）。%s", clip(what, 20), strings.Join(names, "、"), hint)
 }
 
 // maxStatsRows keeps a ranking readable in chat; the Excel ledger has all.
