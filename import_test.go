@@ -305,6 +305,11 @@ func TestUnitsAndStatsByList(t *testing.T) {
 	ranking := section(one, "单位排名（2 个）】")
 	expect(ranking, "长葛市 ░░░░░░░░░░ 0% · 承担 1 · 已确认 0（按时 0）· 待确认 1", "禹州市 ░░░░░░░░░░ 0% · 承担 1")
 
+	// A list's name where a task is asked for: its tasks.
+	out = cli("task 省督察二轮\n", "console", "--at", "2021-12-20")
+	expect(out, "清单“省督察二轮”的任务（共 2 项）", "🔴 省督察二轮/共性1 问题甲 — 节点1 2021-12-10 已逾期 10 天",
+		"🟢 省督察二轮/共性2 问题乙 — 节点1 2022-09-30", "文件标题：河南省生态环境保护督察整改任务清单")
+
 	// Names that are neither, or a list's where a unit is asked for.
 	out = cli("stats 省督察\nunit 省督察二轮\n", "console", "--at", "2021-12-20")
 	expect(out, "没有名为“省督察”的清单或单位（现有清单：“中央生态环境保护督察整改任务清单”、“省督察二轮”）。您是不是要找清单：“省督察二轮”？",

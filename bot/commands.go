@@ -86,8 +86,8 @@ type verbCall struct {
 func newCommands() []*command {
 	return []*command{
 		{name: "task", aliases: []string{"任务", "t"}, args: "编号 [%v]", verbSep: "|",
-			summary:  "查看任务卡片：问题、目标、措施、责任单位、时限、各节点状态（各单位完成情况）和最新进展；history 列出全部记录，分解 列出各单位分工；确认、退回、不涉及、销号、延期审批、重新打开仅限督查室。编号指默认清单的任务；其他清单的任务写作“清单名/编号”或“清单名 编号”",
-			example:  "/task 6、/task 个性1、/task 省督察二轮 共性6、/task 省督察二轮/共性6 history、/task 6 history、/task 7 分解、/task 7 确认 1 长葛市、/task 7 退回 1 长葛市 佐证不足、/task 6 销号、/task 5 批准延期 2",
+			summary:  "查看任务卡片：问题、目标、措施、责任单位、时限、各节点状态（各单位完成情况）和最新进展；history 列出全部记录，分解 列出各单位分工；确认、退回、不涉及、销号、延期审批、重新打开仅限督查室。编号指默认清单的任务；其他清单的任务写作“清单名/编号”或“清单名 编号”；只写清单名则列出该清单的全部任务",
+			example:  "/task 6、/task 个性1、/task 省督察二轮 共性6、/task 省督察二轮、/task 省督察二轮/共性6 history、/task 6 history、/task 7 分解、/task 7 确认 1 长葛市、/task 7 退回 1 长葛市 佐证不足、/task 6 销号、/task 5 批准延期 2",
 			readOnly: true, verbs: taskVerbs(), verbAt: 1, run: (*Bot).taskCmd},
 		{name: "unit", aliases: []string{"单位", "u"}, args: "单位名称 | %v", verbSep: " | ",
 			summary:  "某单位牵头和负责的任务，各附下一节点及状态（可用简称，如“环境局”“城管”）；bind/unbind/members 管理单位成员（仅限督查室）",

@@ -161,7 +161,7 @@ func (b *Bot) SubmitProgress(ctx context.Context, user string, f ProgressForm) (
 	}
 	p, err = b.record(ctx, user, t, pa, p)
 	if errors.Is(err, storage.ErrAlreadyRecorded) {
-		return Reply{Title: fmt.Sprintf("✅ 已保存：任务 %s 的%s（第 %d 条记录）", t.Ref(), kindNames[p.Kind], p.ID)}, nil
+		return Reply{Title: fmt.Sprintf("✅ 已保存：任务 %s 的%s（记录编号 %d）", t.Ref(), kindNames[p.Kind], p.ID)}, nil
 	}
 	if err != nil {
 		return Reply{}, err

@@ -27,7 +27,7 @@ func (b *Bot) progressCmd(ctx context.Context, req Request, args []string) (Repl
 	}
 	p, err := b.record(ctx, req.User, t, pa, &storage.Progress{Source: "command", Channel: req.Channel, SlackTS: req.TS})
 	if errors.Is(err, storage.ErrAlreadyRecorded) {
-		return Reply{Title: fmt.Sprintf("✅ 此消息已记录过：任务 %s 的%s（第 %d 条记录），未重复保存", t.Ref(), kindNames[p.Kind], p.ID)}, nil
+		return Reply{Title: fmt.Sprintf("✅ 此消息已记录过：任务 %s 的%s（记录编号 %d），未重复保存", t.Ref(), kindNames[p.Kind], p.ID)}, nil
 	}
 	if err != nil {
 		return Reply{}, err
@@ -159,7 +159,7 @@ func authorLabel(id, name string) string {
 // entry for the task's thread (unless it came from the thread) and, for a
 // request, the supervisors. The entry is committed: nothing here fails.
 func (b *Bot) recorded(ctx context.Context, t *storage.Task, p *storage.Progress, toThread bool) Reply {
-	r := Reply{Title: fmt.Sprintf("✅ 已保存：任务 %s 的%s（第 %d 条记录）", t.Ref(), kindNames[p.Kind], p.ID)}
+	r := Reply{Title: fmt.Sprintf("✅ 已保存：任务 %s 的%s（记录编号 %d）", t.Ref(), kindNames[p.Kind], p.ID)}
 	s := Section{Items: []Item{{Text: b.entryLine(p)}}}
 	if v := evidenceText(p); v != "" {
 		s.Fields = append(s.Fields, Field{"佐证", v})

@@ -99,6 +99,10 @@ func (b *Bot) taskCmd(ctx context.Context, req Request, args []string) (Reply, e
 	}
 	ref, err := ParseTaskRef(args[0])
 	if err != nil {
+		// A list's name: its tasks.
+		if l, lerr := b.Store.ListByName(ctx, args[0]); lerr == nil {
+			return b.listTasks(ctx, req, l)
+		}
 		return Reply{}, err
 	}
 	t, err := b.findTask(ctx, ref)
@@ -126,6 +130,30 @@ func (b *Bot) taskCmd(ctx context.Context, req Request, args []string) (Reply, e
 		}
 	}
 	r.Short = &short
+	return r, nil
+}
+
+// listTasks is `task 清单名称`: the list's tasks in the document's order,
+// each with its next milestone or state.
+func (b *Bot) listTasks(ctx context.Context, req Request, l storage.List) (Reply, error) {
+	ts, total, err := b.Store.ListTasks(ctx, l.ID, MaxItems)
+	if err != nil {
+		return Reply{}, err
+	}
+	today := b.today(req.Now)
+	r := Reply{Title: fmt.Sprintf("清单“%s”的任务（共 %d 项）", l.Name, total), AsOf: today}
+	s := Section{More: total - len(ts)}
+	for i := range ts {
+		s.Items = append(s.Items, summaryItem(&ts[i], today))
+	}
+	if total == 0 {
+		s.Text = "该清单没有任务。"
+	}
+	r.Sections = []Section{s}
+	if l.Title != "" && l.Title != l.Name {
+		r.Footnotes = append(r.Footnotes, "文件标题："+l.Title)
+	}
+	r.Footnotes = append(r.Footnotes, "查看任务：/task 编号；各单位：/units "+l.Name+"；统计：/stats "+l.Name)
 	return r, nil
 }
 

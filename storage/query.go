@@ -132,6 +132,19 @@ func (s *Store) UnitTasks(ctx context.Context, unitID uint, role string, limit i
 	return ts, total, err
 }
 
+// ListTasks returns a list's tasks in the document's order (section,
+// number), at most limit of them, and how many it has: the index
+// (list_id, section, number) read in order.
+func (s *Store) ListTasks(ctx context.Context, listID uint, limit int) ([]TaskSummary, int, error) {
+	var total int64
+	if err := s.db.WithContext(ctx).Model(&Task{}).Where("list_id = ?", listID).Count(&total).Error; err != nil {
+		return nil, 0, Internal(err)
+	}
+	ts, _, err := s.summaries(ctx, `SELECT `+summaryCols+`, '' AS via, 0 AS total FROM tasks t
+		WHERE t.list_id = @list ORDER BY t.section, t.number LIMIT @limit`, map[string]any{"list": listID, "limit": limit})
+	return ts, int(total), err
+}
+
 // LeaderRule says how a query matched leader posts (see LeaderTasks).
 type LeaderRule int
 
