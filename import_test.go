@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"taskbot/internal/testenv"
 )
 
@@ -308,12 +310,13 @@ func TestUnitsAndStatsByList(t *testing.T) {
 	// A list's name where a task is asked for: its tasks.
 	out = cli("task 省督察二轮\n", "console", "--at", "2021-12-20")
 	expect(out, "清单“省督察二轮”的任务（共 2 项）", "🔴 省督察二轮/共性1 问题甲 — 节点1 2021-12-10 已逾期 10 天",
-		"🟢 省督察二轮/共性2 问题乙 — 节点1 2022-09-30", "文件标题：河南省生态环境保护督察整改任务清单")
+		"🟢 省督察二轮/共性2 问题乙 — 节点1 2022-09-30", "文件标题：河南省生态环境保护督察整改任务清单",
+		"查看任务：/task 省督察二轮/编号")
 
 	// Names that are neither, or a list's where a unit is asked for.
 	out = cli("stats 省督察\nunit 省督察二轮\n", "console", "--at", "2021-12-20")
 	expect(out, "没有名为“省督察”的清单或单位（现有清单：“中央生态环境保护督察整改任务清单”、“省督察二轮”）。您是不是要找清单：“省督察二轮”？",
-		"“省督察二轮”是清单的名称，不是单位：该清单的各单位请用 /units 省督察二轮")
+		"“省督察二轮”是清单的名称，不是单位：该清单的任务请用 /task 省督察二轮，各单位请用 /units 省督察二轮")
 	// A share confirmed already says so once.
 	out = cli("task 省督察二轮/共性1 确认 1 长葛市\ntask 省督察二轮/共性1 确认 1 长葛市\n", "console", "--at", "2021-12-20", "--as", "督查室王五")
 	expect(out, "该单位在节点1 的部分已确认，无需确认。")
@@ -323,6 +326,21 @@ func TestUnitsAndStatsByList(t *testing.T) {
 	one, central, _ = strings.Cut(out, "【整改统计】中央生态环境保护督察整改任务清单")
 	expect(one, "本周进展 1 条")
 	expect(central, "本周进展 0 条", "任务 24 项")
+
+	// A unit that came after the list, under its name, is pointed out;
+	// a list whose name merely contains a unit's is not.
+	cli("", "import", list, "--list", "长葛市回头看")
+	later := filepath.Join(dir, "later.txt")
+	if err := os.WriteFile(later, []byte("一、共性整改任务\n1.问题丙。\n责任单位：长葛市回头看\n整改时限：2022年3月底前\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = cli("stats 长葛市回头看\n", "console", "--at", "2021-12-20")
+	if strings.Contains(out, "也是单位") {
+		t.Errorf("a list named like a unit, no unit of its name: %s", out)
+	}
+	cli("", "import", later, "--list", "第三批")
+	out = cli("stats 长葛市回头看\n", "console", "--at", "2021-12-20")
+	expect(out, "【整改统计】长葛市回头看", "“长葛市回头看”也是单位“长葛市回头看”的名称，以上是清单“长葛市回头看”的统计；该单位的任务：/unit 长葛市回头看")
 
 	var errOut bytes.Buffer
 	err := run(ctx, []string{"import", list, "--list", "长葛市"}, env, strings.NewReader(""), &errOut, &errOut)
@@ -338,5 +356,44 @@ func expectIn(t *testing.T, out string, want ...string) {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}
+	}
+}
+
+// TestImportLedgerOfAList: a ledger whose codes name a list (省督察二轮/共性1,
+// as export writes another list's) imports into that list only; into
+// another, or as the default list's document, it is refused in words.
+func TestImportLedgerOfAList(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := testenv.DSN(t, "ledger.db")
+	env := func(k string) string { return map[string]string{"TASKBOT_DB": db}[k] }
+	f := excelize.NewFile()
+	for i, r := range [][]any{{"编号", "问题", "责任单位", "整改时限"},
+		{"省督察二轮/共性1", "问题甲。", "长葛市", "2022年3月底前"}, {"省督察二轮/共性2", "问题乙。", "禹州市", "2022年6月底前"}} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, "台账.xlsx")
+	if err := f.SaveAs(file); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"import", file, "--list", "回头看"}, env, strings.NewReader(""), &out, &out); err == nil ||
+		!strings.Contains(err.Error(), "此表的编号属于清单“省督察二轮”（如“省督察二轮/…”），不能导入清单“回头看”") {
+		t.Errorf("import into another list: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"import", file, "--list", "省督察二轮"}, env, strings.NewReader(""), &out, &out); err != nil {
+		t.Fatalf("import into its list: %v\n%s", err, out.String())
+	}
+	expectIn(t, out.String(), "新增 2：共性1、共性2")
+	out.Reset()
+	seedEnv := func(k string) string {
+		return map[string]string{"TASKBOT_DB": filepath.Join(dir, "seeded.db"), "TASKBOT_SEED": file}[k]
+	}
+	if err := run(ctx, []string{"console"}, seedEnv, strings.NewReader(""), &out, &out); err == nil || !strings.Contains(err.Error(), "不是默认清单的") {
+		t.Errorf("the ledger as the default list's document: %v\n%s", err, out.String())
 	}
 }

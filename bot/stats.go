@@ -141,17 +141,19 @@ func (b *Bot) statsCmd(ctx context.Context, req Request, args []string) (Reply, 
 			return Reply{}, err
 		}
 		r := b.statsReply(st, "【整改统计】"+l.Name, "本清单总体", maxStatsRows)
-		// Import refuses a list a unit's name, but a unit may come
-		// later (a document's, the organisation's), and a list's name
-		// may be part of a unit's: say which unit it also names.
-		if u, err := b.findUnit(ctx, l.Name); err == nil {
-			how := "该单位的统计：/stats " + u.Unit
-			if u.Unit == l.Name {
-				how = "该单位的任务：/unit " + u.Unit
-			}
-			r.Footnotes = append(r.Footnotes, fmt.Sprintf("“%s”也指单位“%s”，以上是清单“%s”的统计；%s", l.Name, u.Unit, l.Name, how))
-		} else if c := storage.ErrorCode(err); c != storage.ENOTFOUND && c != storage.EINVALID {
+		// Import refuses a list a unit's name or alias, but a unit may
+		// come later (a document's, the organisation's): say it is there.
+		names, err := b.Store.UnitNames(ctx)
+		if err != nil {
 			return Reply{}, err
+		}
+		if i := slices.IndexFunc(names, func(n storage.UnitName) bool { return n.Name == l.Name }); i >= 0 {
+			u := names[i].Unit
+			how := "该单位的统计：/stats " + u
+			if u == l.Name {
+				how = "该单位的任务：/unit " + u
+			}
+			r.Footnotes = append(r.Footnotes, fmt.Sprintf("“%s”也是单位“%s”的名称，以上是清单“%s”的统计；%s", l.Name, u, l.Name, how))
 		}
 		return r, nil
 	} else if storage.ErrorCode(err) != storage.ENOTFOUND {

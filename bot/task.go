@@ -153,7 +153,11 @@ func (b *Bot) listTasks(ctx context.Context, req Request, l storage.List) (Reply
 	if l.Title != "" && l.Title != l.Name {
 		r.Footnotes = append(r.Footnotes, "文件标题："+l.Title)
 	}
-	r.Footnotes = append(r.Footnotes, "查看任务：/task 编号；各单位：/units "+l.Name+"；统计：/stats "+l.Name)
+	how := "/task 编号"
+	if l.ID != storage.DefaultList {
+		how = "/task " + l.Name + "/编号"
+	}
+	r.Footnotes = append(r.Footnotes, "查看任务："+how+"；各单位：/units "+l.Name+"；统计：/stats "+l.Name)
 	return r, nil
 }
 

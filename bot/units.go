@@ -154,7 +154,7 @@ func (b *Bot) unitCmd(ctx context.Context, req Request, args []string) (Reply, e
 	u, err := b.findUnit(ctx, strings.Join(args, ""))
 	if storage.ErrorCode(err) == storage.ENOTFOUND {
 		if l, lerr := b.Store.ListByName(ctx, strings.Join(args, "")); lerr == nil {
-			return Reply{}, storage.Errorf(storage.ENOTFOUND, "“%s”是清单的名称，不是单位：该清单的各单位请用 /units %s，统计请用 /stats %s。", l.Name, l.Name, l.Name)
+			return Reply{}, storage.Errorf(storage.ENOTFOUND, "“%s”是清单的名称，不是单位：该清单的任务请用 /task %s，各单位请用 /units %s，统计请用 /stats %s。", l.Name, l.Name, l.Name, l.Name)
 		}
 	}
 	if err != nil {

@@ -6,8 +6,11 @@ package seeds
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,7 +75,7 @@ func parseDocx(doc []byte) (*Document, error) {
 		return nil, &ParseError{Line: 1, Msg: "无法读取 Word 文件（" + err.Error() + "）。" + formatsThatWork}
 	}
 	var lines []string
-	var ledgers []*Document
+	var ledgers []*ledger
 	for _, b := range blocks {
 		if b.table == nil {
 			lines = append(lines, strings.Split(b.text, "\n")...)
@@ -86,8 +89,8 @@ func parseDocx(doc []byte) (*Document, error) {
 			}
 			at[i] = len(lines) + i + 1
 		}
-		if d := parseTable(rows, at); d != nil && len(d.Tasks) > 0 {
-			ledgers = append(ledgers, d)
+		if l := parseTable(rows, at); l != nil && len(l.Tasks) > 0 {
+			ledgers = append(ledgers, l)
 			for range rows {
 				lines = append(lines, "") // the table's rows: read
 			}
@@ -112,7 +115,7 @@ func parseDocx(doc []byte) (*Document, error) {
 	// the text around them too: tasks written there are read with the
 	// tables'; other text (a title, notes) is noted.
 	if text, err := parseText(strings.Join(lines, "\n")); err == nil {
-		return mergeTables(append(ledgers, text)), nil
+		return mergeTables(append(ledgers, &ledger{Document: text})), nil
 	}
 	d := mergeTables(ledgers)
 	for i, l := range lines {
@@ -126,12 +129,24 @@ func parseDocx(doc []byte) (*Document, error) {
 // mergeTables joins the lists read from several tables (or sheets) into
 // one: sections by kind, in order; a task code given again is a problem,
 // but tasks numbered only by their rows (任务N) go on numbering.
-func mergeTables(ds []*Document) *Document {
+//
+// The lists the tables' codes name are settled here, over every table: one
+// list named (省督察二轮/共性1, as `export` writes the codes of a list other
+// than the default one) is the document's CodeList, with a note; several
+// (a list's codes and another's, or codes without a list) are a problem,
+// since an import is one list.
+func mergeTables(ds []*ledger) *Document {
 	out := &Document{}
+	lists := map[string]int{}
 	kinds := map[string]int{}
 	first := map[string]int{}
 	last := map[string]int{} // the highest number by kind
 	for _, d := range ds {
+		for l, line := range d.codeLists {
+			if _, ok := lists[l]; !ok {
+				lists[l] = line
+			}
+		}
 		out.Warnings = append(out.Warnings, d.Warnings...)
 		out.Notes = append(out.Notes, d.Notes...)
 		out.Problems = append(out.Problems, d.Problems...)
@@ -162,6 +177,24 @@ func mergeTables(ds []*Document) *Document {
 			out.Tasks = append(out.Tasks, t)
 		}
 	}
+	// The lists named, in the order they come.
+	named := slices.SortedFunc(maps.Keys(lists), func(a, b string) int { return cmp.Compare(lists[a], lists[b]) })
+	switch {
+	case len(named) > 1:
+		var parts []string
+		for _, l := range named {
+			name := "“" + l + "”"
+			if l == "" {
+				name = "默认清单（编号不带清单名）"
+			}
+			parts = append(parts, fmt.Sprintf("%s（第 %d 行起）", name, lists[l]))
+		}
+		out.Problems = append(out.Problems, Warning{Line: lists[named[1]], Msg: fmt.Sprintf(
+			"此表含有 %d 个清单的任务：%s。一次只能导入一个清单：请把其他清单的行删去（编号带“清单名/”的属于该清单）后再导入。", len(named), strings.Join(parts, "、"))})
+	case len(named) == 1 && named[0] != "":
+		out.CodeList = named[0]
+		out.Notes = append(out.Notes, Warning{Line: lists[named[0]], Msg: fmt.Sprintf("编号带清单名“%s/”：按去掉清单名后的编号读入。", named[0])})
+	}
 	return out
 }
 
@@ -180,7 +213,7 @@ func parseXlsx(doc []byte) (*Document, error) {
 	}
 	defer f.Close()
 	// Every sheet with a header row: a list may run over several.
-	var ledgers []*Document
+	var ledgers []*ledger
 	for _, sheet := range f.GetSheetList() {
 		// Its first rows first: a sheet without a header (a ledger's
 		// other sheets, of 100,000 rows) is not read whole.

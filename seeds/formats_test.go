@@ -569,8 +569,25 @@ func TestTableListCodes(t *testing.T) {
 		len(d.Notes) == 0 || !strings.Contains(d.Notes[len(d.Notes)-1].Msg, "编号带清单名“省督察二轮/”") {
 		t.Errorf("one list's rows: codes %q, problems %v, notes %v", codes, d.Problems, d.Notes)
 	}
+	if d.CodeList != "省督察二轮" {
+		t.Errorf("CodeList = %q; want 省督察二轮", d.CodeList)
+	}
+	// Two sheets, each one list's: still two lists.
+	f := sheet("省督察二轮/共性1", "省督察二轮/共性2")
+	if _, err := f.NewSheet("Sheet2"); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range [][]any{{"编号", "问题", "责任单位", "整改时限"}, {"回头看/任务1", "问题丙。", "乙县", "2022年3月底前"}} {
+		cellName, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet2", cellName, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := parseExcel(t, f); len(d.Problems) != 1 || !strings.Contains(d.Problems[0].Msg, "此表含有 2 个清单的任务：“省督察二轮”") {
+		t.Errorf("two sheets of two lists: problems %v", d.Problems)
+	}
 	d = parseExcel(t, sheet("共性1", "共性2", "省督察二轮/共性1", "回头看/任务1"))
-	if len(d.Problems) != 1 || !strings.Contains(d.Problems[0].Msg, "此表含有 3 个清单的任务：默认清单（编号不带清单名）（第 2 行起）、“回头看”（第 5 行起）、“省督察二轮”（第 4 行起）") {
+	if len(d.Problems) != 1 || !strings.Contains(d.Problems[0].Msg, "此表含有 3 个清单的任务：默认清单（编号不带清单名）（第 2 行起）、“省督察二轮”（第 4 行起）、“回头看”（第 5 行起）") {
 		t.Errorf("several lists' rows: problems %v", d.Problems)
 	}
 }

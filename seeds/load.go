@@ -68,6 +68,9 @@ func Load(ctx context.Context, store *storage.Store, doc []byte, org []storage.U
 	if err := d.Complete(); err != nil {
 		return nil, storage.SeedResult{}, err
 	}
+	if d.CodeList != "" {
+		return nil, storage.SeedResult{}, storage.Errorf(storage.EINVALID, "此表的编号属于清单“%s”（如“%s/…”），不是默认清单的：请用 taskbot import 文件 --list %s 导入。", d.CodeList, d.CodeList, d.CodeList)
+	}
 	res, err := store.SeedList(ctx, d.Records(), storage.SeedOptions{Title: d.Title, Version: d.Version(), Source: source, Org: org})
 	return d, res, err
 }
@@ -86,6 +89,9 @@ func Import(ctx context.Context, store *storage.Store, doc []byte, list string, 
 	}
 	if err := d.Complete(); err != nil {
 		return d, storage.SeedResult{}, err
+	}
+	if d.CodeList != "" && d.CodeList != list {
+		return d, storage.SeedResult{}, storage.Errorf(storage.EINVALID, "此表的编号属于清单“%s”（如“%s/…”），不能导入清单“%s”：要导入该清单请用 --list %s。", d.CodeList, d.CodeList, list, d.CodeList)
 	}
 	res, err := store.SeedList(ctx, d.Records(), storage.SeedOptions{List: list, Title: d.Title, DryRun: dry})
 	return d, res, err

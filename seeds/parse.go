@@ -102,6 +102,10 @@ type Document struct {
 	// task or field passed over, each with where and why. A document with
 	// problems is not seeded (see Load); `taskbot check` lists them.
 	Problems []Warning
+	// CodeList is the list a ledger's codes name (省督察二轮 of
+	// 省督察二轮/共性1, as `export` writes a list's other than the
+	// default one), "" when they name none; see mergeTables.
+	CodeList string
 }
 
 // Section is a heading such as "一、共性整改任务".

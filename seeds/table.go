@@ -7,8 +7,6 @@ package seeds
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -100,7 +98,7 @@ func tableHeader(rows [][]string) (int, []column) {
 // is reported: a row without a problem is skipped with a warning, as is
 // each column whose label is not a task's field (once, with how many
 // cells it had).
-func parseTable(rows [][]string, lines []int) *Document {
+func parseTable(rows [][]string, lines []int) *ledger {
 	h, cols := tableHeader(rows)
 	if h < 0 {
 		return nil
@@ -157,7 +155,7 @@ func parseTable(rows [][]string, lines []int) *Document {
 			_, size := utf8.DecodeRuneInString(cell[i:])
 			list, cell = strings.TrimFunc(cell[:i], isSpace), cell[i+size:]
 		}
-		if _, ok := lists[list]; !ok {
+		if _, ok := lists[list]; !ok && cell != "" {
 			lists[list] = line
 		}
 		kind, number := codeParts(cell)
@@ -214,24 +212,15 @@ func parseTable(rows [][]string, lines []int) *Document {
 		}
 		d.Tasks = append(d.Tasks, t)
 	}
-	switch named := slices.Sorted(maps.Keys(lists)); {
-	case len(named) > 1:
-		// One import is one list: the rows of several would mix their
-		// tasks (and their codes, which repeat across lists).
-		var parts []string
-		for _, l := range named {
-			name := "“" + l + "”"
-			if l == "" {
-				name = "默认清单（编号不带清单名）"
-			}
-			parts = append(parts, fmt.Sprintf("%s（第 %d 行起）", name, lists[l]))
-		}
-		d.Problems = append(d.Problems, Warning{Line: lists[named[1]], Msg: fmt.Sprintf(
-			"此表含有 %d 个清单的任务：%s。一次只能导入一个清单：请把其他清单的行删去（编号带“清单名/”的属于该清单）后再导入。", len(named), strings.Join(parts, "、"))})
-	case len(named) == 1 && named[0] != "":
-		d.Notes = append(d.Notes, Warning{Line: lists[named[0]], Msg: fmt.Sprintf("编号带清单名“%s/”：按去掉清单名后的编号读入。", named[0])})
-	}
-	return d
+	return &ledger{d, lists}
+}
+
+// ledger is a list read from one table, with the first line of each list
+// its codes name ("": codes without a list's name), which mergeTables
+// settles over every table.
+type ledger struct {
+	*Document
+	codeLists map[string]int
 }
 
 // tableLeaders splits a leaders cell: as a document's 责任领导 field

@@ -138,7 +138,7 @@ var postgresShareTriggers = []trigger{
 // derivedDesign names the design of share_counts, table_versions and their
 // triggers in the schema fingerprint: changing installDerived must change
 // it, so that databases get the change.
-const derivedDesign = "share-counts-3 plan-version-2 counts-version-2 plan-log-2"
+const derivedDesign = "share-counts-4 plan-version-2 counts-version-2 plan-log-2"
 
 // installDerived creates share_counts and table_versions when missing,
 // (re)creates their triggers and counts the shares there are, in one
@@ -262,8 +262,11 @@ func makeTrigger(tx *gorm.DB, pg bool, t trigger) error {
 func (s *Store) CheckShareCounts(ctx context.Context) (diff string, err error) {
 	var astray int64
 	err = s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM shares s JOIN tasks t ON t.id = s.task_id WHERE s.list_id <> t.list_id`).Scan(&astray).Error
-	if err != nil || astray > 0 {
-		return fmt.Sprintf("%d shares are not in their task's list", astray), err
+	if err != nil {
+		return "", err
+	}
+	if astray > 0 {
+		return fmt.Sprintf("%d shares are not in their task's list", astray), nil
 	}
 	type key struct{ unit, state, due, list string }
 	want := map[key]int64{}

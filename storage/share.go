@@ -290,7 +290,11 @@ func (s *Store) ConfirmShares(ctx context.Context, taskID uint, seq int, unitID 
 			case sh.State == ShareReported, unitID != 0 && sh.State == ShareOpen:
 				out = append(out, sh)
 			case unitID != 0:
-				return nil, Errorf(ECONFLICT, "该单位在节点%d 的部分%s，无需确认。", m.Seq, ShareStateNames[sh.State])
+				state := ShareStateNames[sh.State]
+				if sh.State == ShareNA {
+					state = "已认定不涉及"
+				}
+				return nil, Errorf(ECONFLICT, "该单位在节点%d 的部分%s，无需确认。", m.Seq, state)
 			}
 		}
 		if len(out) == 0 {
