@@ -108,7 +108,8 @@ func (b *Bot) runTick(ctx context.Context, lease string, job Job, now time.Time)
 
 // takeOverTicks runs the scheduled passes whose replica died mid-run
 // (their lease expired unfinished), as of their tick, forgets finished
-// ticks older than a week and trims the log of planned tasks.
+// ticks older than a week, trims the log of planned tasks and gives the
+// shares an older version wrote their task's list (SettleShareLists).
 func (b *Bot) takeOverTicks(ctx context.Context, passes map[string]Job) error {
 	names, err := b.Store.ExpiredLeases(ctx, "job:", b.wall())
 	if err != nil {
@@ -135,6 +136,9 @@ func (b *Bot) takeOverTicks(ctx context.Context, passes map[string]Job) error {
 		}
 	}
 	if err := b.Store.TrimPlanLog(ctx); err != nil {
+		return err
+	}
+	if err := b.Store.SettleShareLists(ctx); err != nil {
 		return err
 	}
 	return b.Store.ForgetLeases(ctx, b.wall().Add(-7*24*time.Hour))

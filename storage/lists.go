@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -205,7 +206,66 @@ func migrateLists(tx *gorm.DB) error {
 // migrateShareLists is the data migration copying each task's list into
 // its shares (shares.list_id, which AutoMigrate adds as the default list's).
 func migrateShareLists(tx *gorm.DB) error {
-	return tx.Exec(`UPDATE shares SET list_id = t.list_id FROM tasks t WHERE t.id = shares.task_id AND shares.list_id <> t.list_id`).Error
+	err := tx.Exec(`UPDATE shares SET list_id = t.list_id FROM tasks t WHERE t.id = shares.task_id AND shares.list_id <> t.list_id`).Error
+	if err != nil {
+		return err
+	}
+	return shareListsChecked(tx)
+}
+
+// shareListsChecked records every share there is as having its task's
+// list (see SettleShareLists).
+func shareListsChecked(tx *gorm.DB) error {
+	var top int64
+	if err := tx.Raw(`SELECT COALESCE(MAX(id), 0) FROM shares`).Scan(&top).Error; err != nil {
+		return err
+	}
+	return setMeta(tx, metaShareListsChecked, strconv.FormatInt(top, 10))
+}
+
+// metaShareListsChecked is the meta row holding the last share ID whose
+// list SettleShareLists checked.
+const metaShareListsChecked = "share_lists_checked"
+
+// shareListsMargin is how far below the last share checked the next check
+// starts again: a share whose ID was taken before the check but committed
+// after it (PostgreSQL) is still looked at.
+const shareListsMargin = 10000
+
+// SettleShareLists gives the shares written since the last check their
+// task's list, where a process of a version before shares.list_id wrote
+// them (its rows take the default list's ID): while such a process still
+// runs beside this one, as in a rolling upgrade, its shares would
+// otherwise be counted in the default list. The triggers move their
+// counts. A range of the primary key: a few rows each pass. It returns
+// EINTERNAL when the database fails.
+func (s *Store) SettleShareLists(ctx context.Context) error {
+	// Read first: nearly always there is no new share, and no write.
+	var v struct{ Last string }
+	err := s.db.WithContext(ctx).Raw(`SELECT COALESCE((SELECT value FROM meta WHERE name = ?), '') AS last`, metaShareListsChecked).Scan(&v).Error
+	if err != nil {
+		return Internal(err)
+	}
+	last, _ := strconv.ParseInt(v.Last, 10, 64)
+	var top int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(MAX(id), 0) FROM shares`).Scan(&top).Error; err != nil {
+		return Internal(err)
+	}
+	if top <= last {
+		return nil
+	}
+	err = s.write(ctx, func(tx *gorm.DB) error {
+		err := tx.Exec(`UPDATE shares SET list_id = t.list_id FROM tasks t
+			WHERE shares.id > ? AND t.id = shares.task_id AND shares.list_id <> t.list_id`, max(last-shareListsMargin, 0)).Error
+		if err != nil {
+			return err
+		}
+		return shareListsChecked(tx)
+	})
+	if err != nil {
+		return Internal(err)
+	}
+	return nil
 }
 
 // ListNames returns the lists' names by ID when there are several, and

@@ -2,12 +2,14 @@ package storage_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 
+	"taskbot/internal/testenv"
 	"taskbot/seeds"
 	"taskbot/storage"
 )
@@ -142,5 +144,65 @@ func testMigrateV3ListCounts(t *testing.T, file string) {
 	}
 	if len(units[second.ID]) != len(units[storage.DefaultList]) || len(units[second.ID]) == 0 {
 		t.Errorf("units of 省督察二轮 %d; of the default list %d", len(units[second.ID]), len(units[storage.DefaultList]))
+	}
+}
+
+// TestSettleShareLists: a share written by a version before shares had a
+// list (a replica not yet upgraded, in a rolling upgrade) takes the
+// default list's ID and is counted there; SettleShareLists, which the
+// scheduled upkeep runs, gives it its task's list and the counts follow.
+func TestSettleShareLists(t *testing.T) {
+	ctx := context.Background()
+	s := testenv.Store(t, testenv.Directory())
+	_, res, err := seeds.Import(ctx, s, seeds.Xuchang(), "第二清单", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := res.List.ID
+	day := storage.NewDate(2022, 1, 10)
+	tallies := func() map[uint]int {
+		t.Helper()
+		ts, err := s.ShareTallies(ctx, day, time.UTC, storage.StatsFilter{ListID: list})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[uint]int{}
+		for _, x := range ts {
+			out[x.UnitID] = x.Assigned
+		}
+		return out
+	}
+	want := tallies()
+	// The old writer's share: one of the list's, written again without
+	// its list, as a version before shares.list_id inserts it.
+	var sh storage.Share
+	if err := s.DB().Where("list_id = ?", list).Order("id").Take(&sh).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DELETE FROM shares WHERE id = ?`,
+		`INSERT INTO shares (id, task_id, milestone_id, unit_id, state, reason, decided_by, retired, task_closed, due)
+			SELECT ? + 1000000, ?, ?, ?, 'open', '', '', FALSE, FALSE, ?`} {
+		args := []any{sh.ID}
+		if strings.HasPrefix(q, "INSERT") {
+			args = []any{sh.ID, sh.TaskID, sh.MilestoneID, sh.UnitID, sh.Due}
+		}
+		if err := s.DB().Exec(q, args...).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if diff, _ := s.CheckShareCounts(ctx); !strings.Contains(diff, "1 shares are not in their task's list") {
+		t.Fatalf("CheckShareCounts after the old writer = %q; want the share out of its list", diff)
+	}
+	if got := tallies(); got[sh.UnitID] != want[sh.UnitID]-1 {
+		t.Fatalf("before settling: unit %d has %d shares in the list; want %d (its share counted elsewhere)", sh.UnitID, got[sh.UnitID], want[sh.UnitID]-1)
+	}
+	if err := s.SettleShareLists(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if diff, err := s.CheckShareCounts(ctx); err != nil || diff != "" {
+		t.Fatalf("CheckShareCounts after settling = %q, %v", diff, err)
+	}
+	if got := tallies(); got[sh.UnitID] != want[sh.UnitID] {
+		t.Errorf("after settling: unit %d has %d shares in the list; want %d", sh.UnitID, got[sh.UnitID], want[sh.UnitID])
 	}
 }

@@ -247,6 +247,10 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 		if err := setMeta(tx, metaContentVersion, fmt.Sprintf("%s@%d", version, s.now().UnixNano())); err != nil {
 			return err
 		}
+		// This version wrote its shares' lists (see SettleShareLists).
+		if err := shareListsChecked(tx); err != nil {
+			return err
+		}
 		if o.List != "" {
 			if err := milestoneChanges(tx, list.ID, had, before, &res); err != nil {
 				return err
