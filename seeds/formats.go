@@ -141,10 +141,12 @@ func mergeTables(ds []*ledger) *Document {
 	kinds := map[string]int{}
 	first := map[string]int{}
 	last := map[string]int{} // the highest number by kind
+	var named []string       // the lists named, in the order they come
 	for _, d := range ds {
-		for l, line := range d.codeLists {
+		for _, l := range slices.SortedFunc(maps.Keys(d.codeLists), func(a, b string) int { return cmp.Compare(d.codeLists[a], d.codeLists[b]) }) {
 			if _, ok := lists[l]; !ok {
-				lists[l] = line
+				lists[l] = d.codeLists[l]
+				named = append(named, l)
 			}
 		}
 		out.Warnings = append(out.Warnings, d.Warnings...)
@@ -177,8 +179,6 @@ func mergeTables(ds []*ledger) *Document {
 			out.Tasks = append(out.Tasks, t)
 		}
 	}
-	// The lists named, in the order they come.
-	named := slices.SortedFunc(maps.Keys(lists), func(a, b string) int { return cmp.Compare(lists[a], lists[b]) })
 	switch {
 	case len(named) > 1:
 		var parts []string

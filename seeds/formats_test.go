@@ -583,7 +583,7 @@ func TestTableListCodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if d := parseExcel(t, f); len(d.Problems) != 1 || !strings.Contains(d.Problems[0].Msg, "此表含有 2 个清单的任务：“省督察二轮”") {
+	if d := parseExcel(t, f); len(d.Problems) != 1 || !strings.Contains(d.Problems[0].Msg, "此表含有 2 个清单的任务：“省督察二轮”（第 2 行起）、“回头看”（第 2 行起）") {
 		t.Errorf("two sheets of two lists: problems %v", d.Problems)
 	}
 	d = parseExcel(t, sheet("共性1", "共性2", "省督察二轮/共性1", "回头看/任务1"))
