@@ -178,7 +178,10 @@ func newFlags(e env, name, synopsis string, withAt bool) *flags {
 	}
 	f.StringVar(&f.db, "db", e.cfg.DB, "SQLite database `path`, or a postgres:// URL (env TASKBOT_DB)")
 	f.StringVar(&f.tz, "tz", e.cfg.TZ, "time `zone` days are counted in (env TASKBOT_TZ)")
-	f.StringVar(&f.seed, "seed", e.cfg.Seed, "task-list `file` to seed from instead of the embedded list (env TASKBOT_SEED)")
+	f.seed = e.cfg.Seed
+	if name != "import" { // an import seeds its own list, never the default one
+		f.StringVar(&f.seed, "seed", e.cfg.Seed, "task-list `file` to seed from instead of the embedded list (env TASKBOT_SEED)")
+	}
 	if withAt {
 		f.StringVar(&f.at, "at", "", "answer as of this `YYYY-MM-DD` instead of today")
 	}
