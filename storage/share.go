@@ -139,9 +139,19 @@ func insertShares(tx *gorm.DB, fresh bool, taskIDs ...uint) error {
 		INSERT INTO shares (task_id, list_id, milestone_id, unit_id, state, reason, decided_by, retired, due)
 		SELECT y.task_id, y.list_id, y.milestone_id, y.unit_id, 'open', '', '', FALSE, y.due FROM y
 		WHERE TRUE`+missing+`
-		ORDER BY y.whole, y.via, y.task_id, y.seq, y.unit_id`,
+		ORDER BY `+shareOrder,
 		args...).Error
 }
+
+// shareOrder is insertShares' order, (whole, via, task_id, seq, unit_id),
+// packed into one integer: a sort on one key whose first bits differ
+// (PostgreSQL abbreviates it) instead of five whose first two are mostly
+// equal. A first seeding's 1.9 million shares: 7.6–7.9 s instead of
+// 10.1–11.0 s on PostgreSQL. The same order while task IDs stay under
+// 2^33, milestone numbers under 4,096 and unit IDs under 65,536; past
+// them still the same on both databases.
+const shareOrder = `(CAST(y.whole AS BIGINT) << 62) | (CAST(y.via AS BIGINT) << 61) | (CAST(y.task_id AS BIGINT) << 28)
+		| (CAST(y.seq AS BIGINT) << 16) | CAST(y.unit_id AS BIGINT)`
 
 // syncShares creates the missing shares of the given tasks (all when none
 // is given): one per open milestone and unit holding the task (collectives
