@@ -132,14 +132,7 @@ func TestListsUpgradeBothDatabases(t *testing.T) {
 	if err := s.CreateProgress(ctx, &storage.Progress{TaskID: t6.ID, Kind: storage.KindReport, Author: "U1", Text: "排查完成"}); err != nil {
 		t.Fatal(err)
 	}
-	toPreviousSchema(t, s)
-	s.Close()
-
-	s, err = storage.Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopenPrevious(t, s, dsn)
 	if _, _, err := seeds.Load(ctx, s, seeds.Xuchang(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +163,21 @@ func TestListsUpgradeBothDatabases(t *testing.T) {
 	if diff, err := s.CheckShareCounts(ctx); err != nil || diff != "" {
 		t.Fatalf("share_counts after the upgrade and an import: %s %v", diff, err)
 	}
+}
+
+// reopenPrevious turns s's database (at dsn) back into the schema before
+// several lists (toPreviousSchema), closes it and opens it again: the
+// upgrade runs. The store opened is closed when the test ends.
+func reopenPrevious(t *testing.T, s *storage.Store, dsn string) *storage.Store {
+	t.Helper()
+	toPreviousSchema(t, s)
+	s.Close()
+	s, err := storage.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // toPreviousSchema turns s's database back into the schema before several
@@ -259,13 +267,7 @@ func TestListsUpgradeKeepsDocStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	toPreviousSchema(t, s)
-	s.Close()
-	s, err = storage.Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopenPrevious(t, s, dsn)
 	if _, res, err := seeds.Load(ctx, s, doc, nil); err != nil || res.Skipped || res.Updated != 1 {
 		t.Fatalf("first start after the upgrade: %+v, %v; want the task rewritten", res, err)
 	}

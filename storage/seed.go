@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -322,12 +323,7 @@ func milestoneChanges(tx *gorm.DB, list uint, had map[uint]bool, before map[uint
 	if err != nil {
 		return err
 	}
-	ids := make([]uint, 0, len(after))
-	for id := range after {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(after)) {
 		m := after[id]
 		was, ok := before[id]
 		switch {
@@ -380,12 +376,7 @@ func unitChanges(tx *gorm.DB, list uint, before map[uint]taskUnits, res *SeedRes
 	if err != nil {
 		return err
 	}
-	ids := make([]uint, 0, len(before))
-	for id := range before {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(before)) {
 		was, now := before[id], after[id]
 		code := now.code // the task's code now
 		if code == "" {
