@@ -2,7 +2,12 @@ package seeds_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -492,6 +497,94 @@ func BenchmarkParseDeadline(b *testing.B) {
 	for b.Loop() {
 		if d := seeds.ParseDeadline(text); len(d.Milestones) != 3 {
 			b.Fatal(d)
+		}
+	}
+}
+
+// TestParseWarningsInPlace: the parts of a task read beside the scan (its
+// title, measures, units, milestones and the deadline's warnings, see
+// seeds.reading) land in their task, and their warnings where the task
+// ends among the document's, whatever the number of workers.
+func TestParseWarningsInPlace(t *testing.T) {
+	const four = "1.甲问题。\n整改目标：甲目标。\n整改措施：1.做甲。\n责任领导：副市长\n牵头单位：市生态环境局\n责任单位：各县（市、区）\n整改时限：尽快完成\n" +
+		"2.乙问题。\n联系电话：123\n整改措施：1.做乙。\n责任领导：副市长\n责任单位：长葛市\n整改时限：2022年6月底前\n" +
+		"3.丙问题。\n整改目标：丙目标。\n整改措施：1.做丙。\n责任领导：副市长\n责任单位：禹州市\n整改时限：2022年13月底前，抓紧\n" +
+		"4.丁问题。\n整改目标：丁目标。\n整改措施：1.做丁。\n责任领导：副市长\n责任单位：禹州市\n"
+	d, err := seeds.Parse([]byte("一、共性整改任务\n" + four))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []seeds.Warning{
+		{Line: 8, Task: "共性1", Msg: "整改时限“尽快完成”既没有日期，也没有可识别的关键词（立行立改、持续推进、长期坚持）"},
+		{Line: 10, Task: "共性2", Msg: "“联系电话”不是可识别的字段，已作为“其他”内容保留"},
+		{Line: 9, Task: "共性2", Msg: "缺少整改目标"},
+		{Line: 20, Task: "共性3", Msg: "“2022年13月”：没有 13 月"},
+		{Line: 20, Task: "共性3", Msg: "整改时限“2022年13月底前，抓紧”既没有日期，也没有可识别的关键词（立行立改、持续推进、长期坚持）"},
+		{Line: 21, Task: "共性4", Msg: "缺少整改时限：时限未定，没有节点"},
+	}
+	if diff := cmp.Diff(want, d.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	for i, title := range []string{"甲问题", "乙问题", "丙问题", "丁问题"} {
+		if got := d.Tasks[i]; got.Title != title || len(got.Measures) != 1 || len(got.Leaders) != 1 || len(got.Units) != 1 {
+			t.Errorf("task %d = %q, measures %v, leaders %v, units %v; want %q and one of each", i+1, got.Title, got.Measures, got.Leaders, got.Units, title)
+		}
+	}
+	if got := d.Tasks[1].Milestones; len(got) != 1 || got[0].Due.String() != "2022-06-30" {
+		t.Errorf("共性2 milestones = %v; want one due 2022-06-30", got)
+	}
+	// Many tasks, read by one worker and by several: the same document.
+	var big strings.Builder
+	for s, name := range []string{"一、共性整改任务", "二、个性整改任务"} {
+		big.WriteString(name + "\n")
+		for i := range 500 {
+			task := strings.Replace(four, "1.甲", fmt.Sprintf("%d.甲", 4*i+1), 1)
+			task = strings.Replace(task, "2.乙", fmt.Sprintf("%d.乙", 4*i+2), 1)
+			task = strings.Replace(task, "3.丙", fmt.Sprintf("%d.丙", 4*i+3), 1)
+			big.WriteString(strings.Replace(task, "4.丁", fmt.Sprintf("%d.丁%d", 4*i+4, s), 1))
+		}
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var docs []*seeds.Document
+	for _, procs := range []int{1, 4} {
+		runtime.GOMAXPROCS(procs)
+		d, err := seeds.Parse([]byte(big.String()))
+		if err != nil || len(d.Tasks) != 4000 || len(d.Warnings) != 6000 {
+			t.Fatalf("GOMAXPROCS %d: %d tasks, %d warnings, %v; want 4000 and 6000", procs, len(d.Tasks), len(d.Warnings), err)
+		}
+		docs = append(docs, d)
+	}
+	if diff := cmp.Diff(docs[0], docs[1]); diff != "" {
+		t.Errorf("one worker (-) and three (+) read different documents:\n%.2000s", diff)
+	}
+}
+
+// TestVersionHashesTheTasks: Version is the hash of the tasks' JSON, the
+// same bytes however many parts they were marshalled in.
+func TestVersionHashesTheTasks(t *testing.T) {
+	xuchang, err := seeds.Parse(seeds.Xuchang())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var many []seeds.Task
+	for i := range 3500 {
+		task := xuchang.Tasks[i%len(xuchang.Tasks)]
+		task.Number = i + 1
+		many = append(many, task)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tasks := range [][]seeds.Task{nil, {}, xuchang.Tasks[:1], xuchang.Tasks[:3], many} {
+		b, err := json.Marshal(tasks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		want := "tasks-" + hex.EncodeToString(sum[:12])
+		for _, procs := range []int{1, 2, 3} {
+			runtime.GOMAXPROCS(procs)
+			if got := (&seeds.Document{Tasks: tasks}).Version(); got != want {
+				t.Errorf("%d tasks on %d cores: Version = %s; want %s", len(tasks), procs, got, want)
+			}
 		}
 	}
 }
