@@ -35,3 +35,7 @@ func Rederive(ctx context.Context, s *Store) error {
 		return syncShares(tx)
 	})
 }
+
+// DeriveInGo lets the tests choose how a first seeding derives its
+// unit_tasks and shares on each database.
+var DeriveInGo = deriveInGo

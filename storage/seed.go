@@ -108,7 +108,7 @@ func (s *Store) SeedList(ctx context.Context, tasks []Task, o SeedOptions) (Seed
 	}
 	version, source, org := o.Version, o.Source, o.Org
 	var res SeedResult
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.writeBulk(ctx, func(tx *gorm.DB) error {
 		if o.List != "" {
 			if err := notUnitName(tx, o.List); err != nil {
 				return err
@@ -450,6 +450,12 @@ func (s *Store) seedEmpty(tx *gorm.DB, tasks []Task, units map[string]uint, org 
 		return s.indexesAfter(tx, func() error {
 			if err := s.analyze(tx, "tasks", "milestones", "task_units"); err != nil {
 				return err
+			}
+			if deriveInGo[s.dialect] {
+				if err := deriveFresh(tx); err != nil {
+					return err
+				}
+				return s.analyze(tx, "unit_tasks")
 			}
 			if err := rebuildUnitTasks(tx); err != nil {
 				return err

@@ -477,13 +477,34 @@ const (
 // the code that reads then writes in them assumes, however many replicas
 // there are. Reads never wait for it.
 func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.writeOn(s.db.WithContext(ctx), fn)
+}
+
+// writeOn is write on db's connection pool, or connection.
+func (s *Store) writeOn(db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return db.Transaction(func(tx *gorm.DB) error {
 		if s.dialect == Postgres {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", writeLockClass).Error; err != nil {
 				return err
 			}
 		}
 		return fn(tx)
+	})
+}
+
+// writeBulk is write for a transaction that inserts many rows (seeding):
+// on PostgreSQL on a connection of its own, which bulkRows.insert then
+// reaches to COPY them (see bulkRows.copy).
+func (s *Store) writeBulk(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.dialect != Postgres {
+		return s.write(ctx, fn)
+	}
+	return s.db.WithContext(ctx).Connection(func(c *gorm.DB) error {
+		conn, ok := c.Statement.ConnPool.(*sql.Conn)
+		if !ok {
+			return fmt.Errorf("storage: a connection of %T", c.Statement.ConnPool)
+		}
+		return s.writeOn(c.WithContext(context.WithValue(ctx, bulkConnKey{}, conn)), fn)
 	})
 }
 

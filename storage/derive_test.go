@@ -1,0 +1,107 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"taskbot/internal/testenv"
+	"taskbot/storage"
+)
+
+// TestDeriveFreshAsStatements: a first seeding's unit_tasks and shares,
+// worked out in Go (deriveFresh), are the rows the statements write, with
+// the shares' IDs in the same order: for units named directly and through
+// collectives, under an alias, in both roles, a collective within a
+// collective, and tasks with and without milestones.
+func TestDeriveFreshAsStatements(t *testing.T) {
+	ctx := context.Background()
+	org := []storage.UnitSpec{
+		{Name: "各县（市、区）", Members: []string{"长葛市", "禹州市", "鄢陵县", "魏都区"}},
+		{Name: "长葛市", Aliases: []string{"长葛"}},
+		{Name: "城区片", Members: []string{"各县（市、区）", "魏都区", "建安区"}},
+	}
+	names := [][]string{
+		{"市生态环境局", "各县（市、区）"},
+		{"长葛", "各县（市、区）|长葛市"},
+		{"城区片", "建安区|市生态环境局"},
+		{"各县（市、区）", "城区片|禹州市"},
+		{"市水利局", "市生态环境局|市水利局"},
+	}
+	var tasks []storage.Task
+	for i := range 40 {
+		t := storage.Task{Section: 1 + i/20, Number: 1 + i%20, Code: fmt.Sprintf("任务%d", i+1),
+			Title: fmt.Sprintf("任务 %d", i+1), Problem: "问题", Deadline: "2023年6月底前"}
+		if i%20 == 19 {
+			t.Section, t.Number, t.Code = 9, i, fmt.Sprintf("个性%d", i) // out of order
+		}
+		u := names[i%len(names)]
+		t.Units = append(t.Units, storage.TaskUnit{Role: storage.RoleLead, Unit: storage.Unit{Name: u[0]}})
+		for _, n := range strings.Split(u[1], "|") {
+			t.Units = append(t.Units, storage.TaskUnit{Role: storage.RoleResponsible, Unit: storage.Unit{Name: n}})
+		}
+		for k := range i % 4 { // none for one task in four: shares of the whole task
+			due := storage.NewDate(2023, time.Month(3+k*2), 1+i%28)
+			t.Milestones = append(t.Milestones, storage.Milestone{Due: due, PlannedDue: due, Text: fmt.Sprintf("节点%d", k+1)})
+		}
+		t.Immediate = i%4 == 0 && i%8 == 0
+		tasks = append(tasks, t)
+	}
+	dump := func(inGo bool) (units, shares [][]any) {
+		t.Helper()
+		defer func(was bool) { storage.DeriveInGo[storage.SQLite], storage.DeriveInGo[storage.Postgres] = was, was }(storage.DeriveInGo[storage.Postgres])
+		storage.DeriveInGo[storage.SQLite], storage.DeriveInGo[storage.Postgres] = inGo, inGo
+		s, err := storage.Open(testenv.DSN(t, fmt.Sprintf("derive-%v.db", inGo)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.SeedFrom(ctx, append([]storage.Task(nil), tasks...), "v1", "test", org); err != nil {
+			t.Fatal(err)
+		}
+		testenv.CheckShareCounts(t, s)
+		read := func(q string) (out [][]any) {
+			rows, err := s.DB().Raw(q).Rows()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range vals {
+					vals[i] = fmt.Sprint(v) // the drivers' types differ
+				}
+				out = append(out, vals)
+			}
+			return out
+		}
+		units = read(`SELECT u.name, ut.role, ut.task_id, COALESCE(v.name, ''), ut.rank, COALESCE(ut.next_due, ''), ut.section, ut.number
+			FROM unit_tasks ut JOIN units u ON u.id = ut.unit_id LEFT JOIN units v ON v.id = ut.via_id ORDER BY u.name, ut.role, ut.task_id`)
+		shares = read(`SELECT s.id - (SELECT MIN(id) FROM shares), s.task_id, s.list_id, s.milestone_id, u.name, s.state, s.reason,
+			s.decided_by, s.retired, s.task_closed, COALESCE(s.due, '') FROM shares s JOIN units u ON u.id = s.unit_id ORDER BY s.id`)
+		return units, shares
+	}
+	sqlUnits, sqlShares := dump(false)
+	goUnits, goShares := dump(true)
+	if len(sqlShares) < 200 || len(sqlUnits) < 200 {
+		t.Fatalf("%d unit_tasks rows and %d shares; want a few hundred of each", len(sqlUnits), len(sqlShares))
+	}
+	if diff := cmp.Diff(sqlUnits, goUnits); diff != "" {
+		t.Errorf("unit_tasks: statements (-) and deriveFresh (+) differ:\n%s", diff)
+	}
+	if diff := cmp.Diff(sqlShares, goShares); diff != "" {
+		t.Errorf("shares: statements (-) and deriveFresh (+) differ:\n%s", diff)
+	}
+}
