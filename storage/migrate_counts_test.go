@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 
@@ -204,5 +205,51 @@ func TestSettleShareLists(t *testing.T) {
 	}
 	if got := tallies(); got[sh.UnitID] != want[sh.UnitID] {
 		t.Errorf("after settling: unit %d has %d shares in the list; want %d", sh.UnitID, got[sh.UnitID], want[sh.UnitID])
+	}
+}
+
+// TestSearchTextNotStored: this version writes no search text (see
+// Task.SearchText). A database an earlier version filled with it (v3.db)
+// searches the same as one seeded now, and a re-seeding of the same list
+// finds every task unchanged, though the column holds the old text; new
+// tasks get "".
+func TestSearchTextNotStored(t *testing.T) {
+	ctx := context.Background()
+	old, err := storage.Open(copyTestdata(t, "v3.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	var filled int64
+	if err := old.DB().Model(&storage.Task{}).Where("search_text <> ''").Count(&filled).Error; err != nil || filled != 48 {
+		t.Fatalf("v3.db: %d tasks with search text, %v; want its 48", filled, err)
+	}
+	fresh, _ := openStore(t)
+	if _, err := fresh.Seed(ctx, records(t), "v1"); err != nil {
+		t.Fatal(err)
+	}
+	var empty int64
+	if err := fresh.DB().Model(&storage.Task{}).Where("search_text = ''").Count(&empty).Error; err != nil || empty != 24 {
+		t.Fatalf("a seeding now: %d tasks without search text, %v; want all 24", empty, err)
+	}
+	for _, words := range [][]string{{"渗滤液"}, {"垃圾", "渗滤液"}, {"长葛市"}, {"排查"}, {"地下水"}} {
+		want, wantTotal, err := fresh.SearchTasks(ctx, words, 50)
+		if err != nil || wantTotal == 0 {
+			t.Fatalf("SearchTasks(%q) on a new database = %v, %d, %v; want hits", words, want, wantTotal, err)
+		}
+		got, total, err := old.SearchTasks(ctx, words, 50)
+		var gotDefault []storage.SearchHit
+		for _, h := range got {
+			if !strings.Contains(h.Code, "/") { // the default list's, as the new database holds
+				gotDefault = append(gotDefault, h)
+			}
+		}
+		if err != nil || total != 2*wantTotal || !cmp.Equal(gotDefault, want) {
+			t.Errorf("SearchTasks(%q) on v3.db = %v (%d), %v; want the new database's %v twice (two lists)", words, got, total, err, want)
+		}
+	}
+	res, err := old.Seed(ctx, records(t), "again")
+	if err != nil || res.Unchanged != 24 || res.Updated != 0 || res.Created != 0 {
+		t.Fatalf("re-seeding v3.db with its list: %+v, %v; want every task unchanged", res, err)
 	}
 }

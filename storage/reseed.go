@@ -50,19 +50,19 @@ func priorTasks(tx *gorm.DB, list uint, in []Task) ([]prior, held, error) {
 		units[name] = id
 	}
 	type stored struct {
-		id                                                         uint
-		code, title, problem, goal, persons, deadline, search, doc string
-		docStatus, otherNotes                                      string
-		immediate, ongoing, longTerm, closed                       bool
+		id                                                 uint
+		code, title, problem, goal, persons, deadline, doc string
+		docStatus, otherNotes                              string
+		immediate, ongoing, longTerm, closed               bool
 	}
 	type key struct{ section, number int }
 	tasks := map[key]*stored{}
 	if err := scanIn(tx, `SELECT id, section, number, code, title, problem, goal, persons, deadline,
-		immediate, ongoing, long_term, closed_at IS NOT NULL, search_text, doc, doc_status, other_notes FROM tasks WHERE list_id = ?`, []any{list}, func(rows *sql.Rows) error {
+		immediate, ongoing, long_term, closed_at IS NOT NULL, doc, doc_status, other_notes FROM tasks WHERE list_id = ?`, []any{list}, func(rows *sql.Rows) error {
 		var t stored
 		var k key
 		err := rows.Scan(&t.id, &k.section, &k.number, &t.code, &t.title, &t.problem, &t.goal, &t.persons, &t.deadline,
-			&t.immediate, &t.ongoing, &t.longTerm, &t.closed, &t.search, &t.doc, &t.docStatus, &t.otherNotes)
+			&t.immediate, &t.ongoing, &t.longTerm, &t.closed, &t.doc, &t.docStatus, &t.otherNotes)
 		tasks[k] = &t
 		return err
 	}); err != nil {
@@ -122,7 +122,7 @@ func priorTasks(tx *gorm.DB, list uint, in []Task) ([]prior, held, error) {
 		out[i].docSame = true
 		if cur.code != t.Code || cur.title != t.Title || cur.problem != t.Problem || cur.goal != t.Goal ||
 			cur.persons != t.Persons || cur.deadline != t.Deadline || cur.immediate != t.Immediate ||
-			cur.ongoing != t.Ongoing || cur.longTerm != t.LongTerm || cur.search != searchText(t) ||
+			cur.ongoing != t.Ongoing || cur.longTerm != t.LongTerm ||
 			cur.docStatus != t.DocStatus || cur.otherNotes != t.OtherNotes {
 			continue
 		}
@@ -253,7 +253,6 @@ func seedChanged(tx *gorm.DB, in []*Task, priors []prior, units map[string]uint)
 		var fresh []Task
 		isNew := map[key]bool{}
 		for _, t := range pass {
-			t.SearchText = searchText(t)
 			if _, ok := have[key{t.Section, t.Number}]; !ok {
 				fresh = append(fresh, *t)
 				isNew[key{t.Section, t.Number}] = true
@@ -308,14 +307,14 @@ func rewriteTasks(tx *gorm.DB, in []rewrite, units map[string]uint) (redone, res
 	}
 	tasks := bulkSet{table: "tasks",
 		cols: []string{"code", "title", "problem", "goal", "persons", "deadline", "immediate", "ongoing", "long_term",
-			"doc_status", "other_notes", "search_text", "updated_at"},
+			"doc_status", "other_notes", "updated_at"},
 		types: []string{"bigint", "text", "text", "text", "text", "text", "text", "boolean", "boolean", "boolean",
-			"text", "text", "text", "timestamptz"}}
+			"text", "text", "timestamptz"}}
 	now := tx.Config.NowFunc()
 	for _, r := range in {
 		t := r.t
 		tasks.add(r.id, t.Code, t.Title, t.Problem, t.Goal, t.Persons, t.Deadline, t.Immediate, t.Ongoing, t.LongTerm,
-			t.DocStatus, t.OtherNotes, t.SearchText, now)
+			t.DocStatus, t.OtherNotes, now)
 	}
 	if err := tasks.exec(tx); err != nil {
 		return nil, nil, err

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -246,14 +248,13 @@ func (s *Store) searchIndex(ctx context.Context) (*searchIndex, error) {
 		return s.search, nil
 	}
 	var rows []struct {
-		ID, ListID      uint
-		Section, Number int
-		Code, Title     string
-		Goal            string
-		SearchText      string
+		ID, ListID         uint
+		Section, Number    int
+		Code, Title        string
+		Goal, Problem, Doc string
 	}
 	err = s.db.WithContext(ctx).Model(&Task{}).
-		Select("id, list_id, section, number, code, title, goal, search_text").
+		Select("id, list_id, section, number, code, title, goal, problem, doc").
 		Order("list_id, section, number").Scan(&rows).Error
 	if err != nil {
 		return nil, Internal(err)
@@ -264,7 +265,13 @@ func (s *Store) searchIndex(ctx context.Context) (*searchIndex, error) {
 	}
 	docs := make([]searchDoc, len(rows))
 	for i, r := range rows {
-		docs[i] = searchDoc{r.ID, r.Section, r.Number, qualify(r.Code, r.ListID, names), r.Title, r.Goal, r.SearchText}
+		var doc taskDoc
+		if err := json.Unmarshal([]byte(r.Doc), &doc); err != nil {
+			return nil, Internal(fmt.Errorf("task %d: bad doc: %w", r.ID, err))
+		}
+		// What a search reads: the title, goal, measures and problem.
+		text := strings.Join(append(append([]string{r.Title, r.Goal}, doc.Measures...), r.Problem), "\n")
+		docs[i] = searchDoc{r.ID, r.Section, r.Number, qualify(r.Code, r.ListID, names), r.Title, r.Goal, text}
 	}
 	s.search = newSearchIndex(version, docs)
 	return s.search, nil

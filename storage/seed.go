@@ -468,14 +468,6 @@ func (s *Store) seedEmpty(tx *gorm.DB, tasks []Task, units map[string]uint, org 
 	})
 }
 
-func searchText(t *Task) string {
-	parts := []string{t.Title, t.Goal}
-	for _, m := range t.Measures {
-		parts = append(parts, m.Text)
-	}
-	return strings.Join(append(parts, t.Problem), "\n")
-}
-
 // scopedSyncMax is how many tasks a re-seeding syncs the shares of by ID
 // (seeded.reshare); past it, every task's.
 var scopedSyncMax = 5000
@@ -721,7 +713,7 @@ func seedFresh(tx *gorm.DB, in []Task, units map[string]uint) ([]uint, error) {
 		t := in[i]
 		rows[i] = Task{ListID: t.ListID, Section: t.Section, Number: t.Number, Code: t.Code, Title: t.Title, Problem: t.Problem,
 			Goal: t.Goal, Persons: t.Persons, Deadline: t.Deadline, Immediate: t.Immediate, Ongoing: t.Ongoing,
-			LongTerm: t.LongTerm, DocStatus: t.DocStatus, OtherNotes: t.OtherNotes, SearchText: searchText(&t)}
+			LongTerm: t.LongTerm, DocStatus: t.DocStatus, OtherNotes: t.OtherNotes}
 		// The sort keys refreshNextDue would give a new task (every
 		// milestone open, the task open), set here so that no row is
 		// written twice.
@@ -850,7 +842,7 @@ func insertTasks(tx *gorm.DB, rows []Task) error {
 		t := &rows[i]
 		t.ID, t.CreatedAt, t.UpdatedAt = ids[i], now, now
 		b.add(t.ID, t.ListID, t.Section, t.Number, t.Code, t.Title, t.Problem, t.Goal, t.Persons, t.Deadline,
-			t.Immediate, t.Ongoing, t.LongTerm, t.DocStatus, t.OtherNotes, t.SearchText, t.Doc, t.NextDue, t.Rank, now, now)
+			t.Immediate, t.Ongoing, t.LongTerm, t.DocStatus, t.OtherNotes, "", t.Doc, t.NextDue, t.Rank, now, now) // "": see Task.SearchText
 	}
 	return b.insert(tx)
 }

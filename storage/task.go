@@ -35,8 +35,11 @@ type Task struct {
 	// one per line. Both are the list's, rewritten by seeding.
 	DocStatus  string `gorm:"type:text;not null;default:''"`
 	OtherNotes string `gorm:"type:text;not null;default:''"`
-	// SearchText is title, problem, goal and measures joined, so a search is
-	// one scan of one column.
+	// SearchText is no longer written: new tasks have "", and the search
+	// index joins title, goal, measures and problem itself (the joined
+	// copy was a quarter of the table, and of a first seeding's writing).
+	// The column stays for replicas of earlier versions, which read it,
+	// until a later version drops it.
 	SearchText string `gorm:"type:text;not null"`
 	// Doc is a JSON read copy of the task's measures, leaders and units
 	// (see taskDoc); the normalized tables are the source of truth.
