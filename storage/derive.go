@@ -142,11 +142,10 @@ func deriveFresh(tx *gorm.DB) error {
 		i = k
 	}
 	type share struct {
-		order     int64 // shareOrder's
-		milestone uint
-		unit      uint
-		task      uint
-		due       Date
+		order                 int64 // shareOrder's
+		milestone, unit, task uint
+		list                  uint
+		due                   Date
 	}
 	var shares []share
 	err = scanIn(tx, `SELECT id, task_id, seq, due, open, retired FROM milestones`, nil, func(r *sql.Rows) error {
@@ -163,7 +162,7 @@ func deriveFresh(tx *gorm.DB) error {
 			return nil
 		}
 		for _, h := range byTask[taskID] {
-			shares = append(shares, share{packShare(0, h.via, taskID, seq, h.unit), id, h.unit, taskID, due})
+			shares = append(shares, share{packShare(0, h.via, taskID, seq, h.unit), id, h.unit, taskID, t.list, due})
 		}
 		return nil
 	})
@@ -173,7 +172,7 @@ func deriveFresh(tx *gorm.DB) error {
 	for id, hs := range byTask {
 		if t := tasks[id]; t.open && !t.dated {
 			for _, h := range hs {
-				shares = append(shares, share{packShare(1, h.via, id, 0, h.unit), 0, h.unit, id, Date{}})
+				shares = append(shares, share{packShare(1, h.via, id, 0, h.unit), 0, h.unit, id, t.list, Date{}})
 			}
 		}
 	}
@@ -181,7 +180,7 @@ func deriveFresh(tx *gorm.DB) error {
 	rows := bulkRows{table: "shares", cols: []string{"task_id", "list_id", "milestone_id", "unit_id", "state", "reason", "decided_by", "retired", "due"},
 		count: len(shares), fill: func(i int, row []any) {
 			s := &shares[i]
-			row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8] = s.task, tasks[s.task].list, s.milestone, s.unit, ShareOpen, "", "", false, s.due
+			row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8] = s.task, s.list, s.milestone, s.unit, ShareOpen, "", "", false, s.due
 		}}
 	if tx.Dialector.Name() != Postgres || len(shares) == 0 {
 		return rows.insert(tx)
@@ -200,10 +199,6 @@ func deriveFresh(tx *gorm.DB) error {
 	if err := tx.Exec(`SELECT setval(pg_get_serial_sequence('shares', 'id'), ?)`, base+int64(len(shares))-1).Error; err != nil {
 		return err
 	}
-	ids := make([]int64, len(shares))
-	for i := range ids {
-		ids[i] = base + int64(i)
-	}
 	inTally := make([]int, len(shares))
 	for i := range inTally {
 		inTally[i] = i
@@ -221,8 +216,8 @@ func deriveFresh(tx *gorm.DB) error {
 			return -1
 		case a.due != b.due:
 			return 1
-		case tasks[a.task].list != tasks[b.task].list:
-			return cmp.Compare(tasks[a.task].list, tasks[b.task].list)
+		case a.list != b.list:
+			return cmp.Compare(a.list, b.list)
 		}
 		return cmp.Compare(i, k)
 	})
@@ -230,7 +225,7 @@ func deriveFresh(tx *gorm.DB) error {
 	fill := rows.fill
 	rows.fill = func(i int, row []any) {
 		fill(inTally[i], row)
-		row[len(row)-1] = ids[inTally[i]]
+		row[len(row)-1] = base + int64(inTally[i]) // in list order
 	}
 	return withoutPrimaryKey(tx, "shares", rows.insert)
 }

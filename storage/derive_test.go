@@ -64,6 +64,13 @@ func TestDeriveFreshAsStatements(t *testing.T) {
 			t.Fatal(err)
 		}
 		testenv.CheckShareCounts(t, s)
+		// The shares' primary key holds (on PostgreSQL it was built
+		// after them).
+		err = s.DB().Exec(`INSERT INTO shares (id, task_id, list_id, milestone_id, unit_id, state, reason, decided_by, retired)
+			SELECT id, task_id, list_id, milestone_id + 1000000, unit_id, state, reason, decided_by, retired FROM shares WHERE id = (SELECT MIN(id) FROM shares)`).Error
+		if err == nil {
+			t.Error("a second share of the same ID was written")
+		}
 		read := func(q string) (out [][]any) {
 			rows, err := s.DB().Raw(q).Rows()
 			if err != nil {
