@@ -420,9 +420,6 @@ func unitChanges(tx *gorm.DB, list uint, before map[uint]taskUnits, res *SeedRes
 // empty, and the derived rows are inserted without looking for any first,
 // before the indexes and foreign keys that check them.
 func (s *Store) seedEmpty(tx *gorm.DB, tasks []Task, units map[string]uint, org []UnitSpec, left bool) error {
-	if err := s.compressFast(tx); err != nil {
-		return err
-	}
 	insert := func() error { // the list, then the organisation
 		if _, err := seedFresh(tx, tasks, units); err != nil {
 			return err

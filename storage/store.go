@@ -494,7 +494,8 @@ func (s *Store) writeOn(db *gorm.DB, fn func(tx *gorm.DB) error) error {
 
 // writeBulk is write for a transaction that inserts many rows (seeding):
 // on PostgreSQL on a connection of its own, which bulkRows.insert then
-// reaches to COPY them (see bulkRows.copy).
+// reaches to COPY them (see bulkRows.copy), long texts compressed fast
+// (compressFast).
 func (s *Store) writeBulk(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if s.dialect != Postgres {
 		return s.write(ctx, fn)
@@ -505,19 +506,8 @@ func (s *Store) writeBulk(ctx context.Context, fn func(tx *gorm.DB) error) error
 			return fmt.Errorf("storage: a connection of %T", c.Statement.ConnPool)
 		}
 		return s.writeOn(c.WithContext(context.WithValue(ctx, bulkConnKey{}, conn)), func(tx *gorm.DB) error {
-			// Long texts (a task's search text, problem, doc) compressed
-			// with lz4 where the server has it, as fast as storing them
-			// whole: pglz, the default, made COPYing 100,000 tasks half
-			// as slow again. Reads take either.
-			var lz4 bool
-			err := tx.Raw(`SELECT COALESCE(bool_or('lz4' = ANY(enumvals)), FALSE) FROM pg_settings WHERE name = 'default_toast_compression'`).Scan(&lz4).Error
-			if err != nil {
+			if err := s.compressFast(tx); err != nil {
 				return err
-			}
-			if lz4 {
-				if err := tx.Exec("SET LOCAL default_toast_compression = 'lz4'").Error; err != nil {
-					return err
-				}
 			}
 			return fn(tx)
 		})
@@ -610,7 +600,7 @@ func (s *Store) foreignKeysAfter(tx *gorm.DB, tables []string, fn func() error) 
 }
 
 // compressFast has PostgreSQL compress the long text this transaction
-// writes (a task's problem, search text and doc) with lz4 instead of its
+// writes (a task's problem and doc) with lz4 instead of its
 // default pglz, when the server was built with it: inserting 100,000
 // tasks' rows took 3.3 s instead of 5.2. Values already written keep their
 // compression; both read the same.
