@@ -108,8 +108,8 @@ func (b *bulkRows) copy(ctx context.Context, conn *sql.Conn) error {
 	})
 }
 
-// pgValue is v as COPY sends it: an unsigned integer as an int64 (pgx
-// encodes no uint), a Valuer (such as Date) as its value.
+// pgValue is v as COPY sends it: an unsigned integer as an int64, a
+// Valuer (such as Date) as its value.
 func pgValue(v any) (any, error) {
 	switch x := v.(type) {
 	case uint:

@@ -23,6 +23,10 @@ var deriveInGo = map[string]bool{Postgres: true}
 // later change, which touches some tasks; TestDeriveFreshAsStatements
 // holds the two to the same rows.
 func deriveFresh(tx *gorm.DB) error {
+	// Rows of tasks deleted by hand (unit_tasks has no foreign key).
+	if err := tx.Exec("DELETE FROM unit_tasks").Error; err != nil {
+		return err
+	}
 	type task struct {
 		list            uint
 		rank            int
@@ -69,6 +73,9 @@ func deriveFresh(tx *gorm.DB) error {
 			return err
 		}
 		h.responsible = role == RoleResponsible
+		if tasks[h.task] == nil {
+			return fmt.Errorf("storage: task_units names task %d, which is not in tasks", h.task)
+		}
 		holds = append(holds, h)
 		for _, m := range members[h.unit] {
 			holds = append(holds, hold{unit: m, task: h.task, via: h.unit, responsible: h.responsible})
@@ -157,6 +164,9 @@ func deriveFresh(tx *gorm.DB) error {
 			return err
 		}
 		t := tasks[taskID]
+		if t == nil {
+			return fmt.Errorf("storage: milestone %d names task %d, which is not in tasks", id, taskID)
+		}
 		t.dated = t.dated || !retired
 		if !open || !t.open {
 			return nil
@@ -192,6 +202,9 @@ func deriveFresh(tx *gorm.DB) error {
 	// and a unit's shares lie together. The primary key is built after
 	// them too: kept while they are written in this order, its inserts
 	// made writing them twice as slow.
+	// The IDs are taken from the sequence in two statements: no other
+	// writer can take one between them, as inserting a share needs a lock
+	// on the table, which indexesAfter holds exclusively until the commit.
 	var base int64
 	if err := tx.Raw(`SELECT nextval(pg_get_serial_sequence('shares', 'id'))`).Scan(&base).Error; err != nil {
 		return err
@@ -235,17 +248,17 @@ func deriveFresh(tx *gorm.DB) error {
 func withoutPrimaryKey(tx *gorm.DB, table string, fn func(tx *gorm.DB) error) error {
 	var key struct{ Name, Def string }
 	err := tx.Raw(`SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
-		WHERE conrelid = CAST(? AS regclass) AND contype = 'p'`, table).Scan(&key).Error
+		WHERE conrelid = (SELECT oid FROM pg_class WHERE relname = ? AND relnamespace = current_schema()::regnamespace) AND contype = 'p'`, table).Scan(&key).Error
 	if err != nil || key.Name == "" {
 		return cmp.Or(err, fmt.Errorf("storage: %s has no primary key", table))
 	}
-	if err := tx.Exec(`ALTER TABLE ` + table + ` DROP CONSTRAINT ` + key.Name).Error; err != nil {
+	if err := tx.Exec(fmt.Sprintf(`ALTER TABLE %q DROP CONSTRAINT %q`, table, key.Name)).Error; err != nil {
 		return err
 	}
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Exec(`ALTER TABLE ` + table + ` ADD CONSTRAINT ` + key.Name + ` ` + key.Def).Error
+	return tx.Exec(fmt.Sprintf(`ALTER TABLE %q ADD CONSTRAINT %q %s`, table, key.Name, key.Def)).Error
 }
 
 // packShare is shareOrder in Go, with the databases' 64-bit arithmetic.

@@ -53,7 +53,9 @@ func TestDeriveFreshAsStatements(t *testing.T) {
 	}
 	dump := func(inGo bool) (units, shares [][]any) {
 		t.Helper()
-		defer func(was bool) { storage.DeriveInGo[storage.SQLite], storage.DeriveInGo[storage.Postgres] = was, was }(storage.DeriveInGo[storage.Postgres])
+		defer func(sqlite, postgres bool) {
+			storage.DeriveInGo[storage.SQLite], storage.DeriveInGo[storage.Postgres] = sqlite, postgres
+		}(storage.DeriveInGo[storage.SQLite], storage.DeriveInGo[storage.Postgres])
 		storage.DeriveInGo[storage.SQLite], storage.DeriveInGo[storage.Postgres] = inGo, inGo
 		s, err := storage.Open(testenv.DSN(t, fmt.Sprintf("derive-%v.db", inGo)))
 		if err != nil {
@@ -110,5 +112,42 @@ func TestDeriveFreshAsStatements(t *testing.T) {
 	}
 	if diff := cmp.Diff(sqlShares, goShares); diff != "" {
 		t.Errorf("shares: statements (-) and deriveFresh (+) differ:\n%s", diff)
+	}
+}
+
+// TestFirstSeedingAfterTasksDeleted: tasks and shares deleted by hand
+// leave unit_tasks rows (no foreign key holds them); the next seeding, a
+// first one again, replaces them rather than adding to them.
+func TestFirstSeedingAfterTasksDeleted(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openStore(t)
+	count := func() (n int64) {
+		t.Helper()
+		if err := s.DB().Table("unit_tasks").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := s.Seed(ctx, records(t), "v1"); err != nil {
+		t.Fatal(err)
+	}
+	want := count()
+	for _, q := range []string{"DELETE FROM shares", "DELETE FROM milestones", "DELETE FROM measures", "DELETE FROM leaders", "DELETE FROM task_units", "DELETE FROM tasks"} {
+		if err := s.DB().Exec(q).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if n := count(); n != want || n == 0 {
+		t.Fatalf("%d unit_tasks rows left; want the %d of the seeding", n, want)
+	}
+	if _, err := s.Seed(ctx, records(t), "v2"); err != nil {
+		t.Fatal(err)
+	}
+	var orphans int64
+	if err := s.DB().Raw(`SELECT COUNT(*) FROM unit_tasks WHERE task_id NOT IN (SELECT id FROM tasks)`).Scan(&orphans).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != want || orphans != 0 {
+		t.Errorf("after seeding again: %d unit_tasks rows, %d of deleted tasks; want %d, none", n, orphans, want)
 	}
 }

@@ -38,8 +38,9 @@ type Task struct {
 	// SearchText is no longer written: new tasks have "", and the search
 	// index joins title, goal, measures and problem itself (the joined
 	// copy was a quarter of the table, and of a first seeding's writing).
-	// The column stays for replicas of earlier versions, which read it,
-	// until a later version drops it.
+	// The column stays, as replicas of earlier versions read it; during a
+	// rolling upgrade their search misses the text of the tasks this
+	// version wrote. A later version drops it.
 	SearchText string `gorm:"type:text;not null"`
 	// Doc is a JSON read copy of the task's measures, leaders and units
 	// (see taskDoc); the normalized tables are the source of truth.
