@@ -51,7 +51,7 @@ func TestDeriveFreshAsStatements(t *testing.T) {
 		t.Immediate = i%4 == 0 && i%8 == 0
 		tasks = append(tasks, t)
 	}
-	dump := func(inGo bool) (units, shares [][]any) {
+	dump := func(inGo bool) (units, shares [][]string) {
 		t.Helper()
 		defer func(sqlite, postgres bool) {
 			storage.DeriveInGo[storage.SQLite], storage.DeriveInGo[storage.Postgres] = sqlite, postgres
@@ -73,32 +73,9 @@ func TestDeriveFreshAsStatements(t *testing.T) {
 		if err == nil {
 			t.Error("a second share of the same ID was written")
 		}
-		read := func(q string) (out [][]any) {
-			rows, err := s.DB().Raw(q).Rows()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
-				for i, v := range vals {
-					vals[i] = fmt.Sprint(v) // the drivers' types differ
-				}
-				out = append(out, vals)
-			}
-			return out
-		}
-		units = read(`SELECT u.name, ut.role, ut.task_id, COALESCE(v.name, ''), ut.rank, COALESCE(ut.next_due, ''), ut.section, ut.number
+		units = textRows(t, s.DB(), `SELECT u.name, ut.role, ut.task_id, COALESCE(v.name, ''), ut.rank, COALESCE(ut.next_due, ''), ut.section, ut.number
 			FROM unit_tasks ut JOIN units u ON u.id = ut.unit_id LEFT JOIN units v ON v.id = ut.via_id ORDER BY u.name, ut.role, ut.task_id`)
-		shares = read(`SELECT s.id - (SELECT MIN(id) FROM shares), s.task_id, s.list_id, s.milestone_id, u.name, s.state, s.reason,
+		shares = textRows(t, s.DB(), `SELECT s.id - (SELECT MIN(id) FROM shares), s.task_id, s.list_id, s.milestone_id, u.name, s.state, s.reason,
 			s.decided_by, s.retired, s.task_closed, COALESCE(s.due, '') FROM shares s JOIN units u ON u.id = s.unit_id ORDER BY s.id`)
 		return units, shares
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -50,36 +51,18 @@ func copyTestdata(t *testing.T, name string) string {
 // rowsByID reads table as text, each row keyed by its rowid.
 func rowsByID(t *testing.T, db *gorm.DB, table string) map[int64]map[string]string {
 	t.Helper()
-	rows, err := db.Raw(fmt.Sprintf("SELECT rowid AS rowid_, * FROM %q", table)).Rows()
-	if err != nil {
-		t.Fatalf("%s: %v", table, err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cols, rows := textColumns(t, db, fmt.Sprintf("SELECT rowid AS rowid_, * FROM %q", table))
 	out := map[int64]map[string]string{}
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
+	for _, vals := range rows {
+		id, err := strconv.ParseInt(vals[0], 10, 64)
+		if err != nil {
+			t.Fatalf("%s: rowid %q", table, vals[0])
 		}
 		row := map[string]string{}
 		for i, v := range vals[1:] {
-			if b, ok := v.([]byte); ok {
-				v = string(b)
-			}
-			row[cols[i+1]] = fmt.Sprint(v)
+			row[cols[i+1]] = v
 		}
-		out[vals[0].(int64)] = row
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+		out[id] = row
 	}
 	return out
 }

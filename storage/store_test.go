@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"gorm.io/gorm"
 
 	"taskbot/internal/testenv"
 	"taskbot/seeds"
@@ -88,33 +89,54 @@ func dump(t *testing.T, s *storage.Store, skip ...string) tableDump {
 			pk = keep // every table has a key; this is only a fallback
 		}
 		q := fmt.Sprintf("SELECT %s FROM %q ORDER BY %s", strings.Join(keep, ", "), table, strings.Join(pk, ", "))
-		rows, err := db.Raw(q).Rows()
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		for rows.Next() {
-			vals := make([]any, len(keep))
-			ptrs := make([]any, len(keep))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			row := make([]string, len(vals))
-			for i, v := range vals {
-				if b, ok := v.([]byte); ok {
-					v = string(b)
-				}
-				row[i] = fmt.Sprint(v)
-			}
-			out[table] = append(out[table], row)
-		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
+		if rows := textRows(t, db, q); len(rows) > 0 {
+			out[table] = rows
 		}
 	}
 	return out
+}
+
+// textRows reads query's rows with every value as text (bytes as the
+// string they hold): the drivers' types differ.
+func textRows(t testing.TB, db *gorm.DB, query string) [][]string {
+	_, rows := textColumns(t, db, query)
+	return rows
+}
+
+// textColumns is textRows with the columns' names.
+func textColumns(t testing.TB, db *gorm.DB, query string) (cols []string, out [][]string) {
+	t.Helper()
+	rows, err := db.Raw(query).Rows()
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err = rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(vals))
+		for i, v := range vals {
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			row[i] = fmt.Sprint(v)
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cols, out
 }
 
 func counts(d tableDump) map[string]int {
