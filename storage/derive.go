@@ -197,8 +197,8 @@ func deriveFresh(tx *gorm.DB) error {
 	}
 	// On PostgreSQL the shares are written in idx_shares_tally's order,
 	// with their IDs given in list order: that index, the slowest to
-	// build (1.9 million shares, half of them of the same few keys: 4–6 s
-	// from list order), is then built from rows already sorted (1–1.5 s),
+	// build (1.9 million shares, most of them sharing a few keys: 4–6.5 s
+	// from list order), is then built from rows already sorted (about 2 s),
 	// and a unit's shares lie together. The primary key is built after
 	// them too: kept while they are written in this order, its inserts
 	// made writing them twice as slow.
