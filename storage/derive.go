@@ -240,25 +240,7 @@ func deriveFresh(tx *gorm.DB) error {
 		fill(inTally[i], row)
 		row[len(row)-1] = base + int64(inTally[i]) // in list order
 	}
-	return withoutPrimaryKey(tx, "shares", rows.insert)
-}
-
-// withoutPrimaryKey runs fn with table's primary key dropped, and adds it
-// back after fn, on PostgreSQL: one build instead of an insert per row.
-func withoutPrimaryKey(tx *gorm.DB, table string, fn func(tx *gorm.DB) error) error {
-	var key struct{ Name, Def string }
-	err := tx.Raw(`SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
-		WHERE conrelid = (SELECT oid FROM pg_class WHERE relname = ? AND relnamespace = current_schema()::regnamespace) AND contype = 'p'`, table).Scan(&key).Error
-	if err != nil || key.Name == "" {
-		return cmp.Or(err, fmt.Errorf("storage: %s has no primary key", table))
-	}
-	if err := tx.Exec(fmt.Sprintf(`ALTER TABLE %q DROP CONSTRAINT %q`, table, key.Name)).Error; err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Exec(fmt.Sprintf(`ALTER TABLE %q ADD CONSTRAINT %q %s`, table, key.Name, key.Def)).Error
+	return constraintsAfter(tx, "p", []string{"shares"}, func() error { return rows.insert(tx) })
 }
 
 // packShare is shareOrder in Go, with the databases' 64-bit arithmetic.

@@ -575,11 +575,19 @@ func (s *Store) foreignKeysAfter(tx *gorm.DB, tables []string, fn func() error) 
 	if s.dialect != Postgres {
 		return fn()
 	}
+	return constraintsAfter(tx, "f", tables, fn)
+}
+
+// constraintsAfter runs fn with the PostgreSQL constraints of a kind
+// (pg_constraint.contype: "f" foreign keys, "p" primary keys) of tables
+// dropped, and adds them back after it in the same transaction, each
+// checked and indexed once for the whole table.
+func constraintsAfter(tx *gorm.DB, kind string, tables []string, fn func() error) error {
 	var keys []struct{ Table, Name, Def string }
 	err := tx.Raw(`SELECT r.relname AS "table", c.conname AS name, pg_get_constraintdef(c.oid) AS def
 		FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
-		WHERE c.contype = 'f' AND r.relnamespace = current_schema()::regnamespace AND r.relname IN ?
-		ORDER BY r.relname, c.conname`, tables).Scan(&keys).Error
+		WHERE c.contype = ? AND r.relnamespace = current_schema()::regnamespace AND r.relname IN ?
+		ORDER BY r.relname, c.conname`, kind, tables).Scan(&keys).Error
 	if err != nil {
 		return err
 	}
